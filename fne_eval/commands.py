@@ -1,0 +1,46 @@
+"""Dispatch of the ``fne-eval`` subcommands to the module that owns each.
+
+Each ``cmd_<name>(args) -> int`` only turns the library's result into output and an
+exit status; imports are late so that ``fne-eval --help`` stays fast.
+"""
+from __future__ import annotations
+
+
+def cmd_validate(args) -> int:
+    from fne_eval.bundle.commands import cmd_validate as run
+    return run(args)
+
+
+def cmd_export(args) -> int:
+    from fne_eval.bundle.commands import cmd_export as run
+    return run(args)
+
+
+def cmd_template(args) -> int:
+    from fne_eval.bundle.commands import cmd_template as run
+    return run(args)
+
+
+def cmd_quality(args) -> int:
+    from fne_eval.quality import cmd_quality as run
+    return run(args)
+
+
+def cmd_import(args) -> int:
+    from fne_eval.importers import cmd_import as run
+    return run(args)
+
+
+def cmd_figures(args) -> int:
+    from fne_eval.figures import cmd_figures as run
+    return run(args)
+
+
+def cmd_plan(args) -> int:
+    from fne_eval.runner.commands import cmd_plan as run
+    return run(args)
+
+
+def cmd_run(args) -> int:
+    from fne_eval.runner.commands import cmd_run as run
+    return run(args)
