@@ -1,0 +1,615 @@
+"""Import real open-data files into bundle tables (``lieux`` and conseiller structures).
+
+Every reader takes a file "as it comes" (UTF-8 with or without BOM, or Windows-1252;
+``,`` ``;`` or tab separated), maps it to the columns of the bundle's ``lieux`` table
+(:data:`fne_eval.bundle.spec.TABLES`), resolves each row's ``territory_code`` (commune or
+Marseille arrondissement INSEE code) and fills an :class:`ImportReport` that says what was
+read, mapped, left unmapped, dropped or found invalid. Personal contact columns
+(telephone, courriel(s), mail...) are never kept: they are dropped on reading and counted.
+
+Readers
+-------
+``read_lieux_standard``        CSV of the national standard « Lieux de médiation numérique » v1.0.2
+``read_lieux_hubdusud_2023``   the Hub du Sud / cartographie nationale export of 2023 (pre-v1 layout)
+``read_lieux_aix_2024``        the producer's input file of the city of Aix-en-Provence (v0 labels)
+``read_france_services``       the ANCT list of France services
+``read_conseillers_numeriques`` structures employing conseillers numériques (not lieux)
+
+Each reader returns a DataFrame; pass ``report=ImportReport()`` to get the report back
+(it is also attached as ``df.attrs["import_report"]``).
+
+Example
+-------
+>>> from fne_eval.importers import ImportReport, read_lieux_hubdusud_2023
+>>> rep = ImportReport()
+>>> lieux = read_lieux_hubdusud_2023(report=rep)
+>>> len(lieux), rep.n_rows_read
+(226, 226)
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+import sys
+import tempfile
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+from pathlib import Path
+from typing import NamedTuple, Optional, Union
+
+import pandas as pd
+
+from fne_eval.bundle.io import coerce_table, to_text_frame
+from fne_eval.bundle.spec import (
+    DISPOSITIFS, FRAIS, MODALITES_ACCOMPAGNEMENT, PERSONAL_DATA_COLUMNS, PUBLICS, SERVICES,
+    TABLES,
+)
+from fne_eval.paths import REFERENCE_DIR, SAMPLES_DIR, STANDARDS_DIR
+
+LIEUX = TABLES["lieux"]
+LIEUX_COLUMNS = LIEUX.column_names
+
+HUBDUSUD_2023_PATH = SAMPLES_DIR / "lieux_mediation_numerique_13_hubdusud_2023.csv"
+AIX_2024_PATH = SAMPLES_DIR / "lieux_mediation_numerique_aix_2024.csv"
+FRANCE_SERVICES_PATH = SAMPLES_DIR / "france_services_13_2023.csv"
+CONSEILLERS_PATH = SAMPLES_DIR / "conseillers_numeriques_structures_13_2023.csv"
+STANDARD_SCHEMA_PATH = STANDARDS_DIR / "lieux-mediation-numerique" / "schema.json"
+STANDARD_EXAMPLE_PATH = STANDARDS_DIR / "lieux-mediation-numerique" / "exemple-valide.csv"
+
+#: Date of the France services extract (added to the Portrea repository on 2023-07-07,
+#: PROVENANCE.md section 3): the file has no per-row update date.
+FRANCE_SERVICES_EXTRACT_DATE = "2023-07-07"
+
+#: Placeholder values that stand for "unknown" in the cartographie nationale's exports.
+PLACEHOLDER_DATE = "1970-01-01"
+PLACEHOLDER_PIVOT_RE = re.compile(r"^0+$")
+
+# --------------------------------------------------------------------------- vocabularies
+#: Pre-v1 ``labels_nationaux`` values → v1 ``dispositif_programmes_nationaux``.
+LABEL_TO_DISPOSITIF = {
+    "CNFS": "Conseillers numériques",
+    "Conseillers numériques": "Conseillers numériques",
+    "Conseiller numérique": "Conseillers numériques",
+    "France Services": "France Services",
+    "France services": "France Services",
+    "Aidants Connect": "Aidants Connect",
+    "PIX": "Certification PIX",
+    "Certification PIX": "Certification PIX",
+    "Grande école du numérique": "Grande école du numérique",
+    "Grande Ecole du Numérique": "Grande école du numérique",
+    "Promeneurs du net": "Promeneurs du net",
+    "Point d'accès numérique CAF": "Point d'accès numérique CAF",
+    "Emmaüs Connect": "Emmaüs Connect",
+    "Relais numérique (Emmaüs Connect)": "Relais numérique (Emmaüs Connect)",
+    "La Croix Rouge": "La Croix Rouge",
+    "Bibliothèques numérique de référence": "Bibliothèques numérique de référence",
+}
+#: The 15 services of the standard v0 → the 9 services of v1.0 (« condensation des 15
+#: anciens services en 9 », descriptif-des-evolutions of LaMednum/standard-mediation-num).
+V0_SERVICE_TO_V1 = {
+    "Devenir autonome dans les démarches administratives": "Aide aux démarches administratives",
+    "Réaliser des démarches administratives avec un accompagnement": "Aide aux démarches administratives",
+    "Accompagner les démarches de santé": "Aide aux démarches administratives",
+    "Prendre en main un smartphone ou une tablette": "Maîtrise des outils numériques du quotidien",
+    "Prendre en main un ordinateur": "Maîtrise des outils numériques du quotidien",
+    "Utiliser le numérique au quotidien": "Maîtrise des outils numériques du quotidien",
+    "Approfondir ma culture numérique": "Compréhension du monde numérique",
+    "Promouvoir la citoyenneté numérique": "Compréhension du monde numérique",
+    "Favoriser mon insertion professionnelle": "Insertion professionnelle via le numérique",
+    "Créer et développer mon entreprise": "Insertion professionnelle via le numérique",
+    "Accéder à une connexion internet": "Accès internet et matériel informatique",
+    "Accéder à du matériel": "Accès internet et matériel informatique",
+    "S'équiper en matériel informatique": "Acquisition de matériel informatique à prix solidaire",
+    "Créer avec le numérique": "Loisirs et créations numériques",
+    "Soutenir la parentalité et l'éducation avec le numérique": "Parentalité et éducation avec le numérique",
+}
+#: Pre-v1 ``publics_accueillis`` → v1 ``publics_specifiquement_adresses`` (the v1 field
+#: was extracted from the old one; values with no v1 equivalent, e.g. « Adultes », are reported).
+PUBLIC_V0_TO_V1 = {
+    "Jeunes (16-26 ans)": "Jeunes",
+    "Jeunes": "Jeunes",
+    "Étudiants": "Étudiants",
+    "Familles/enfants": "Familles et/ou enfants",
+    "Familles et/ou enfants": "Familles et/ou enfants",
+    "Seniors (+ 65 ans)": "Seniors",
+    "Seniors": "Seniors",
+    "Femmes": "Femmes",
+    "Uniquement femmes": "Femmes",
+}
+#: Pre-v1 ``modalites_accompagnement`` values → v1.
+MODALITE_V0_TO_V1 = {
+    "Seul": "En autonomie",
+    "En autonomie": "En autonomie",
+    "Avec de l'aide": "Accompagnement individuel",
+    "Accompagnement individuel": "Accompagnement individuel",
+    "Dans un atelier": "Dans un atelier collectif",
+    "Dans un atelier collectif": "Dans un atelier collectif",
+    "Pour quelqu'un": "Accompagnement individuel",
+    "À distance": "À distance",
+    "A distance": "À distance",
+}
+FRAIS_V0_TO_V1 = {v: v for v in FRAIS} | {"Gratuit sous conditions": "Gratuit sous condition"}
+
+
+# --------------------------------------------------------------------------- report
+@dataclass
+class ImportReport:
+    """What an import read, mapped, dropped and found invalid.
+
+    Attributes
+    ----------
+    kind : str
+        Format read (``lieux-standard``, ``lieux-hubdusud-2023``...).
+    source : str
+        File read.
+    encoding, separator : str
+        Detected encoding and column separator.
+    n_rows_read, n_rows_kept : int
+        Data rows in the file, rows in the returned frame.
+    personal_columns : dict of str to int
+        Personal contact columns dropped → number of non-empty cells they held.
+    ignored_columns : list of str
+        Other source columns with no place in the target table.
+    mapped : Counter
+        ``(field, source value, target value)`` → rows where a value was translated.
+    unmapped : Counter
+        ``(field, source value)`` → rows where a value had no target and was left out.
+    violations : list of dict
+        ``row`` (1-based data row), ``field``, ``value``, ``message`` (French).
+    resolution : Counter
+        How ``territory_code`` was resolved → rows.
+    unresolved : list of dict
+        Rows whose commune could not be resolved (they are not in the frame).
+    notes : list of str
+        Other remarks, in French.
+    """
+
+    kind: str = ""
+    source: str = ""
+    encoding: str = ""
+    separator: str = ""
+    n_rows_read: int = 0
+    n_rows_kept: int = 0
+    personal_columns: dict = field(default_factory=dict)
+    ignored_columns: list = field(default_factory=list)
+    mapped: Counter = field(default_factory=Counter)
+    unmapped: Counter = field(default_factory=Counter)
+    violations: list = field(default_factory=list)
+    resolution: Counter = field(default_factory=Counter)
+    unresolved: list = field(default_factory=list)
+    notes: list = field(default_factory=list)
+
+    def violation(self, row: int, field_: str, value, message: str) -> None:
+        """Record one schema violation (``row`` is the 1-based data row)."""
+        self.violations.append({"row": row, "field": field_, "value": "" if value is None else str(value),
+                                "message": message})
+
+    def violations_frame(self) -> pd.DataFrame:
+        """Return the violations as a tidy frame (row, field, value, message)."""
+        return pd.DataFrame(self.violations, columns=["row", "field", "value", "message"])
+
+    def to_dict(self) -> dict:
+        """Return the report as plain JSON-able data."""
+        return {
+            "kind": self.kind, "source": self.source, "encoding": self.encoding,
+            "separator": self.separator, "n_rows_read": self.n_rows_read,
+            "n_rows_kept": self.n_rows_kept, "personal_columns": dict(self.personal_columns),
+            "ignored_columns": list(self.ignored_columns),
+            "mapped": [{"field": f, "from": a, "to": b, "n_rows": n} for (f, a, b), n in sorted(self.mapped.items())],
+            "unmapped": [{"field": f, "value": a, "n_rows": n} for (f, a), n in sorted(self.unmapped.items())],
+            "violations": list(self.violations),
+            "resolution": dict(self.resolution), "unresolved": list(self.unresolved),
+            "notes": list(self.notes),
+        }
+
+    def lines_fr(self) -> list:
+        """Return the report as French sentences, one per line."""
+        out = [f"Fichier {self.source} ({self.kind}) : {_n(self.n_rows_read)} lignes lues, "
+               f"{_n(self.n_rows_kept)} conservées (encodage {self.encoding}, séparateur « {self.separator} »)."]
+        if self.personal_columns:
+            cols = ", ".join(f"{c} ({_n(n)} valeurs)" for c, n in sorted(self.personal_columns.items()))
+            out.append(f"Colonnes de contact supprimées (données personnelles possibles) : {cols}.")
+        else:
+            out.append("Aucune colonne de contact dans le fichier.")
+        if self.ignored_columns:
+            out.append("Colonnes non reprises : " + ", ".join(self.ignored_columns) + ".")
+        for (f, a, b), n in sorted(self.mapped.items()):
+            out.append(f"Correspondance {f} : « {a} » → « {b} » ({_n(n)} lignes).")
+        for (f, a), n in sorted(self.unmapped.items()):
+            out.append(f"Valeur sans correspondance dans le standard, non reprise — {f} : « {a} » ({_n(n)} lignes).")
+        if self.resolution:
+            out.append("Résolution du territoire : " + ", ".join(
+                f"{k} {_n(v)}" for k, v in sorted(self.resolution.items())) + ".")
+        for u in self.unresolved:
+            out.append(f"Ligne {u['row']} écartée : commune non résolue ({u.get('commune', '')}, "
+                       f"code postal {u.get('code_postal', '')}).")
+        if self.violations:
+            out.append(f"{_n(len(self.violations))} écarts au schéma :")
+            for v in self.violations:
+                out.append(f"  ligne {v['row']}, champ {v['field']}, valeur « {v['value']} » : {v['message']}")
+        out.extend(self.notes)
+        return out
+
+
+class Resolution(NamedTuple):
+    """Where a lieu is: its commune, its finest territory and how this was found."""
+
+    commune_code: str  # INSEE code of the commune ("13055" for Marseille); "" if unresolved
+    territory_code: str  # commune, or Marseille arrondissement (13201–13216); "" if unresolved
+    method: str  # code_insee | code_postal+nom | nom | code_postal | non_resolu (+ details)
+
+
+def _n(x) -> str:
+    """Format an integer the French way (narrow no-break space thousands)."""
+    return f"{int(x):,}".replace(",", "\u202f")
+
+
+# --------------------------------------------------------------------------- reading
+def read_text_csv(path: Union[str, Path]) -> tuple:
+    """Read a CSV file as it comes and return ``(frame of str, encoding, separator)``.
+
+    Tries UTF-8 (with or without BOM) then Windows-1252; sniffs the separator among
+    ``,`` ``;`` and tab from the header line. Every cell is a string, empty for missing.
+    """
+    raw = Path(path).read_bytes()
+    if raw.startswith(b"\xef\xbb\xbf"):
+        text, enc = raw[3:].decode("utf-8"), "utf-8-sig"
+    else:
+        try:
+            text, enc = raw.decode("utf-8"), "utf-8"
+        except UnicodeDecodeError:
+            text, enc = raw.decode("cp1252"), "cp1252"
+    header = text.split("\n", 1)[0]
+    counts = {sep: _count_outside_quotes(header, sep) for sep in (",", ";", "\t")}
+    sep = max(counts, key=lambda s: (counts[s], s == ","))
+    df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False)
+    df.columns = [str(c).strip() for c in df.columns]
+    return df, enc, sep
+
+
+def _count_outside_quotes(line: str, sep: str) -> int:
+    n, quoted = 0, False
+    for ch in line:
+        if ch == '"':
+            quoted = not quoted
+        elif ch == sep and not quoted:
+            n += 1
+    return n
+
+
+def _norm_col(name: str) -> str:
+    s = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower().strip()
+    return re.sub(r"[^a-z0-9]+", "_", s).strip("_")
+
+
+def is_personal_column(name: str) -> bool:
+    """Return True when a column name denotes personal contact data (phone, e-mail...)."""
+    n = _norm_col(name)
+    if n in PERSONAL_DATA_COLUMNS:
+        return True
+    return bool(re.match(r"^(telephone|tel|phone|courriels?|e_?mails?|mails?|portable|mobile_phone)(_|$)", n))
+
+
+def drop_personal_columns(df: pd.DataFrame, report: ImportReport) -> pd.DataFrame:
+    """Drop personal contact columns, counting their non-empty cells in ``report``."""
+    personal = [c for c in df.columns if is_personal_column(c)]
+    for c in personal:
+        report.personal_columns[c] = int((df[c].astype(str).str.strip() != "").sum())
+    return df.drop(columns=personal)
+
+
+# --------------------------------------------------------------------------- territory
+def _norm_name(s) -> str:
+    s = unicodedata.normalize("NFKD", str(s)).encode("ascii", "ignore").decode().upper()
+    s = re.sub(r"[-'’_/.,]", " ", s)
+    s = " ".join(s.split())
+    s = re.sub(r"^(STE) ", "SAINTE ", s)
+    s = re.sub(r"^(ST) ", "SAINT ", s)
+    return s.replace(" STE ", " SAINTE ").replace(" ST ", " SAINT ")
+
+
+@lru_cache(maxsize=1)
+def _reference() -> dict:
+    """Load the commune and arrondissement reference tables once."""
+    com = pd.read_csv(REFERENCE_DIR / "communes_13.csv", dtype=str, keep_default_na=False)
+    arm = pd.read_csv(REFERENCE_DIR / "arrondissements_marseille.csv", dtype=str, keep_default_na=False)
+    by_code, by_cp, by_name = {}, {}, {}
+    for r in com.itertuples(index=False):
+        by_code[r.code_insee] = r.nom
+        by_name.setdefault(_norm_name(r.nom), set()).add(r.code_insee)
+        for cp in r.codes_postaux.split(";"):
+            by_cp.setdefault(cp.strip(), set()).add(r.code_insee)
+    arm_by_cp, arm_by_num, arm_codes = {}, {}, {}
+    for r in arm.itertuples(index=False):
+        arm_codes[r.code_insee] = r.commune_parent
+        arm_by_num[int(r.code_insee[-2:])] = r.code_insee
+        for cp in r.codes_postaux.split(";"):
+            arm_by_cp[cp.strip()] = r.code_insee
+    return {"by_code": by_code, "by_cp": by_cp, "by_name": by_name, "arm_by_cp": arm_by_cp,
+            "arm_by_num": arm_by_num, "arm_codes": arm_codes}
+
+
+_ARM_RE = re.compile(r"(?:^|\s)(\d{1,2})\s*(?:E|ER|EME|IEME)?(?:\s+ARRONDISSEMENT)?(?:\s|$)")
+
+
+def _arrondissement_from_name(name: str) -> str:
+    """Return 132xx when the name says which Marseille arrondissement it is, else ""."""
+    n = _norm_name(name)
+    if not (n.startswith("MARSEILLE") or "ARRONDISSEMENT" in n):
+        return ""
+    m = _ARM_RE.search(n.replace("MARSEILLE", " "))
+    if not m:
+        return ""
+    return _reference()["arm_by_num"].get(int(m.group(1)), "")
+
+
+def _name_matches(name_norm: str, code: str) -> bool:
+    ref = _norm_name(_reference()["by_code"][code])
+    return name_norm == ref or name_norm.startswith(ref + " ")
+
+
+def resolve_commune(code_postal, name, code_insee=None) -> Resolution:
+    """Resolve a lieu's commune and finest territory (Marseille arrondissement) code.
+
+    The one place where a place's commune is resolved, for every importer. Order:
+
+    1. ``code_insee`` when it is a commune or arrondissement code of the reference
+       (COG 2026) and does not contradict the name — a value that is in fact a postcode of
+       the named commune (e.g. « 13001 » printed for Marseille 1er, which is the INSEE code
+       of Aix-en-Provence) is ignored: **a postcode is never used as an INSEE code**;
+       a valid code outside the département is kept as is;
+    2. postcode + name (the name may carry a suffix such as « Marseille 7 »);
+    3. the name alone when unique in the département;
+    4. the postcode alone when it belongs to one commune only.
+
+    For Marseille (13055) the arrondissement (13201–13216) comes from the postcode
+    13001–13016, else from the name (« Marseille 7e », « 7e Arrondissement »); when neither
+    tells, the territory is the commune 13055.
+
+    Parameters
+    ----------
+    code_postal : str
+        Postcode as printed (zero-padded to 5 digits).
+    name : str
+        Commune name as printed.
+    code_insee : str, optional
+        INSEE code as printed.
+
+    Returns
+    -------
+    Resolution
+        ``(commune_code, territory_code, method)``; codes are "" and method
+        ``non_resolu`` when nothing matches.
+
+    Examples
+    --------
+    >>> resolve_commune("13007", "Marseille")
+    Resolution(commune_code='13055', territory_code='13207', method='code_postal+nom')
+    >>> resolve_commune("13100", "Saint-Marc-Jaumegarde").territory_code
+    '13095'
+    """
+    ref = _reference()
+    cp = "" if code_postal is None or pd.isna(code_postal) else str(code_postal).strip()
+    if cp.isdigit() and len(cp) < 5:
+        cp = cp.zfill(5)
+    nm = _norm_name("" if name is None or (not isinstance(name, str) and pd.isna(name)) else name)
+    ci = "" if code_insee is None or (not isinstance(code_insee, str) and pd.isna(code_insee)) else str(code_insee).strip()
+
+    def finish(code: str, method: str) -> Resolution:
+        if code in ref["arm_codes"]:
+            return Resolution(ref["arm_codes"][code], code, method)
+        if code == "13055":
+            arm = ref["arm_by_cp"].get(cp) or _arrondissement_from_name(name or "")
+            if arm:
+                return Resolution(code, arm, method)
+            return Resolution(code, code, method + " (arrondissement inconnu)")
+        return Resolution(code, code, method)
+
+    if ci:
+        if ci in ref["by_code"] or ci in ref["arm_codes"]:
+            commune = ref["arm_codes"].get(ci, ci)
+            named = _named_commune(nm)
+            # a code contradicted by the name is most likely a postcode typed as an INSEE code
+            if not (nm and named and named != commune and not _name_matches(nm, commune)):
+                return finish(ci, "code_insee")
+        elif re.fullmatch(r"\d{5}|2[AB]\d{3}", ci) and ci not in ref["by_cp"]:
+            return Resolution(ci, ci, "code_insee (hors département)")
+    cands = ref["by_cp"].get(cp, set())
+    named = sorted(c for c in cands if nm and _name_matches(nm, c))
+    if len(named) == 1:
+        return finish(named[0], "code_postal+nom")
+    byname = _named_commune(nm)
+    if byname:
+        return finish(byname, "nom")
+    if _arrondissement_from_name(name or ""):
+        return finish(_arrondissement_from_name(name or ""), "nom")
+    if len(cands) == 1:
+        return finish(next(iter(cands)), "code_postal")
+    return Resolution("", "", "non_resolu")
+
+
+def _named_commune(nm: str) -> str:
+    """Return the unique commune whose normalised name is ``nm`` (or a prefix of it), else ""."""
+    if not nm:
+        return ""
+    ref = _reference()
+    hit = ref["by_name"].get(nm)
+    if hit and len(hit) == 1:
+        return next(iter(hit))
+    starts = {c for n, codes in ref["by_name"].items() if nm.startswith(n + " ") for c in codes}
+    if len(starts) == 1:
+        return next(iter(starts))
+    return ""
+
+
+# --------------------------------------------------------------------------- helpers
+def _split(value: str, seps: str) -> list:
+    if value is None:
+        return []
+    parts = re.split("[" + re.escape(seps) + "]", str(value))
+    return [p.strip() for p in parts if p.strip()]
+
+
+def _norm_quotes(s: str) -> str:
+    return s.replace("\u2019", "'").replace("\xa0", " ").replace("\u202f", " ").strip()
+
+
+def _map_list(values: list, mapping: dict, allowed: tuple, field_: str, report: ImportReport) -> str:
+    """Translate list values to the standard's vocabulary; return the ``|``-joined result."""
+    out = []
+    lookup = {_norm_quotes(k).casefold(): v for k, v in mapping.items()}
+    lookup.update({_norm_quotes(a).casefold(): a for a in allowed})
+    for v in values:
+        key = _norm_quotes(v).casefold()
+        tgt = lookup.get(key)
+        if tgt is None:
+            report.unmapped[(field_, v)] += 1
+            continue
+        if tgt != v:
+            report.mapped[(field_, v, tgt)] += 1
+        if tgt not in out:
+            out.append(tgt)
+    return "|".join(out)
+
+
+def _finish_lieux(rows: list, report: ImportReport) -> pd.DataFrame:
+    """Type the lieux rows per the bundle spec and attach the report."""
+    df = pd.DataFrame(rows, columns=LIEUX_COLUMNS) if rows else pd.DataFrame(columns=LIEUX_COLUMNS)
+    for c in ("latitude", "longitude"):
+        df[c] = pd.to_numeric(df[c].replace("", None), errors="coerce")
+    df["date_maj"] = pd.to_datetime(df["date_maj"].replace("", None), errors="coerce", format="mixed")
+    typed = coerce_table(df, LIEUX)
+    report.n_rows_kept = len(typed)
+    typed.attrs["import_report"] = report
+    return typed
+
+
+def _parse_date(value: str) -> str:
+    """Return an ISO date from ``YYYY-MM-DD``, ``DD/MM/YYYY`` or an ISO timestamp, else ""."""
+    s = (value or "").strip()
+    m = re.match(r"^(\d{4})-(\d{2})-(\d{2})", s)
+    if m:
+        return f"{m.group(1)}-{m.group(2)}-{m.group(3)}"
+    m = re.match(r"^(\d{2})/(\d{2})/(\d{4})$", s)
+    if m:
+        return f"{m.group(3)}-{m.group(2)}-{m.group(1)}"
+    return ""
+
+
+def _float_or_blank(value: str) -> str:
+    s = (value or "").strip().replace(",", ".")
+    try:
+        float(s)
+        return s
+    except ValueError:
+        return ""
+
+
+def _resolve_row(i: int, cp: str, commune: str, code_insee: str, report: ImportReport,
+                 pre: Optional[tuple] = None) -> Optional[Resolution]:
+    """Resolve one row (``pre`` = already derived (commune, fine) codes), or report it."""
+    if pre and (pre[1] or pre[0]):
+        res = Resolution(pre[0] or pre[1], pre[1] or pre[0], "colonnes derive_*")
+    else:
+        res = resolve_commune(cp, commune, code_insee)
+    if not res.territory_code:
+        report.unresolved.append({"row": i, "commune": commune, "code_postal": cp})
+        return None
+    report.resolution[res.method.split(" (")[0]] += 1
+    if "arrondissement inconnu" in res.method or (res.territory_code == "13055"):
+        report.notes.append(f"Ligne {i} ({commune}, {cp}) : arrondissement de Marseille non déterminé, "
+                            "rattachée à la commune 13055.")
+    return res
+
+
+def _base_row() -> dict:
+    return {c: "" for c in LIEUX_COLUMNS}
+
+
+# --------------------------------------------------------------------------- Hub du Sud 2023
+def read_lieux_hubdusud_2023(path: Optional[Union[str, Path]] = None,
+                             report: Optional[ImportReport] = None) -> pd.DataFrame:
+    """Read the Hub du Sud / cartographie nationale export of 2023 into a ``lieux`` table.
+
+    The file (226 lieux of the département, pre-v1 layout, PROVENANCE.md section 3) is
+    mapped to the v1.0.2 fields: ``labels_nationaux`` (``;``-separated: CNFS → « Conseillers
+    numériques », France Services, Aidants Connect) → ``dispositif_programmes_nationaux``;
+    ``services`` (``|``) kept where they are v1 values, v0 labels mapped, others reported;
+    ``publics_accueillis`` + ``publics_specifiquement_adresses`` → the v1 publics;
+    ``frais_a_charge`` and ``modalites_accompagnement`` checked against the v1 values.
+    ``territory_code`` is ``derive_code_insee_arm`` (then ``derive_code_insee_commune``, then
+    :func:`resolve_commune`). The 47 placeholder dates 1970-01-01 and the placeholder pivot
+    ``00000000000000`` are kept as published: the data-quality rules flag them.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        The file; default the sample shipped in ``fne_eval/data/samples/``.
+    report : ImportReport, optional
+        Filled with what was mapped, dropped and left unresolved.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Typed ``lieux`` table (columns of ``spec.TABLES["lieux"]``).
+    """
+    path = Path(path) if path is not None else HUBDUSUD_2023_PATH
+    report = report if report is not None else ImportReport()
+    report.kind, report.source = "lieux-hubdusud-2023", str(path)
+    df, report.encoding, report.separator = read_text_csv(path)
+    df = drop_personal_columns(df, report)
+    report.n_rows_read = len(df)
+    used = {"id", "nom", "pivot", "commune", "code_postal", "code_insee", "adresse", "latitude",
+            "longitude", "services", "labels_nationaux", "publics_accueillis",
+            "publics_specifiquement_adresses", "frais_a_charge", "modalites_accompagnement",
+            "source", "date_maj", "derive_code_insee_commune", "derive_code_insee_arm"}
+    report.ignored_columns = [c for c in df.columns if c not in used]
+    rows = []
+    n_placeholder = 0
+    for i, r in enumerate(df.to_dict("records"), start=1):
+        g = lambda c: str(r.get(c, "") or "").strip()  # noqa: E731
+        res = _resolve_row(i, g("code_postal"), g("commune"), g("code_insee"), report,
+                           pre=(g("derive_code_insee_commune"), g("derive_code_insee_arm")))
+        if res is None:
+            continue
+        row = _base_row()
+        row.update(id=g("id"), pivot=g("pivot"), nom=g("nom"), commune=g("commune"),
+                   code_postal=g("code_postal").zfill(5) if g("code_postal") else "",
+                   territory_code=res.territory_code, adresse=g("adresse"),
+                   latitude=_float_or_blank(g("latitude")), longitude=_float_or_blank(g("longitude")),
+                   source=g("source"))
+        ci = g("code_insee")
+        row["code_insee"] = ci if re.fullmatch(r"\d{5}|2[AB]\d{3}", ci) else ""
+        row["services"] = _map_list(_split(g("services"), "|;"), V0_SERVICE_TO_V1, SERVICES, "services", report)
+        row["dispositif_programmes_nationaux"] = _map_list(
+            _split(g("labels_nationaux"), ";|"), LABEL_TO_DISPOSITIF, DISPOSITIFS, "labels_nationaux", report)
+        publics = _split(g("publics_specifiquement_adresses"), "|;") + _split(g("publics_accueillis"), ";|")
+        row["publics_specifiquement_adresses"] = _map_list(publics, PUBLIC_V0_TO_V1, PUBLICS,
+                                                           "publics", report)
+        row["frais_a_charge"] = _map_list(_split(g("frais_a_charge"), "|;"), FRAIS_V0_TO_V1, FRAIS,
+                                          "frais_a_charge", report)
+        row["modalites_accompagnement"] = _map_list(_split(g("modalites_accompagnement"), "|;"),
+                                                    MODALITE_V0_TO_V1, MODALITES_ACCOMPAGNEMENT,
+                                                    "modalites_accompagnement", report)
+        d = _parse_date(g("date_maj"))
+        if not d:
+            report.violation(i, "date_maj", g("date_maj"), "date de mise à jour absente ou illisible")
+            d = PLACEHOLDER_DATE
+        if d == PLACEHOLDER_DATE:
+            n_placeholder += 1
+        row["date_maj"] = d
+        rows.append(row)
+    if n_placeholder:
+        report.notes.append(f"{_n(n_placeholder)} lieux portent la date factice {PLACEHOLDER_DATE} : "
+                            "conservée telle que publiée (signalée par le contrôle qualité).")
+    n_zero = sum(1 for r in rows if PLACEHOLDER_PIVOT_RE.match(r["pivot"] or "x"))
+    if n_zero:
+        report.notes.append(f"{_n(n_zero)} lieux portent le pivot factice 00000000000000 (SIRET non "
+                            "renseigné) : conservé tel que publié.")
+    return _finish_lieux(rows, report)
