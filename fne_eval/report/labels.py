@@ -1,0 +1,211 @@
+"""Hold the ONE dictionary of French labels for codes and columns shown in reports.
+
+Evaluation functions return English snake_case columns and raw codes; reports show
+French words. Every translation lives here: :data:`COLUMNS` for column headers and
+:data:`CODES` for the values of each closed vocabulary of :mod:`fne_eval.bundle.spec`.
+Unknown codes and columns fall back to themselves (never an error, never a blank).
+"""
+from __future__ import annotations
+
+from typing import Iterable, Optional
+
+#: French headers of the columns that reports display.
+COLUMNS = {
+    # territories
+    "territory_code": "Code", "territory_name": "Territoire", "level": "Niveau",
+    "commune_code": "Commune", "commune_name": "Commune", "epci_siren": "EPCI",
+    "epci_name": "EPCI", "departement_code": "Département", "unit_code": "Code",
+    "population": "Population", "population_year": "Millésime", "year": "Année",
+    "ifn_total": "IFN", "ifn": "IFN", "vintage": "Millésime",
+    # generic results
+    "value": "Valeur", "ci_lower": "IC bas", "ci_upper": "IC haut", "n_obs": "Effectif",
+    "numerator": "Numérateur", "denominator": "Dénominateur", "unit": "Unité",
+    "rate_pct": "Taux", "share_pct": "Part", "period": "Période", "month": "Mois",
+    "date": "Date", "label": "Libellé", "indicator": "Indicateur", "source": "Source",
+    "reference_date": "Date de référence", "note": "Remarque", "count": "Nombre",
+    # roadmap
+    "axis_code": "Axe", "axis_title": "Intitulé de l'axe", "action_code": "Action",
+    "action_title": "Intitulé de l'action", "referents": "Référents", "partners": "Partenaires",
+    "start_date": "Début", "end_date": "Fin",
+    # indicators
+    "indicator_code": "Code", "kind": "Nature", "direction": "Sens", "baseline": "Référence",
+    "baseline_value": "Référence", "baseline_date": "Date de référence", "target": "Cible",
+    "target_value": "Cible", "target_year": "Année cible", "progress_pct": "Avancement",
+    "expected_value": "Attendu à date", "on_track": "Sur la trajectoire",
+    "target_source": "Origine de la cible",
+    # budget
+    "budget_line_id": "Ligne", "line_label": "Ligne budgétaire", "funder": "Financeur",
+    "recipient": "Récipiendaire", "planned_eur": "Prévu", "committed_eur": "Engagé",
+    "paid_eur": "Payé", "remaining_eur": "Reste à engager", "amount_eur": "Montant",
+    "commitment_rate_pct": "Taux d'engagement", "payment_rate_pct": "Taux de paiement",
+    "paid_of_committed_pct": "Payé / engagé", "elapsed_pct": "Temps écoulé",
+    "burn_ratio": "Ratio de consommation", "burn_label": "Rythme",
+    "departures": "Départs", "target_departures": "Objectif", "remaining": "Restant",
+    "share_achieved_pct": "Objectif atteint", "training_type": "Type de formation",
+    "structure_type": "Type de structure",
+    # schedule / météo
+    "task_id": "Tâche", "task_label": "Tâche", "planned_start": "Début prévu",
+    "planned_end": "Fin prévue", "actual_start": "Début réel", "actual_end": "Fin réelle",
+    "status": "Statut", "state": "État", "slippage_days": "Glissement (jours)",
+    "on_time": "Dans les temps", "on_time_pct": "Tâches dans les temps", "n_tasks": "Tâches",
+    "computed_status": "Météo calculée", "reasons": "Motifs", "override_status": "Météo COPIL",
+    "override_justification": "Justification COPIL", "override_date": "Date de décision",
+    "final_status": "Météo retenue", "meteo": "Météo", "rule": "Règle",
+    # activity
+    "activities": "Accompagnements", "accompaniments": "Accompagnements",
+    "participants": "Personnes accompagnées", "persons": "Personnes",
+    "age_band": "Tranche d'âge", "gender": "Genre", "social_status": "Statut",
+    "theme": "Thématique", "themes": "Thématiques", "activity_type": "Type d'accompagnement",
+    "place_type": "Lieu", "duration_min": "Durée (min)",
+    "reporting_rate_pct": "Taux de remontée", "lieux_reporting": "Lieux ayant saisi",
+    "lieux_expected": "Lieux attendus", "completeness_pct": "Complétude",
+    # offer
+    "lieux": "Lieux", "n_lieux": "Lieux", "lieux_per_10k": "Lieux pour 10 000 hab.",
+    "nom": "Lieu", "commune": "Commune", "dispositif": "Dispositif", "label_name": "Label",
+    "dispositif_programmes_nationaux": "Dispositifs nationaux", "services": "Services",
+    "is_exposed": "Commune exposée", "has_lieu": "Avec un lieu",
+    "printed_name": "Commune", "printed_population": "Population (imprimée)",
+    "printed_ifn": "IFN (imprimé)", "printed_fragile_population": "Personnes fragiles",
+    "printed_share_pct": "Part de la population",
+    "fragile_population": "Personnes fragiles",
+    # quality
+    "severity": "Gravité", "table": "Table", "key": "Clé", "message": "Constat",
+    "description": "Description",
+    # impact
+    "estimate": "Estimation", "effect": "Effet estimé", "effect_pct": "Effet estimé",
+    "p_value": "p-valeur", "method": "Méthode", "group": "Groupe",
+    "exposed": "Communes exposées", "others": "Autres communes",
+    # events, refurbishment, network
+    "title": "Intitulé", "event_type": "Type", "venue_commune_code": "Commune",
+    "operator": "Opérateur", "devices_collected": "Collectés",
+    "devices_refurbished": "Reconditionnés", "devices_distributed": "Distribués",
+    "meeting_type": "Réunion",
+    # changes
+    "previous": "Année précédente", "current": "Année évaluée", "change": "Évolution",
+    "change_pct": "Évolution",
+    "figure": "Chiffre",
+}
+
+#: French labels of the codes of each closed vocabulary.
+CODES = {
+    "level": {"departement": "département", "epci": "EPCI", "commune": "commune",
+              "arrondissement": "arrondissement"},
+    "age_band": {
+        "moins_de_douze": "Moins de 12 ans", "douze_dix_huit": "12-18 ans",
+        "dix_huit_vingt_quatre": "18-24 ans", "vingt_cinq_trente_neuf": "25-39 ans",
+        "quarante_cinquante_neuf": "40-59 ans", "soixante_soixante_neuf": "60-69 ans",
+        "soixante_dix_plus": "70 ans et plus", "non_communique": "Non communiqué",
+    },
+    "gender": {"masculin": "Homme", "feminin": "Femme", "non_communique": "Non communiqué"},
+    "social_status": {"scolarise": "Scolarisé", "sans_emploi": "Sans emploi",
+                      "en_emploi": "En emploi", "retraite": "Retraité",
+                      "non_communique": "Non communiqué"},
+    "activity_type": {"individuel": "Individuel", "collectif": "Collectif"},
+    "place_type": {"lieu_activite": "Lieu d'activité", "domicile": "À domicile",
+                   "a_distance": "À distance", "autre": "Autre"},
+    "theme": {
+        "diagnostic_numerique": "Diagnostic numérique",
+        "prendre_en_main_du_materiel": "Prendre en main du matériel",
+        "maintenance_de_materiel": "Maintenance de matériel",
+        "gere_ses_contenus_numeriques": "Gérer ses contenus numériques",
+        "navigation_sur_internet": "Navigation sur internet", "email": "E-mail",
+        "bureautique": "Bureautique", "reseaux_sociaux": "Réseaux sociaux",
+        "sante": "Santé", "banque_et_achats_en_ligne": "Banque et achats en ligne",
+        "entrepreneuriat": "Entrepreneuriat",
+        "insertion_professionnelle": "Insertion professionnelle",
+        "securite_numerique": "Sécurité numérique", "parentalite": "Parentalité",
+        "scolarite_et_numerique": "Scolarité et numérique",
+        "creer_avec_le_numerique": "Créer avec le numérique",
+        "culture_numerique": "Culture numérique",
+        "intelligence_artificielle": "Intelligence artificielle",
+        "aide_aux_demarches_administratives": "Aide aux démarches administratives",
+        "papiers_elections_citoyennete": "Papiers, élections, citoyenneté",
+        "famille_scolarite": "Famille, scolarité", "social_sante": "Social, santé",
+        "travail_formation": "Travail, formation", "logement": "Logement",
+        "transports_mobilite": "Transports, mobilité", "argent_impots": "Argent, impôts",
+        "justice": "Justice", "etrangers_europe": "Étrangers, Europe",
+        "loisirs_sports_culture": "Loisirs, sports, culture", "associations": "Associations",
+    },
+    "meteo": {"green": "Vert", "amber": "Orange", "red": "Rouge", "grey": "Gris (pas de données)"},
+    "task_state": {"not_started": "Non commencée", "in_progress": "En cours", "done": "Terminée",
+                   "late": "En retard", "cancelled": "Annulée"},
+    "severity": {"info": "Information", "warning": "Avertissement", "error": "Erreur"},
+    "indicator_kind": {"context": "Contexte", "output": "Réalisation", "outcome": "Résultat"},
+    "direction": {"higher": "À la hausse", "lower": "À la baisse"},
+    "transaction_kind": {"commitment": "Engagement", "payment": "Paiement"},
+    "training_type": {"aidants_connect": "Aidants Connect",
+                      "mediation_numerique": "Médiation numérique",
+                      "accessibilite_handicap": "Accessibilité et handicap", "autre": "Autre"},
+    "structure_type": {"collectivite": "Collectivité", "association": "Association",
+                       "etat": "Service de l'État", "centre_social": "Centre social",
+                       "entreprise": "Entreprise", "autre": "Autre"},
+    "event_type": {"evenement": "Événement", "exposition": "Exposition",
+                   "journee_echanges": "Journée d'échanges", "webinaire": "Webinaire"},
+    "meeting_type": {"copil": "COPIL", "cothec": "COTHEC", "groupe_de_travail": "Groupe de travail",
+                     "reunion_semestrielle": "Réunion semestrielle", "reseau": "Réseau",
+                     "autre": "Autre"},
+    "bool": {True: "Oui", False: "Non", "true": "Oui", "false": "Non"},
+    "budget_by": {"action_code": "action", "axis_code": "axe", "recipient": "récipiendaire",
+                  "funder": "financeur"},
+    "axis": {"all": "tous les axes", "1": "axe 1", "2": "axe 2", "3": "axe 3", "4": "axe 4"},
+    "unit": {"persons": "personnes", "pct": "%", "eur": "€", "places": "lieux",
+             "per_10k": "pour 10 000 hab.", "per_1000": "pour 1 000 hab.", "index": "indice"},
+}
+
+#: Which vocabulary a column's values belong to (for :func:`relabel`).
+COLUMN_VOCABULARY = {
+    "level": "level", "age_band": "age_band", "gender": "gender",
+    "social_status": "social_status", "activity_type": "activity_type",
+    "place_type": "place_type", "theme": "theme", "severity": "severity",
+    "kind": "indicator_kind", "direction": "direction", "training_type": "training_type",
+    "structure_type": "structure_type", "event_type": "event_type",
+    "meeting_type": "meeting_type", "computed_status": "meteo", "override_status": "meteo",
+    "final_status": "meteo", "meteo": "meteo", "state": "task_state",
+    "on_track": "bool", "on_time": "bool", "is_exposed": "bool", "has_lieu": "bool",
+}
+
+
+def column_label(name: str) -> str:
+    """Return the French header of a column (the name itself, humanised, if unknown)."""
+    if name in COLUMNS:
+        return COLUMNS[name]
+    text = str(name).replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
+
+
+def code_label(vocabulary: str, code) -> str:
+    """Return the French label of ``code`` in ``vocabulary`` (the code itself if unknown).
+
+    Raises
+    ------
+    ValueError
+        When ``vocabulary`` is not a key of :data:`CODES`.
+    """
+    if vocabulary not in CODES:
+        raise ValueError(f"unknown vocabulary {vocabulary!r}, expected one of {sorted(CODES)}")
+    table = CODES[vocabulary]
+    try:
+        return table.get(code, code if isinstance(code, str) else str(code))
+    except TypeError:  # unhashable
+        return str(code)
+
+
+def relabel(df, columns: Optional[Iterable[str]] = None):
+    """Return a copy of ``df`` whose coded columns show French labels.
+
+    Only the columns listed in :data:`COLUMN_VOCABULARY` (or in ``columns``) change;
+    missing values stay missing.
+    """
+    import pandas as pd
+
+    out = df.copy()
+    cols = list(columns) if columns is not None else [c for c in out.columns if c in COLUMN_VOCABULARY]
+    for col in cols:
+        if col not in out.columns:
+            continue
+        vocab = COLUMN_VOCABULARY.get(col)
+        if vocab is None:
+            raise ValueError(f"column {col!r} has no vocabulary in COLUMN_VOCABULARY")
+        out[col] = [v if (v is None or (not isinstance(v, str) and pd.isna(v)))
+                    else code_label(vocab, v) for v in out[col].astype(object)]
+    return out

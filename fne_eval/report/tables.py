@@ -1,0 +1,260 @@
+"""Render tidy DataFrames as French HTML tables for reports.
+
+Tables have no index column, French headers from :mod:`fne_eval.report.labels`,
+right-aligned numbers formatted by :mod:`fne_eval.report.format`, and every cell
+HTML-escaped (text from the data never becomes markup). Counts hidden by disclosure
+control are shown as "< 5", never as 0.
+"""
+from __future__ import annotations
+
+import html
+from typing import Callable, Iterable, Mapping, Optional, Union
+
+import pandas as pd
+
+from fne_eval.report import format as F
+from fne_eval.report.labels import COLUMN_VOCABULARY, code_label, column_label
+
+#: Columns never displayed, whatever the caller asks (personal data).
+from fne_eval.bundle.spec import PERSONAL_DATA_COLUMNS  # noqa: E402
+
+#: Names of the formats a column may be given.
+FORMATS = ("int", "count", "decimal", "decimal2", "pct", "eur", "eur_cents", "date", "month",
+           "text", "code", "bool", "signed", "signed_pct")
+
+_NUMERIC_FORMATS = {"int", "count", "decimal", "decimal2", "pct", "eur", "eur_cents",
+                    "signed", "signed_pct"}
+
+#: Extra personal-data columns refused at display time (besides the spec's list).
+_PERSONAL = set(PERSONAL_DATA_COLUMNS) | {"nom_prenom", "telephone", "courriel", "email",
+                                          "e_mail", "phone", "prenom", "first_name",
+                                          "last_name", "full_name"}
+
+
+def infer_format(name: str, series: pd.Series) -> str:
+    """Return the display format of a column from its name and dtype."""
+    n = name.lower()
+    if n.endswith("_eur"):
+        return "eur"
+    if n.endswith("_pct"):
+        return "pct"
+    if n.endswith("_date") or n in ("date", "start_date", "end_date", "planned_start",
+                                    "planned_end", "actual_start", "actual_end", "as_of"):
+        return "date"
+    if n in ("month",):
+        return "month"
+    if n.endswith("_code") or n in ("key", "siren", "epci_siren", "task_id", "budget_line_id"):
+        return "code"
+    if pd.api.types.is_bool_dtype(series):
+        return "bool"
+    if pd.api.types.is_integer_dtype(series):
+        return "int"
+    if pd.api.types.is_float_dtype(series):
+        return "decimal"
+    if pd.api.types.is_datetime64_any_dtype(series):
+        return "date"
+    if series.dtype == object:
+        sample = series.dropna()
+        if len(sample) and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in sample):
+            return "decimal"
+        from decimal import Decimal
+
+        if len(sample) and all(isinstance(v, Decimal) for v in sample):
+            return "decimal"
+    return "text"
+
+
+def format_cell(value, fmt: str, threshold: int = 5) -> str:
+    """Return the display text of one value in format ``fmt`` (see :data:`FORMATS`)."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}, expected one of {FORMATS}")
+    if F.is_missing(value):
+        return F.MISSING
+    if fmt in ("int", "count"):
+        return F.fmt_int(value)
+    if fmt == "decimal":
+        return F.fmt_decimal(value, 1)
+    if fmt == "decimal2":
+        return F.fmt_decimal(value, 2)
+    if fmt == "pct":
+        return F.fmt_pct(value)
+    if fmt == "eur":
+        return F.fmt_eur(value)
+    if fmt == "eur_cents":
+        return F.fmt_eur(value, cents="always")
+    if fmt == "date":
+        return F.fmt_date(value)
+    if fmt == "month":
+        return F.fmt_month(value)
+    if fmt == "bool":
+        return code_label("bool", bool(value))
+    if fmt == "signed":
+        return F.fmt_signed(value)
+    if fmt == "signed_pct":
+        return F.fmt_signed(value, 1, "%")
+    return str(value)
+
+
+class HtmlFragment:
+    """Wrap HTML text so that Jupyter displays it (``_repr_html_``)."""
+
+    def __init__(self, html_text: str, text: str = ""):
+        self.html = html_text
+        self.text = text
+
+    def _repr_html_(self) -> str:
+        return self.html
+
+    def __repr__(self) -> str:
+        return self.text or "<HTML>"
+
+    def __str__(self) -> str:
+        return self.html
+
+
+class Table(HtmlFragment):
+    """An HTML table built from a DataFrame; ``data`` keeps the displayed frame."""
+
+    def __init__(self, html_text: str, data: pd.DataFrame, caption: str = ""):
+        super().__init__(html_text, text=f"Tableau « {caption} » ({len(data)} lignes)")
+        self.data = data
+        self.caption = caption
+
+
+def _suppressed_mask(df: pd.DataFrame, suppressed, count_columns) -> pd.DataFrame:
+    mask = pd.DataFrame(False, index=df.index, columns=df.columns)
+    if suppressed is None:
+        if "is_suppressed" in df.columns:
+            rows = df["is_suppressed"].fillna(False).astype(bool)
+            for col in count_columns:
+                if col in mask.columns:
+                    mask[col] = rows.to_numpy()
+        for col in df.columns:
+            flag = f"{col}_is_suppressed"
+            if flag in df.columns:
+                mask[col] = df[flag].fillna(False).astype(bool).to_numpy()
+        return mask
+    if isinstance(suppressed, pd.DataFrame):
+        for col in suppressed.columns:
+            if col in mask.columns:
+                mask[col] = suppressed[col].fillna(False).astype(bool).to_numpy()
+        return mask
+    if isinstance(suppressed, Mapping):
+        for col, rows in suppressed.items():
+            if col in mask.columns:
+                mask[col] = pd.Series(rows).fillna(False).astype(bool).to_numpy()
+        return mask
+    raise ValueError("suppressed must be None, a DataFrame or a mapping of column to booleans")
+
+
+def html_table(
+    df: pd.DataFrame,
+    columns: Optional[Iterable[str]] = None,
+    formats: Optional[Mapping[str, Union[str, Callable]]] = None,
+    labels: Optional[Mapping[str, str]] = None,
+    caption: str = "",
+    suppressed=None,
+    count_columns: Iterable[str] = (),
+    threshold: int = 5,
+    max_rows: Optional[int] = None,
+    relabel_codes: bool = True,
+    css_class: str = "fne-table",
+) -> Table:
+    """Render ``df`` as an escaped French HTML table.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Tidy frame with English snake_case columns.
+    columns : iterable of str, optional
+        Columns to show, in order (default: all but flags such as ``is_suppressed``).
+    formats : mapping, optional
+        Column → a format name of :data:`FORMATS` or a callable ``value -> str``;
+        other columns get :func:`infer_format`.
+    labels : mapping, optional
+        Column → header overriding :data:`fne_eval.report.labels.COLUMNS`.
+    caption : str
+        Table caption (escaped).
+    suppressed : DataFrame or mapping, optional
+        Cells hidden by disclosure control (True = hidden). Default: the frame's own
+        ``is_suppressed`` column applied to ``count_columns``, and ``<col>_is_suppressed``.
+    count_columns : iterable of str
+        Columns counting people: hidden cells show "< threshold".
+    threshold : int
+        Disclosure threshold shown in hidden cells.
+    max_rows : int, optional
+        Show at most this many rows and say how many were left out.
+    relabel_codes : bool
+        Translate coded columns (age band, météo...) with their French labels.
+
+    Raises
+    ------
+    ValueError
+        When a personal-data column is asked for or a format name is unknown.
+    """
+    formats = dict(formats or {})
+    labels = dict(labels or {})
+    count_columns = list(count_columns)
+    if columns is None:
+        columns = [c for c in df.columns
+                   if c != "is_suppressed" and not str(c).endswith("_is_suppressed")]
+    columns = [c for c in columns]
+    bad = [c for c in columns if str(c).lower() in _PERSONAL]
+    if bad:
+        raise ValueError(f"personal-data columns cannot be displayed: {bad}")
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise ValueError(f"columns not in the frame: {missing}")
+    for col in count_columns:
+        formats.setdefault(col, "count")
+    mask = _suppressed_mask(df, suppressed, count_columns)
+    shown = df
+    omitted = 0
+    if max_rows is not None and len(df) > max_rows:
+        omitted = len(df) - max_rows
+        shown = df.iloc[:max_rows]
+        mask = mask.iloc[:max_rows]
+    fmts = {}
+    for col in columns:
+        f = formats.get(col) or infer_format(str(col), df[col])
+        if not callable(f) and f not in FORMATS:
+            raise ValueError(f"unknown format {f!r} for column {col!r}, expected one of {FORMATS}")
+        fmts[col] = f
+    parts = [f'<table class="{html.escape(css_class)}" style="border-collapse:collapse;'
+             f'font-size:0.9em;margin:0.4em 0 1em 0">']
+    if caption:
+        parts.append(f'<caption style="caption-side:top;text-align:left;font-weight:bold;'
+                     f'padding-bottom:0.3em">{html.escape(caption)}</caption>')
+    parts.append("<thead><tr>")
+    for col in columns:
+        head = labels.get(col) or column_label(str(col))
+        num = fmts[col] in _NUMERIC_FORMATS if not callable(fmts[col]) else False
+        align = "right" if num else "left"
+        parts.append(f'<th class="{"num" if num else "text"}" style="text-align:{align};'
+                     f'border-bottom:1px solid #444;padding:2px 6px">{html.escape(head)}</th>')
+    parts.append("</tr></thead><tbody>")
+    for i, (_, row) in enumerate(shown.iterrows()):
+        parts.append("<tr>")
+        for col in columns:
+            value = row[col]
+            f = fmts[col]
+            if mask[col].iloc[i]:
+                text = F.fmt_count(None, suppressed=True, threshold=threshold)
+                num = True
+            elif callable(f):
+                text = F.MISSING if F.is_missing(value) else str(f(value))
+                num = False
+            else:
+                if relabel_codes and f == "text" and col in COLUMN_VOCABULARY and not F.is_missing(value):
+                    value = code_label(COLUMN_VOCABULARY[col], value)
+                text = format_cell(value, f, threshold)
+                num = f in _NUMERIC_FORMATS
+            style = "text-align:right;white-space:nowrap" if num else "text-align:left"
+            parts.append(f'<td class="{"num" if num else "text"}" style="{style};padding:2px 6px;'
+                         f'border-bottom:1px solid #ddd">{html.escape(text)}</td>')
+        parts.append("</tr>")
+    parts.append("</tbody></table>")
+    if omitted:
+        parts.append(f'<p class="fne-note"><em>{html.escape(F.fmt_int(omitted))} ligne'
+                     f'{"s" if omitted > 1 else ""} non affichée{"s" if omitted > 1 else ""}.</em></p>')
+    return Table("".join(parts), data=df[columns], caption=caption)
