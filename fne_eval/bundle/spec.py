@@ -285,6 +285,7 @@ _add(T(
         C("line_label", "str", description="Libellé"),
         C("funder", "str", description="Financeur (ex. État - FNE)"),
         C("recipient", "str", description="Récipiendaire"),
+        C("referents", "list", required=False, description="Référent(s) tels qu'imprimés, séparés par |"),
         C("planned_eur", "money", required=False, min=0, description="Montant prévu en euros (vide si non chiffré)"),
         C("objective", "str", required=False, description="Objectif associé"),
         C("target_departures", "int", required=False, min=0, description="Départs en formation visés (fonds de formation)"),
