@@ -220,17 +220,19 @@ class ImportReport:
         if self.ignored_columns:
             out.append("Colonnes non reprises : " + ", ".join(self.ignored_columns) + ".")
         for (f, a, b), n in sorted(self.mapped.items()):
-            out.append(f"Correspondance {f} : « {a} » → « {b} » ({_n(n)} lignes).")
+            out.append(f"Correspondance {f} : « {a} » → « {b} » ({_rows(n)}).")
         for (f, a), n in sorted(self.unmapped.items()):
-            out.append(f"Valeur sans correspondance dans le standard, non reprise — {f} : « {a} » ({_n(n)} lignes).")
+            out.append(f"Valeur sans correspondance dans le standard, non reprise — {f} : « {a} » ({_rows(n)}).")
         if self.resolution:
             out.append("Résolution du territoire : " + ", ".join(
                 f"{k} {_n(v)}" for k, v in sorted(self.resolution.items())) + ".")
         for u in self.unresolved:
             out.append(f"Ligne {u['row']} écartée : commune non résolue ({u.get('commune', '')}, "
                        f"code postal {u.get('code_postal', '')}).")
+        if self.kind == "lieux-standard" and not self.violations:
+            out.append("Aucun écart au schéma du standard v1.0.2.")
         if self.violations:
-            out.append(f"{_n(len(self.violations))} écarts au schéma :")
+            out.append(f"{_n(len(self.violations))} écart(s) au schéma :")
             for v in self.violations:
                 out.append(f"  ligne {v['row']}, champ {v['field']}, valeur « {v['value']} » : {v['message']}")
         out.extend(self.notes)
@@ -248,6 +250,11 @@ class Resolution(NamedTuple):
 def _n(x) -> str:
     """Format an integer the French way (narrow no-break space thousands)."""
     return f"{int(x):,}".replace(",", "\u202f")
+
+
+def _rows(n) -> str:
+    """Return « 1 ligne » / « 12 lignes »."""
+    return f"{_n(n)} ligne" + ("s" if int(n) > 1 else "")
 
 
 # --------------------------------------------------------------------------- reading
@@ -613,3 +620,436 @@ def read_lieux_hubdusud_2023(path: Optional[Union[str, Path]] = None,
         report.notes.append(f"{_n(n_zero)} lieux portent le pivot factice 00000000000000 (SIRET non "
                             "renseigné) : conservé tel que publié.")
     return _finish_lieux(rows, report)
+
+
+# --------------------------------------------------------------------------- standard v1.0.2
+@lru_cache(maxsize=1)
+def standard_schema() -> dict:
+    """Return the national lieux standard's Table Schema (v1.0.2) as published."""
+    return json.loads(STANDARD_SCHEMA_PATH.read_text(encoding="utf-8"))
+
+
+def validate_standard(df: pd.DataFrame, report: ImportReport, schema: Optional[dict] = None) -> None:
+    """Check a lieux file against the standard's constraints, recording each violation.
+
+    Checks every constraint the schema declares: required columns and values, ``pattern``
+    (matched on the whole value, as Table Schema does), ``maxLength``, ``unique``, and
+    the ``number`` and ``date`` types. Personal contact columns are expected to be
+    dropped already: their values are never copied into the report.
+    """
+    schema = schema or standard_schema()
+    for f in schema["fields"]:
+        name, cons = f["name"], f.get("constraints", {})
+        if is_personal_column(name):
+            continue
+        if name not in df.columns:
+            if cons.get("required"):
+                report.violation(0, name, "", "colonne obligatoire absente de l'en-tête")
+            continue
+        pattern = re.compile(cons["pattern"]) if cons.get("pattern") else None
+        seen = {}
+        for i, v in enumerate(df[name].tolist(), start=1):
+            v = "" if v is None else str(v).strip()
+            if v == "":
+                if cons.get("required"):
+                    report.violation(i, name, v, "valeur obligatoire manquante")
+                continue
+            if pattern is not None and not pattern.fullmatch(v):
+                report.violation(i, name, v, "valeur hors du motif ou du vocabulaire du standard")
+            if cons.get("maxLength") and len(v) > cons["maxLength"]:
+                report.violation(i, name, v[:40] + "…", f"plus de {cons['maxLength']} caractères")
+            if f.get("type") == "number" and not _float_or_blank(v):
+                report.violation(i, name, v, "nombre attendu")
+            if f.get("type") == "date" and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", v):
+                report.violation(i, name, v, "date AAAA-MM-JJ attendue")
+            if cons.get("unique"):
+                if v in seen:
+                    report.violation(i, name, v, f"valeur déjà utilisée ligne {seen[v]} (doit être unique)")
+                seen.setdefault(v, i)
+
+
+def read_lieux_standard(path: Union[str, Path], report: Optional[ImportReport] = None) -> pd.DataFrame:
+    """Read a CSV of the national standard « Lieux de médiation numérique » v1.0.2.
+
+    Validates it against ``schema.json`` (violations reported with row and field; rows
+    are kept), drops the contact columns (``telephone``, ``courriels``), keeps the fields of
+    the ``lieux`` table (``|``-separated lists, values outside the v1 vocabularies reported
+    and left out) and resolves ``territory_code`` with :func:`resolve_commune`.
+
+    Parameters
+    ----------
+    path : str or Path
+        The CSV file (UTF-8 with or without BOM, or Windows-1252; ``,`` or ``;``).
+    report : ImportReport, optional
+        Filled with violations and mappings.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Typed ``lieux`` table; rows whose commune cannot be resolved are left out and
+        listed in ``report.unresolved``.
+    """
+    path = Path(path)
+    report = report if report is not None else ImportReport()
+    report.kind, report.source = "lieux-standard", str(path)
+    df, report.encoding, report.separator = read_text_csv(path)
+    df = drop_personal_columns(df, report)
+    report.n_rows_read = len(df)
+    validate_standard(df, report)
+    direct = ("id", "pivot", "nom", "commune", "adresse", "source", "typologie")
+    lists = {
+        "services": ({}, SERVICES), "publics_specifiquement_adresses": ({}, PUBLICS),
+        "frais_a_charge": ({}, FRAIS), "itinerance": ({}, ("Itinérant", "Fixe")),
+        "dispositif_programmes_nationaux": ({}, DISPOSITIFS),
+        "modalites_accompagnement": ({}, MODALITES_ACCOMPAGNEMENT),
+    }
+    used = set(direct) | set(lists) | {"code_postal", "code_insee", "latitude", "longitude", "date_maj"}
+    report.ignored_columns = [c for c in df.columns if c not in used]
+    rows = []
+    for i, r in enumerate(df.to_dict("records"), start=1):
+        g = lambda c: str(r.get(c, "") or "").strip()  # noqa: E731
+        res = _resolve_row(i, g("code_postal"), g("commune"), g("code_insee"), report)
+        if res is None:
+            continue
+        row = _base_row()
+        row.update({c: g(c) for c in direct})
+        row["typologie"] = "|".join(_split(g("typologie"), "|"))
+        row["code_postal"] = g("code_postal") if re.fullmatch(r"\d{5}", g("code_postal")) else ""
+        row["code_insee"] = g("code_insee") if re.fullmatch(r"\d{5}|2[AB]\d{3}", g("code_insee")) else ""
+        row["territory_code"] = res.territory_code
+        row["latitude"], row["longitude"] = _float_or_blank(g("latitude")), _float_or_blank(g("longitude"))
+        for col, (mapping, allowed) in lists.items():
+            row[col] = _map_list(_split(g(col), "|"), mapping, allowed, col, report)
+        row["date_maj"] = _parse_date(g("date_maj"))
+        if not row["date_maj"] or not row["code_postal"]:
+            report.notes.append(f"Ligne {i} écartée : date_maj ou code_postal inutilisable.")
+            continue
+        rows.append(row)
+    return _finish_lieux(rows, report)
+
+
+# --------------------------------------------------------------------------- Aix 2024
+def read_lieux_aix_2024(path: Optional[Union[str, Path]] = None,
+                        report: Optional[ImportReport] = None) -> pd.DataFrame:
+    """Read the city of Aix-en-Provence's producer file (2024) into a ``lieux`` table.
+
+    The file is the cartographie nationale's input format: ``Adresse``, ``;``-separated
+    lists, the 15 services of the standard v0 (mapped to the 9 services of v1 with
+    :data:`V0_SERVICE_TO_V1`; unknown labels reported), ``labels_nationaux`` (CNFS →
+    « Conseillers numériques »), ``typologie`` codes.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        Default: ``fne_eval/data/samples/lieux_mediation_numerique_aix_2024.csv``.
+    report : ImportReport, optional
+        Filled with mappings and unresolved rows.
+    """
+    path = Path(path) if path is not None else AIX_2024_PATH
+    report = report if report is not None else ImportReport()
+    report.kind, report.source = "lieux-aix-2024", str(path)
+    df, report.encoding, report.separator = read_text_csv(path)
+    df = drop_personal_columns(df, report)
+    report.n_rows_read = len(df)
+    used = {"id", "pivot", "nom", "commune", "code_postal", "code_insee", "Adresse", "adresse",
+            "latitude", "longitude", "typologie", "source", "date_maj", "services", "labels_nationaux"}
+    report.ignored_columns = [c for c in df.columns if c not in used]
+    rows = []
+    for i, r in enumerate(df.to_dict("records"), start=1):
+        g = lambda c: str(r.get(c, "") or "").strip()  # noqa: E731
+        res = _resolve_row(i, g("code_postal"), g("commune"), g("code_insee"), report)
+        if res is None:
+            continue
+        row = _base_row()
+        row.update(id=g("id"), pivot=g("pivot"), nom=g("nom"), commune=g("commune"),
+                   code_postal=g("code_postal").zfill(5), territory_code=res.territory_code,
+                   adresse=g("Adresse") or g("adresse"), source=g("source"),
+                   latitude=_float_or_blank(g("latitude")), longitude=_float_or_blank(g("longitude")),
+                   typologie="|".join(_split(g("typologie"), ";|")))
+        ci = g("code_insee")
+        row["code_insee"] = ci if re.fullmatch(r"\d{5}|2[AB]\d{3}", ci) else ""
+        row["services"] = _map_list(_split(g("services"), ";|"), V0_SERVICE_TO_V1, SERVICES, "services", report)
+        row["dispositif_programmes_nationaux"] = _map_list(
+            _split(g("labels_nationaux"), ";|"), LABEL_TO_DISPOSITIF, DISPOSITIFS, "labels_nationaux", report)
+        row["date_maj"] = _parse_date(g("date_maj"))
+        if not row["date_maj"]:
+            report.violation(i, "date_maj", g("date_maj"), "date de mise à jour absente ou illisible")
+            row["date_maj"] = PLACEHOLDER_DATE
+        rows.append(row)
+    return _finish_lieux(rows, report)
+
+
+# --------------------------------------------------------------------------- France services
+def read_france_services(path: Optional[Union[str, Path]] = None,
+                         report: Optional[ImportReport] = None,
+                         date_maj: str = FRANCE_SERVICES_EXTRACT_DATE) -> pd.DataFrame:
+    """Read the ANCT list of France services into a ``lieux`` table.
+
+    Every row gets the dispositif « France Services »; ``itinerance`` is « Itinérant »
+    when the list says ``itinerance`` = Oui or ``format_fs_anct`` = Mobile, else « Fixe ».
+    The list has no update date per row: ``date_maj`` is the extract's date. The free
+    text ``commentaire`` (which holds phone numbers and e-mails in the real file) and the
+    ``mail`` / ``telephone`` columns are never kept.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        Default: ``fne_eval/data/samples/france_services_13_2023.csv`` (32 rows).
+    report : ImportReport, optional
+        Filled with what was read and dropped.
+    date_maj : str, default "2023-07-07"
+        Date given to every row (ISO).
+    """
+    path = Path(path) if path is not None else FRANCE_SERVICES_PATH
+    report = report if report is not None else ImportReport()
+    report.kind, report.source = "france-services", str(path)
+    df, report.encoding, report.separator = read_text_csv(path)
+    df = drop_personal_columns(df, report)
+    report.n_rows_read = len(df)
+    used = {"id_fs", "lib_fs", "adresse", "complement_adresse", "insee_com", "code_postal", "lib_com",
+            "latitude", "longitude", "itinerance", "format_fs_anct"}
+    report.ignored_columns = [c for c in df.columns if c not in used]
+    if "commentaire" in df.columns:
+        report.notes.append("La colonne « commentaire » (texte libre pouvant contenir téléphones et courriels) "
+                            "n'est pas reprise.")
+    d = _parse_date(date_maj)
+    if not d:
+        raise ValueError(f"date_maj {date_maj!r}: expected an ISO date YYYY-MM-DD")
+    rows = []
+    for i, r in enumerate(df.to_dict("records"), start=1):
+        g = lambda c: str(r.get(c, "") or "").strip()  # noqa: E731
+        res = _resolve_row(i, g("code_postal"), g("lib_com"), g("insee_com"), report)
+        if res is None:
+            continue
+        mobile = g("itinerance").lower() == "oui" or g("format_fs_anct").lower() == "mobile"
+        row = _base_row()
+        adresse = g("adresse") + (", " + g("complement_adresse") if g("complement_adresse") else "")
+        row.update(id=f"france-services-{g('id_fs')}", nom=g("lib_fs"), commune=g("lib_com"),
+                   code_postal=g("code_postal").zfill(5), code_insee=g("insee_com"),
+                   territory_code=res.territory_code, adresse=adresse,
+                   latitude=_float_or_blank(g("latitude")), longitude=_float_or_blank(g("longitude")),
+                   itinerance="Itinérant" if mobile else "Fixe",
+                   dispositif_programmes_nationaux="France Services",
+                   source="ANCT - liste des France services", date_maj=d)
+        rows.append(row)
+    report.notes.append(f"date_maj = date de l'extrait ({d}) : la liste ne date pas ses lignes.")
+    return _finish_lieux(rows, report)
+
+
+# --------------------------------------------------------------------------- conseillers numériques
+CONSEILLERS_COLUMNS = [
+    "territory_code", "commune_code", "epci_siren", "code_postal", "structure", "siret",
+    "n_postes_attribues", "n_en_formation", "n_formes", "n_recrutes", "investment_eur",
+    "is_france_services", "qpv", "is_zrr", "source",
+]
+_CNUM_SOURCE = {
+    "Siret": "siret", "Nb de conseillers attribués": "n_postes_attribues",
+    "Nb de conseillers en formation": "n_en_formation", "Nb de conseillers formés": "n_formes",
+    "Nb de conseillers recrutés": "n_recrutes", "Code postal": "code_postal",
+    "Code commune Insee": "code_insee", "Investissement estimatif de l'état": "investment_eur",
+    "Label France Services": "is_france_services", "Postes attribués en QPV": "qpv", "ZRR": "is_zrr",
+}
+
+
+def parse_french_amount(value) -> Optional[Decimal]:
+    """Parse an amount printed the French way (« 37 428,83 », « 1 234 € ») to a Decimal.
+
+    Returns None for an empty value; raises ValueError for text that is not an amount.
+
+    >>> parse_french_amount("37 428,83")
+    Decimal('37428.83')
+    """
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    s = str(value).strip()
+    for ch in ("\u202f", "\xa0", " ", "€"):
+        s = s.replace(ch, "")
+    if s == "":
+        return None
+    if "," in s:
+        s = s.replace(".", "").replace(",", ".")
+    try:
+        return Decimal(s).quantize(Decimal("0.01"))
+    except InvalidOperation as exc:
+        raise ValueError(f"not an amount: {value!r}") from exc
+
+
+def _yes_no(v: str):
+    s = (v or "").strip().lower()
+    return True if s == "oui" else False if s == "non" else pd.NA
+
+
+def read_conseillers_numeriques(path: Optional[Union[str, Path]] = None,
+                                report: Optional[ImportReport] = None) -> pd.DataFrame:
+    """Read the structures employing conseillers numériques into a tidy frame.
+
+    Not lieux (the file has no address): one row per structure with its territory
+    (``territory_code`` = commune or Marseille arrondissement from « Code commune Insee »,
+    ``commune_code``, ``epci_siren``), ``structure``, ``siret``, the counts of postes
+    attribués / conseillers en formation / formés / recrutés, and the « Investissement
+    estimatif de l'état » parsed to :class:`decimal.Decimal` (``investment_eur``).
+    Sum them per territory with :func:`summarize_conseillers`.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        Default: ``fne_eval/data/samples/conseillers_numeriques_structures_13_2023.csv``.
+    report : ImportReport, optional
+        Filled with what was read.
+    """
+    path = Path(path) if path is not None else CONSEILLERS_PATH
+    report = report if report is not None else ImportReport()
+    report.kind, report.source = "conseillers-numeriques", str(path)
+    df, report.encoding, report.separator = read_text_csv(path)
+    df = drop_personal_columns(df, report)
+    report.n_rows_read = len(df)
+    report.ignored_columns = [c for c in df.columns if c not in _CNUM_SOURCE and c != "structure"
+                              and not c.startswith("derive_")]
+    epci = _commune_epci()
+    rows = []
+    for i, r in enumerate(df.to_dict("records"), start=1):
+        g = lambda c: str(r.get(c, "") or "").strip()  # noqa: E731
+        cp = g("Code postal").zfill(5) if g("Code postal") else ""
+        insee = g("Code commune Insee")
+        insee = insee.zfill(5) if insee.isdigit() else insee
+        res = _resolve_row(i, cp, "", insee, report)
+        if res is None:
+            continue
+        counts = {}
+        for src in ("Nb de conseillers attribués", "Nb de conseillers en formation",
+                    "Nb de conseillers formés", "Nb de conseillers recrutés"):
+            v = g(src)
+            if v and not re.fullmatch(r"\d+", v):
+                report.violation(i, src, v, "nombre entier attendu")
+                v = ""
+            counts[_CNUM_SOURCE[src]] = int(v) if v else pd.NA
+        try:
+            amount = parse_french_amount(g("Investissement estimatif de l'état"))
+        except ValueError:
+            report.violation(i, "Investissement estimatif de l'état", g("Investissement estimatif de l'état"),
+                             "montant illisible")
+            amount = None
+        rows.append({
+            "territory_code": res.territory_code, "commune_code": res.commune_code,
+            "epci_siren": epci.get(res.commune_code, ""), "code_postal": cp,
+            "structure": g("structure"), "siret": g("Siret"), **counts, "investment_eur": amount,
+            "is_france_services": _yes_no(g("Label France Services")),
+            "qpv": g("Postes attribués en QPV"), "is_zrr": _yes_no(g("ZRR")),
+            "source": "conseiller-numerique.gouv.fr (tableau de bord public, via Portrea)",
+        })
+    out = pd.DataFrame(rows, columns=CONSEILLERS_COLUMNS)
+    for c in ("territory_code", "commune_code", "epci_siren", "code_postal", "structure", "siret", "qpv", "source"):
+        out[c] = out[c].astype("string").replace("", pd.NA)
+    for c in ("n_postes_attribues", "n_en_formation", "n_formes", "n_recrutes"):
+        out[c] = out[c].astype("Int64")
+    for c in ("is_france_services", "is_zrr"):
+        out[c] = out[c].astype("boolean")
+    out["investment_eur"] = out["investment_eur"].astype(object)
+    report.n_rows_kept = len(out)
+    out.attrs["import_report"] = report
+    return out
+
+
+@lru_cache(maxsize=1)
+def _commune_epci() -> dict:
+    com = pd.read_csv(REFERENCE_DIR / "communes_13.csv", dtype=str, keep_default_na=False)
+    return dict(zip(com["code_insee"], com["epci_siren"]))
+
+
+def summarize_conseillers(structures: pd.DataFrame, level: str = "commune") -> pd.DataFrame:
+    """Sum the conseiller numérique counts and investment per territory.
+
+    Parameters
+    ----------
+    structures : pandas.DataFrame
+        Output of :func:`read_conseillers_numeriques`.
+    level : {'territory', 'commune', 'epci', 'departement'}
+        ``territory`` = commune or Marseille arrondissement; ``departement`` = one row "13".
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``territory_code, n_structures, n_postes_attribues, n_en_formation, n_formes,
+        n_recrutes, investment_eur`` (investment as an exact Decimal sum).
+    """
+    keys = {"territory": "territory_code", "commune": "commune_code", "epci": "epci_siren",
+            "departement": None}
+    if level not in keys:
+        raise ValueError(f"unknown level {level!r}, expected one of {sorted(keys)}")
+    df = structures.copy()
+    key = keys[level]
+    df["_key"] = "13" if key is None else df[key]
+    agg = df.groupby("_key", sort=True).agg(
+        n_structures=("structure", "size"), n_postes_attribues=("n_postes_attribues", "sum"),
+        n_en_formation=("n_en_formation", "sum"), n_formes=("n_formes", "sum"),
+        n_recrutes=("n_recrutes", "sum"),
+        investment_eur=("investment_eur", lambda s: sum((v for v in s if v is not None), Decimal("0.00"))),
+    )
+    return agg.reset_index().rename(columns={"_key": "territory_code"})
+
+
+# --------------------------------------------------------------------------- CLI
+#: ``fne-eval import KIND``: reader of each kind.
+READERS = {
+    "lieux-standard": read_lieux_standard,
+    "lieux-hubdusud-2023": read_lieux_hubdusud_2023,
+    "lieux-aix-2024": read_lieux_aix_2024,
+    "france-services": read_france_services,
+    "conseillers-numeriques": read_conseillers_numeriques,
+}
+
+
+def import_file(kind: str, path: Union[str, Path]) -> tuple:
+    """Import ``path`` read as ``kind`` and return ``(frame, report)``.
+
+    Raises ValueError for an unknown kind.
+    """
+    if kind not in READERS:
+        raise ValueError(f"unknown import kind {kind!r}, expected one of {sorted(READERS)}")
+    rep = ImportReport()
+    df = READERS[kind](path, report=rep)
+    return df, rep
+
+
+def _frame_as_text(df: pd.DataFrame, kind: str) -> pd.DataFrame:
+    if kind != "conseillers-numeriques":
+        return to_text_frame(df, LIEUX)
+    out = df.astype(object).where(df.notna(), "")
+    for c in ("is_france_services", "is_zrr"):
+        out[c] = [("true" if v else "false") if v != "" else "" for v in out[c]]
+    return out.astype(str)
+
+
+def write_csv_atomic(df: pd.DataFrame, out: Union[str, Path]) -> Path:
+    """Write a text frame as UTF-8 CSV through a temporary file renamed into place."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix="." + out.name + ".", suffix=".tmp", dir=out.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            df.to_csv(f, index=False, lineterminator="\n")
+        os.replace(tmp, out)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return out
+
+
+def cmd_import(args) -> int:
+    """Run ``fne-eval import KIND PATH --out OUT.csv``.
+
+    Writes the imported table in the bundle's CSV format (atomically) and prints what was
+    mapped and dropped, in French. Exit 0 when imported, 1 when the file was imported but
+    breaks the standard (lieux-standard) or has unresolved communes, 2 when unreadable.
+    """
+    try:
+        df, rep = import_file(args.kind, args.path)
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        print(f"fne-eval import : fichier illisible {args.path} : {exc}", file=sys.stderr)
+        return 2
+    write_csv_atomic(_frame_as_text(df, args.kind), args.out)
+    for line in rep.lines_fr():
+        print(line)
+    print(f"Écrit : {args.out} ({_n(len(df))} lignes).")
+    return 1 if (rep.violations or rep.unresolved) else 0

@@ -10,7 +10,10 @@ import pytest
 
 from fne_eval.bundle.spec import TABLES
 from fne_eval.importers import (
-    ImportReport, is_personal_column, read_lieux_hubdusud_2023, read_text_csv, resolve_commune,
+    STANDARD_EXAMPLE_PATH, ImportReport, is_personal_column, parse_french_amount,
+    read_conseillers_numeriques, read_france_services, read_lieux_aix_2024,
+    read_lieux_hubdusud_2023, read_lieux_standard, read_text_csv, resolve_commune,
+    summarize_conseillers,
 )
 
 LIEUX_COLUMNS = TABLES["lieux"].column_names
@@ -129,3 +132,159 @@ def test_hubdusud_unmapped_public_reported(hubdusud):
     # « Adultes » appears in 28 + 9 rows of publics_accueillis and has no v1 value
     assert rep.unmapped[("publics", "Adultes")] == 37
     assert rep.mapped[("labels_nationaux", "CNFS", "Conseillers numériques")] == 120
+
+
+# --------------------------------------------------------------------------- standard v1.0.2
+def test_standard_example_is_valid_and_contacts_dropped():
+    rep = ImportReport()
+    df = read_lieux_standard(STANDARD_EXAMPLE_PATH, report=rep)
+    assert rep.violations == []
+    assert len(df) == 1 and list(df.columns) == LIEUX_COLUMNS
+    row = df.iloc[0]
+    # values read by hand in exemple-valide.csv
+    assert row["id"] == "structure-1" and row["code_insee"] == "51454" and row["territory_code"] == "51454"
+    assert row["publics_specifiquement_adresses"] == "Jeunes|Femmes"
+    assert row["itinerance"] == "Itinérant"
+    assert set(rep.personal_columns) == {"telephone", "courriels"}
+    assert not {"telephone", "courriels"} & set(df.columns)
+
+
+HEADER = ("id,pivot,nom,commune,code_postal,code_insee,adresse,telephone,courriels,date_maj,"
+          "services,frais_a_charge,itinerance")
+
+
+def _std_file(tmp_path, *rows, encoding="utf-8"):
+    p = tmp_path / "lieux.csv"
+    p.write_bytes(("\n".join((HEADER,) + rows) + "\n").encode(encoding))
+    return p
+
+
+def test_standard_violations_named_with_row_and_field(tmp_path):
+    p = _std_file(
+        tmp_path,
+        "a1,12345678901234,Lieu A,Marseille,13003,,1 rue X,+33491000000,a@b.fr,2024-05-01,"
+        "Aide aux démarches administratives,Gratuit,Fixe",
+        "a1,123,Lieu B,Arles,1320,13004,,,,01/05/2024,Cours de cuisine,Gratos,Mobile",
+    )
+    rep = ImportReport()
+    df = read_lieux_standard(p, report=rep)
+    got = {(v["row"], v["field"]) for v in rep.violations}
+    # row 2 breaks: id not unique, pivot too short, postcode 4 digits, adresse missing,
+    # date not ISO, services / frais / itinerance outside the vocabularies
+    assert got == {(2, "id"), (2, "pivot"), (2, "code_postal"), (2, "adresse"), (2, "date_maj"),
+                   (2, "services"), (2, "frais_a_charge"), (2, "itinerance")}
+    # row 1 is kept, in Marseille 3e; row 2 has an unusable postcode → left out, reported
+    assert list(df["territory_code"]) == ["13203"]
+    assert rep.personal_columns == {"telephone": 1, "courriels": 1}
+    assert all("+33" not in v["value"] and "@" not in v["value"] for v in rep.violations)
+
+
+def test_standard_missing_required_column(tmp_path):
+    p = tmp_path / "l.csv"
+    p.write_text("id,nom,commune,code_postal,date_maj\nx,Lieu,Arles,13200,2024-01-01\n", encoding="utf-8")
+    rep = ImportReport()
+    read_lieux_standard(p, report=rep)
+    assert {(v["row"], v["field"]) for v in rep.violations} == {(0, "pivot"), (0, "adresse")}
+
+
+def test_standard_cp1252_semicolon(tmp_path):
+    p = tmp_path / "l.csv"
+    p.write_bytes(("id;pivot;nom;commune;code_postal;adresse;date_maj\n"
+                   "x;12345678901234;Médiathèque;Châteaurenard;13160;1 rue Z;2024-01-01\n").encode("cp1252"))
+    rep = ImportReport()
+    df = read_lieux_standard(p, report=rep)
+    assert rep.violations == [] and rep.separator == ";" and rep.encoding == "cp1252"
+    assert df.loc[0, "nom"] == "Médiathèque" and df.loc[0, "territory_code"] == "13027"
+
+
+# --------------------------------------------------------------------------- Aix 2024
+def test_aix_2024():
+    rep = ImportReport()
+    df = read_lieux_aix_2024(report=rep)
+    assert len(df) == 38  # PROVENANCE.md: 38 rows
+    assert (df["territory_code"] == "13001").all()
+    values = {v for cell in df["services"].dropna() for v in cell.split("|")}
+    assert values <= set(TABLES["lieux"].column("services").allowed)
+    # « Accéder à du matériel » is on 22 rows of the file (counted with grep)
+    assert rep.mapped[("services", "Accéder à du matériel", "Accès internet et matériel informatique")] == 22
+    assert not rep.unmapped
+    # CNFS on 17 rows, Aidants Connect on 11, France Services on 10 (counted in the file)
+    disp = df["dispositif_programmes_nationaux"].fillna("")
+    assert disp.str.contains("Conseillers numériques", regex=False).sum() == 17
+    assert disp.str.contains("Aidants Connect", regex=False).sum() == 11
+
+
+# --------------------------------------------------------------------------- France services
+def test_france_services():
+    rep = ImportReport()
+    df = read_france_services(report=rep)
+    assert len(df) == 32  # PROVENANCE.md: 32
+    assert (df["itinerance"] == "Itinérant").sum() == 4  # PROVENANCE.md: itinerance=Oui 4
+    assert (df["dispositif_programmes_nationaux"] == "France Services").all()
+    assert df["id"].is_unique
+    # « Les Hauts de Mazargues », postcode 13009, printed 13055 → Marseille 9e
+    row = df[df["nom"] == "France services Les Hauts de Mazargues"].iloc[0]
+    assert row["territory_code"] == "13209"
+    assert not any(c in df.columns for c in ("mail", "telephone", "commentaire"))
+
+
+# --------------------------------------------------------------------------- conseillers numériques
+def test_parse_french_amount():
+    assert parse_french_amount("37 428,83") == Decimal("37428.83")
+    assert parse_french_amount("1\u202f234 €") == Decimal("1234.00")
+    assert parse_french_amount("") is None
+    with pytest.raises(ValueError):
+        parse_french_amount("beaucoup")
+
+
+def test_conseillers_numeriques_totals():
+    df = read_conseillers_numeriques()
+    assert len(df) == 63  # PROVENANCE.md: 63 structures
+    # PROVENANCE.md: 81 postes attribués, 66 recrutés, 65 formés
+    assert (df["n_postes_attribues"].sum(), df["n_recrutes"].sum(), df["n_formes"].sum()) == (81, 66, 65)
+    assert df.loc[0, "investment_eur"] == Decimal("37428.83")
+    assert all(isinstance(v, Decimal) for v in df["investment_eur"])
+    by_epci = summarize_conseillers(df, "epci").set_index("territory_code")["n_structures"].to_dict()
+    # PROVENANCE.md: AMP 57, ACCM 5, CATP 1
+    assert by_epci == {"200054807": 57, "241300417": 5, "200035087": 1}
+    dep = summarize_conseillers(df, "departement").iloc[0]
+    assert dep["n_postes_attribues"] == 81
+    assert dep["investment_eur"] == sum(df["investment_eur"], Decimal("0"))
+
+
+def test_summarize_conseillers_unknown_level():
+    with pytest.raises(ValueError):
+        summarize_conseillers(read_conseillers_numeriques(), "region")
+
+
+# --------------------------------------------------------------------------- CLI
+def test_cli_import_writes_bundle_csv(tmp_path, capsys):
+    from fne_eval.cli import main
+
+    out = tmp_path / "lieux.csv"
+    rc = main(["import", "lieux-standard", str(STANDARD_EXAMPLE_PATH), "--out", str(out)])
+    assert rc == 0
+    text = capsys.readouterr().out
+    assert "Colonnes de contact supprimées" in text and "courriels" in text
+    back = pd.read_csv(out, dtype=str, keep_default_na=False)
+    assert list(back.columns) == LIEUX_COLUMNS
+    assert back.loc[0, "date_maj"] == "2024-04-02"
+    assert "laquincaillerie" not in out.read_text(encoding="utf-8")  # no e-mail survives
+    assert not list(tmp_path.glob(".*tmp"))  # no temporary file left
+
+
+def test_cli_import_conseillers(tmp_path):
+    from fne_eval.cli import main
+    from fne_eval.importers import CONSEILLERS_PATH
+
+    out = tmp_path / "cnum.csv"
+    assert main(["import", "conseillers-numeriques", str(CONSEILLERS_PATH), "--out", str(out)]) == 0
+    back = pd.read_csv(out, dtype=str)
+    assert len(back) == 63 and back.loc[0, "investment_eur"] == "37428.83"
+
+
+def test_cli_import_unreadable(tmp_path):
+    from fne_eval.cli import main
+
+    assert main(["import", "lieux-standard", str(tmp_path / "absent.csv"), "--out", str(tmp_path / "o.csv")]) == 2
+    assert not (tmp_path / "o.csv").exists()
