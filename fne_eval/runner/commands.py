@@ -1,0 +1,65 @@
+"""``fne-eval plan`` and ``fne-eval run``: arguments in, text and exit status out."""
+from __future__ import annotations
+
+import json
+import sys
+
+
+def _err(msg: str) -> None:
+    print(msg, file=sys.stderr)
+
+
+def cmd_plan(args) -> int:
+    """List the entries of a run plan; exit 0, or 1 when the plan (or bundle) is invalid."""
+    from fne_eval.bundle import load_bundle
+    from fne_eval.runner.plan import PlanError, expand_plan, load_plan
+
+    try:
+        plan = load_plan(args.plan)
+        bundle = load_bundle(args.bundle, validate=False)
+        entries = expand_plan(plan, bundle)
+    except PlanError as exc:
+        _err("Plan invalide :")
+        for e in exc.errors:
+            _err(f"  - {e}")
+        return 1
+    except Exception as exc:  # noqa: BLE001 - unreadable bundle: a clear message, not a traceback
+        _err(f"fne-eval plan : {type(exc).__name__}: {exc}")
+        return 1
+    if getattr(args, "json", False):
+        print(json.dumps({"name": plan.name, "title": plan.title, "count": len(entries),
+                          "entries": [{"id": e.id, "notebook": e.notebook, "parameters": e.parameters}
+                                      for e in entries]}, ensure_ascii=False, indent=2))
+        return 0
+    print(f"{plan.title} ({plan.name}) : {len(entries)} entrée(s)")
+    width = max(len(e.id) for e in entries)
+    for e in entries:  # listed with or without --list (the flag is the documented spelling)
+        params = " ".join(f"{k}={v!r}" for k, v in e.parameters.items())
+        print(f"  {e.id:<{width}}  {e.notebook:<15} {params}")
+    return 0
+
+
+def cmd_run(args) -> int:
+    """Run a plan; exit 0 all ok, 1 some entries failed, 2 nothing ran."""
+    from pathlib import Path
+
+    from fne_eval.runner.execute import run_plan
+
+    outcome = run_plan(
+        args.plan, bundle=args.bundle, out=args.out, jobs=args.jobs, only=args.only, limit=args.limit,
+        formats=args.to, renderer=args.renderer, executor=args.executor, scheduler=args.scheduler,
+        timeout=args.timeout, progress=not args.no_progress,
+    )
+    if outcome.exit_code == 2 and outcome.run_dir is None:
+        for e in outcome.errors:
+            _err(e if e.endswith(".") or e.endswith(":") else f"  - {e}")
+        return 2
+    ok = sum(r.status == "ok" for r in outcome.results)
+    failed = outcome.failed
+    print(f"{ok} rapport(s) réussi(s), {len(failed)} en échec sur {len(outcome.results)}.")
+    if failed:
+        print("Échecs :")
+        for r in failed:
+            print(f"  - {r.id} : {r.error}")
+    print(f"Ouvrir : {Path(outcome.run_dir).resolve() / 'index.html'}")
+    return outcome.exit_code

@@ -1,0 +1,509 @@
+"""Execute the entries of a run plan: one papermill execution per entry, then rendering.
+
+The work of one entry lives in ONE picklable top-level function, :func:`run_entry`, so
+that every executor (the local process pool here, the Dask executor of
+``fne_eval.runner.dask_executor``) runs exactly the same code and gives the same results.
+An executor only has to implement :meth:`Executor.run`: take the entries and a
+:class:`RunContext`, yield one :class:`EntryResult` per entry as they finish, never raise
+for a failing entry.
+
+:func:`run_plan` is the whole ``fne-eval run``: check the renderer, validate the bundle,
+validate and expand the plan, execute in ``outputs/.<run-id>.partial/``, write
+``manifest.json`` and ``index.html``, then rename the folder to ``outputs/<run-id>/``.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+import time
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterable, Iterator, Optional, Union
+
+from fne_eval.runner.plan import PlanEntry, PlanError
+
+KERNEL_NAME = "python3"
+EXECUTORS = ("local", "dask")
+#: Sub-folders of a run folder, by output kind.
+OUTPUT_DIRS = {"notebook": "notebooks", "html": "html", "pdf": "pdf"}
+
+
+@dataclass
+class RunContext:
+    """Everything :func:`run_entry` needs besides the entry (picklable, paths as text).
+
+    Attributes
+    ----------
+    run_dir : str
+        The run folder being written (the ``.partial`` one); outputs go below it.
+    formats : tuple of str
+        Subset of ``('html', 'pdf')``.
+    renderer : str or None
+        ``'weasyprint'``, ``'quarto'`` or None when no PDF is asked.
+    timeout : float or None
+        Per-cell execution timeout in seconds (papermill ``execution_timeout``); a cell
+        that runs longer stops the entry, which is reported as failed.
+    is_synthetic, sources, bundle_hash, version, run_date, plan_title :
+        Provenance shown by the renderer's banner and footer.
+    territory_names : dict
+        Territory code → name, for the report subtitle.
+    """
+
+    run_dir: str
+    formats: tuple = ("html", "pdf")
+    renderer: Optional[str] = "weasyprint"
+    timeout: Optional[float] = None
+    kernel_name: str = KERNEL_NAME
+    is_synthetic: bool = False
+    sources: list = field(default_factory=list)
+    bundle_hash: str = ""
+    version: str = ""
+    run_date: str = ""
+    plan_title: str = ""
+    territory_names: dict = field(default_factory=dict)
+
+
+@dataclass
+class EntryResult:
+    """The outcome of one entry; ``outputs`` are paths relative to the run folder."""
+
+    id: str
+    notebook: str
+    parameters: dict
+    status: str  # 'ok' | 'failed'
+    error: Optional[str] = None
+    duration_s: float = 0.0
+    outputs: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        """Return the result as a JSON-ready dict."""
+        return asdict(self)
+
+
+def _first_line(text: str) -> str:
+    for line in str(text).splitlines():
+        if line.strip():
+            return line.strip()
+    return ""
+
+
+def _error_message(exc: BaseException, timeout: Optional[float]) -> str:
+    """Return a one-line French/Python message for an entry's failure."""
+    name = type(exc).__name__
+    if name == "CellTimeoutError" or isinstance(exc, TimeoutError):
+        return f"délai dépassé : une cellule a duré plus de {timeout:g} s" if timeout else f"délai dépassé ({_first_line(exc)})"
+    if name == "PapermillExecutionError":
+        return _first_line(f"{exc.ename}: {exc.evalue}") or exc.ename
+    if name == "DeadKernelError":
+        return f"le noyau Python s'est arrêté ({_first_line(exc)})"
+    return _first_line(f"{name}: {exc}") or name
+
+
+def _subtitle(entry: PlanEntry, context: RunContext) -> str:
+    p = entry.parameters
+    parts = []
+    if context.plan_title:
+        parts.append(context.plan_title)
+    if "territory" in p:
+        name = context.territory_names.get(p["territory"])
+        parts.append(f"{name} ({p['territory']})" if name else f"territoire {p['territory']}")
+    if "axis" in p:
+        parts.append("tous les axes" if p["axis"] == "all" else f"axe {p['axis']}")
+    if "year" in p:
+        parts.append(f"année {p['year']}")
+    return " · ".join(parts)
+
+
+def run_entry(entry: PlanEntry, context: RunContext) -> EntryResult:
+    """Execute one entry's notebook with papermill, then render it; never raise.
+
+    The executed notebook goes to ``notebooks/<id>.ipynb`` (kept also when execution
+    fails, for diagnosis), the reports to ``html/<id>.html`` and ``pdf/<id>.pdf``.
+
+    Parameters
+    ----------
+    entry : PlanEntry
+        Validated entry: its ``parameters`` are the literals papermill injects.
+    context : RunContext
+
+    Returns
+    -------
+    EntryResult
+        ``status`` is ``'ok'`` or ``'failed'`` with the first line of the error.
+    """
+    import logging
+
+    import papermill
+
+    from fne_eval.runner.render import RenderInfo, render_html, render_pdf_quarto, render_pdf_weasyprint
+
+    # papermill warns on help comments it cannot parse and on parameters it does not see;
+    # plan.py has already checked every parameter against the notebook.
+    logging.getLogger("papermill").setLevel(logging.ERROR)
+    start = time.perf_counter()
+    run_dir = Path(context.run_dir)
+    outputs = {}
+    nb_rel = f"{OUTPUT_DIRS['notebook']}/{entry.id}.ipynb"
+    nb_out = run_dir / nb_rel
+    nb_out.parent.mkdir(parents=True, exist_ok=True)
+    source = Path(entry.notebook_path)
+    try:
+        papermill.execute_notebook(
+            str(source), str(nb_out),
+            parameters=dict(entry.parameters),
+            kernel_name=context.kernel_name,
+            execution_timeout=context.timeout,
+            progress_bar=False,
+            log_output=False,
+            cwd=str(source.parent),
+        )
+    except BaseException as exc:  # noqa: BLE001 - every failure is reported, never raised
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        if nb_out.exists():
+            outputs["notebook"] = nb_rel
+        return EntryResult(entry.id, entry.notebook, dict(entry.parameters), "failed",
+                           _error_message(exc, context.timeout), round(time.perf_counter() - start, 3), outputs)
+    outputs["notebook"] = nb_rel
+    try:
+        info = RenderInfo(subtitle=_subtitle(entry, context), is_synthetic=context.is_synthetic,
+                          sources=list(context.sources), bundle_hash=context.bundle_hash,
+                          version=context.version, run_date=context.run_date, entry_id=entry.id)
+        html = render_html(nb_out, info)
+        if "html" in context.formats:
+            rel = f"{OUTPUT_DIRS['html']}/{entry.id}.html"
+            (run_dir / rel).parent.mkdir(parents=True, exist_ok=True)
+            (run_dir / rel).write_text(html, encoding="utf-8")
+            outputs["html"] = rel
+        if "pdf" in context.formats:
+            rel = f"{OUTPUT_DIRS['pdf']}/{entry.id}.pdf"
+            (run_dir / rel).parent.mkdir(parents=True, exist_ok=True)
+            if context.renderer == "quarto":
+                render_pdf_quarto(nb_out, run_dir / rel, timeout=context.timeout)
+            else:
+                render_pdf_weasyprint(html, run_dir / rel)
+            outputs["pdf"] = rel
+    except Exception as exc:  # noqa: BLE001
+        return EntryResult(entry.id, entry.notebook, dict(entry.parameters), "failed",
+                           "rendu : " + _error_message(exc, None), round(time.perf_counter() - start, 3), outputs)
+    return EntryResult(entry.id, entry.notebook, dict(entry.parameters), "ok", None,
+                       round(time.perf_counter() - start, 3), outputs)
+
+
+# --------------------------------------------------------------------------- executors
+
+class Executor:
+    """Where entries run. Subclasses implement :meth:`run`."""
+
+    def run(self, entries: list, context: RunContext) -> Iterator[EntryResult]:
+        """Yield one result per entry, in completion order; a failure is a result, not an exception."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release workers."""
+
+
+def _init_worker(log_dir: str) -> None:
+    """Send a pool worker's stderr (and its kernels', which inherit it) to a log file of the run."""
+    try:
+        Path(log_dir).mkdir(parents=True, exist_ok=True)
+        fd = os.open(str(Path(log_dir) / f"worker-{os.getpid()}.log"), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        os.dup2(fd, 2)
+        os.close(fd)
+    except OSError:
+        pass
+
+
+class LocalExecutor(Executor):
+    """Run entries in a pool of ``jobs`` processes on this machine (one kernel per entry).
+
+    Parameters
+    ----------
+    jobs : int, optional
+        Parallel entries; default the number of cores.
+    """
+
+    def __init__(self, jobs: Optional[int] = None):
+        if jobs is not None and jobs < 1:
+            raise ValueError(f"jobs doit être au moins 1 (reçu {jobs})")
+        self.jobs = jobs or os.cpu_count() or 1
+        self._pool = None
+
+    def run(self, entries: list, context: RunContext) -> Iterator[EntryResult]:
+        import multiprocessing
+
+        if not entries:
+            return
+        workers = min(self.jobs, len(entries))
+        self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                                         initializer=_init_worker, initargs=(str(Path(context.run_dir) / "logs"),))
+        pending = {self._pool.submit(run_entry, e, context): e for e in entries}
+        try:
+            while pending:
+                done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
+                for fut in done:
+                    entry = pending.pop(fut)
+                    try:
+                        yield fut.result()
+                    except Exception as exc:  # noqa: BLE001 - a dead worker fails its entry only
+                        yield EntryResult(entry.id, entry.notebook, dict(entry.parameters), "failed",
+                                          "processus de travail interrompu : " + _error_message(exc, None))
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+
+def get_executor(name: str = "local", jobs: Optional[int] = None, scheduler: Optional[str] = None) -> Executor:
+    """Return the executor called ``name``.
+
+    Parameters
+    ----------
+    name : {'local', 'dask'}
+    jobs : int, optional
+        Local pool size (``local`` only).
+    scheduler : str, optional
+        Dask scheduler address (``dask`` only; default a local cluster).
+
+    Raises
+    ------
+    ValueError
+        Unknown executor name, or ``dask`` not available.
+    """
+    if name == "local":
+        return LocalExecutor(jobs)
+    if name == "dask":
+        try:
+            from fne_eval.runner.dask_executor import DaskExecutor
+        except ImportError as exc:
+            raise ValueError(f"exécuteur dask indisponible : {exc} (installez fne-eval[dask])") from exc
+        return DaskExecutor(scheduler) if jobs is None else DaskExecutor(scheduler, jobs=jobs)
+    raise ValueError(f"exécuteur inconnu {name!r} : attendu local ou dask")
+
+
+# --------------------------------------------------------------------------- run
+
+@dataclass
+class RunOutcome:
+    """What :func:`run_plan` did; ``exit_code`` follows DESIGN.md (0 ok, 1 some failed, 2 nothing ran)."""
+
+    exit_code: int
+    run_id: Optional[str] = None
+    run_dir: Optional[str] = None
+    results: list = field(default_factory=list)
+    errors: list = field(default_factory=list)  # why nothing ran
+
+    @property
+    def failed(self) -> list:
+        return [r for r in self.results if r.status != "ok"]
+
+
+def new_run_id(plan_name: str, now: Optional[datetime] = None) -> str:
+    """Return ``YYYYMMDD-HHMMSS-<plan-name>-<6 hex>`` (UTC time)."""
+    now = now or datetime.now(timezone.utc)
+    return f"{now:%Y%m%d-%H%M%S}-{plan_name}-{secrets.token_hex(3)}"
+
+
+def check_bundle(bundle_path: Optional[Union[str, Path]]):
+    """Validate and load the bundle; return ``(bundle, errors)`` (``bundle`` None when invalid).
+
+    Uses :func:`fne_eval.bundle.validate.validate_bundle` when present (every error, with
+    table, row, column and value), else :func:`fne_eval.bundle.load_bundle`.
+    """
+    from fne_eval.bundle import BundleError, load_bundle
+
+    try:
+        from fne_eval.bundle.validate import validate_bundle
+    except ImportError:
+        validate_bundle = None
+    try:
+        if validate_bundle is not None:
+            result = validate_bundle(bundle_path)
+            if not result.valid:
+                errors = []
+                for e in result.errors:
+                    if isinstance(e, dict):
+                        where = ", ".join(f"{k} {e[k]}" for k in ("table", "row", "column") if e.get(k) is not None)
+                        val = f", valeur {e['value']!r}" if e.get("value") is not None else ""
+                        errors.append(f"{where}{val} : {e.get('message', '')}".strip(" :"))
+                    else:
+                        errors.append(str(e))
+                return None, errors or ["bundle invalide"]
+            return load_bundle(bundle_path, validate=False), []
+        return load_bundle(bundle_path), []
+    except BundleError as exc:
+        errs = getattr(exc, "errors", None)
+        if errs:
+            return None, [str(e) for e in errs]
+        return None, [str(exc)]
+    except Exception as exc:  # noqa: BLE001 - an unreadable bundle stops the run with its message
+        return None, [f"bundle illisible : {type(exc).__name__}: {exc}"]
+
+
+def _bundle_sources(meta: dict) -> list:
+    src = meta.get("sources") or []
+    if isinstance(src, str):
+        return [src]
+    if isinstance(src, dict):
+        return [f"{k} : {v}" for k, v in src.items()]
+    out = []
+    for s in src:
+        if isinstance(s, dict):
+            label = s.get("name") or s.get("title") or s.get("label") or ""
+            extra = s.get("source") or s.get("producer") or s.get("url") or ""
+            out.append(" — ".join(x for x in (label, extra) if x) or str(s))
+        else:
+            out.append(str(s))
+    return out
+
+
+def run_plan(
+    plan_path: Union[str, Path],
+    bundle: Optional[Union[str, Path]] = None,
+    out: Optional[Union[str, Path]] = None,
+    jobs: Optional[int] = None,
+    only: Optional[list] = None,
+    limit: Optional[int] = None,
+    formats: Union[str, tuple] = ("html", "pdf"),
+    renderer: str = "auto",
+    executor: Union[str, Executor] = "local",
+    scheduler: Optional[str] = None,
+    timeout: Optional[float] = None,
+    progress: bool = True,
+    notebooks_dir: Optional[Union[str, Path]] = None,
+    log=None,
+) -> RunOutcome:
+    """Run a plan: validate, execute every entry, render, write the run folder atomically.
+
+    Parameters
+    ----------
+    plan_path : str or Path
+        The run plan (YAML).
+    bundle : str or Path, optional
+        The bundle (default: the embedded one); notebooks receive its absolute path in
+        their ``bundle`` parameter (``""`` for the embedded bundle).
+    out : str or Path, optional
+        Output folder (default ``outputs/``); the run goes to ``out/<run-id>/``.
+    jobs, only, limit, formats, renderer, executor, scheduler, timeout, progress :
+        As the ``fne-eval run`` options.
+    notebooks_dir : str or Path, optional
+        Where notebook names are resolved (default: the plan's, else ``notebooks/``).
+    log : callable, optional
+        Receives progress lines (default: print to stderr).
+
+    Returns
+    -------
+    RunOutcome
+    """
+    import platform
+
+    from fne_eval import __version__
+    from fne_eval.paths import DEFAULT_BUNDLE_DIR, OUTPUTS_DIR
+    from fne_eval.runner.index import write_outputs_index, write_run_index
+    from fne_eval.runner.manifest import build_manifest, write_json_atomic
+    from fne_eval.runner.plan import expand_plan, load_plan, notebook_parameters, select_entries
+    from fne_eval.runner.render import RenderError, parse_formats, resolve_renderer
+
+    if log is None:
+        def log(msg):
+            print(msg, file=sys.stderr)
+
+    # 1. options that fail before anything runs
+    try:
+        fmt = parse_formats(formats)
+        pdf_renderer = resolve_renderer(renderer, fmt)
+        if isinstance(executor, str) and executor not in EXECUTORS:
+            raise ValueError(f"exécuteur inconnu {executor!r} : attendu local ou dask")
+        if jobs is not None and jobs < 1:
+            raise ValueError(f"--jobs doit être au moins 1 (reçu {jobs})")
+        if timeout is not None and timeout <= 0:
+            raise ValueError(f"--timeout doit être positif (reçu {timeout})")
+    except (ValueError, RenderError) as exc:
+        return RunOutcome(2, errors=[str(exc)])
+
+    # 2. the bundle, then the plan
+    bundle_obj, errors = check_bundle(bundle)
+    if bundle_obj is None:
+        return RunOutcome(2, errors=["Bundle invalide : aucun notebook n'a été exécuté."] + errors)
+    try:
+        plan = load_plan(plan_path)
+        entries = expand_plan(plan, bundle_obj, notebooks_dir=notebooks_dir)
+        entries = select_entries(entries, only=only, limit=limit)
+    except PlanError as exc:
+        return RunOutcome(2, errors=["Plan invalide : aucun notebook n'a été exécuté."] + exc.errors)
+    if not entries:
+        return RunOutcome(2, errors=["Aucune entrée à exécuter (voir --only / --limit)."])
+    bundle_param = str(Path(bundle).resolve()) if bundle is not None else ""
+    declared = {}
+    for e in entries:
+        if e.notebook_path not in declared:
+            declared[e.notebook_path] = notebook_parameters(e.notebook_path)
+        if "bundle" in declared[e.notebook_path]:
+            e.parameters["bundle"] = bundle_param
+
+    # 3. the run folder, built aside and renamed at the end
+    out_dir = Path(out) if out is not None else OUTPUTS_DIR
+    started = datetime.now(timezone.utc)
+    run_id = new_run_id(plan.name, started)
+    partial = out_dir / f".{run_id}.partial"
+    final = out_dir / run_id
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        partial.mkdir()
+        for sub in OUTPUT_DIRS.values():
+            (partial / sub).mkdir()
+    except OSError as exc:
+        return RunOutcome(2, errors=[f"Dossier de sortie inutilisable {out_dir} : {exc}"])
+
+    terr = bundle_obj["territories"]
+    wanted = {e.parameters.get("territory") for e in entries}
+    names = {str(c): str(n) for c, n in zip(terr["territory_code"], terr["territory_name"]) if str(c) in wanted}
+    context = RunContext(
+        run_dir=str(partial.resolve()), formats=fmt, renderer=pdf_renderer, timeout=timeout,
+        is_synthetic=bundle_obj.is_synthetic, sources=_bundle_sources(bundle_obj.meta),
+        bundle_hash=bundle_obj.hash, version=__version__,
+        run_date=started.strftime("%d/%m/%Y %H:%M UTC"), plan_title=plan.title, territory_names=names,
+    )
+    ex = get_executor(executor, jobs, scheduler) if isinstance(executor, str) else executor
+    log(f"fne-eval run : {len(entries)} rapport(s), plan {plan.name}, dossier {partial}")
+    results = {}
+    from tqdm import tqdm
+
+    bar = tqdm(total=len(entries), file=sys.stderr, disable=not progress, unit="rapport", desc="rapports")
+    try:
+        for res in ex.run(entries, context):
+            results[res.id] = res
+            bar.update(1)
+            if res.status != "ok":
+                bar.write(f"échec {res.id} : {res.error}", file=sys.stderr)
+    finally:
+        bar.close()
+        ex.close()
+    ordered = [results[e.id] if e.id in results else
+               EntryResult(e.id, e.notebook, dict(e.parameters), "failed", "non exécuté") for e in entries]
+    finished = datetime.now(timezone.utc)
+    bundle_info = {
+        "path": str(Path(bundle).resolve()) if bundle is not None else str(DEFAULT_BUNDLE_DIR),
+        "embedded": bundle is None,
+        "hash": bundle_obj.hash,
+        "is_synthetic": bundle_obj.is_synthetic,
+        "name": bundle_obj.meta.get("name"),
+    }
+    options = {"formats": list(fmt), "renderer": pdf_renderer, "jobs": getattr(ex, "jobs", jobs),
+               "executor": executor if isinstance(executor, str) else type(executor).__name__,
+               "scheduler": scheduler, "timeout_s": timeout, "only": only, "limit": limit}
+    manifest = build_manifest(run_id=run_id, plan=plan, bundle=bundle_info, results=ordered,
+                              started=started, finished=finished, options=options,
+                              package_version=__version__, python_version=platform.python_version())
+    write_json_atomic(partial / "manifest.json", manifest)
+    write_run_index(partial, manifest)
+    os.replace(partial, final)
+    write_outputs_index(out_dir)
+    n_failed = sum(r.status != "ok" for r in ordered)
+    return RunOutcome(1 if n_failed else 0, run_id=run_id, run_dir=str(final), results=ordered)

@@ -1,0 +1,88 @@
+"""The run manifest: what ran, on which data, with which code, and how it ended.
+
+``manifest.json`` holds the run id, the plan (name, title, file and full text), the bundle
+(path, SHA-256, ``is_synthetic``), the package and Python versions, start and end times
+(ISO 8601, UTC), the run options, and per entry its id, notebook, parameters, status
+(``ok`` / ``failed``), error message, duration in seconds and output paths relative to
+the run folder. It is enough to reproduce any report: same plan text, same bundle hash,
+same package version, same parameters.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from datetime import datetime
+from pathlib import Path
+from typing import Union
+
+MANIFEST_FILE = "manifest.json"
+SCHEMA_VERSION = 1
+
+
+def build_manifest(*, run_id: str, plan, bundle: dict, results: list, started: datetime,
+                   finished: datetime, options: dict, package_version: str, python_version: str) -> dict:
+    """Return the manifest of a run as a JSON-ready dict.
+
+    Parameters
+    ----------
+    run_id : str
+    plan : fne_eval.runner.plan.RunPlan
+    bundle : dict
+        ``path``, ``embedded``, ``hash``, ``is_synthetic``, ``name``.
+    results : list of EntryResult
+        In plan order.
+    started, finished : datetime
+        Timezone-aware.
+    options : dict
+        The run options (formats, renderer, jobs, executor, timeout...).
+    package_version, python_version : str
+    """
+    entries = [r.to_dict() for r in results]
+    counts = {"ok": sum(e["status"] == "ok" for e in entries),
+              "failed": sum(e["status"] != "ok" for e in entries)}
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "run_id": run_id,
+        "plan": {"name": plan.name, "title": plan.title, "path": str(Path(plan.path).resolve()),
+                 "content": plan.text},
+        "bundle": bundle,
+        "package_version": package_version,
+        "python_version": python_version,
+        "started_at": started.isoformat(timespec="seconds"),
+        "finished_at": finished.isoformat(timespec="seconds"),
+        "duration_s": round((finished - started).total_seconds(), 3),
+        "options": options,
+        "counts": counts,
+        "entries": entries,
+    }
+
+
+def write_json_atomic(path: Union[str, Path], data) -> Path:
+    """Write ``data`` as UTF-8 JSON through a temporary file renamed over ``path``."""
+    return write_text_atomic(path, json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+def write_text_atomic(path: Union[str, Path], text: str) -> Path:
+    """Write ``text`` to ``path`` atomically: readers see the old file or the new one, never half."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=str(path.parent))
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    return path
+
+
+def read_manifest(run_dir: Union[str, Path]) -> dict:
+    """Return the manifest of a finished run folder."""
+    return json.loads((Path(run_dir) / MANIFEST_FILE).read_text(encoding="utf-8"))

@@ -1,0 +1,506 @@
+"""Run plans: which notebooks run for which territories, axes and period.
+
+A run plan is a YAML file (``params/*.yaml``) validated by pydantic: unknown or missing
+keys are errors. Example::
+
+    name: copil-2025
+    title: "Dossier COPIL 2025"
+    defaults: {year: 2025, threshold: 5}
+    reports:
+      - notebook: impact                                # notebooks/impact.ipynb
+        territories: {levels: [departement, epci]}      # generated from the bundle
+        axes: [all, "1", "2", "3", "4"]
+      - notebook: budget
+      - notebook: revue_annuelle
+
+:func:`load_plan` reads and validates the file; :func:`expand_plan` turns it into
+:class:`PlanEntry` objects, each with a stable, path-safe ``id`` (``impact-200054807-axe-2``)
+and the literal parameters papermill will inject. Every entry is checked against the
+notebook's declared parameters and against the bundle (territory codes at an allowed level,
+axis codes) before anything runs; every error names the plan file, the entry and the key.
+"""
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Literal, Optional, Union
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
+from pydantic import ValidationError, field_validator
+
+from fne_eval.bundle.spec import LEVELS
+
+#: A plan name, notebook name or entry id: lower-case letters, digits, ``-`` / ``_``.
+SAFE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,79}$")
+#: An entry id: only ``[a-z0-9-]``, no leading, trailing or doubled hyphen.
+SAFE_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+#: Characters refused in any string parameter value (paths, shell, control characters).
+UNSAFE_VALUE = re.compile(r"(\.\.|[/\\;|&$`<>\"'*?!{}\[\]~#%\x00-\x1f\x7f])")
+#: Levels a territory parameter may name when the plan does not say.
+DEFAULT_LEVELS = ("departement", "epci")
+#: Parameters set by the runner, never by a plan.
+RUNNER_PARAMETERS = ("bundle",)
+#: Axis value meaning "every axis".
+ALL_AXES = "all"
+
+Scalar = Union[StrictBool, StrictInt, StrictFloat, StrictStr]
+
+
+class PlanError(Exception):
+    """A run plan that cannot run; ``errors`` lists every problem found (French/English text)."""
+
+    def __init__(self, errors):
+        self.errors = list(errors)
+        super().__init__("\n".join(self.errors))
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TerritorySelector(_Strict):
+    """Territories an entry fans out over: listed codes, or every territory of some levels."""
+
+    levels: list[Literal[LEVELS]] = Field(default_factory=lambda: list(DEFAULT_LEVELS), min_length=1)
+    codes: Optional[list[StrictStr]] = None
+    scope: Literal["in_scope", "all"] = "in_scope"
+
+
+class ReportSpec(_Strict):
+    """One ``reports:`` item of a plan."""
+
+    notebook: StrictStr
+    id: Optional[StrictStr] = None
+    territories: Optional[TerritorySelector] = None
+    axes: Optional[list[StrictStr]] = None
+    parameters: dict[str, Scalar] = Field(default_factory=dict)
+
+    @field_validator("axes", mode="before")
+    @classmethod
+    def _axes_as_text(cls, v):
+        # YAML reads an unquoted 2 as a number; an axis code is one digit, so no code is lost.
+        if isinstance(v, list):
+            return [str(a) if isinstance(a, int) and not isinstance(a, bool) and 0 <= a <= 9 else a for a in v]
+        return v
+
+
+class PlanModel(_Strict):
+    """The whole plan file."""
+
+    name: StrictStr
+    title: StrictStr
+    description: Optional[StrictStr] = None
+    notebooks_dir: Optional[StrictStr] = None
+    defaults: dict[str, Scalar] = Field(default_factory=dict)
+    reports: list[ReportSpec] = Field(min_length=1)
+
+
+@dataclass
+class RunPlan:
+    """A validated plan file: the model, where it was read from, and its text."""
+
+    model: PlanModel
+    path: str
+    text: str
+
+    @property
+    def name(self) -> str:
+        return self.model.name
+
+    @property
+    def title(self) -> str:
+        return self.model.title
+
+    @property
+    def notebooks_dir(self) -> Path:
+        """Return the folder the plan's notebook names are resolved in."""
+        from fne_eval.paths import NOTEBOOKS_DIR
+
+        if self.model.notebooks_dir is None:
+            return NOTEBOOKS_DIR
+        return Path(self.path).resolve().parent / self.model.notebooks_dir
+
+
+@dataclass
+class PlanEntry:
+    """One notebook execution: a stable id, the notebook and its literal parameters."""
+
+    id: str
+    notebook: str
+    notebook_path: str
+    parameters: dict = field(default_factory=dict)
+    report_index: int = 0
+
+    def to_dict(self) -> dict:
+        """Return the entry as a JSON-ready dict."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class NotebookParameter:
+    """A parameter declared in a notebook's ``parameters`` cell."""
+
+    name: str
+    type_name: str  # 'str' | 'int' | 'float' | 'bool' | 'any'
+    default: object = None
+    required: bool = False
+    help: str = ""
+
+
+# --------------------------------------------------------------------------- loading
+
+def _loc(loc) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _entry_label(raw: dict, loc) -> str:
+    """Return 'reports[2] (notebook impact)' for a location inside the reports list."""
+    if len(loc) >= 2 and loc[0] == "reports" and isinstance(loc[1], int):
+        label = f"reports[{loc[1]}]"
+        try:
+            nb = raw["reports"][loc[1]].get("notebook")
+        except (KeyError, IndexError, TypeError, AttributeError):
+            nb = None
+        return f"{label} (notebook {nb})" if nb else label
+    return "plan"
+
+
+def load_plan(path: Union[str, Path]) -> RunPlan:
+    """Read a run plan YAML file and validate its shape.
+
+    Parameters
+    ----------
+    path : str or Path
+        The plan file.
+
+    Returns
+    -------
+    RunPlan
+
+    Raises
+    ------
+    PlanError
+        Unreadable YAML, unknown or missing key, wrong type, unsafe name; each message
+        names the file, the entry and the key.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PlanError([f"{path}: plan illisible : {exc}"]) from exc
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise PlanError([f"{path}: YAML invalide : {exc}"]) from exc
+    if not isinstance(raw, dict):
+        raise PlanError([f"{path}: le plan doit être un dictionnaire YAML (name, title, reports...)"])
+    try:
+        model = PlanModel.model_validate(raw)
+    except ValidationError as exc:
+        errors = []
+        for err in exc.errors():
+            loc = err["loc"]
+            key = _loc(loc)
+            if err["type"] == "extra_forbidden":
+                msg = "clé inconnue"
+            elif err["type"] == "missing":
+                msg = "clé obligatoire manquante"
+            else:
+                msg = f"{err['msg']} (valeur {err.get('input')!r})"
+            errors.append(f"{path}: {_entry_label(raw, loc)}: clé '{key}': {msg}")
+        raise PlanError(errors) from None
+    errors = []
+    if not SAFE_NAME.match(model.name):
+        errors.append(f"{path}: plan: clé 'name': {model.name!r} doit ne contenir que [a-z0-9_-]")
+    nd = model.notebooks_dir
+    if nd is not None and (Path(nd).is_absolute() or ".." in Path(nd).parts):
+        errors.append(f"{path}: plan: clé 'notebooks_dir': {nd!r} doit être un chemin relatif sans '..'")
+    for i, rep in enumerate(model.reports):
+        if not SAFE_NAME.match(rep.notebook):
+            errors.append(f"{path}: reports[{i}]: clé 'notebook': {rep.notebook!r} doit être un nom de "
+                          "notebook de notebooks/ sans extension ([a-z0-9_-])")
+        if rep.id is not None and not SAFE_ID.match(rep.id):
+            errors.append(f"{path}: reports[{i}]: clé 'id': {rep.id!r} doit ne contenir que [a-z0-9-]")
+    if errors:
+        raise PlanError(errors)
+    return RunPlan(model=model, path=str(path), text=text)
+
+
+# --------------------------------------------------------------------------- notebooks
+
+def _literal_type(value) -> str:
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int):
+        return "int"
+    if isinstance(value, float):
+        return "float"
+    if isinstance(value, str):
+        return "str"
+    return "any"
+
+
+def notebook_parameters(path: Union[str, Path]) -> dict:
+    """Return the parameters a notebook declares in its ``parameters``-tagged cell.
+
+    The cell is parsed with :mod:`ast` (literals only): ``year: int = 2025  # année`` gives
+    a ``NotebookParameter('year', 'int', 2025, False, 'année')``; ``year: int`` without a
+    value is a required parameter. papermill's own inspector
+    (:func:`papermill.inspect_notebook`) is used when the cell is not plain Python; it
+    cannot see required parameters.
+
+    Raises
+    ------
+    PlanError
+        The notebook does not exist or has no ``parameters`` cell.
+    """
+    import nbformat
+
+    path = Path(path)
+    if not path.is_file():
+        raise PlanError([f"{path}: notebook introuvable"])
+    nb = nbformat.read(str(path), as_version=4)
+    cells = [c for c in nb.cells if c.cell_type == "code" and "parameters" in c.metadata.get("tags", [])]
+    if not cells:
+        raise PlanError([f"{path}: pas de cellule étiquetée 'parameters'"])
+    source = cells[0].source
+    lines = source.splitlines()
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        import papermill
+
+        out = {}
+        for name, p in papermill.inspect_notebook(str(path)).items():
+            t = p.get("inferred_type_name") or "None"
+            out[name] = NotebookParameter(name, t if t in ("str", "int", "float", "bool") else "any",
+                                          None, False, p.get("help") or "")
+        return out
+    out = {}
+    for node in tree.body:
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            name = node.target.id
+            ann = node.annotation.id if isinstance(node.annotation, ast.Name) else "any"
+            type_name = ann if ann in ("str", "int", "float", "bool") else "any"
+            value_node = node.value
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            name, type_name, value_node = node.targets[0].id, None, node.value
+        else:
+            continue
+        line = lines[node.lineno - 1] if node.lineno - 1 < len(lines) else ""
+        help_ = line.split("#", 1)[1].strip() if "#" in line else ""
+        if value_node is None:
+            out[name] = NotebookParameter(name, type_name or "any", None, True, help_)
+            continue
+        try:
+            default = ast.literal_eval(value_node)
+        except ValueError:
+            default = None
+        out[name] = NotebookParameter(name, type_name or _literal_type(default), default, False, help_)
+    return out
+
+
+def _type_ok(value, type_name: str) -> bool:
+    if type_name == "any":
+        return True
+    if type_name == "bool":
+        return isinstance(value, bool)
+    if type_name == "int":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if type_name == "float":
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if type_name == "str":
+        return isinstance(value, str)
+    return False
+
+
+# --------------------------------------------------------------------------- expansion
+
+def slug(value: str) -> str:
+    """Return ``value`` as an id fragment: lower case, ``[a-z0-9-]`` only."""
+    s = re.sub(r"[^a-z0-9]+", "-", str(value).lower()).strip("-")
+    return s or "x"
+
+
+def _territory_table(bundle):
+    t = bundle["territories"]
+    return t
+
+
+def _select_territories(sel: TerritorySelector, territories) -> list:
+    """Return the codes a selector names, in the bundle's order (codes are checked later)."""
+    if sel.codes is not None:
+        return list(sel.codes)
+    mask = territories["level"].isin(sel.levels)
+    if sel.scope == "in_scope" and "in_scope" in territories.columns:
+        mask &= territories["in_scope"].fillna(False).astype(bool)
+    rows = territories[mask]
+    order = {lvl: i for i, lvl in enumerate(LEVELS)}
+    rows = rows.assign(_lvl=rows["level"].map(order)).sort_values(["_lvl", "territory_code"], kind="stable")
+    return [str(c) for c in rows["territory_code"]]
+
+
+def expand_plan(plan: RunPlan, bundle, notebooks_dir: Optional[Union[str, Path]] = None) -> list:
+    """Expand a plan into its entries and check each one before anything runs.
+
+    Parameters
+    ----------
+    plan : RunPlan
+        From :func:`load_plan`.
+    bundle : fne_eval.bundle.Bundle
+        The bundle the run uses: territory lists are generated from its ``territories``
+        table, territory and axis codes are checked against it.
+    notebooks_dir : str or Path, optional
+        Where notebook names are resolved (default: the plan's ``notebooks_dir`` or
+        ``notebooks/``).
+
+    Returns
+    -------
+    list of PlanEntry
+        In plan order; for a fanned-out report, territories (in the bundle's order) then axes.
+
+    Raises
+    ------
+    PlanError
+        Listing every problem: unknown parameter key, wrong type, missing required
+        parameter, unknown territory or axis, unsafe value, duplicate id.
+    """
+    ppath = plan.path
+    nb_dir = Path(notebooks_dir) if notebooks_dir is not None else plan.notebooks_dir
+    territories = _territory_table(bundle)
+    levels_of = {}
+    for code, level in zip(territories["territory_code"].astype(str), territories["level"].astype(str)):
+        levels_of.setdefault(code, set()).add(level)
+    axes_df = bundle["axes"]
+    axis_codes = [str(a) for a in axes_df["axis_code"]] if len(axes_df) else []
+    errors, entries, seen = [], [], {}
+    declared_cache = {}
+    for i, rep in enumerate(plan.model.reports):
+        where = f"{ppath}: reports[{i}] (notebook {rep.notebook})"
+        nb_path = nb_dir / f"{rep.notebook}.ipynb"
+        if nb_path not in declared_cache:
+            try:
+                declared_cache[nb_path] = notebook_parameters(nb_path)
+            except PlanError as exc:
+                declared_cache[nb_path] = None
+                errors.extend(f"{where}: clé 'notebook': {e}" for e in exc.errors)
+        declared = declared_cache[nb_path]
+        if declared is None:
+            continue
+        base = dict(plan.model.defaults)
+        base.update(rep.parameters)
+        # Plan defaults apply only to what the notebook declares; entry parameters must all exist.
+        base = {k: v for k, v in base.items() if k in rep.parameters or k in declared}
+        for key in rep.parameters:
+            if key not in declared:
+                errors.append(f"{where}: clé 'parameters.{key}': paramètre inconnu du notebook "
+                              f"(déclarés : {', '.join(declared) or 'aucun'})")
+        for key in base:
+            if key in RUNNER_PARAMETERS:
+                errors.append(f"{where}: clé '{key}': fixé par la commande (--{key}), pas par le plan")
+        allowed_levels = tuple(rep.territories.levels) if rep.territories else DEFAULT_LEVELS
+        territory_values = [None]
+        if rep.territories is not None:
+            if "territory" not in declared:
+                errors.append(f"{where}: clé 'territories': le notebook ne déclare pas de paramètre 'territory'")
+                continue
+            territory_values = _select_territories(rep.territories, territories)
+            if not territory_values:
+                errors.append(f"{where}: clé 'territories': aucun territoire de niveau "
+                              f"{', '.join(allowed_levels)} dans le bundle")
+                continue
+        axis_values = [None]
+        if rep.axes is not None:
+            if "axis" not in declared:
+                errors.append(f"{where}: clé 'axes': le notebook ne déclare pas de paramètre 'axis'")
+                continue
+            axis_values = list(rep.axes)
+        for terr in territory_values:
+            for axis in axis_values:
+                params = {}
+                if terr is not None:
+                    params["territory"] = terr
+                if axis is not None:
+                    params["axis"] = axis
+                params.update((k, v) for k, v in base.items() if k not in params)
+                parts = [rep.id or rep.notebook]
+                if terr is not None:
+                    parts.append(terr)
+                if axis is not None:
+                    parts.append(f"axe-{axis}")
+                entry_id = slug("-".join(parts))
+                ewhere = f"{ppath}: reports[{i}] (notebook {rep.notebook}, entrée {entry_id})"
+                errors.extend(_check_parameters(ewhere, params, declared, levels_of, allowed_levels, axis_codes))
+                if not SAFE_ID.match(entry_id):
+                    errors.append(f"{ewhere}: clé 'id': {entry_id!r} n'est pas un identifiant sûr")
+                if entry_id in seen:
+                    errors.append(f"{ewhere}: clé 'id': identifiant en double (déjà produit par reports[{seen[entry_id]}])")
+                seen.setdefault(entry_id, i)
+                entries.append(PlanEntry(id=entry_id, notebook=rep.notebook, notebook_path=str(nb_path),
+                                         parameters=params, report_index=i))
+    if errors:
+        raise PlanError(errors)
+    return entries
+
+
+def _check_parameters(where, params, declared, levels_of, allowed_levels, axis_codes) -> list:
+    errors = []
+    for key, value in params.items():
+        p = declared.get(key)
+        if p is None:
+            continue  # reported once per report above
+        if not _type_ok(value, p.type_name):
+            errors.append(f"{where}: clé '{key}': type {type(value).__name__} au lieu de {p.type_name} "
+                          f"(valeur {value!r})")
+            continue
+        if isinstance(value, str) and UNSAFE_VALUE.search(value):
+            errors.append(f"{where}: clé '{key}': valeur {value!r} refusée (chemin, '..' ou caractère spécial)")
+            continue
+        if key == "territory":
+            lv = levels_of.get(value)
+            if lv is None:
+                errors.append(f"{where}: clé 'territory': territoire {value!r} absent du bundle")
+            elif not lv & set(allowed_levels):
+                errors.append(f"{where}: clé 'territory': territoire {value!r} de niveau {', '.join(sorted(lv))}, "
+                              f"attendu {', '.join(allowed_levels)}")
+        if key == "axis" and value != ALL_AXES and value not in axis_codes:
+            errors.append(f"{where}: clé 'axis': axe {value!r} absent du bundle "
+                          f"(attendu {ALL_AXES!r} ou {', '.join(axis_codes) or 'aucun axe'})")
+    for name, p in declared.items():
+        if p.required and name not in params and name not in RUNNER_PARAMETERS:
+            errors.append(f"{where}: clé '{name}': paramètre obligatoire du notebook manquant")
+    return errors
+
+
+def plan_entries(plan_path: Union[str, Path], bundle, notebooks_dir=None) -> tuple:
+    """Load, validate and expand a plan file; return ``(plan, entries)``."""
+    plan = load_plan(plan_path)
+    return plan, expand_plan(plan, bundle, notebooks_dir=notebooks_dir)
+
+
+def select_entries(entries: list, only=None, limit: Optional[int] = None) -> list:
+    """Return the entries named by ``only`` (ids, in plan order), then the first ``limit``.
+
+    Raises
+    ------
+    PlanError
+        An id of ``only`` that the plan does not produce; a negative limit.
+    """
+    if only:
+        known = {e.id for e in entries}
+        unknown = [o for o in only if o not in known]
+        if unknown:
+            raise PlanError([f"--only : identifiant inconnu {u!r}" for u in unknown])
+        wanted = set(only)
+        entries = [e for e in entries if e.id in wanted]
+    if limit is not None:
+        if limit < 0:
+            raise PlanError(["--limit doit être positif ou nul"])
+        entries = entries[:limit]
+    return entries

@@ -1,0 +1,262 @@
+"""Render executed notebooks to HTML and PDF (papermill executes; this only converts).
+
+HTML comes from nbconvert's :class:`~nbconvert.HTMLExporter` with the ``fne_report``
+template of ``templates/``: no code, no prompts, self-contained images, a table of contents
+built from the markdown headings, a synthetic-data banner driven by ``is_synthetic`` (not by
+the notebook), and a footer with the bundle's sources, its short hash, the package version
+and the run date. PDF comes from WeasyPrint over that HTML (A4, "page X / Y"), or from
+Quarto (``quarto render x.ipynb --to pdf``) when its binary is on PATH.
+"""
+from __future__ import annotations
+
+import html as html_lib
+import os
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional, Union
+
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+TEMPLATE_NAME = "fne_report"
+CSS_FILE = TEMPLATES_DIR / TEMPLATE_NAME / "report.css"
+FORMATS = ("html", "pdf")
+RENDERERS = ("auto", "weasyprint", "quarto")
+TOC_PLACEHOLDER = "<!--FNE-TOC-->"
+
+
+class RenderError(Exception):
+    """A renderer that is asked for and missing, or a conversion that failed."""
+
+
+@dataclass
+class RenderInfo:
+    """What the template shows besides the notebook: provenance and the synthetic banner."""
+
+    title: str = "Rapport"
+    subtitle: str = ""
+    is_synthetic: bool = False
+    sources: list = field(default_factory=list)
+    bundle_hash: str = ""
+    version: str = ""
+    run_date: str = ""
+    entry_id: str = ""
+
+    def resources(self) -> dict:
+        """Return the ``resources['fne']`` dict the template reads."""
+        return {
+            "title": self.title,
+            "subtitle": self.subtitle,
+            "is_synthetic": bool(self.is_synthetic),
+            "sources": [str(s) for s in self.sources],
+            "bundle_hash_short": (self.bundle_hash or "inconnu")[:12],
+            "version": self.version,
+            "run_date": self.run_date,
+            "entry_id": self.entry_id,
+            "css": CSS_FILE.read_text(encoding="utf-8"),
+        }
+
+
+def parse_formats(value: Union[str, list, tuple]) -> tuple:
+    """Return the output formats of ``--to`` (``"html,pdf"``) as a tuple in canonical order.
+
+    PDF from WeasyPrint is made from the HTML, so asking for ``pdf`` alone still builds the
+    HTML in memory but only writes the PDF.
+
+    Raises
+    ------
+    ValueError
+        An unknown or empty format.
+    """
+    items = value.split(",") if isinstance(value, str) else list(value)
+    items = [i.strip().lower() for i in items if i.strip()]
+    unknown = [i for i in items if i not in FORMATS]
+    if unknown or not items:
+        raise ValueError(f"format inconnu {', '.join(unknown) or '(vide)'} : attendu html, pdf ou html,pdf")
+    return tuple(f for f in FORMATS if f in items)
+
+
+def quarto_path() -> Optional[str]:
+    """Return the path of the ``quarto`` binary on PATH, or None."""
+    return shutil.which("quarto")
+
+
+def resolve_renderer(renderer: str = "auto", formats=("html", "pdf")) -> Optional[str]:
+    """Return the PDF renderer to use: ``'weasyprint'``, ``'quarto'`` or None (no PDF asked).
+
+    Parameters
+    ----------
+    renderer : {'auto', 'weasyprint', 'quarto'}
+        ``auto`` picks Quarto when its binary is on PATH, else WeasyPrint.
+    formats : tuple of str
+        The formats asked for; without ``pdf`` no renderer is needed.
+
+    Raises
+    ------
+    ValueError
+        An unknown renderer name.
+    RenderError
+        ``quarto`` asked for but not on PATH, or WeasyPrint not importable; raised before
+        anything runs.
+    """
+    if renderer not in RENDERERS:
+        raise ValueError(f"moteur de rendu inconnu {renderer!r} : attendu auto, weasyprint ou quarto")
+    if "pdf" not in formats:
+        return None
+    if renderer == "quarto" or (renderer == "auto" and quarto_path()):
+        if not quarto_path():
+            raise RenderError(
+                "--renderer quarto : le programme 'quarto' est introuvable dans le PATH. "
+                "Installez Quarto (https://quarto.org, ou 'conda env create -f environment.yml'), "
+                "ou utilisez --renderer weasyprint.")
+        return "quarto"
+    try:
+        import weasyprint  # noqa: F401
+    except (ImportError, OSError) as exc:  # OSError: Pango missing
+        raise RenderError(f"WeasyPrint indisponible ({exc}) : installez les bibliothèques Pango "
+                          "(voir README) ou utilisez --to html") from exc
+    return "weasyprint"
+
+
+# --------------------------------------------------------------------------- HTML
+
+_HEADING = re.compile(r"<h([1-3])\b([^>]*)\bid=\"([^\"]+)\"([^>]*)>(.*?)</h\1>", re.S)
+_TAGS = re.compile(r"<[^>]+>")
+
+
+def add_toc(body: str) -> str:
+    """Return ``body`` with a table of contents of its h1–h3 headings at the placeholder.
+
+    nbconvert gives an ``id`` to every markdown heading (headings inside notebook outputs
+    have none and are left out). Those ids are percent-encoded text, which WeasyPrint's
+    page references do not resolve, so each heading gets a plain ``sec-N`` id.
+    """
+    items = []
+
+    def _renumber(m):
+        level, before, _old, after, inner = m.groups()
+        text = html_lib.unescape(_TAGS.sub("", inner)).replace("\u00b6", "").strip()
+        if not text:
+            return m.group(0)
+        anchor = f"sec-{len(items) + 1}"
+        items.append(f'<li class="toc-h{level}"><a href="#{anchor}">{html_lib.escape(text)}</a></li>')
+        inner = re.sub(r'<a class="anchor-link"[^>]*>.*?</a>', "", inner, flags=re.S)
+        return f'<h{level}{before}id="{anchor}"{after}>{inner}</h{level}>'
+
+    body = _HEADING.sub(_renumber, body)
+    toc = "<p>Sommaire</p><ol>" + "".join(items) + "</ol>" if items else ""
+    return body.replace(TOC_PLACEHOLDER, toc, 1)
+
+
+def _strip_stderr(nb):
+    """Drop stderr streams (warnings) from the outputs: they are not part of a report."""
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = [o for o in cell.get("outputs", [])
+                            if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
+    return nb
+
+
+def notebook_title(nb, default: str = "Rapport") -> str:
+    """Return the text of the notebook's first level-1 markdown heading, or ``default``."""
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                m = re.match(r"^#\s+(.+)$", line.strip())
+                if m:
+                    return m.group(1).strip()
+    return default
+
+
+def render_html(notebook: Union[str, Path], info: RenderInfo, out: Optional[Union[str, Path]] = None) -> str:
+    """Convert an executed notebook to a self-contained HTML report.
+
+    Parameters
+    ----------
+    notebook : str or Path
+        The executed ``.ipynb``.
+    info : RenderInfo
+        Banner and footer contents; ``info.title`` defaults to the first ``#`` heading.
+    out : str or Path, optional
+        Where to write the HTML.
+
+    Returns
+    -------
+    str
+        The HTML text.
+    """
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    nb = nbformat.read(str(notebook), as_version=4)
+    nb = _strip_stderr(nb)
+    if not info.title or info.title == "Rapport":
+        info.title = notebook_title(nb)
+    exporter = HTMLExporter(
+        template_name=TEMPLATE_NAME,
+        extra_template_basedirs=[str(TEMPLATES_DIR)],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        embed_images=True,
+    )
+    body, _ = exporter.from_notebook_node(nb, resources={"fne": info.resources()})
+    body = add_toc(body)
+    if out is not None:
+        Path(out).write_text(body, encoding="utf-8")
+    return body
+
+
+# --------------------------------------------------------------------------- PDF
+
+def render_pdf_weasyprint(html: str, out: Union[str, Path], base_url: Optional[str] = None) -> Path:
+    """Write ``html`` as an A4 PDF with WeasyPrint (page numbers come from the CSS ``@page``)."""
+    import logging
+
+    import weasyprint
+
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
+    logging.getLogger("fontTools").setLevel(logging.ERROR)
+    weasyprint.HTML(string=html, base_url=base_url).write_pdf(str(out))
+    return Path(out)
+
+
+def quarto_command(notebook: Union[str, Path], out_name: str) -> list:
+    """Return the command line that renders ``notebook`` to PDF with Quarto.
+
+    Code is hidden (``echo: false``) and cells are not re-run (papermill already executed
+    them): ``quarto render NB --to pdf --no-execute -M echo:false --output NAME``.
+    """
+    binary = quarto_path() or "quarto"
+    return [binary, "render", str(notebook), "--to", "pdf", "--no-execute",
+            "-M", "echo:false", "--output", out_name]
+
+
+def render_pdf_quarto(notebook: Union[str, Path], out: Union[str, Path], timeout: Optional[float] = None) -> Path:
+    """Render an executed notebook to PDF with Quarto and move the PDF to ``out``.
+
+    Quarto writes next to the notebook; the PDF is then moved to ``out``.
+
+    Raises
+    ------
+    RenderError
+        Quarto missing, failing, or not producing the PDF.
+    """
+    notebook, out = Path(notebook), Path(out)
+    if not quarto_path():
+        raise RenderError("le programme 'quarto' est introuvable dans le PATH")
+    name = notebook.stem + ".pdf"
+    cmd = quarto_command(notebook, name)
+    try:
+        proc = subprocess.run(cmd, cwd=str(notebook.parent), capture_output=True, text=True,
+                              timeout=timeout, env={**os.environ, "QUARTO_PRINT_STACK": "false"})
+    except subprocess.TimeoutExpired as exc:
+        raise RenderError(f"quarto : délai dépassé ({timeout} s)") from exc
+    produced = notebook.parent / name
+    if proc.returncode != 0 or not produced.exists():
+        last = (proc.stderr or proc.stdout or "").strip().splitlines()
+        raise RenderError(f"quarto a échoué (code {proc.returncode}) : {last[-1] if last else 'aucun message'}")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    shutil.move(str(produced), str(out))
+    return out
