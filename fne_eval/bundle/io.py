@@ -1,26 +1,70 @@
 """Read and write bundles (folder of CSV/Parquet, or one .xlsx workbook).
 
-First version: folder of UTF-8 CSV. French spreadsheet habits, Parquet and Excel are
-added by the validation work (issue 2); the interface below is the contract.
+Reading takes files as French spreadsheets produce them: ``;`` or ``,`` separator
+(sniffed from the header line), UTF-8 with or without BOM or Windows-1252 (UTF-8 is
+tried strictly first), decimal commas and (narrow) no-break-space thousands separators
+in numbers, dates ``YYYY-MM-DD`` or ``DD/MM/YYYY``, booleans ``oui/non/true/false/1/0``.
+Every cell is read as text first, so that codes stay strings; typing happens column by
+column (:func:`parse_column`) over the distinct values of a column, which keeps a
+one-million-row table fast.
+
+Raw frames (:func:`read_raw`) are indexed by the row number a user sees in the file or
+sheet (header = row 1, first data row = 2), so that every validation error can name it.
 """
 from __future__ import annotations
 
+import copy
+import csv
+import datetime as _dt
+import functools
 import hashlib
+import io
 import json
+import math
+import os
+import re
+import shutil
+import tempfile
+import uuid
+import zipfile
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Optional, Union
 
+import numpy as np
 import pandas as pd
 
-from fne_eval.bundle.spec import TABLES, Table
+from fne_eval.bundle.spec import PERSONAL_DATA_COLUMNS, TABLES, Column, Table
 
 META_FILE = "bundle.json"
+META_SHEET = "_meta"
+TABLE_SUFFIXES = (".csv", ".parquet")
+#: Text starting with one of these characters becomes a formula in a spreadsheet.
+FORMULA_PREFIXES = ("=", "+", "-", "@")
 
 
 class BundleError(Exception):
     """A bundle that cannot be read at all (not a bundle, empty file, missing sheet...)."""
+
+
+class BundleValidationError(BundleError):
+    """A readable bundle whose tables break their schema.
+
+    Attributes
+    ----------
+    errors : list of dict
+        Every error, each with ``table``, ``row``, ``column``, ``value`` and ``message``.
+    """
+
+    def __init__(self, errors: list, source: str = "", max_shown: int = 20):
+        self.errors = list(errors)
+        self.source = source
+        lines = [f"bundle {source} invalide : {len(self.errors)} erreur(s)"]
+        lines += ["  " + e["message"] for e in self.errors[:max_shown]]
+        if len(self.errors) > max_shown:
+            lines.append(f"  ... et {len(self.errors) - max_shown} autre(s) (fne-eval validate {source})")
+        super().__init__("\n".join(lines))
 
 
 @dataclass
@@ -52,7 +96,44 @@ class Bundle:
         """Return True when any table of the bundle holds synthetic data."""
         return bool(self.meta.get("is_synthetic")) or bool(self.meta.get("synthetic_tables"))
 
+    def copy(self) -> "Bundle":
+        """Return a copy whose frames and metadata can be changed without touching this one."""
+        return Bundle(
+            tables={k: v.copy() for k, v in self.tables.items()},
+            meta=copy.deepcopy(self.meta),
+            source=self.source,
+            hash=self.hash,
+        )
 
+
+@dataclass
+class RawBundle:
+    """A bundle read as text, before typing and validation.
+
+    Attributes
+    ----------
+    frames : dict of str to pandas.DataFrame
+        Text frames of the tables present (every cell a string, ``""`` when empty),
+        indexed by the row number seen in the file (header = 1).
+    places : dict of str to str
+        Where each table was read from, as named in messages (``activities.csv``,
+        ``feuille « activities » de bundle.xlsx``).
+    meta : dict
+        The bundle's metadata.
+    files : list of Path
+        The files read (for the hash).
+    source : str
+        The bundle path.
+    """
+
+    frames: dict
+    places: dict
+    meta: dict
+    files: list
+    source: str
+
+
+# --------------------------------------------------------------------------- values
 def split_list(value) -> list:
     """Split a ``|``-joined list value into its stripped, non-empty elements."""
     if value is None or (not isinstance(value, str) and pd.isna(value)):
@@ -60,152 +141,719 @@ def split_list(value) -> list:
     return [v.strip() for v in str(value).split("|") if v.strip()]
 
 
-def _to_money(v):
-    if v is None or (not isinstance(v, str) and pd.isna(v)) or str(v).strip() == "":
-        return None
-    s = str(v).strip().replace("\u202f", "").replace("\xa0", "").replace(" ", "").replace("€", "")
-    if "," in s and "." not in s:
-        s = s.replace(",", ".")
+def value_to_text(v) -> str:
+    """Return one cell value (from Excel, Parquet or a typed frame) as bundle text.
+
+    Integral floats lose their ``.0`` (Excel stores every number as a float), dates
+    become ``YYYY-MM-DD``, booleans ``true``/``false``, missing values ``""``.
+    """
+    if v is None:
+        return ""
+    if isinstance(v, str):
+        return v
+    if isinstance(v, (bool, np.bool_)):
+        return "true" if v else "false"
+    if v is pd.NA or v is pd.NaT:
+        return ""
+    if isinstance(v, (int, np.integer)):
+        return str(int(v))
+    if isinstance(v, (float, np.floating)):
+        f = float(v)
+        if math.isnan(f):
+            return ""
+        if f.is_integer() and abs(f) < 1e15:
+            return str(int(f))
+        return repr(f)
+    if isinstance(v, Decimal):
+        return format(v, "f")
+    if isinstance(v, (pd.Timestamp, _dt.datetime)):
+        if (v.hour, v.minute, v.second, v.microsecond) == (0, 0, 0, 0):
+            return v.strftime("%Y-%m-%d")
+        return v.isoformat()
+    if isinstance(v, _dt.date):
+        return v.isoformat()
+    if isinstance(v, np.datetime64):
+        return value_to_text(pd.Timestamp(v)) if not np.isnat(v) else ""
+    return str(v)
+
+
+_BAD = object()
+_SPACES = re.compile(r"[\s\u00a0\u202f\u2009']")
+_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+_INT = re.compile(r"^[+-]?\d+$")
+_ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]00:00(?::00(?:\.0+)?)?)?$")
+_FR_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+_TRUE = {"true", "1", "oui", "vrai", "yes", "o", "x"}
+_FALSE = {"false", "0", "non", "faux", "no", "n"}
+
+
+def _normalise_number(text: str) -> str:
+    """Return a number's text with a '.' decimal point and no thousands separators."""
+    s = _SPACES.sub("", text)
+    has_comma, has_dot = "," in s, "." in s
+    if has_comma and has_dot:  # the rightmost separator is the decimal one
+        if s.rfind(",") > s.rfind("."):
+            s = s.replace(".", "").replace(",", ".")
+        else:
+            s = s.replace(",", "")
+    elif has_comma:
+        s = s.replace(",", ".") if s.count(",") == 1 else s.replace(",", "")
+    elif s.count(".") > 1:
+        s = s.replace(".", "")
+    return s
+
+
+def _parse_int(text: str):
+    s = _SPACES.sub("", text)
+    return int(s) if _INT.match(s) else _BAD
+
+
+def _parse_float(text: str):
+    s = _normalise_number(text)
+    return float(s) if _NUMBER.match(s) else _BAD
+
+
+def _parse_money(text: str):
+    s = text.replace("€", "").replace("EUR", "").replace("eur", "")
+    s = _normalise_number(s)
+    if not _NUMBER.match(s) or "e" in s.lower():
+        return _BAD
     try:
-        return Decimal(s).quantize(Decimal("0.01"))
-    except InvalidOperation as exc:
-        raise ValueError(f"not an amount: {v!r}") from exc
+        d = Decimal(s)
+        q = d.quantize(Decimal("0.01"))
+    except InvalidOperation:
+        return _BAD
+    return q if q == d else _BAD  # more than two decimals: not an amount to the cent
+
+
+def _parse_date(text: str):
+    m = _ISO_DATE.match(text)
+    if m:
+        y, mo, d = (int(g) for g in m.groups())
+    else:
+        m = _FR_DATE.match(text)
+        if not m:
+            return _BAD
+        d, mo, y = (int(g) for g in m.groups())
+    try:
+        return np.datetime64(_dt.date(y, mo, d), "ns")
+    except ValueError:  # 2025-02-30
+        return _BAD
+
+
+def _parse_bool(text: str):
+    s = text.lower()
+    if s in _TRUE:
+        return True
+    if s in _FALSE:
+        return False
+    return _BAD
+
+
+_PARSERS = {"int": _parse_int, "float": _parse_float, "money": _parse_money,
+            "date": _parse_date, "bool": _parse_bool}
+
+#: What a value of each kind must look like (French, for messages).
+KIND_EXPECTED = {
+    "code": "un code (texte)",
+    "str": "du texte",
+    "int": "un nombre entier",
+    "float": "un nombre (virgule ou point décimal)",
+    "money": "un montant en euros, au centime près (ex. 1 234,56)",
+    "date": "une date AAAA-MM-JJ ou JJ/MM/AAAA",
+    "bool": "un booléen (oui/non, true/false, 1/0)",
+    "list": "des valeurs séparées par |",
+}
+
+
+def _is_text_dtype(s: pd.Series) -> bool:
+    return pd.api.types.is_string_dtype(s.dtype) and not pd.api.types.is_object_dtype(s.dtype)
+
+
+def text_series(raw: pd.Series) -> pd.Series:
+    """Return ``raw`` as stripped text (string dtype), empty cells as missing."""
+    if _is_text_dtype(raw):
+        s = raw.astype("string")
+    else:
+        codes, uniques = pd.factorize(raw, use_na_sentinel=True)
+        texts = np.array([value_to_text(u) for u in uniques] + [None], dtype=object)
+        s = pd.Series(texts[codes], index=raw.index, dtype="string")
+    s = s.str.strip()
+    return s.mask(s == "")
+
+
+def parse_column(raw: pd.Series, col: Column) -> tuple:
+    """Type one column and say which non-empty cells do not parse.
+
+    Parameters
+    ----------
+    raw : pandas.Series
+        Text cells (or already typed values) of the column.
+    col : Column
+        Its declaration in :mod:`fne_eval.bundle.spec`.
+
+    Returns
+    -------
+    typed : pandas.Series
+        The typed column (same index; unparseable cells are missing), in the dtypes
+        documented in :mod:`fne_eval.bundle`.
+    bad : numpy.ndarray of bool
+        True where a non-empty cell is not a valid value of the column's kind.
+    """
+    n = len(raw)
+    no_bad = np.zeros(n, dtype=bool)
+    kind = col.kind
+    # fast paths for frames that are already typed
+    if kind == "int" and pd.api.types.is_integer_dtype(raw.dtype):
+        return _int_dtype(raw.astype("Int64"), col), no_bad
+    if kind == "float" and pd.api.types.is_numeric_dtype(raw.dtype) and not pd.api.types.is_bool_dtype(raw.dtype):
+        return raw.astype("float64"), no_bad
+    if kind == "date" and pd.api.types.is_datetime64_any_dtype(raw.dtype):
+        s = raw.dt.tz_localize(None) if getattr(raw.dt, "tz", None) is not None else raw
+        return s.dt.normalize().astype("datetime64[ns]"), no_bad
+    if kind == "bool" and pd.api.types.is_bool_dtype(raw.dtype):
+        return _bool_dtype(raw.astype("boolean"), col), no_bad
+
+    return parse_text(text_series(raw), col)
+
+
+def parse_text(s: pd.Series, col: Column) -> tuple:
+    """Type one column already cleaned by :func:`text_series`; see :func:`parse_column`."""
+    kind = col.kind
+    no_bad = np.zeros(len(s), dtype=bool)
+    if kind in ("code", "str", "list"):
+        if col.allowed and any("'" in str(a) for a in col.allowed):
+            s = s.str.replace("\u2019", "'", regex=False)
+        if col.allowed:
+            s = s.str.replace("\u00a0", " ", regex=False).str.replace("\u202f", " ", regex=False)
+        return s, no_bad
+
+    func = _PARSERS[kind]
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    results = [func(u) for u in uniques]
+    bad_u = np.array([r is _BAD for r in results] + [False], dtype=bool)
+    bad = bad_u[codes]
+    if kind == "date":
+        arr = np.array([np.datetime64("NaT", "ns") if r is _BAD else r for r in results]
+                       + [np.datetime64("NaT", "ns")], dtype="datetime64[ns]")
+        return pd.Series(arr[codes], index=s.index, dtype="datetime64[ns]"), bad
+    vals = np.empty(len(results) + 1, dtype=object)
+    vals[:] = [None if r is _BAD else r for r in results] + [None]
+    out = vals[codes]
+    if kind == "int":
+        return _int_dtype(pd.Series(pd.array(out, dtype="Int64"), index=s.index), col), bad
+    if kind == "float":
+        f = np.array([np.nan if v is None else v for v in vals], dtype="float64")[codes]
+        return pd.Series(f, index=s.index, dtype="float64"), bad
+    if kind == "money":
+        return pd.Series(out, index=s.index, dtype=object), bad
+    # bool
+    return _bool_dtype(pd.Series(pd.array(out, dtype="boolean"), index=s.index), col), bad
+
+
+def _int_dtype(s: pd.Series, col: Column) -> pd.Series:
+    if col.required and not s.isna().any():
+        return s.astype("int64")
+    return s
+
+
+def _bool_dtype(s: pd.Series, col: Column) -> pd.Series:
+    if col.required and not s.isna().any():
+        return s.astype(bool)
+    return s
 
 
 def coerce_table(df: pd.DataFrame, table: Table) -> pd.DataFrame:
     """Return ``df`` with each declared column converted to its typed dtype.
 
-    Raises ``ValueError`` on a value that does not convert; validation reports such
-    values precisely before this is called on user data.
+    Columns not declared in the spec are dropped; declared columns absent from ``df``
+    are added empty. Raises ``ValueError`` naming the column and value on a cell that
+    does not convert; validation reports such values precisely before this is called
+    on user data.
     """
-    out = pd.DataFrame(index=df.index)
+    out = {}
     for col in table.columns:
-        s = df[col.name] if col.name in df.columns else pd.Series([pd.NA] * len(df), index=df.index)
-        if col.kind in ("code", "str", "list"):
-            s = s.astype("string").str.strip()
-            s = s.mask(s == "", pd.NA)
-        elif col.kind == "int":
-            s = pd.to_numeric(s, errors="raise").astype("Int64")
-            if col.required and not s.isna().any():
-                s = s.astype("int64")
-        elif col.kind == "float":
-            s = pd.to_numeric(s, errors="raise").astype("float64")
-        elif col.kind == "money":
-            s = s.map(_to_money).astype(object)
-        elif col.kind == "date":
-            s = pd.to_datetime(s, errors="raise", format="mixed", dayfirst=False).astype("datetime64[ns]")
-        elif col.kind == "bool":
-            s = s.map(_to_bool).astype("boolean")
-            if col.required and not s.isna().any():
-                s = s.astype(bool)
-        out[col.name] = s
-    return out.reset_index(drop=True)
+        if col.name in df.columns:
+            raw = df[col.name]
+        else:
+            raw = pd.Series([None] * len(df), index=df.index, dtype=object)
+        typed, bad = parse_column(raw, col)
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise ValueError(f"table {table.name!r}, column {col.name!r}: value {raw.iloc[i]!r} "
+                             f"is not {KIND_EXPECTED[col.kind]}")
+        out[col.name] = typed.reset_index(drop=True)
+    return pd.DataFrame(out, index=pd.RangeIndex(len(df)), columns=table.column_names)
 
 
-_TRUE = {"true", "1", "oui", "vrai", "yes", "o", "x"}
-_FALSE = {"false", "0", "non", "faux", "no", "n"}
+# --------------------------------------------------------------------------- reading
+def _decode(data: bytes, place: str) -> str:
+    if not data:
+        raise BundleError(f"{place} : fichier vide (0 octet)")
+    head = data[:65536]
+    if b"\x00" in head or head.startswith((b"PK\x03\x04", b"%PDF", b"\x89PNG", b"PAR1")):
+        raise BundleError(f"{place} : fichier binaire, un fichier texte CSV est attendu")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            text = data.decode("cp1252")
+        except UnicodeDecodeError as exc:
+            raise BundleError(f"{place} : encodage illisible (ni UTF-8 ni Windows-1252)") from exc
+    controls = sum(1 for ch in text[:65536] if ord(ch) < 32 and ch not in "\t\r\n")
+    if controls > 0.01 * min(len(text), 65536):
+        raise BundleError(f"{place} : fichier binaire, un fichier texte CSV est attendu")
+    return text
 
 
-def _to_bool(v):
-    if v is None or (not isinstance(v, (str, bool)) and pd.isna(v)):
-        return pd.NA
-    if isinstance(v, bool):
+def _sniff_separator(header: str) -> str:
+    counts = {sep: header.count(sep) for sep in (";", ",", "\t")}
+    sep = max(counts, key=counts.get)
+    return sep if counts[sep] else ","
+
+
+def _finish_frame(df: pd.DataFrame, first_row: np.ndarray, place: str, table: Table) -> pd.DataFrame:
+    """Clean a freshly read text frame: header names, row-number index, blank rows."""
+    df.columns = [str(c).replace("\ufeff", "").strip().lower() for c in df.columns]
+    df.index = pd.Index(first_row, name="row")
+    known = set(table.column_names) | set(PERSONAL_DATA_COLUMNS)
+    if len(df.columns) and not known.intersection(df.columns):
+        raise BundleError(
+            f"{place} : aucune colonne attendue dans l'en-tête ({', '.join(map(str, df.columns[:6]))}) — "
+            f"ce n'est pas un tableau CSV de la table {table.name} (colonnes attendues : "
+            f"{', '.join(table.column_names)})")
+    for c in df.columns:
+        if not _is_text_dtype(df[c]):
+            df[c] = df[c].astype("string")
+    if len(df):
+        blank = np.ones(len(df), dtype=bool)
+        for c in df.columns:
+            blank &= (df[c].fillna("").str.strip() == "").to_numpy(dtype=bool)
+        if blank.any():
+            df = df.loc[~blank]
+    return df
+
+
+def _read_csv(path: Path, table: Table) -> pd.DataFrame:
+    place = path.name
+    text = _decode(path.read_bytes(), place)
+    header = text.split("\n", 1)[0]
+    if not header.strip():
+        raise BundleError(f"{place} : la première ligne (en-tête) est vide")
+    sep = _sniff_separator(header)
+    try:
+        df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_filter=False,
+                         skip_blank_lines=False, engine="c")
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, csv.Error) as exc:
+        raise BundleError(f"{place} : pas un fichier CSV lisible ({str(exc).strip()})") from exc
+    return _finish_frame(df, np.arange(2, len(df) + 2), place, table)
+
+
+def _read_parquet(path: Path, table: Table) -> pd.DataFrame:
+    place = path.name
+    if path.stat().st_size == 0:
+        raise BundleError(f"{place} : fichier vide (0 octet)")
+    try:
+        df = pd.read_parquet(path)
+    except Exception as exc:  # pyarrow raises many kinds
+        raise BundleError(f"{place} : fichier Parquet illisible ({exc})") from exc
+    text = pd.DataFrame({c: text_series(df[c]).fillna("") for c in df.columns})
+    return _finish_frame(text, np.arange(2, len(df) + 2), place, table)
+
+
+def _excel_cell_text(v) -> str:
+    if isinstance(v, str):
+        # a neutralised formula written by write_bundle: "'=..." reads back as "=..."
+        if len(v) > 1 and v[0] == "'" and v[1] in FORMULA_PREFIXES:
+            return v[1:]
         return v
-    s = str(v).strip().lower()
-    if s == "":
-        return pd.NA
-    if s in _TRUE:
-        return True
-    if s in _FALSE:
-        return False
-    raise ValueError(f"not a boolean: {v!r}")
+    return value_to_text(v)
+
+
+def _sheet_frame(ws, place: str) -> tuple:
+    """Return (header, rows, row_numbers) of a worksheet, skipping fully empty rows."""
+    rows_iter = ws.iter_rows(values_only=True)
+    header = None
+    for header in rows_iter:
+        break
+    if header is None or all(v is None or str(v).strip() == "" for v in header):
+        return None, [], []
+    width = len(header)
+    while width and (header[width - 1] is None or str(header[width - 1]).strip() == ""):
+        width -= 1
+    names = [_excel_cell_text(h).strip() for h in header[:width]]
+    data, numbers = [], []
+    for i, row in enumerate(rows_iter, start=2):
+        cells = [_excel_cell_text(v) for v in row[:width]]
+        if len(cells) < width:
+            cells += [""] * (width - len(cells))
+        if any(c.strip() for c in cells):
+            data.append(cells)
+            numbers.append(i)
+    return names, data, numbers
+
+
+def _read_xlsx(path: Path) -> RawBundle:
+    from openpyxl import load_workbook
+
+    if path.stat().st_size == 0:
+        raise BundleError(f"{path} : fichier vide (0 octet)")
+    try:
+        wb = load_workbook(path, read_only=True, data_only=False)
+    except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
+        raise BundleError(f"{path} : classeur Excel illisible ({exc})") from exc
+    except Exception as exc:  # openpyxl's InvalidFileException and friends
+        raise BundleError(f"{path} : classeur Excel illisible ({exc})") from exc
+    try:
+        sheets = {name.strip().lower(): name for name in wb.sheetnames}
+        if not any(t in sheets for t in TABLES):
+            raise BundleError(f"{path} : aucune feuille de table (attendu par exemple « "
+                              f"{'», «'.join(list(TABLES)[:3])} ») — ce classeur n'est pas un bundle")
+        frames, places = {}, {}
+        for name, table in TABLES.items():
+            place = f"feuille « {name} » de {path.name}"
+            if name not in sheets:
+                if table.required:
+                    raise BundleError(f"{path} : feuille obligatoire « {name} » absente")
+                continue
+            header, data, numbers = _sheet_frame(wb[sheets[name]], place)
+            if header is None:
+                if table.required:
+                    raise BundleError(f"{place} : feuille vide, la ligne 1 doit porter les en-têtes")
+                continue
+            df = pd.DataFrame(data, columns=header, dtype="string") if data else \
+                pd.DataFrame({h: pd.Series([], dtype="string") for h in header})
+            frames[name] = _finish_frame(df, np.array(numbers, dtype=int), place, table)
+            places[name] = place
+        meta = {}
+        if META_SHEET in sheets:
+            header, data, _ = _sheet_frame(wb[sheets[META_SHEET]], META_SHEET)
+            rows = ([header] if header and header[0].lower() != "key" else []) + data
+            for row in rows:
+                if row and str(row[0]).strip():
+                    meta[str(row[0]).strip()] = _meta_value(row[1] if len(row) > 1 else "")
+    finally:
+        wb.close()
+    return RawBundle(frames=frames, places=places, meta=meta, files=[path], source=str(path))
+
+
+def _meta_value(text: str):
+    t = text.strip()
+    if t[:1] in ("[", "{") or t in ("true", "false", "null") or re.fullmatch(r"-?\d+", t or "x"):
+        try:
+            return json.loads(t)
+        except ValueError:
+            return text
+    return text
+
+
+def _read_folder(path: Path) -> RawBundle:
+    frames, places, files = {}, {}, []
+    found_any = any((path / f"{n}{s}").exists() for n in TABLES for s in TABLE_SUFFIXES)
+    if not found_any:
+        raise BundleError(f"{path} : aucun fichier de table (attendu par exemple "
+                          f"{', '.join(n + '.csv' for n in list(TABLES)[:3])}) — ce dossier n'est pas un bundle")
+    for name, table in TABLES.items():
+        present = [path / f"{name}{s}" for s in TABLE_SUFFIXES if (path / f"{name}{s}").exists()]
+        if len(present) > 1:
+            raise BundleError(f"{path} : la table {name} est présente deux fois ({', '.join(p.name for p in present)})")
+        if not present:
+            if table.required:
+                raise BundleError(f"{path} : fichier obligatoire {name}.csv (ou {name}.parquet) absent")
+            continue
+        f = present[0]
+        if not f.is_file():
+            raise BundleError(f"{f} : n'est pas un fichier")
+        frames[name] = _read_csv(f, table) if f.suffix == ".csv" else _read_parquet(f, table)
+        places[name] = f.name
+        files.append(f)
+    meta = {}
+    m = path / META_FILE
+    if m.exists():
+        try:
+            meta = json.loads(m.read_text(encoding="utf-8-sig"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise BundleError(f"{m} : JSON illisible ({exc})") from exc
+        if not isinstance(meta, dict):
+            raise BundleError(f"{m} : un objet JSON {{clé: valeur}} est attendu")
+        files.append(m)
+    return RawBundle(frames=frames, places=places, meta=meta, files=files, source=str(path))
+
+
+def read_bundle_raw(path: Union[str, Path]) -> RawBundle:
+    """Read a bundle's tables as text frames, without typing or validation.
+
+    Parameters
+    ----------
+    path : str or Path
+        A bundle folder or an ``.xlsx`` workbook.
+
+    Raises
+    ------
+    BundleError
+        When the path does not exist, is not a bundle, or a file or sheet cannot be read
+        (empty, binary, not CSV, missing required table); the message names it.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise BundleError(f"{path} : chemin inexistant")
+    if path.is_dir():
+        return _read_folder(path)
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        return _read_xlsx(path)
+    raise BundleError(f"{path} : n'est pas un bundle (un dossier de fichiers CSV/Parquet ou un classeur .xlsx est attendu)")
+
+
+def read_raw(path: Union[str, Path]) -> tuple:
+    """Read a bundle's files as text frames (every cell a string), without typing.
+
+    Returns ``(frames, meta, files)``; see :func:`read_bundle_raw` for the details.
+    """
+    raw = read_bundle_raw(path)
+    return raw.frames, raw.meta, raw.files
 
 
 def _hash_files(paths) -> str:
     h = hashlib.sha256()
     for p in sorted(paths, key=lambda p: p.name):
         h.update(p.name.encode())
-        h.update(p.read_bytes())
+        with open(p, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
     return h.hexdigest()
 
 
-def read_raw(path: Union[str, Path]) -> tuple:
-    """Read a bundle's files as text frames (every cell a string), without typing.
+def _signature(path: Path) -> tuple:
+    """Return what identifies a bundle's content on disk: names, sizes, mtimes."""
+    if path.is_dir():
+        entries = sorted(path.iterdir(), key=lambda p: p.name)
+    else:
+        entries = [path]
+    return tuple((p.name, st.st_size, st.st_mtime_ns) for p in entries if p.is_file() for st in [p.stat()])
 
-    Returns ``(frames, meta, files)``.
-    """
-    path = Path(path)
-    if not path.is_dir():
-        raise BundleError(f"{path}: not a bundle folder")
-    frames, files = {}, []
-    for name in TABLES:
-        f = path / f"{name}.csv"
-        if f.exists():
-            frames[name] = pd.read_csv(f, dtype=str, keep_default_na=False)
-            files.append(f)
-    meta = {}
-    m = path / META_FILE
-    if m.exists():
-        meta = json.loads(m.read_text(encoding="utf-8"))
-        files.append(m)
-    return frames, meta, files
+
+@functools.lru_cache(maxsize=8)
+def _load_cached(path_str: str, signature: tuple, validate: bool) -> Bundle:
+    from fne_eval.bundle.validate import validate_raw
+
+    raw = read_bundle_raw(path_str)
+    if validate:
+        result = validate_raw(raw)
+        if result.errors:
+            raise BundleValidationError(result.errors, source=path_str)
+        tables = result.tables
+    else:
+        tables = {}
+        for name, table in TABLES.items():
+            df = raw.frames.get(name, pd.DataFrame(columns=table.column_names))
+            tables[name] = coerce_table(df, table)
+    return Bundle(tables=tables, meta=raw.meta, source=path_str, hash=_hash_files(raw.files))
 
 
 def load_bundle(path: Optional[Union[str, Path]] = None, validate: bool = True) -> Bundle:
     """Load a bundle and return its typed tables.
+
+    The parsed bundle is cached per process (keyed on the path and on the names, sizes
+    and modification times of its files); every call returns a new :class:`Bundle` whose
+    frames are copies, so a caller that modifies a table cannot affect another.
 
     Parameters
     ----------
     path : str or Path, optional
         Folder or ``.xlsx`` workbook; the embedded default bundle when omitted.
     validate : bool, default True
-        Validate first and raise :class:`BundleError` listing every error.
+        Validate first (see :func:`fne_eval.bundle.validate.validate_bundle`).
+
+    Raises
+    ------
+    BundleError
+        The bundle cannot be read.
+    BundleValidationError
+        The bundle is invalid; ``.errors`` lists every error.
     """
     from fne_eval.paths import DEFAULT_BUNDLE_DIR
 
     path = Path(path) if path is not None else DEFAULT_BUNDLE_DIR
-    frames, meta, files = read_raw(path)
-    tables = {}
-    for name, table in TABLES.items():
-        raw = frames.get(name)
-        if raw is None:
-            raw = pd.DataFrame(columns=table.column_names)
-        tables[name] = coerce_table(raw, table)
-    return Bundle(tables=tables, meta=meta, source=str(path), hash=_hash_files(files))
+    if not path.exists():
+        raise BundleError(f"{path} : chemin inexistant")
+    path = path.resolve()
+    return _load_cached(str(path), _signature(path), bool(validate)).copy()
 
 
+# --------------------------------------------------------------------------- writing
 def _format_cell(v):
-    if v is None:
-        return ""
-    if isinstance(v, float) and pd.isna(v):
-        return ""
-    if v is pd.NA or v is pd.NaT:
-        return ""
-    if isinstance(v, pd.Timestamp):
-        return v.strftime("%Y-%m-%d")
-    if isinstance(v, (bool,)):
-        return "true" if v else "false"
-    return str(v)
+    return value_to_text(v)
+
+
+def series_to_text(s: pd.Series) -> pd.Series:
+    """Return a typed column as canonical bundle text (``""`` for missing values)."""
+    if pd.api.types.is_datetime64_any_dtype(s.dtype):
+        return s.dt.strftime("%Y-%m-%d").astype(object).where(s.notna(), "").astype(object)
+    if _is_text_dtype(s):
+        return s.astype(object).where(s.notna(), "")
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    texts = np.array([value_to_text(u) for u in uniques] + [""], dtype=object)
+    return pd.Series(texts[codes], index=s.index, dtype=object)
 
 
 def to_text_frame(df: pd.DataFrame, table: Table) -> pd.DataFrame:
     """Return the table as text cells in the bundle's canonical file format."""
-    out = pd.DataFrame(index=df.index)
+    out = {}
     for col in table.column_names:
-        s = df[col] if col in df.columns else pd.Series([None] * len(df), index=df.index)
-        out[col] = [_format_cell(v) for v in s.astype(object)]
+        s = df[col] if col in df.columns else pd.Series([None] * len(df), index=df.index, dtype=object)
+        out[col] = series_to_text(s)
+    return pd.DataFrame(out, index=df.index, columns=table.column_names)
+
+
+def _atomic_dir_commit(tmp: Path, out: Path) -> None:
+    """Move the files written in ``tmp`` into ``out``, replacing each one atomically."""
+    if not out.exists():
+        os.replace(tmp, out)
+        return
+    if not out.is_dir():
+        raise BundleError(f"{out} existe et n'est pas un dossier")
+    for f in sorted(tmp.iterdir()):
+        stem = f.stem
+        if f.suffix in TABLE_SUFFIXES:  # a table now written as CSV replaces its Parquet twin
+            for s in TABLE_SUFFIXES:
+                other = out / f"{stem}{s}"
+                if s != f.suffix and other.exists():
+                    other.unlink()
+        os.replace(f, out / f.name)
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _write_folder(tables: dict, out: Path, meta: dict) -> Path:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    try:
+        for name, table in TABLES.items():
+            df = tables.get(name)
+            if df is None:
+                df = pd.DataFrame(columns=table.column_names)
+            to_text_frame(df, table).to_csv(tmp / f"{name}.csv", index=False, lineterminator="\n")
+        (tmp / META_FILE).write_text(json.dumps(meta, ensure_ascii=False, indent=2, sort_keys=True, default=str)
+                                     + "\n", encoding="utf-8")
+        _atomic_dir_commit(tmp, out)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return out
+
+
+def neutralise_formula(text: str) -> str:
+    """Return ``text`` prefixed with ``'`` when a spreadsheet would read it as a formula."""
+    if isinstance(text, str) and text[:1] in FORMULA_PREFIXES:
+        return "'" + text
+    return text
+
+
+def _excel_values(df: pd.DataFrame, table: Table) -> list:
+    """Return one list of Python cell values per declared column, ready for openpyxl."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    cols = []
+    for col in table.columns:
+        s = df[col.name] if col.name in df.columns else pd.Series([None] * len(df), dtype=object)
+        if col.kind in ("code", "str", "list"):
+            t = series_to_text(s)
+            vals = [None if v == "" else ILLEGAL_CHARACTERS_RE.sub("", neutralise_formula(v)) for v in t]
+        elif col.kind == "date":
+            t = pd.to_datetime(s) if not pd.api.types.is_datetime64_any_dtype(s.dtype) else s
+            vals = [None if pd.isna(v) else v.date() for v in t]
+        elif col.kind == "int":
+            vals = [None if pd.isna(v) else int(v) for v in s.astype(object)]
+        elif col.kind == "float":
+            vals = [None if pd.isna(v) else float(v) for v in s.astype(object)]
+        elif col.kind == "money":
+            vals = [None if v is None or (not isinstance(v, Decimal) and pd.isna(v)) else Decimal(str(v))
+                    for v in s.astype(object)]
+        else:  # bool
+            vals = [None if pd.isna(v) else bool(v) for v in s.astype(object)]
+        cols.append(vals)
+    return cols
+
+
+_EXCEL_FORMATS = {"code": "@", "str": "@", "list": "@", "date": "yyyy-mm-dd", "money": "#,##0.00",
+                  "int": "0", "float": "General", "bool": "General"}
+
+
+def _write_xlsx(tables: dict, out: Path, meta: dict) -> Path:
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    wb = Workbook(write_only=True)
+    bold = Font(bold=True)
+    for name, table in TABLES.items():
+        ws = wb.create_sheet(name)
+        ws.freeze_panes = "A2"
+        header = []
+        for c in table.column_names:
+            cell = WriteOnlyCell(ws, value=c)
+            cell.font = bold
+            header.append(cell)
+        ws.append(header)
+        df = tables.get(name)
+        if df is None or not len(df):
+            continue
+        cols = _excel_values(df, table)
+        formats = [_EXCEL_FORMATS[c.kind] for c in table.columns]
+        needs_style = [f not in ("General",) for f in formats]
+        for row in zip(*cols):
+            cells = []
+            for v, fmt, styled in zip(row, formats, needs_style):
+                if styled and v is not None:
+                    cell = WriteOnlyCell(ws, value=v)
+                    cell.number_format = fmt
+                    if isinstance(v, str):
+                        cell.data_type = "s"
+                    cells.append(cell)
+                else:
+                    cells.append(v)
+            ws.append(cells)
+    ws = wb.create_sheet(META_SHEET)
+    ws.append(["key", "value"])
+    for k in sorted(meta):
+        v = meta[k]
+        ws.append([str(k), v if isinstance(v, str) else json.dumps(v, ensure_ascii=False, default=str)])
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        wb.save(tmp)
+        os.replace(tmp, out)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
     return out
 
 
 def write_bundle(tables: dict, out: Union[str, Path], meta: Optional[dict] = None) -> Path:
-    """Write tables as a bundle folder of UTF-8 CSV files plus ``bundle.json``."""
+    """Write tables as a bundle: a folder of UTF-8 CSV files plus ``bundle.json``, or a workbook.
+
+    Parameters
+    ----------
+    tables : dict of str to pandas.DataFrame
+        Typed (or text) frames; a missing table is written empty.
+    out : str or Path
+        Output folder, or an ``.xlsx`` path for a workbook with a sheet per table and a
+        ``_meta`` sheet (text that a spreadsheet would take for a formula is prefixed
+        with ``'``).
+    meta : dict, optional
+        Metadata, written to ``bundle.json`` or the ``_meta`` sheet.
+
+    Notes
+    -----
+    Writing is atomic: everything is written to a temporary file or folder beside
+    ``out`` first, then moved into place, so a failure never leaves a half-written
+    ``out`` nor destroys an existing one. Files of an existing folder that are not
+    bundle tables are kept.
+    """
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    for name, table in TABLES.items():
-        df = tables.get(name)
-        if df is None:
-            df = pd.DataFrame(columns=table.column_names)
-        to_text_frame(df, table).to_csv(out / f"{name}.csv", index=False, lineterminator="\n")
-    (out / META_FILE).write_text(json.dumps(meta or {}, ensure_ascii=False, indent=2, sort_keys=True) + "\n",
-                                 encoding="utf-8")
-    return out
+    if out.suffix.lower() == ".xlsx":
+        return _write_xlsx(tables, out, dict(meta or {}))
+    if out.suffix.lower() in (".xls", ".xlsm", ".ods", ".csv", ".parquet"):
+        raise ValueError(f"unsupported output {out.name!r}: expected a folder or a '.xlsx' path")
+    return _write_folder(tables, out, dict(meta or {}))
