@@ -20,10 +20,10 @@ from fne_eval.bundle.spec import PERSONAL_DATA_COLUMNS  # noqa: E402
 
 #: Names of the formats a column may be given.
 FORMATS = ("int", "count", "decimal", "decimal2", "pct", "eur", "eur_cents", "date", "month",
-           "text", "code", "bool", "signed", "signed_pct")
+           "text", "code", "bool", "signed", "signed_pct", "numtext")
 
 _NUMERIC_FORMATS = {"int", "count", "decimal", "decimal2", "pct", "eur", "eur_cents",
-                    "signed", "signed_pct"}
+                    "signed", "signed_pct", "numtext"}
 
 #: Extra personal-data columns refused at display time (besides the spec's list).
 _PERSONAL = set(PERSONAL_DATA_COLUMNS) | {"nom_prenom", "telephone", "courriel", "email",

@@ -1,0 +1,1080 @@
+"""Build the sections of the reports: one function per notebook section.
+
+Each function takes the :class:`~fne_eval.report.context.ReportContext` returned by
+:func:`~fne_eval.report.open_report` and returns a :class:`Section`, an object Jupyter
+displays (``_repr_html_``): short French sentences, HTML tables and charts with alt text.
+Every figure comes from an evaluation module (:mod:`fne_eval.territory`,
+:mod:`fne_eval.budget`, :mod:`fne_eval.indicators`, ...); this module only selects,
+formats and composes. Counts of people go through :func:`fne_eval.disclosure.suppress`
+before display, and text from the data is HTML-escaped.
+
+When an evaluation function is not available in the installed version, its part of the
+section says so in French ("Section non disponible : …") instead of failing; when the
+territory has no data, the section says "Pas de données : …". Any other error propagates
+(a report must never be wrong silently).
+"""
+from __future__ import annotations
+
+import html
+import importlib
+from decimal import Decimal
+from typing import Callable, Iterable, List, Optional
+
+import pandas as pd
+
+from fne_eval.report import format as F
+from fne_eval.report.labels import CODES, code_label, column_label
+from fne_eval.report.tables import HtmlFragment, Table, html_table
+
+
+# --------------------------------------------------------------------------- building blocks
+class Missing(Exception):
+    """An evaluation function this section needs is not available."""
+
+
+class Section(HtmlFragment):
+    """A report section: a list of HTML blocks (sentences, tables, charts)."""
+
+    def __init__(self, blocks: Iterable, name: str = ""):
+        self.blocks = [b for b in blocks if b is not None]
+        self.name = name
+        body = "".join(b._repr_html_() if hasattr(b, "_repr_html_") else str(b) for b in self.blocks)
+        super().__init__(f'<div class="fne-section">{body}</div>',
+                         text=f"Section {name} ({len(self.blocks)} éléments)")
+
+    @property
+    def tables(self) -> List[Table]:
+        """Return the tables of the section (their ``data`` holds what is displayed)."""
+        return [b for b in self.blocks if isinstance(b, Table)]
+
+
+def para(text: str) -> HtmlFragment:
+    """Return a paragraph of escaped French text."""
+    return HtmlFragment(f'<p class="fne-text">{html.escape(text)}</p>', text=text)
+
+
+def heading(text: str, level: int = 3) -> HtmlFragment:
+    """Return an escaped sub-heading (``<h3>`` by default) inside a section."""
+    if level not in (3, 4):
+        raise ValueError(f"heading level must be 3 or 4, got {level}")
+    return HtmlFragment(f"<h{level}>{html.escape(text)}</h{level}>", text=text)
+
+
+def bullets(items: Iterable[str]) -> HtmlFragment:
+    """Return an escaped bullet list."""
+    items = list(items)
+    body = "".join(f"<li>{html.escape(i)}</li>" for i in items)
+    return HtmlFragment(f'<ul class="fne-list">{body}</ul>', text="; ".join(items))
+
+
+def no_data(text: str) -> HtmlFragment:
+    """Return the visible French sentence of an absence of data ("Pas de données : …")."""
+    msg = f"Pas de données : {text}"
+    return HtmlFragment(f'<p class="fne-absence" style="color:#7A4B00;background:#FFF6E0;'
+                        f'padding:0.3em 0.6em;border-left:4px solid #F0A202">{html.escape(msg)}</p>',
+                        text=msg)
+
+
+def unavailable(what: str) -> HtmlFragment:
+    """Return the visible French sentence of a section part that cannot be computed."""
+    msg = f"Section non disponible : {what}"
+    return HtmlFragment(f'<p class="fne-absence fne-unavailable" style="color:#555;background:#F0F0F0;'
+                        f'padding:0.3em 0.6em;border-left:4px solid #9E9E9E">{html.escape(msg)}</p>',
+                        text=msg)
+
+
+def note(text: str) -> HtmlFragment:
+    """Return a caveat or methodological note (escaped, in a box)."""
+    return HtmlFragment(f'<p class="fne-note" style="font-size:0.9em;color:#333;background:#F4F7FB;'
+                        f'padding:0.3em 0.6em;border-left:4px solid #0173B2">{html.escape(text)}</p>',
+                        text=text)
+
+
+def lib(module: str, name: str) -> Callable:
+    """Return ``fne_eval.<module>.<name>`` or raise :class:`Missing` when it does not exist."""
+    try:
+        mod = importlib.import_module(f"fne_eval.{module}")
+    except ModuleNotFoundError as exc:
+        if exc.name and exc.name.startswith(f"fne_eval.{module}"):
+            raise Missing(f"le module fne_eval.{module} n'est pas disponible dans cette version") from exc
+        raise
+    fn = getattr(mod, name, None)
+    if fn is None:
+        raise Missing(f"la fonction fne_eval.{module}.{name} n'est pas disponible dans cette version")
+    return fn
+
+
+def _part(blocks: list, builder: Callable, *args) -> None:
+    """Append the blocks of one part of a section, or an "unavailable" sentence."""
+    try:
+        out = builder(*args)
+    except Missing as exc:
+        blocks.append(unavailable(str(exc) + "."))
+        return
+    if out is None:
+        return
+    if isinstance(out, (list, tuple)):
+        blocks.extend(out)
+    else:
+        blocks.append(out)
+
+
+# --------------------------------------------------------------------------- shared helpers
+def _units(ctx) -> list:
+    members = lib("territory", "members")
+    key = ("units", ctx.territory_code)
+    if key not in ctx.extra:
+        ctx.extra[key] = members(ctx.bundle["territories"], ctx.territory_code)
+    return ctx.extra[key]
+
+
+def _communes_of(ctx) -> list:
+    """Return the commune codes (13055 for Marseille's arrondissements) of the territory."""
+    cm = lib("territory", "code_membership")(ctx.bundle["territories"])
+    units = set(_units(ctx))
+    return sorted(set(cm.loc[cm["unit_code"].isin(units), "commune_code"].dropna().astype(str)))
+
+
+def _year_bounds(ctx, year: Optional[int] = None) -> tuple:
+    y = year or ctx.year
+    start = pd.Timestamp(year=y, month=1, day=1)
+    end = min(pd.Timestamp(year=y, month=12, day=31), ctx.as_of) if y == ctx.year else \
+        pd.Timestamp(year=y, month=12, day=31)
+    return start, end
+
+
+def suppress_counts(df: pd.DataFrame, count_cols: list, threshold: int) -> pd.DataFrame:
+    """Return ``df`` after disclosure control of its people counts (``<col>_is_suppressed`` flags).
+
+    Delegates to :func:`fne_eval.disclosure.suppress_long` (tidy frames, one count column
+    at a time) and normalises its output: a hidden cell has a missing value and a True
+    ``<col>_is_suppressed`` flag, so that tables print "< threshold" and never 0.
+    """
+    out = df.copy()
+    suppress_long = lib("disclosure", "suppress_long")
+    for col in count_cols:
+        group_cols = [c for c in df.columns if c not in count_cols and not str(c).endswith("_is_suppressed")]
+        res = suppress_long(out[group_cols + [col]].copy(), count_col=col, group_cols=group_cols,
+                            threshold=threshold)
+        flag = None
+        for cand in (f"{col}_is_suppressed", "is_suppressed", f"{col}_suppressed", "suppressed"):
+            if cand in res.columns:
+                flag = res[cand]
+                break
+        if flag is None:
+            raise RuntimeError("disclosure.suppress_long returned no suppression flag")
+        flag = flag.fillna(False).astype(bool).to_numpy()
+        if len(res) != len(out):
+            raise RuntimeError("disclosure.suppress_long changed the number of rows")
+        out[col] = out[col].astype("float64").where(~flag)
+        out[f"{col}_is_suppressed"] = flag
+    return out
+
+
+def _count_text(n, ctx, noun: str) -> str:
+    if F.is_missing(n):
+        return f"nombre de {noun} non disponible"
+    n = int(n)
+    if 0 < n < ctx.threshold:
+        return f"moins de {ctx.threshold} {noun}"
+    return f"{F.fmt_int(n)} {noun}"
+
+
+def _axis_actions(ctx, axis: Optional[str] = None) -> pd.DataFrame:
+    acts = ctx.bundle["actions"].copy()
+    acts["axis_code"] = acts["axis_code"].astype(str)
+    axes = [axis] if axis else ctx.axes
+    return acts[acts["axis_code"].isin(axes)].sort_values("action_code").reset_index(drop=True)
+
+
+def _action_titles(ctx) -> dict:
+    acts = ctx.bundle["actions"]
+    return dict(zip(acts["action_code"].astype(str), acts["action_title"].astype(str)))
+
+
+def _with_action_title(df: pd.DataFrame, ctx) -> pd.DataFrame:
+    titles = _action_titles(ctx)
+    out = df.copy()
+    out["action_title"] = [titles.get(str(c), "") if not F.is_missing(c) else ""
+                           for c in out["action_code"].astype(object)]
+    return out
+
+
+# --------------------------------------------------------------------------- impact: contexte
+def contexte(ctx) -> Section:
+    """Return the context of the territory: population, IFN, illectronisme, exposed communes, map."""
+    blocks = [heading("Population et fragilité numérique")]
+    _part(blocks, _population_ifn, ctx)
+    blocks.append(heading("Illectronisme et chiffres de l'état des lieux"))
+    _part(blocks, _context_figures, ctx)
+    blocks.append(heading("Communes les plus exposées (annexe 3 de la feuille de route)"))
+    _part(blocks, _exposed_communes, ctx)
+    _part(blocks, _ifn_map, ctx)
+    return Section(blocks, "contexte")
+
+
+def _population_ifn(ctx):
+    territory_population = lib("territory", "territory_population")
+    t = ctx.bundle
+    pop, pop_year = territory_population(t["territories"], t["populations"], ctx.territory_code)
+    n_units = len(_units(ctx))
+    parts = [f"{ctx.territory_name} compte {F.fmt_int(pop)} habitants (population municipale "
+             f"INSEE, millésime {pop_year}), répartis sur {F.fmt_int(n_units)} "
+             f"commune{'s' if n_units > 1 else ''} ou arrondissement{'s' if n_units > 1 else ''}."]
+    ifn = t["ifn"]
+    row = ifn[(ifn["territory_code"].astype(str) == ctx.territory_code) & ifn["ifn_total"].notna()]
+    if len(row):
+        r = row.iloc[0]
+        parts.append(f"Indice de fragilité numérique (IFN) : {F.fmt_decimal(r['ifn_total'], 2)} sur 10 "
+                     f"(La MedNum, via ANCT, millésime {r['vintage']}).")
+    else:
+        try:
+            hf = lib("figures", "headline_figures")(t, ctx.territory_code)
+            ifn_d = hf.get("ifn") or {}
+            if not F.is_missing(ifn_d.get("value")):
+                parts.append(f"Indice de fragilité numérique (IFN) : {F.fmt_decimal(ifn_d['value'], 2)} "
+                             f"sur 10 ({ifn_d.get('method') or 'moyenne des communes'}, "
+                             f"La MedNum via ANCT, millésime {ifn_d.get('vintage', '')}).")
+            else:
+                parts.append("Indice de fragilité numérique : pas de valeur publiée pour ce territoire.")
+        except Missing:
+            parts.append("Indice de fragilité numérique : pas de valeur publiée pour ce territoire "
+                         "(moyenne des communes non disponible dans cette version).")
+    return [para(" ".join(parts))]
+
+
+def _context_figures(ctx):
+    cf = ctx.bundle["context_figures"].copy()
+    cf["territory_code"] = cf["territory_code"].astype(str)
+    codes = {ctx.territory_code}
+    terr = ctx.bundle["territories"]
+    if ctx.level in ("commune", "arrondissement"):
+        row = terr[terr["territory_code"].astype(str) == ctx.territory_code]
+        if len(row) and not F.is_missing(row["epci_siren"].iloc[0]):
+            codes.add(str(row["epci_siren"].iloc[0]))
+    illec = cf[cf["indicator"].astype(str).str.contains("illectronisme", case=False)].copy()
+    if ctx.level == "departement":
+        epcis = terr.loc[terr["level"] == "epci", "territory_code"].astype(str)
+        illec = illec[illec["territory_code"].isin(codes | set(epcis))]
+    else:
+        illec = illec[illec["territory_code"].isin(codes)]
+    blocks = []
+    names = dict(zip(terr["territory_code"].astype(str), terr["territory_name"].astype(str)))
+    if len(illec):
+        illec["territory_name"] = illec["territory_code"].map(names)
+        illec["shown"] = [F.fmt_value(v, u) for v, u in zip(illec["value"], illec["unit"])]
+        blocks.append(html_table(
+            illec, columns=["territory_name", "label", "shown", "reference_date", "source"],
+            labels={"shown": "Valeur"}, formats={"shown": "numtext", "reference_date": "text"},
+            caption="Illectronisme (chiffres cités par la feuille de route)"))
+    else:
+        blocks.append(no_data("aucun taux d'illectronisme n'est cité pour ce territoire."))
+    others = cf[cf["territory_code"].isin(codes)
+                & ~cf["indicator"].astype(str).str.contains("illectronisme", case=False)].copy()
+    if len(others):
+        others["shown"] = [F.fmt_value(v, u) for v, u in zip(others["value"], others["unit"])]
+        blocks.append(html_table(
+            others, columns=["label", "shown", "reference_date", "source"],
+            labels={"shown": "Valeur"}, formats={"shown": "numtext", "reference_date": "text"},
+            caption="Chiffres de l'état des lieux de la feuille de route"))
+    return blocks
+
+
+def _exposed(ctx) -> pd.DataFrame:
+    ex = ctx.bundle["exposed_communes"]
+    ex = ex[~ex["is_total_row"].astype(bool)].copy()
+    units = set(_units(ctx))
+    communes = set(_communes_of(ctx))
+    code = ex["territory_code"].astype("string")
+    return ex[(code.isin(units) | code.isin(communes)).fillna(False).to_numpy(dtype=bool)].reset_index(drop=True)
+
+
+def _exposed_communes(ctx):
+    ex = _exposed(ctx)
+    if ex.empty:
+        return no_data(f"aucune commune de {ctx.territory_name} ne figure dans la liste des "
+                       "communes les plus exposées (annexe 3).")
+    total = int(pd.to_numeric(ex["printed_fragile_population"]).sum())
+    shown = ex.sort_values("printed_fragile_population", ascending=False)
+    shown = suppress_counts(shown[["printed_name", "territory_code", "printed_population", "printed_ifn",
+                                   "printed_fragile_population", "printed_share_pct"]],
+                            ["printed_fragile_population"], ctx.threshold)
+    return [
+        para(f"{F.fmt_int(len(ex))} des communes ou arrondissements listés par l'annexe 3 de la "
+             f"feuille de route sont dans le territoire ; l'annexe y compte "
+             f"{F.fmt_int(total)} personnes en situation de fragilité socio-numérique. "
+             "Les valeurs sont reproduites telles qu'imprimées (voir la section qualité des données)."),
+        html_table(shown, columns=["printed_name", "territory_code", "printed_population", "printed_ifn",
+                                   "printed_fragile_population", "printed_share_pct"],
+                   formats={"printed_population": "int", "printed_ifn": "decimal",
+                            "printed_share_pct": "pct"},
+                   count_columns=["printed_fragile_population"], threshold=ctx.threshold,
+                   caption="Communes les plus exposées du territoire (annexe 3, valeurs imprimées)"),
+    ]
+
+
+def _commune_ifn(ctx) -> dict:
+    aggregate = lib("territory", "aggregate")
+    ifn = ctx.bundle["ifn"]
+    ifn = ifn[ifn["ifn_total"].notna()]
+    agg = aggregate(ifn, ctx.bundle["territories"], ["ifn_total"], "territory_code",
+                    levels=("commune",), how="unweighted_mean")
+    return dict(zip(agg["territory_code"].astype(str), agg["ifn_total"]))
+
+
+def _ifn_map(ctx):
+    from fne_eval.report.maps import choropleth
+
+    values = _commune_ifn(ctx)
+    exposed = _exposed(ctx)
+    cm = lib("territory", "code_membership")(ctx.bundle["territories"])
+    to_commune = dict(zip(cm["unit_code"].astype(str), cm["commune_code"].astype(str)))
+    marked = {to_commune.get(str(c), str(c)) for c in exposed["territory_code"].dropna()}
+    chart = choropleth(values, title=f"Indice de fragilité numérique par commune — {ctx.territory_name}",
+                       legend_label="IFN (0-10)", highlight=_communes_of(ctx), marked=marked,
+                       marked_label="Commune exposée (annexe 3)", kind="decimal", cmap="OrRd",
+                       caption="IFN La MedNum via ANCT ; Marseille : moyenne de ses arrondissements.")
+    return chart
+
+
+# --------------------------------------------------------------------------- impact: offre
+def offre(ctx) -> Section:
+    """Return the offer: lieux and labels, lieux per 10 000 inhabitants, exposed communes without a lieu."""
+    blocks = []
+    _part(blocks, _offer_summary, ctx)
+    blocks.append(heading("Communes exposées sans lieu de médiation numérique"))
+    _part(blocks, _exposed_without_lieu, ctx)
+    return Section(blocks, "offre")
+
+
+def _lieux_of(ctx) -> pd.DataFrame:
+    lieux = ctx.bundle["lieux"]
+    units = set(_units(ctx)) | set(_communes_of(ctx))
+    return lieux[lieux["territory_code"].astype("string").isin(units).fillna(False).to_numpy(dtype=bool)]
+
+
+def _offer_summary(ctx):
+    lieux_offer = lib("need_offer", "lieux_offer")
+    res = lieux_offer(ctx.bundle)
+    row = res[res["territory_code"].astype(str) == ctx.territory_code]
+    if row.empty or int(row["lieux"].iloc[0]) == 0:
+        return no_data(f"aucun lieu de médiation numérique n'est recensé pour {ctx.territory_name}.")
+    r = row.iloc[0]
+    blocks = [para(f"{F.fmt_int(r['lieux'])} lieux de médiation numérique sont recensés dans le "
+                   f"territoire, soit {F.fmt_decimal(r['lieux_per_10k'], 1)} pour 10 000 habitants "
+                   f"(population {r['population_year']}).")]
+    label_cols = [c for c in res.columns if c.startswith("lieux_") and c not in ("lieux_per_10k",)]
+    if label_cols:
+        lab = pd.DataFrame({"label_name": [column_label(c) for c in label_cols],
+                            "lieux": [r[c] for c in label_cols]})
+        blocks.append(html_table(lab, caption="Lieux par label national", formats={"lieux": "int"}))
+    return blocks
+
+
+def _exposed_without_lieu(ctx):
+    fn = lib("need_offer", "communes_without_lieu")
+    res = fn(ctx.bundle)
+    units = set(_units(ctx)) | set(_communes_of(ctx))
+    res = res[res["territory_code"].astype("string").isin(units).fillna(False).to_numpy(dtype=bool)]
+    if res.empty:
+        return para("Toutes les communes exposées du territoire disposent d'au moins un lieu "
+                    "de médiation numérique recensé.")
+    return [para(f"{F.fmt_int(len(res))} commune{'s' if len(res) > 1 else ''} exposée"
+                 f"{'s' if len(res) > 1 else ''} sans lieu recensé :"),
+            html_table(res, caption="Communes exposées sans lieu")]
+
+
+# --------------------------------------------------------------------------- impact: activité
+def activite(ctx) -> Section:
+    """Return the accompaniments of the year: totals, completeness, publics, themes, trend."""
+    blocks = []
+    _part(blocks, _activity_summary, ctx)
+    blocks.append(heading("Publics accompagnés"))
+    _part(blocks, _activity_publics, ctx)
+    blocks.append(heading("Thématiques"))
+    _part(blocks, _activity_themes, ctx)
+    blocks.append(heading("Évolution mensuelle"))
+    _part(blocks, _activity_trend, ctx)
+    return Section(blocks, "activite")
+
+
+def _year_activities(ctx, year: Optional[int] = None) -> pd.DataFrame:
+    from fne_eval.report.breakdowns import territory_activities
+
+    start, end = _year_bounds(ctx, year)
+    return territory_activities(ctx.bundle["activities"], _units(ctx), start, end,
+                                include_unlocated=(ctx.level == "departement"))
+
+
+def _activity_summary(ctx):
+    acts = _year_activities(ctx)
+    if acts.empty:
+        return no_data(f"aucun accompagnement n'est enregistré pour {ctx.territory_name} en {ctx.year}.")
+    people = int(pd.to_numeric(acts["participants"]).sum())
+    text = (f"En {ctx.year} (jusqu'au {F.fmt_date(_year_bounds(ctx)[1])}), "
+            f"{_count_text(len(acts), ctx, 'accompagnements')} ont été enregistrés, pour "
+            f"{_count_text(people, ctx, 'personnes accompagnées')}.")
+    blocks = [para(text)]
+    try:
+        rate = _reporting_rate(ctx)
+        if rate is not None:
+            blocks.append(para(f"Taux de remontée : {F.fmt_pct(rate)} des lieux du territoire ont "
+                               f"saisi au moins un accompagnement dans l'année."))
+    except Missing as exc:
+        blocks.append(unavailable(f"taux de remontée ({exc})."))
+    return blocks
+
+
+def _reporting_rate(ctx):
+    fn = lib("completeness", "reporting_completeness")
+    res = fn(ctx.bundle, level=ctx.level, period="year")
+    res = res[(res["territory_code"].astype(str) == ctx.territory_code)
+              & (res["period"].astype(str) == str(ctx.year))]
+    if res.empty:
+        return None
+    return float(res["reporting_rate_pct"].iloc[0])
+
+
+def _activity_publics(ctx):
+    from fne_eval.bundle.spec import AGE_BANDS, GENDERS, SOCIAL_STATUSES
+    from fne_eval.report.breakdowns import count_by
+
+    acts = _year_activities(ctx)
+    if acts.empty:
+        return no_data("aucun public à décrire.")
+    blocks = []
+    for col, cats, cap in (("age_band", AGE_BANDS, "Personnes accompagnées par tranche d'âge"),
+                           ("gender", GENDERS, "Personnes accompagnées par genre"),
+                           ("social_status", SOCIAL_STATUSES, "Personnes accompagnées par statut")):
+        g = count_by(acts, col, cats)
+        g = suppress_counts(g, ["participants", "activities"], ctx.threshold)
+        blocks.append(html_table(g, columns=[col, "participants", "activities"],
+                                 count_columns=["participants", "activities"],
+                                 threshold=ctx.threshold, caption=cap))
+    return blocks
+
+
+def _activity_themes(ctx):
+    from fne_eval.bundle.spec import THEMES
+    from fne_eval.report.breakdowns import count_by
+    from fne_eval.report.charts import bar_chart
+
+    acts = _year_activities(ctx)
+    if acts.empty:
+        return no_data("aucune thématique à décrire.")
+    g = count_by(acts, "themes")
+    g = g[g["activities"] > 0]
+    g = suppress_counts(g, ["activities"], ctx.threshold)
+    g = g.drop(columns=["participants"])
+    shown = g[~g["activities_is_suppressed"]].copy()
+    shown["theme_label"] = [code_label("theme", t) for t in shown["theme"]]
+    chart = bar_chart(shown.head(12), "theme_label", "activities",
+                      title="Thématiques les plus fréquentes des accompagnements",
+                      value_label="Accompagnements", max_bars=12)
+    return [chart, note("Un accompagnement peut porter sur plusieurs thématiques : les lignes ne "
+                        "s'additionnent pas au total."),
+            html_table(g, columns=["theme", "activities"], count_columns=["activities"],
+                       threshold=ctx.threshold, caption="Accompagnements par thématique")]
+
+
+def _activity_trend(ctx):
+    from fne_eval.report.breakdowns import monthly_counts, territory_activities
+    from fne_eval.report.charts import line_chart
+
+    acts = territory_activities(ctx.bundle["activities"], _units(ctx), None, ctx.as_of,
+                                include_unlocated=(ctx.level == "departement"))
+    m = monthly_counts(acts)
+    if m.empty:
+        return no_data("aucun accompagnement à suivre dans le temps.")
+    m = suppress_counts(m, ["participants"], ctx.threshold)
+    shown = m[~m["participants_is_suppressed"]]
+    chart = line_chart(shown, "month", "participants",
+                       title=f"Personnes accompagnées par mois — {ctx.territory_name}",
+                       y_label="Personnes accompagnées")
+    blocks = [chart]
+    try:
+        trend = lib("impact", "trend")
+        yr = trend(ctx.bundle["activities"], ctx.bundle["territories"], ctx.level, freq="year")
+        yr = yr[yr["territory_code"].astype(str) == ctx.territory_code]
+        if len(yr):
+            blocks.append(html_table(yr.drop(columns=[c for c in ("level", "territory_code") if c in yr]),
+                                     caption="Évolution annuelle à périmètre constant"))
+    except Missing as exc:
+        blocks.append(unavailable(f"évolution annuelle à périmètre constant ({exc})."))
+    last = m.tail(12)
+    blocks.append(html_table(last, columns=["month", "participants"], count_columns=["participants"],
+                             threshold=ctx.threshold, caption="Douze derniers mois (données du graphique)"))
+    return blocks
+
+
+# --------------------------------------------------------------------------- impact: résultats
+def resultats(ctx) -> Section:
+    """Return the indicators of the axis's actions against their targets."""
+    blocks = []
+    _part(blocks, _indicator_table, ctx, ctx.axis if ctx.axis != "all" else None, ctx.year)
+    return Section(blocks, "resultats")
+
+
+def _indicator_rows(ctx, axis: Optional[str], year: int) -> pd.DataFrame:
+    indicator_values = lib("indicators", "indicator_values")
+    indicator_progress = lib("indicators", "indicator_progress")
+    inds = ctx.bundle["indicators"].copy()
+    if inds.empty:
+        return inds
+    if axis is not None:
+        act_axis = dict(zip(ctx.bundle["actions"]["action_code"].astype(str),
+                            ctx.bundle["actions"]["axis_code"].astype(str)))
+        ax = inds["axis_code"].astype("string").fillna(inds["action_code"].astype("string").map(act_axis))
+        inds = inds[(ax == axis).fillna(False).to_numpy(dtype=bool)]
+    if inds.empty:
+        return inds
+    key = ("indicator_values", ctx.level)
+    if key not in ctx.extra:
+        ctx.extra[key] = indicator_values(ctx.bundle, ctx.bundle["indicators"], ctx.level, period="year",
+                                          territories=[ctx.territory_code])
+    vals = ctx.extra[key]
+    vals = vals[(vals["territory_code"].astype(str) == ctx.territory_code)
+                & vals["indicator_code"].isin(inds["indicator_code"])
+                & (vals["period"].astype(str) == str(year))]
+    as_of = ctx.as_of if year == ctx.year else pd.Timestamp(year=year, month=12, day=31)
+    prog = indicator_progress(vals, inds, as_of)
+    return prog
+
+
+def _indicator_table(ctx, axis, year):
+    prog = _indicator_rows(ctx, axis, year)
+    if prog.empty:
+        return no_data(f"aucun indicateur mesuré pour {ctx.axis_label} en {year}.")
+    inds = ctx.bundle["indicators"].set_index("indicator_code")
+    prog = prog.copy()
+    prog["label"] = prog["indicator_code"].map(inds["label"].astype(str))
+    prog["action_code"] = prog["indicator_code"].map(inds["action_code"].astype("string"))
+    units = prog["indicator_code"].map(inds["unit"].astype(str))
+    for c in ("value", "baseline", "target", "expected_value"):
+        if c in prog.columns:
+            prog[c + "_shown"] = [F.fmt_value(v, u) for v, u in zip(prog[c], units)]
+    cols = ["action_code", "label"] + [c + "_shown" for c in ("value", "baseline", "target", "expected_value")
+                                       if c in prog.columns]
+    cols += [c for c in ("progress_pct", "on_track") if c in prog.columns]
+    labels = {"value_shown": f"Valeur {year}", "baseline_shown": "Référence", "target_shown": "Cible",
+              "expected_value_shown": "Attendu à date"}
+    n_ok = int(prog["on_track"].fillna(False).astype(bool).sum()) if "on_track" in prog else 0
+    n_known = int(prog["on_track"].notna().sum()) if "on_track" in prog else 0
+    blocks = [para(f"{F.fmt_int(len(prog))} indicateur{'s' if len(prog) > 1 else ''} suivi"
+                   f"{'s' if len(prog) > 1 else ''} ; {F.fmt_int(n_ok)} sur {F.fmt_int(n_known)} "
+                   f"avec une cible sont sur la trajectoire attendue au {F.fmt_date(ctx.as_of)}."),
+              html_table(prog.sort_values(["action_code", "label"]), columns=cols, labels=labels,
+                         formats={c: "numtext" for c in cols if c.endswith("_shown")},
+                         caption=f"Indicateurs et cibles — {year}")]
+    if "target_source" in inds.columns:
+        proposed = inds["target_source"].astype("string").str.contains("proposition", case=False).fillna(False)
+        if proposed.any():
+            blocks.append(note("Les cibles marquées « proposition fne-eval » ne figurent pas dans la "
+                               "feuille de route : elles sont à valider en COPIL."))
+    return blocks
+
+
+# --------------------------------------------------------------------------- impact: estimate
+def impact(ctx) -> Section:
+    """Return the impact estimate (difference in differences) with its caveat."""
+    blocks = []
+    _part(blocks, _impact_estimate, ctx)
+    return Section(blocks, "impact")
+
+
+def _impact_estimate(ctx):
+    did_estimate = lib("impact", "did_estimate")
+    exposed = ctx.bundle["exposed_communes"]
+    treated = sorted(set(exposed.loc[~exposed["is_total_row"].astype(bool), "territory_code"].dropna().astype(str)))
+    acts = ctx.bundle["actions"]
+    start_row = acts[acts["action_code"].astype(str) == "1.2"]
+    start = start_row["start_date"].iloc[0] if len(start_row) else pd.Timestamp("2025-01-01")
+    res = did_estimate(ctx.bundle, treated_units=treated, start_date=start)
+    if res is None or len(res) == 0:
+        return no_data("pas assez de données pour estimer un effet.")
+    r = res.iloc[0]
+    unit = "accompagnements pour 1 000 habitants"
+    text = (f"Écart estimé entre communes exposées et autres communes après le {F.fmt_date(start)} "
+            f"(différence de différences) : {F.fmt_signed(r['estimate'], 2)} {unit} par période, "
+            f"intervalle de confiance à 95 % [{F.fmt_decimal(r['ci_lower'], 2)} ; "
+            f"{F.fmt_decimal(r['ci_upper'], 2)}], sur {F.fmt_int(r['n_obs'])} observations "
+            f"({F.fmt_int(r.get('n_treated'))} unités exposées sur {F.fmt_int(r.get('n_units'))}).")
+    blocks = [para(text)]
+    caveat = r.get("caveat")
+    if not F.is_missing(caveat) and str(caveat).strip():
+        blocks.append(note(f"Avertissement : {caveat}"))
+    if ctx.level != "departement":
+        blocks.append(note("L'estimation est faite sur l'ensemble du département : trop peu de "
+                           "communes exposées par territoire pour une estimation locale."))
+    return blocks
+
+
+# --------------------------------------------------------------------------- quality
+def qualite(ctx) -> Section:
+    """Return the data-quality findings that concern the territory."""
+    blocks = []
+    _part(blocks, _quality, ctx)
+    return Section(blocks, "qualite")
+
+
+def _quality(ctx):
+    quality_findings = lib("quality", "quality_findings")
+    if "quality" not in ctx.extra:
+        ctx.extra["quality"] = quality_findings(ctx.bundle)
+    qf = ctx.extra["quality"].copy()
+    if ctx.level != "departement":
+        codes = set(_units(ctx)) | set(_communes_of(ctx)) | {ctx.territory_code}
+        text = (qf["key"].astype("string").fillna("") + " " + qf["message"].astype("string").fillna(""))
+        hit = [any(c in t for c in codes) for t in text]
+        qf = qf[hit]
+    if qf.empty:
+        return para("Aucun constat de qualité des données ne concerne ce territoire.")
+    order = {"error": 0, "warning": 1, "info": 2}
+    qf = qf.assign(_o=qf["severity"].map(order)).sort_values(["_o", "rule", "table", "key"])
+    counts = qf["severity"].value_counts()
+    summary = ", ".join(f"{F.fmt_int(counts.get(s, 0))} {code_label('severity', s).lower()}"
+                        f"{'s' if counts.get(s, 0) > 1 else ''}" for s in ("error", "warning", "info")
+                        if counts.get(s, 0))
+    return [para(f"{F.fmt_int(len(qf))} constats concernent ce rapport ({summary})."),
+            html_table(qf, columns=["severity", "table", "key", "message"], max_rows=60,
+                       caption="Constats de qualité des données")]
+
+
+# --------------------------------------------------------------------------- sources
+def sources(ctx) -> Section:
+    """Return the sources of the report: bundle metadata and the sources cited by the roadmap."""
+    meta = getattr(ctx.bundle, "meta", {}) or {}
+    items = [str(s) for s in (meta.get("sources") or [])]
+    blocks = []
+    if items:
+        blocks.append(bullets(items))
+    else:
+        blocks.append(no_data("le bundle ne liste pas ses sources."))
+    cf = ctx.bundle["context_figures"]
+    cited = sorted(set(cf["source"].dropna().astype(str)))
+    if cited:
+        blocks.append(para("Sources citées par la feuille de route pour l'état des lieux :"))
+        blocks.append(bullets(cited))
+    blocks.append(para(f"Bundle : « {meta.get('name', 'sans nom')} », empreinte "
+                       f"{str(getattr(ctx.bundle, 'hash', ''))[:12]}"
+                       + (f", données arrêtées au {F.fmt_date(meta['data_as_of'])}" if meta.get('data_as_of') else "")
+                       + "."))
+    if ctx.is_synthetic:
+        blocks.append(note("Les données de suivi (accompagnements, budget exécuté, avancement, "
+                           "formations, événements) de ce bundle sont synthétiques."))
+    return Section(blocks, "sources")
+
+
+# --------------------------------------------------------------------------- budget
+def _budget_tables(ctx):
+    b = ctx.bundle
+    return b["budget_lines"], b["budget_transactions"], b["actions"]
+
+
+def _territory_budget_note(ctx) -> Optional[HtmlFragment]:
+    if ctx.level == "departement":
+        return None
+    return note(f"Le budget de la feuille de route n'est pas territorialisé : les montants sont ceux "
+                f"de l'ensemble du département, pas de {ctx.territory_name}.")
+
+
+def budget_synthese(ctx) -> Section:
+    """Return the budget totals: planned, committed, paid and their rates."""
+    blocks = [_territory_budget_note(ctx)]
+    _part(blocks, _budget_totals, ctx)
+    return Section(blocks, "budget_synthese")
+
+
+def _budget_totals(ctx):
+    budget_execution = lib("budget", "budget_execution")
+    ex = budget_execution(*_budget_tables(ctx), by="action_code", as_of=ctx.as_of, totals=True)
+    tot = ex[ex["is_total"]]
+    if tot.empty:
+        return no_data("aucune ligne budgétaire.")
+    r = tot.iloc[0]
+    text = (f"Au {F.fmt_date(ctx.as_of)}, sur {F.fmt_eur(r['planned_eur'])} prévus, "
+            f"{F.fmt_eur(r['committed_eur'])} sont engagés ({F.fmt_pct(r['commitment_rate_pct'])}) "
+            f"et {F.fmt_eur(r['paid_eur'])} payés ({F.fmt_pct(r['payment_rate_pct'])} du prévu, "
+            f"{F.fmt_pct(r['paid_of_committed_pct'])} de l'engagé).")
+    blocks = [para(text)]
+    lines = ctx.bundle["budget_lines"]
+    unplanned = lines[lines["planned_eur"].map(lambda v: v is None or F.is_missing(v))]
+    if len(unplanned):
+        blocks.append(note("Lignes sans montant prévu dans la feuille de route (non comptées dans le "
+                           "prévu) : " + " ; ".join(unplanned["line_label"].astype(str)) + "."))
+    return blocks
+
+
+def budget_par(ctx, by: str = "action_code") -> Section:
+    """Return planned / committed / paid amounts per action, axis, recipient or funder.
+
+    Parameters
+    ----------
+    by : {'action_code', 'axis_code', 'recipient', 'funder'}
+    """
+    if by not in ("action_code", "axis_code", "recipient", "funder"):
+        raise ValueError(f"unknown budget breakdown {by!r}, expected 'action_code', 'axis_code', "
+                         "'recipient' or 'funder'")
+    blocks = [_territory_budget_note(ctx)]
+    _part(blocks, _budget_by, ctx, by)
+    return Section(blocks, f"budget_{by}")
+
+
+def _budget_by(ctx, by):
+    from fne_eval.report.charts import grouped_bars
+
+    budget_execution = lib("budget", "budget_execution")
+    ex = budget_execution(*_budget_tables(ctx), by=by, as_of=ctx.as_of, totals=True)
+    if ex.empty:
+        return no_data("aucune ligne budgétaire.")
+    ex = ex.copy()
+    ex[by] = ex[by].astype("string").fillna("hors action")
+    if by == "action_code":
+        ex = _with_action_title(ex, ctx)
+        ex.loc[ex["is_total"], "action_title"] = ""
+        ex.loc[ex["action_code"] == "hors action", "action_title"] = "Fonds de formation et lignes hors action"
+    if by == "axis_code":
+        titles = dict(zip(ctx.bundle["axes"]["axis_code"].astype(str), ctx.bundle["axes"]["axis_title"].astype(str)))
+        ex["axis_title"] = [titles.get(str(c), "") for c in ex["axis_code"]]
+    ex.loc[ex["is_total"], by] = "Total"
+    cols = [by] + (["action_title"] if by == "action_code" else []) + (["axis_title"] if by == "axis_code" else [])
+    cols += ["planned_eur", "committed_eur", "paid_eur", "remaining_eur", "commitment_rate_pct",
+             "payment_rate_pct"]
+    body = ex[~ex["is_total"]]
+    label = body[by].astype(str)
+    if by == "axis_code":
+        label = "Axe " + label
+    chart_df = body.assign(_label=label.to_numpy())
+    chart = grouped_bars(chart_df, "_label", ["planned_eur", "committed_eur", "paid_eur"],
+                         ["Prévu", "Engagé", "Payé"],
+                         title=f"Budget par {CODES['budget_by'][by]} au {F.fmt_date(ctx.as_of)}",
+                         value_label="Montant (€)", kind="eur")
+    return [chart, html_table(ex, columns=cols,
+                              caption=f"Prévu, engagé et payé par {CODES['budget_by'][by]}")]
+
+
+def budget_rythme(ctx) -> Section:
+    """Return the execution of each action against the share of its period elapsed."""
+    blocks = [_territory_budget_note(ctx)]
+    _part(blocks, _budget_burn, ctx)
+    return Section(blocks, "budget_rythme")
+
+
+def _budget_burn(ctx):
+    budget_burn = lib("budget", "budget_burn")
+    bb = budget_burn(*_budget_tables(ctx), as_of=ctx.as_of)
+    if bb.empty:
+        return no_data("aucune action.")
+    bb = _with_action_title(bb, ctx)
+    late = bb[bb["burn_label"].astype("string") == "en retard"]
+    text = (f"Au {F.fmt_date(ctx.as_of)}, {F.fmt_int(len(late))} action"
+            f"{'s' if len(late) > 1 else ''} sur {F.fmt_int(len(bb))} "
+            f"{'ont' if len(late) > 1 else 'a'} payé nettement moins que la part de leur période écoulée"
+            + (f" ({', '.join(late['action_code'].astype(str))})" if len(late) else "") + ".")
+    return [para(text),
+            html_table(bb, columns=["action_code", "action_title", "start_date", "end_date", "elapsed_pct",
+                                    "planned_eur", "paid_eur", "payment_rate_pct", "burn_label"],
+                       formats={"burn_label": "text"},
+                       caption="Rythme de paiement au regard du temps écoulé"),
+            note("Rythme : « en retard » quand la part payée est inférieure de plus de 20 % à la part "
+                 "de la période de l'action déjà écoulée, « en avance » quand elle la dépasse de plus "
+                 "de 20 %.")]
+
+
+def fonds_formation(ctx) -> Section:
+    """Return the training fund's departures against the 60-departure minimum."""
+    blocks = []
+    _part(blocks, _training_fund, ctx)
+    return Section(blocks, "fonds_formation")
+
+
+def _training_fund(ctx):
+    training_fund = lib("budget", "training_fund")
+    tf = training_fund(ctx.bundle["budget_lines"], ctx.bundle["trainings"], as_of=ctx.as_of,
+                       by=("training_type",))
+    tot = tf[tf["is_total"]].iloc[0]
+    text = (f"Au {F.fmt_date(ctx.as_of)}, {_count_text(tot['departures'], ctx, 'départs en formation')} "
+            f"financés par le fonds de formation FNE, pour un objectif minimal de "
+            f"{F.fmt_int(tot['target_departures'])} (feuille de route, annexe 6) : "
+            f"{F.fmt_pct(tot['share_achieved_pct'])} de l'objectif, "
+            f"{_count_text(tot['remaining'], ctx, 'départs')} restant à réaliser.")
+    body = tf[~tf["is_total"]][["training_type", "departures"]].copy()
+    blocks = [para(text)]
+    if len(body):
+        body = suppress_counts(body, ["departures"], ctx.threshold)
+        blocks.append(html_table(body, columns=["training_type", "departures"], count_columns=["departures"],
+                                 threshold=ctx.threshold,
+                                 caption="Départs financés par type de formation"))
+    else:
+        blocks.append(no_data("aucun départ en formation financé par le fonds."))
+    return blocks
+
+
+# --------------------------------------------------------------------------- annual review
+def synthese(ctx) -> Section:
+    """Return the one-page synthesis: key figures of the year."""
+    blocks = []
+    _part(blocks, _key_figures, ctx)
+    return Section(blocks, "synthese")
+
+
+def _key_figures(ctx):
+    headline_figures = lib("figures", "headline_figures")
+    hf = headline_figures(ctx.bundle, ctx.territory_code)
+    rows = []
+    pop = hf.get("population") or {}
+    rows.append(("Population", f"{F.fmt_int(pop.get('value'))} (INSEE {pop.get('year', '')})"))
+    ifn = hf.get("ifn") or {}
+    if ifn:
+        rows.append(("Indice de fragilité numérique", F.fmt_decimal(ifn.get("value"), 2)))
+    if "lieux" in hf:
+        rows.append(("Lieux de médiation numérique", F.fmt_int(hf.get("lieux"))))
+    if "lieux_per_10k" in hf:
+        rows.append(("Lieux pour 10 000 habitants", F.fmt_decimal(hf.get("lieux_per_10k"), 1)))
+    bud = hf.get("budget") or {}
+    if bud:
+        rows.append(("Budget prévu", F.fmt_eur(bud.get("planned_eur"))))
+        rows.append(("Budget engagé", F.fmt_eur(bud.get("committed_eur"))))
+        rows.append(("Budget payé", F.fmt_eur(bud.get("paid_eur"))))
+    status = hf.get("actions_by_status") or {}
+    if status:
+        rows.append(("Actions par état", ", ".join(f"{code_label('task_state', k) if k in CODES['task_state'] else code_label('meteo', k)} : {v}"
+                                                   for k, v in status.items())))
+    df = pd.DataFrame(rows, columns=["figure", "value"])
+    blocks = [html_table(df, formats={"value": "numtext"}, labels={"value": "Valeur"},
+                         caption=f"Chiffres clés — {ctx.territory_name}")]
+    try:
+        acts = _year_activities(ctx)
+        people = int(pd.to_numeric(acts["participants"]).sum()) if len(acts) else 0
+        blocks.append(para(f"Accompagnements en {ctx.year} : {_count_text(len(acts), ctx, 'accompagnements')}, "
+                           f"{_count_text(people, ctx, 'personnes accompagnées')}."))
+    except Missing as exc:
+        blocks.append(unavailable(str(exc)))
+    return blocks
+
+
+def meteo(ctx) -> Section:
+    """Return the météo of each action with its reasons and any COPIL override."""
+    blocks = []
+    _part(blocks, _meteo_table, ctx)
+    return Section(blocks, "meteo")
+
+
+def _meteo_frame(ctx) -> pd.DataFrame:
+    if "meteo" not in ctx.extra:
+        action_meteo = lib("meteo", "action_meteo")
+        ctx.extra["meteo"] = action_meteo(ctx.bundle, ctx.as_of)
+    return ctx.extra["meteo"]
+
+
+def _meteo_symbol(status) -> str:
+    from fne_eval.report.theme import METEO_SYMBOLS
+
+    if F.is_missing(status):
+        return F.MISSING
+    return f"{METEO_SYMBOLS.get(str(status), '')} {code_label('meteo', str(status))}"
+
+
+def _meteo_html(status) -> str:
+    from fne_eval.report.theme import METEO_COLORS
+
+    if F.is_missing(status):
+        return F.MISSING
+    color = METEO_COLORS.get(str(status), "#999")
+    return (f'<span style="color:{color};font-size:1.2em">●</span> '
+            f"{html.escape(code_label('meteo', str(status)))}")
+
+
+def _meteo_table(ctx):
+    m = _meteo_frame(ctx)
+    m = _with_action_title(m, ctx)
+    m = m[m["action_code"].astype(str).isin(_axis_actions(ctx)["action_code"].astype(str))]
+    if m.empty:
+        return no_data("aucune action à évaluer.")
+    counts = m["final_status"].value_counts()
+    summary = ", ".join(f"{F.fmt_int(counts.get(s, 0))} {code_label('meteo', s).lower()}"
+                        for s in ("green", "amber", "red", "grey") if counts.get(s, 0))
+    overridden = m[m["override_status"].notna()]
+    blocks = [para(f"Météo des {F.fmt_int(len(m))} actions au {F.fmt_date(ctx.as_of)} : {summary}."
+                   + (f" {F.fmt_int(len(overridden))} météo{'s' if len(overridden) > 1 else ''} "
+                      f"fixée{'s' if len(overridden) > 1 else ''} par le COPIL." if len(overridden) else ""))]
+    shown = m.copy()
+    shown["final_shown"] = shown["final_status"].map(_meteo_symbol)
+    shown["computed_shown"] = shown["computed_status"].map(_meteo_symbol)
+    cols = ["action_code", "action_title", "final_shown", "computed_shown", "reasons"]
+    labels = {"final_shown": "Météo retenue", "computed_shown": "Météo calculée"}
+    if len(overridden):
+        cols += ["override_justification", "override_date"]
+    blocks.append(html_table(shown, columns=cols, labels=labels,
+                             formats={"final_shown": "text", "computed_shown": "text", "reasons": "text"},
+                             caption="Météo des actions"))
+    return blocks
+
+
+def decisions(ctx) -> Section:
+    """Return the points the COPIL has to decide on: red and amber actions, late tasks."""
+    blocks = []
+    _part(blocks, _decisions, ctx)
+    return Section(blocks, "decisions")
+
+
+def _decisions(ctx):
+    m = _with_action_title(_meteo_frame(ctx), ctx)
+    m = m[m["action_code"].astype(str).isin(_axis_actions(ctx)["action_code"].astype(str))]
+    todo = m[m["final_status"].astype("string").isin(["red", "amber"]).fillna(False).to_numpy(dtype=bool)]
+    todo = todo.assign(_o=todo["final_status"].map({"red": 0, "amber": 1})).sort_values(["_o", "action_code"])
+    items = [f"Action {r.action_code} ({r.action_title}) — météo {code_label('meteo', r.final_status).lower()} : "
+             f"{r.reasons if not F.is_missing(r.reasons) else 'motif non précisé'}. À arbitrer : "
+             f"{'plan de rattrapage ou révision du calendrier' if r.final_status == 'red' else 'point de vigilance au prochain COTHEC'}."
+             for r in todo.itertuples()]
+    grey = m[m["final_status"].astype("string") == "grey"]
+    if len(grey):
+        items.append(f"Données de suivi manquantes pour {F.fmt_int(len(grey))} action"
+                     f"{'s' if len(grey) > 1 else ''} ({', '.join(grey['action_code'].astype(str))}) : "
+                     "demander les remontées aux référents.")
+    if not items:
+        return para("Aucune action en rouge ou en orange : pas de décision particulière à prendre.")
+    return [para("Points soumis au COPIL, proposés à partir de la météo calculée (à compléter par "
+                 "les référents) :"), bullets(items)]
+
+
+def regles_meteo(ctx) -> Section:
+    """Return the météo rules in French, as applied by :mod:`fne_eval.meteo`."""
+    blocks = []
+
+    def _rules():
+        rules = lib("meteo", "meteo_rules_table")()
+        return html_table(rules, caption="Règles de calcul de la météo")
+
+    _part(blocks, _rules)
+    return Section(blocks, "regles_meteo")
+
+
+def revue_axe(ctx, axis: str) -> Section:
+    """Return the review of one axis: per action, what was done, Gantt, budget, indicators, changes."""
+    axes = ctx.bundle["axes"]
+    row = axes[axes["axis_code"].astype(str) == str(axis)]
+    if row.empty:
+        raise ValueError(f"axe inconnu {axis!r}")
+    blocks = [para(f"Axe {axis} : {row['axis_title'].iloc[0]}.")]
+    if ctx.axis not in ("all", str(axis)):
+        blocks.append(para(f"Axe hors du périmètre de ce rapport ({ctx.axis_label})."))
+        return Section(blocks, f"axe_{axis}")
+    acts = _axis_actions(ctx, str(axis))
+    if acts.empty:
+        blocks.append(no_data("aucune action dans cet axe."))
+    _part(blocks, _axis_budget, ctx, str(axis))
+    _part(blocks, _axis_gantt, ctx, str(axis))
+    for a in acts.itertuples():
+        blocks.append(heading(f"Action {a.action_code} — {a.action_title}", level=4))
+        _part(blocks, _action_done, ctx, str(a.action_code))
+    blocks.append(heading("Indicateurs et évolution depuis l'année précédente", level=4))
+    _part(blocks, _axis_indicators_change, ctx, str(axis))
+    return Section(blocks, f"axe_{axis}")
+
+
+def _axis_budget(ctx, axis):
+    budget_execution = lib("budget", "budget_execution")
+    ex = budget_execution(*_budget_tables(ctx), by="action_code", as_of=ctx.as_of)
+    codes = set(_axis_actions(ctx, axis)["action_code"].astype(str))
+    ex = ex[ex["action_code"].astype("string").isin(codes).fillna(False).to_numpy(dtype=bool)]
+    if ex.empty:
+        return no_data("aucune ligne budgétaire pour cet axe.")
+    ex = _with_action_title(ex, ctx)
+    return html_table(ex, columns=["action_code", "action_title", "planned_eur", "committed_eur", "paid_eur",
+                                   "payment_rate_pct"],
+                      caption=f"Budget de l'axe {axis} au {F.fmt_date(ctx.as_of)}")
+
+
+def _axis_gantt(ctx, axis):
+    from fne_eval.report.charts import gantt_chart
+
+    gantt_data = lib("schedule", "gantt_data")
+    g = gantt_data(ctx.bundle["schedule_tasks"], ctx.bundle["schedule_status"], ctx.as_of)
+    codes = set(_axis_actions(ctx, axis)["action_code"].astype(str))
+    g = g[g["action_code"].astype("string").isin(codes).fillna(False).to_numpy(dtype=bool)]
+    if g.empty:
+        return no_data("aucune tâche du chronogramme pour cet axe.")
+    g = g.sort_values(["action_code", "planned_start"]).reset_index(drop=True)
+    g["task_label_short"] = [f"{a} · {t}" for a, t in zip(g["action_code"], g["task_label"])]
+    chart = gantt_chart(g, title=f"Chronogramme de l'axe {axis} : prévu et réalisé", as_of=ctx.as_of,
+                        label="task_label_short")
+    cols = [c for c in ("action_code", "task_label", "planned_start", "planned_end", "actual_start",
+                        "actual_end", "state", "slippage_days") if c in g.columns]
+    return [chart, html_table(g, columns=cols, formats={"state": "text"},
+                              caption=f"Tâches de l'axe {axis} (données du chronogramme)")]
+
+
+def _action_done(ctx, action_code):
+    """List what was done for one action in the year, from the monitoring tables."""
+    start, end = _year_bounds(ctx)
+    b = ctx.bundle
+    items = []
+    ev = b["events"]
+    ev = ev[(ev["action_code"].astype(str) == action_code) & (pd.to_datetime(ev["date"]) >= start)
+            & (pd.to_datetime(ev["date"]) <= end)]
+    if len(ev):
+        people = int(pd.to_numeric(ev["participants"]).sum())
+        items.append(f"{F.fmt_int(len(ev))} événement{'s' if len(ev) > 1 else ''} "
+                     f"({_count_text(people, ctx, 'participants')}).")
+    mt = b["network_meetings"]
+    mt = mt[(mt["action_code"].astype(str) == action_code) & (pd.to_datetime(mt["date"]) >= start)
+            & (pd.to_datetime(mt["date"]) <= end)]
+    if len(mt):
+        people = int(sum(pd.to_numeric(mt[c]).sum() for c in ("participants_collectivite",
+                     "participants_association", "participants_etat", "participants_autre")))
+        kinds = ", ".join(sorted({code_label("meeting_type", k) for k in mt["meeting_type"].astype(str)}))
+        items.append(f"{F.fmt_int(len(mt))} réunion{'s' if len(mt) > 1 else ''} du réseau ({kinds}) ; "
+                     f"{_count_text(people, ctx, 'participations')}.")
+    acts = b["actions"]
+    axis = str(acts.loc[acts["action_code"].astype(str) == action_code, "axis_code"].iloc[0])
+    if axis == "2":
+        rf = b["refurbishment"]
+        rf = rf[(pd.to_datetime(rf["period_start"]) >= start) & (pd.to_datetime(rf["period_start"]) <= end)]
+        if len(rf):
+            items.append(f"Filière de reconditionnement : {F.fmt_int(pd.to_numeric(rf['devices_collected']).sum())} "
+                         f"matériels collectés, {F.fmt_int(pd.to_numeric(rf['devices_refurbished']).sum())} "
+                         f"reconditionnés, {F.fmt_int(pd.to_numeric(rf['devices_distributed']).sum())} distribués.")
+    if axis == "4":
+        tr = b["trainings"]
+        tr = tr[(pd.to_datetime(tr["date"]) >= start) & (pd.to_datetime(tr["date"]) <= end)]
+        if len(tr):
+            items.append(f"{_count_text(pd.to_numeric(tr['departures']).sum(), ctx, 'départs en formation')} "
+                         f"dans l'année.")
+    try:
+        m = _meteo_frame(ctx)
+        r = m[m["action_code"].astype(str) == action_code]
+        if len(r):
+            r = r.iloc[0]
+            extra = (f" (météo COPIL du {F.fmt_date(r['override_date'])} : {r['override_justification']})"
+                     if not F.is_missing(r.get("override_status")) else "")
+            items.append(f"Météo : {code_label('meteo', str(r['final_status']))}{extra}"
+                         + (f" — {r['reasons']}" if not F.is_missing(r.get("reasons")) and str(r['reasons']) else "")
+                         + ".")
+    except Missing:
+        pass
+    if not items:
+        return no_data(f"aucune réalisation enregistrée pour l'action {action_code} en {ctx.year}.")
+    return bullets(items)
+
+
+def _axis_indicators_change(ctx, axis):
+    cur = _indicator_rows(ctx, axis, ctx.year)
+    if cur.empty:
+        return no_data(f"aucun indicateur mesuré pour l'axe {axis}.")
+    prev = _indicator_rows(ctx, axis, ctx.year - 1)
+    inds = ctx.bundle["indicators"].set_index("indicator_code")
+    df = cur[["indicator_code", "value"]].rename(columns={"value": "current"})
+    p = prev[["indicator_code", "value"]].rename(columns={"value": "previous"}) if len(prev) else \
+        pd.DataFrame({"indicator_code": pd.Series(dtype="string"), "previous": pd.Series(dtype="float64")})
+    df = df.merge(p, on="indicator_code", how="left", validate="1:1")
+    df["label"] = df["indicator_code"].map(inds["label"].astype(str))
+    units = df["indicator_code"].map(inds["unit"].astype(str))
+    df["previous_shown"] = [F.fmt_value(v, u) for v, u in zip(df["previous"], units)]
+    df["current_shown"] = [F.fmt_value(v, u) for v, u in zip(df["current"], units)]
+    df["change"] = [F.fmt_signed(c - p, 1) if not (F.is_missing(c) or F.is_missing(p)) else F.MISSING
+                    for c, p in zip(df["current"].astype("float64"), df["previous"].astype("float64"))]
+    return html_table(df, columns=["label", "previous_shown", "current_shown", "change"],
+                      labels={"previous_shown": str(ctx.year - 1), "current_shown": str(ctx.year)},
+                      formats={"previous_shown": "numtext", "current_shown": "numtext", "change": "numtext"},
+                      caption=f"Indicateurs de l'axe {axis} : {ctx.year - 1} et {ctx.year}")
