@@ -268,9 +268,10 @@ EXHIBITIONS = ("Exposition « Insupportable Portable »", "Exposition « Mon enf
 EXHIBITION_VENUES = (
     ("13001", "Aix-en-Provence"), ("13063", "Miramas"), ("13214", "Marseille 14e"),
     ("13004", "Arles"), ("13209", "Marseille 9e"), ("13077", "Port-de-Bouc"),
-    ("13108", "Tarascon"), ("13014", "Berre-l'Étang"), ("13056", "Martigues"),
-    ("13215", "Marseille 15e"),
+    ("13108", "Tarascon"), ("13014", "Berre-l'Étang"), ("13215", "Marseille 15e"),
 )
+#: Weeks an exhibition stays at a venue.
+EXHIBITION_WEEKS = 4
 
 _MONEY_CENT = Decimal("0.01")
 
@@ -310,9 +311,14 @@ def _frame(tables: dict, name: str) -> pd.DataFrame:
     return df if df is not None else _empty(name)
 
 
-def _string_array(codes: np.ndarray, categories: Sequence) -> pd.arrays.ArrowStringArray:
-    """Return a string array from integer codes into ``categories`` (-1 = missing)."""
+def _string_array(codes: np.ndarray, categories: Sequence, compact: bool = False):
+    """Return a string array from integer codes into ``categories`` (-1 = missing).
+
+    With ``compact``, return a :class:`pandas.Categorical` (same values, far less memory).
+    """
     codes = np.asarray(codes)
+    if compact:
+        return pd.Categorical.from_codes(codes.astype(np.int32), categories=[str(c) for c in categories])
     mask = codes < 0
     idx = pa.array(np.where(mask, 0, codes).astype(np.int32), mask=mask)
     dictionary = pa.array([str(c) for c in categories] or [""], type=pa.string())
@@ -437,6 +443,7 @@ def generate_activities(
     exposed_codes: Sequence[str] = (),
     exposed_start: Optional[str] = None,
     exposed_effect: float = DEFAULT_EXPOSED_EFFECT,
+    compact: bool = False,
 ) -> pd.DataFrame:
     """Generate synthetic accompaniment records (table ``activities``) for the given lieux.
 
@@ -465,12 +472,21 @@ def generate_activities(
         Date from which the exposed-commune effect applies (no effect if ``None``).
     exposed_effect : float, default 0.10
         Extra log-growth per year of lieux in exposed communes after ``exposed_start``.
+    compact : bool, default False
+        Return the repetitive code columns (all but ``activity_id``) as ``category``
+        dtype instead of strings: same values, a fraction of the memory (for national
+        runs of millions of rows). The bundle writer and the evaluation accept both.
 
     Returns
     -------
     pandas.DataFrame
         Exactly the columns of the ``activities`` table, typed as :func:`load_bundle` types
         them (string codes, ``datetime64[ns]`` dates, ``int64`` counts).
+
+    Examples
+    --------
+    >>> act = generate_activities(lieux, territories, populations, ifn, n=10_000_000,
+    ...                           rng=20241, compact=True)  # doctest: +SKIP
     """
     if rng is None or isinstance(rng, (int, np.integer)):
         rng = _rng(DEFAULT_SEED if rng is None else rng, "activities")
@@ -526,10 +542,11 @@ def generate_activities(
     if n is None:
         n = int(round(BASE_MONTHLY_ACTIVITIES * scale * total_w))
     counts = rng.multinomial(n, flat / total_w)
-    cell = np.repeat(np.arange(flat.size), counts)
-    lieu = (cell // n_months).astype(np.int64)
-    month = (cell % n_months).astype(np.int64)
+    cell = np.repeat(np.arange(flat.size, dtype=np.int64), counts)
+    lieu = (cell // n_months).astype(np.int32)
+    month = (cell % n_months).astype(np.int32)
     n = len(cell)
+    del cell, counts
 
     # ---- dates: open days, Saturdays rarer
     week_d, week_c, week_o = days["week"]
@@ -541,8 +558,10 @@ def generate_activities(
     si = sat_o[month] + np.minimum((u * sat_c[month]).astype(np.int64), np.maximum(sat_c[month] - 1, 0))
     date = np.where(on_sat, sat_d[np.minimum(si, max(len(sat_d) - 1, 0))] if len(sat_d) else week_d[0],
                     week_d[np.minimum(wi, len(week_d) - 1)] if len(week_d) else sat_d[0])
+    del on_sat, u, wi, si, month
     order = np.lexsort((lieu, date))
     date, lieu = date[order], lieu[order]
+    del order
 
     # ---- type, size, duration, place
     collective = rng.random(n) < collective_share[lieu]
@@ -550,6 +569,7 @@ def generate_activities(
     dur = np.where(collective, _draw_categorical(rng, DURATION_WEIGHTS_COLLECTIVE, n),
                    _draw_categorical(rng, DURATION_WEIGHTS_INDIVIDUAL, n))
     duration = DURATIONS_MIN[dur]
+    del dur
     place = np.where(collective,
                      _draw_categorical(rng, [PLACE_WEIGHTS_COLLECTIVE[p] for p in PLACE_TYPES], n),
                      _draw_categorical(rng, [PLACE_WEIGHTS_INDIVIDUAL[p] for p in PLACE_TYPES], n))
@@ -558,7 +578,7 @@ def generate_activities(
     tw = [THEME_WEIGHTS.get(t, 1.0) for t in THEMES]
     k = _draw_categorical(rng, THEME_COUNT_WEIGHTS, n) + 1
     none = len(THEMES)
-    t = np.stack([_draw_categorical(rng, tw, n) for _ in range(3)], axis=1)
+    t = np.stack([_draw_categorical(rng, tw, n).astype(np.int16) for _ in range(3)], axis=1)
     t[:, 1] = np.where(k >= 2, t[:, 1], none)
     t[:, 2] = np.where(k >= 3, t[:, 2], none)
     assoc, admin = THEMES.index("associations"), THEMES.index("aide_aux_demarches_administratives")
@@ -569,8 +589,10 @@ def generate_activities(
     t[:, 2] = np.where((t[:, 2] == t[:, 1]) | (t[:, 2] == t[:, 0]), none, t[:, 2])
     t.sort(axis=1)
     base = none + 1
-    combo = (t[:, 0] * base + t[:, 1]) * base + t[:, 2]
+    combo = (t[:, 0].astype(np.int32) * base + t[:, 1]) * base + t[:, 2]
+    del t, before
     uniq, combo_idx = np.unique(combo, return_inverse=True)
+    del combo
     labels = []
     for c in uniq:
         parts = [c // (base * base), (c // base) % base, c % base]
@@ -581,8 +603,8 @@ def generate_activities(
     senior = np.array([a in ("soixante_soixante_neuf", "soixante_dix_plus") for a in AGE_BANDS])
     nc = AGE_BANDS.index("non_communique")
     older_class = np.clip(np.rint(older_l), 0, 10).astype(np.int64)
-    cls = older_class[lieu] * 2 + collective
-    age = np.empty(n, dtype=np.int64)
+    cls = (older_class[lieu] * 2 + collective).astype(np.int8)
+    age = np.empty(n, dtype=np.int8)
     u_age = rng.random(n)
     for c in np.unique(cls):
         w = age_w * np.where(senior, 0.5 + 0.1 * (c // 2), 1.0)
@@ -593,7 +615,8 @@ def generate_activities(
         cum[-1] = 1.0
         sel = cls == c
         age[sel] = np.searchsorted(cum, u_age[sel], side="right")
-    status = np.empty(n, dtype=np.int64)
+    del cls, u_age
+    status = np.empty(n, dtype=np.int8)
     u_st = rng.random(n)
     for a in np.unique(age):
         cum = np.cumsum(STATUS_BY_AGE[AGE_BANDS[a]])
@@ -620,8 +643,9 @@ def generate_activities(
     if len(epci_names):
         e_pos = np.minimum(e_pos, len(epci_names) - 1)
         has_epci = (epci_names[e_pos] == lieu_epci.astype(str)) & (lieu_epci != "")
+    del u_st
     u_b = rng.random(n)
-    benef = np.where(lieu_unit[lieu] >= 0, lieu_unit[lieu], -1)
+    benef = np.where(lieu_unit[lieu] >= 0, lieu_unit[lieu], -1).astype(np.int32)
     other = (u_b >= SHARE_SAME_UNIT) & (u_b < 1 - SHARE_UNKNOWN_COMMUNE) & has_epci[lieu]
     if other.any():
         ep = e_pos[lieu[other]]
@@ -645,22 +669,23 @@ def generate_activities(
     med_width = max(4, len(str(n_med)))
     mediator_labels = [f"M{i + 1:0{med_width}d}" for i in range(n_med)]
 
+    del u_b, other, own
+    c = compact
     out = pd.DataFrame({
         "activity_id": _sequence_ids("A", n, max(7, len(str(n)))),
-        "date": pd.array(date.astype("datetime64[ns]")),
-        "lieu_id": _string_array(lieu, lieu_ids),
-        "mediator_id": _string_array(mediator, mediator_labels),
-        "activity_type": _string_array(collective.astype(np.int64), ("individuel", "collectif")),
-        "place_type": _string_array(place, PLACE_TYPES),
+        "date": date.astype("datetime64[ns]"),
+        "lieu_id": _string_array(lieu, lieu_ids, c),
+        "mediator_id": _string_array(mediator, mediator_labels, c),
+        "activity_type": _string_array(collective.astype(np.int8), ("individuel", "collectif"), c),
+        "place_type": _string_array(place, PLACE_TYPES, c),
         "participants": participants.astype(np.int64),
         "duration_min": duration.astype(np.int64),
-        "themes": _string_array(combo_idx, labels),
-        "beneficiary_commune_code": _string_array(benef, benef_codes),
-        "age_band": _string_array(age, AGE_BANDS),
-        "gender": _string_array(gender, GENDERS),
-        "social_status": _string_array(status, SOCIAL_STATUSES),
-    })
-    out["date"] = out["date"].astype("datetime64[ns]")
+        "themes": _string_array(combo_idx, labels, c),
+        "beneficiary_commune_code": _string_array(benef, benef_codes, c),
+        "age_band": _string_array(age, AGE_BANDS, c),
+        "gender": _string_array(gender, GENDERS, c),
+        "social_status": _string_array(status, SOCIAL_STATUSES, c),
+    }, copy=False)
     return out[TABLES["activities"].column_names]
 
 
@@ -962,8 +987,9 @@ def generate_events(territories: pd.DataFrame, rng: np.random.Generator,
     venues = [v for v in EXHIBITION_VENUES if ok(v[0])]
     for j, (code, place) in enumerate(venues):
         for k, title in enumerate(EXHIBITIONS):
-            # the two exhibitions travel one venue apart, five weeks per venue
-            opening = tour_start + pd.Timedelta(weeks=5 * (j + k)) + pd.Timedelta(days=int(rng.integers(0, 5)))
+            # the two exhibitions travel one venue apart, EXHIBITION_WEEKS at each venue
+            opening = (tour_start + pd.Timedelta(weeks=EXHIBITION_WEEKS * (j + k))
+                       + pd.Timedelta(days=int(rng.integers(0, 5))))
             rows.append({"date": opening, "action_code": "3.2", "event_type": "exposition",
                          "title": f"{title} — {place}", "venue_commune_code": code,
                          "participants": int(rng.integers(25, 180))})
