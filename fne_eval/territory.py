@@ -367,6 +367,11 @@ def aggregate(df: pd.DataFrame, territories: pd.DataFrame, value_cols: Sequence[
     work["n_obs"] = 1.0 if how == "sum" else (
         work[[f"{c}__den" for c in value_cols]].gt(0).any(axis=1).astype("float64") if value_cols else 1.0)
     keys = ["unit_code", *by]
+    no_code = work["unit_code"].isna()
+    if no_code.any():
+        log.warning("aggregate(%s): %d of %d rows have no territory code (dropped)",
+                    unit_col, int(no_code.sum()), len(work))
+        work = work.loc[~no_code.to_numpy(dtype=bool)]
     # min_count=1 keeps all-missing groups missing
     reduced = work.groupby(keys, dropna=False, sort=False)[parts + ["n_obs"]].sum(min_count=1)
     reduced = reduced.reset_index()
