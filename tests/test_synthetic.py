@@ -401,15 +401,28 @@ def test_speed_smoke_200k_rows(tables):
     assert act["date"].is_monotonic_increasing
 
 
-def test_end_to_end_on_build_reference_tables():
-    build_default = pytest.importorskip("fne_eval.bundle.build_default")
-    if not hasattr(build_default, "build_reference_tables"):
-        pytest.skip("build_reference_tables not available yet")
-    tables = dict(build_default.build_reference_tables())
-    extra = raw_reference_tables()
-    for name in ("lieux", "actions", "budget_lines", "schedule_tasks"):
-        tables.setdefault(name, extra[name])
-    out = syn.generate_monitoring(tables, seed=20241, as_of=AS_OF)
+def test_end_to_end_on_the_real_reference_and_roadmap_tables(tmp_path):
+    """Generate from the builders' real tables, write a bundle and validate it at the door."""
+    bd = pytest.importorskip("fne_eval.bundle.build_default")
+    validate = pytest.importorskip("fne_eval.bundle.validate")
+    tables = bd.build_reference_tables()
+    tables.update(bd.build_roadmap_tables())
+    tables["lieux"], _ = bd.build_lieux()
+    out = syn.generate_monitoring(tables, seed=20241, as_of=AS_OF, scale=0.2)
     for name, df in out.items():
         assert list(df.columns) == TABLES[name].column_names
-    assert len(out["activities"]) > 1000
+        assert len(df) > 0, name
+    # every task of the roadmap's chronogramme has a status if it is due by as_of
+    due = tables["schedule_tasks"].loc[tables["schedule_tasks"]["planned_start"] <= pd.Timestamp(AS_OF), "task_id"]
+    assert set(due) <= set(out["schedule_status"]["task_id"])
+    # Annexe 6: 10 action lines, total 71 433 EUR; commitments never exceed it
+    committed = sum(out["budget_transactions"].query("kind == 'commitment' and action_code.notna()")["amount_eur"],
+                    Decimal(0))
+    assert Decimal("0") < committed <= Decimal("71433.00")
+    # the exposed communes resolved by the builder carry lieux with activity
+    exposed = syn.exposed_territory_codes(tables["exposed_communes"])
+    lieu_code = tables["lieux"].set_index("id")["territory_code"]
+    assert out["activities"]["lieu_id"].map(lieu_code).isin(exposed).any()
+    write_bundle({**tables, **out}, tmp_path / "bundle", meta={"is_synthetic": True})
+    result = validate.validate_bundle(tmp_path / "bundle")
+    assert result.valid, [validate.format_error(e) for e in result.errors[:5]]

@@ -81,9 +81,11 @@ All amounts are :class:`decimal.Decimal` exact to the cent.
 schedule_status
 ---------------
 Quarterly status points (quarter ends up to ``as_of``) per task of the chronogramme, from
-the quarter before the planned start. Scenarios (drawn once per task): one task not started
-although due, one done a month or more early, about 40 % late by 1 to 4 months, the others
-on time. ``progress_pct`` grows linearly between actual start and (expected) end, in steps
+the quarter before the planned start. Scenarios (drawn once per task): tasks planned to end
+before the roadmap's adoption (September 2024) are done on time, as the roadmap reports;
+among the others, one task not started although due (preferably one whose whole window
+lies in the last 18 months), one done a month or more early, about 40 % late by 1 to 4 months, the others on
+time. ``progress_pct`` grows linearly between actual start and (expected) end, in steps
 of 5.
 
 trainings
@@ -219,6 +221,9 @@ STATUS_BY_AGE = {
 TRAINING_COST_PER_DEPARTURE_EUR = Decimal("450.00")
 #: Envelope committed for the training fund (60 departures x the unit cost).
 TRAINING_FUND_ENVELOPE_EUR = Decimal("27000.00")
+#: The roadmap was presented and amended in September 2024 (section 2 of the seed): tasks
+#: planned to end before are reported done on time.
+ROADMAP_ADOPTED = "2024-09-30"
 #: The roadmap's budget was to be allocated by 30 June 2024 (annexe 4).
 BUDGET_ALLOCATION_DATE = "2024-06-30"
 #: Organisations named in the seed (no people): name, structure type, commune placed in.
@@ -862,14 +867,20 @@ def generate_schedule_status(schedule_tasks: pd.DataFrame, rng: np.random.Genera
     n = len(tasks)
     scenario = ["on_time"] * n
     order = rng.permutation(n).tolist()
-    due = [i for i in order if ps[i] <= as_of - pd.Timedelta(days=92)]
+    adopted = _ts(ROADMAP_ADOPTED)
+    # tasks that ended before the roadmap was adopted are reported done by the roadmap
+    fixed = {i for i in range(n) if pe[i] <= adopted}
+    free = [i for i in order if i not in fixed]
+    due = [i for i in free if ps[i] <= as_of - pd.Timedelta(days=92)]
+    recent = [i for i in due if ps[i] >= as_of - pd.Timedelta(days=548)]
+    due = [i for i in recent if pe[i] <= as_of] or recent or due
     if due:
         scenario[due[0]] = "not_started"
-    early = [i for i in order if scenario[i] == "on_time" and pe[i] <= as_of
+    early = [i for i in free if scenario[i] == "on_time" and pe[i] <= as_of
              and (pe[i] - ps[i]).days >= 60]
     if early:
         scenario[early[0]] = "early"
-    for i in order:
+    for i in free:
         if scenario[i] == "on_time" and rng.random() < 0.4:
             scenario[i] = "late"
     rows = []
