@@ -143,30 +143,29 @@ def _year_bounds(ctx, year: Optional[int] = None) -> tuple:
     return start, end
 
 
-def suppress_counts(df: pd.DataFrame, count_cols: list, threshold: int) -> pd.DataFrame:
-    """Return ``df`` after disclosure control of its people counts (``<col>_is_suppressed`` flags).
+def suppress_counts(df: pd.DataFrame, count_cols: list, threshold: int, group_col: str) -> pd.DataFrame:
+    """Return ``df`` after disclosure control of its people counts.
 
-    Delegates to :func:`fne_eval.disclosure.suppress_long` (tidy frames, one count column
-    at a time) and normalises its output: a hidden cell has a missing value and a True
-    ``<col>_is_suppressed`` flag, so that tables print "< threshold" and never 0.
+    Each column of ``count_cols`` is treated as a one-way table of ``group_col`` (whose
+    overall total is known to the reader) by :func:`fne_eval.disclosure.suppress_long`,
+    with complementary suppression. A hidden cell has a missing value and a True
+    ``<col>_is_suppressed`` flag, so that tables print "< threshold", never 0.
     """
-    out = df.copy()
+    out = df.reset_index(drop=True).copy()
+    if out.empty:
+        for col in count_cols:
+            out[f"{col}_is_suppressed"] = pd.Series([], dtype=bool)
+        return out
+    if out[group_col].duplicated().any():
+        raise ValueError(f"suppress_counts: {group_col!r} must identify the rows")
     suppress_long = lib("disclosure", "suppress_long")
+    key = out[group_col].astype("string")
     for col in count_cols:
-        group_cols = [c for c in df.columns if c not in count_cols and not str(c).endswith("_is_suppressed")]
-        res = suppress_long(out[group_cols + [col]].copy(), count_col=col, group_cols=group_cols,
-                            threshold=threshold)
-        flag = None
-        for cand in (f"{col}_is_suppressed", "is_suppressed", f"{col}_suppressed", "suppressed"):
-            if cand in res.columns:
-                flag = res[cand]
-                break
-        if flag is None:
-            raise RuntimeError("disclosure.suppress_long returned no suppression flag")
-        flag = flag.fillna(False).astype(bool).to_numpy()
-        if len(res) != len(out):
-            raise RuntimeError("disclosure.suppress_long changed the number of rows")
-        out[col] = out[col].astype("float64").where(~flag)
+        cells = pd.DataFrame({"__key": key, "__n": pd.to_numeric(out[col]).astype("float64")})
+        res = suppress_long(cells, count_col="__n", group_cols=["__key"], threshold=threshold)
+        hidden = dict(zip(res["__key"].astype("string"), res["is_suppressed"].astype(bool)))
+        flag = key.map(hidden).fillna(False).astype(bool).to_numpy()
+        out[col] = pd.to_numeric(out[col]).astype("float64").where(~flag)
         out[f"{col}_is_suppressed"] = flag
     return out
 
@@ -298,7 +297,7 @@ def _exposed_communes(ctx):
     shown = ex.sort_values("printed_fragile_population", ascending=False)
     shown = suppress_counts(shown[["printed_name", "territory_code", "printed_population", "printed_ifn",
                                    "printed_fragile_population", "printed_share_pct"]],
-                            ["printed_fragile_population"], ctx.threshold)
+                            ["printed_fragile_population"], ctx.threshold, "printed_name")
     return [
         para(f"{F.fmt_int(len(ex))} des communes ou arrondissements listés par l'annexe 3 de la "
              f"feuille de route sont dans le territoire ; l'annexe y compte "
@@ -447,7 +446,7 @@ def _activity_publics(ctx):
                            ("gender", GENDERS, "Personnes accompagnées par genre"),
                            ("social_status", SOCIAL_STATUSES, "Personnes accompagnées par statut")):
         g = count_by(acts, col, cats)
-        g = suppress_counts(g, ["participants", "activities"], ctx.threshold)
+        g = suppress_counts(g, ["participants", "activities"], ctx.threshold, col)
         blocks.append(html_table(g, columns=[col, "participants", "activities"],
                                  count_columns=["participants", "activities"],
                                  threshold=ctx.threshold, caption=cap))
@@ -464,7 +463,7 @@ def _activity_themes(ctx):
         return no_data("aucune thématique à décrire.")
     g = count_by(acts, "themes")
     g = g[g["activities"] > 0]
-    g = suppress_counts(g, ["activities"], ctx.threshold)
+    g = suppress_counts(g, ["activities"], ctx.threshold, "theme")
     g = g.drop(columns=["participants"])
     shown = g[~g["activities_is_suppressed"]].copy()
     shown["theme_label"] = [code_label("theme", t) for t in shown["theme"]]
@@ -486,7 +485,7 @@ def _activity_trend(ctx):
     m = monthly_counts(acts)
     if m.empty:
         return no_data("aucun accompagnement à suivre dans le temps.")
-    m = suppress_counts(m, ["participants"], ctx.threshold)
+    m = suppress_counts(m, ["participants"], ctx.threshold, "month")
     shown = m[~m["participants_is_suppressed"]]
     chart = line_chart(shown, "month", "participants",
                        title=f"Personnes accompagnées par mois — {ctx.territory_name}",
@@ -516,6 +515,7 @@ def resultats(ctx) -> Section:
 
 
 def _indicator_rows(ctx, axis: Optional[str], year: int) -> pd.DataFrame:
+    """Return :func:`fne_eval.indicators.indicator_progress` rows of the territory at the end of ``year``."""
     indicator_values = lib("indicators", "indicator_values")
     indicator_progress = lib("indicators", "indicator_progress")
     inds = ctx.bundle["indicators"].copy()
@@ -528,17 +528,31 @@ def _indicator_rows(ctx, axis: Optional[str], year: int) -> pd.DataFrame:
         inds = inds[(ax == axis).fillna(False).to_numpy(dtype=bool)]
     if inds.empty:
         return inds
-    key = ("indicator_values", ctx.level)
+    key = ("indicator_values", ctx.level, ctx.territory_code)
     if key not in ctx.extra:
         ctx.extra[key] = indicator_values(ctx.bundle, ctx.bundle["indicators"], ctx.level, period="year",
-                                          territories=[ctx.territory_code])
+                                          territories=[ctx.territory_code], as_of=ctx.as_of)
     vals = ctx.extra[key]
     vals = vals[(vals["territory_code"].astype(str) == ctx.territory_code)
-                & vals["indicator_code"].isin(inds["indicator_code"])
-                & (vals["period"].astype(str) == str(year))]
+                & vals["indicator_code"].isin(inds["indicator_code"])]
     as_of = ctx.as_of if year == ctx.year else pd.Timestamp(year=year, month=12, day=31)
-    prog = indicator_progress(vals, inds, as_of)
-    return prog
+    if vals.empty or pd.to_datetime(vals["period_start"]).min() > as_of:
+        return inds.iloc[0:0]
+    prog = indicator_progress(vals, ctx.bundle["indicators"], as_of)
+    # keep only rows whose latest value is in ``year`` (no stale value shown as this year's)
+    per = vals[["indicator_code", "period"]].astype(str)
+    in_year = set(per.loc[per["period"] == str(year), "indicator_code"])
+    return prog[prog["indicator_code"].astype(str).isin(in_year)].reset_index(drop=True)
+
+
+#: Units whose values count people: small values are hidden like any count of people.
+PEOPLE_UNITS = {"persons", "participants", "accompaniments", "departures", "count", "people"}
+
+
+def _shown_value(value, unit, ctx) -> str:
+    if unit in PEOPLE_UNITS and not F.is_missing(value) and 0 < float(value) < ctx.threshold:
+        return F.fmt_count(value, suppressed=True, threshold=ctx.threshold)
+    return F.fmt_value(value, unit)
 
 
 def _indicator_table(ctx, axis, year):
@@ -550,14 +564,14 @@ def _indicator_table(ctx, axis, year):
     prog["label"] = prog["indicator_code"].map(inds["label"].astype(str))
     prog["action_code"] = prog["indicator_code"].map(inds["action_code"].astype("string"))
     units = prog["indicator_code"].map(inds["unit"].astype(str))
-    for c in ("value", "baseline", "target", "expected_value"):
+    for c in ("value", "baseline_value", "target_value", "expected_value"):
         if c in prog.columns:
-            prog[c + "_shown"] = [F.fmt_value(v, u) for v, u in zip(prog[c], units)]
-    cols = ["action_code", "label"] + [c + "_shown" for c in ("value", "baseline", "target", "expected_value")
-                                       if c in prog.columns]
-    cols += [c for c in ("progress_pct", "on_track") if c in prog.columns]
-    labels = {"value_shown": f"Valeur {year}", "baseline_shown": "Référence", "target_shown": "Cible",
-              "expected_value_shown": "Attendu à date"}
+            prog[c + "_shown"] = [_shown_value(v, u, ctx) for v, u in zip(prog[c], units)]
+    cols = ["action_code", "label"] + [c + "_shown" for c in ("value", "baseline_value", "target_value",
+                                                             "expected_value") if c in prog.columns]
+    cols += [c for c in ("target_year", "progress_pct", "on_track") if c in prog.columns]
+    labels = {"value_shown": f"Valeur {year}", "baseline_value_shown": "Référence",
+              "target_value_shown": "Cible", "expected_value_shown": "Attendu à date"}
     n_ok = int(prog["on_track"].fillna(False).astype(bool).sum()) if "on_track" in prog else 0
     n_known = int(prog["on_track"].notna().sum()) if "on_track" in prog else 0
     blocks = [para(f"{F.fmt_int(len(prog))} indicateur{'s' if len(prog) > 1 else ''} suivi"
@@ -801,7 +815,7 @@ def _training_fund(ctx):
     body = tf[~tf["is_total"]][["training_type", "departures"]].copy()
     blocks = [para(text)]
     if len(body):
-        body = suppress_counts(body, ["departures"], ctx.threshold)
+        body = suppress_counts(body, ["departures"], ctx.threshold, "training_type")
         blocks.append(html_table(body, columns=["training_type", "departures"], count_columns=["departures"],
                                  threshold=ctx.threshold,
                                  caption="Départs financés par type de formation"))
@@ -1070,10 +1084,11 @@ def _axis_indicators_change(ctx, axis):
     df = df.merge(p, on="indicator_code", how="left", validate="1:1")
     df["label"] = df["indicator_code"].map(inds["label"].astype(str))
     units = df["indicator_code"].map(inds["unit"].astype(str))
-    df["previous_shown"] = [F.fmt_value(v, u) for v, u in zip(df["previous"], units)]
-    df["current_shown"] = [F.fmt_value(v, u) for v, u in zip(df["current"], units)]
-    df["change"] = [F.fmt_signed(c - p, 1) if not (F.is_missing(c) or F.is_missing(p)) else F.MISSING
-                    for c, p in zip(df["current"].astype("float64"), df["previous"].astype("float64"))]
+    df["previous_shown"] = [_shown_value(v, u, ctx) for v, u in zip(df["previous"], units)]
+    df["current_shown"] = [_shown_value(v, u, ctx) for v, u in zip(df["current"], units)]
+    hidden = [a.startswith("<") or b.startswith("<") for a, b in zip(df["previous_shown"], df["current_shown"])]
+    df["change"] = [F.fmt_signed(c - p, 1) if not (F.is_missing(c) or F.is_missing(p) or h) else F.MISSING
+                    for c, p, h in zip(df["current"].astype("float64"), df["previous"].astype("float64"), hidden)]
     return html_table(df, columns=["label", "previous_shown", "current_shown", "change"],
                       labels={"previous_shown": str(ctx.year - 1), "current_shown": str(ctx.year)},
                       formats={"previous_shown": "numtext", "current_shown": "numtext", "change": "numtext"},

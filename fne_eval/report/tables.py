@@ -43,6 +43,8 @@ def infer_format(name: str, series: pd.Series) -> str:
         return "date"
     if n in ("month",):
         return "month"
+    if n in ("year", "period", "vintage") or n.endswith("_year"):
+        return "code"
     if n.endswith("_code") or n in ("key", "siren", "epci_siren", "task_id", "budget_line_id"):
         return "code"
     if pd.api.types.is_bool_dtype(series):

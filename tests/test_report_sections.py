@@ -1,0 +1,171 @@
+"""Section builders of the report layer: displayable, French, escaped, disclosure-safe."""
+import re
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bundles.small import AIX, EPCI, small_tables, write_small_bundle  # noqa: E402
+
+from fne_eval.bundle import load_bundle  # noqa: E402
+from fne_eval.paths import DEFAULT_BUNDLE_DIR  # noqa: E402
+from fne_eval.report import make_context, sections  # noqa: E402
+from fne_eval.report.breakdowns import count_by, monthly_counts, territory_activities  # noqa: E402
+
+IMPACT = ["contexte", "offre", "activite", "resultats", "impact", "qualite", "sources"]
+BUDGET = ["budget_synthese", "budget_rythme", "fonds_formation"]
+REVIEW = ["synthese", "meteo", "decisions", "regles_meteo"]
+ALLAUCH = "13002"  # a commune added to the small bundle with a population and nothing else
+
+
+def _tables(**changes):
+    t = small_tables()
+    t["territories"].append({"territory_code": ALLAUCH, "territory_name": "Allauch", "level": "commune",
+                             "departement_code": "13", "epci_siren": EPCI, "in_scope": "true",
+                             "source": "test"})
+    t["populations"].append({"territory_code": ALLAUCH, "year": "2021", "population": "21490",
+                             "source": "test"})
+    for name, rows in changes.items():
+        t[name] = rows
+    return t
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory):
+    return load_bundle(write_small_bundle(tmp_path_factory.mktemp("small"), _tables()))
+
+
+def _all_sections(ctx):
+    out = {name: getattr(sections, name)(ctx) for name in IMPACT + BUDGET + REVIEW}
+    for by in ("action_code", "axis_code", "recipient", "funder"):
+        out[f"budget_par_{by}"] = sections.budget_par(ctx, by)
+    for axis in ctx.bundle["axes"]["axis_code"]:
+        out[f"revue_axe_{axis}"] = sections.revue_axe(ctx, str(axis))
+    return out
+
+
+@pytest.mark.parametrize("territory", ["13", EPCI, AIX])
+def test_every_section_is_displayable_on_the_small_bundle(small, territory):
+    ctx = make_context(small, territory, "all", 2024, 5)
+    for name, sec in _all_sections(ctx).items():
+        h = sec._repr_html_()
+        assert h.startswith('<div class="fne-section">'), name
+        assert len(h) > 40, name
+        assert "Traceback" not in h and "nan" not in re.sub(r"<[^>]+>", " ", h).split(), name
+
+
+def test_territory_without_data_says_so(small):
+    ctx = make_context(small, ALLAUCH, "all", 2024, 5)
+    act = sections.activite(ctx)._repr_html_()
+    assert "Pas de données" in act and "aucun accompagnement" in act
+    ctx_ = sections.contexte(ctx)._repr_html_()
+    assert "Allauch compte 21\u202f490 habitants" in ctx_  # population 2021 of the one unit
+    assert "Pas de données" in ctx_  # no exposed commune, no illectronisme figure
+
+
+def test_unknown_parameters_are_refused(small):
+    with pytest.raises(ValueError, match="territoire inconnu"):
+        make_context(small, "99999", "all", 2024, 5)
+    with pytest.raises(ValueError, match="axe inconnu"):
+        make_context(small, "13", "7", 2024, 5)
+    with pytest.raises(ValueError, match="rapport inconnu"):
+        make_context(small, "13", "all", 2024, 5, report="bilan")
+    with pytest.raises(ValueError, match="seuil"):
+        make_context(small, "13", "all", 2024, 0)
+    with pytest.raises(ValueError):
+        sections.budget_par(make_context(small, "13", "all", 2024, 5), "referent")
+
+
+def test_text_from_the_data_is_escaped(tmp_path):
+    evil = "<script>alert('x')</script>"
+    t = _tables()
+    t["actions"][0]["action_title"] = evil
+    t["axes"][0]["axis_title"] = evil
+    t["budget_lines"][0]["recipient"] = "<b>Hub</b>"
+    b = load_bundle(write_small_bundle(tmp_path, t))
+    ctx = make_context(b, "13", "all", 2024, 5, report="revue_annuelle")
+    assert "<script>" not in ctx.header()._repr_html_()
+    for name, sec in _all_sections(ctx).items():
+        h = sec._repr_html_()
+        assert "<script>" not in h and "<b>Hub</b>" not in h, name
+    h = sections.budget_par(ctx, "action_code")._repr_html_()
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in h
+    assert "&lt;b&gt;Hub&lt;/b&gt;" in sections.budget_par(ctx, "recipient")._repr_html_()
+
+
+def _num_cells(h: str) -> list:
+    """Return the texts of the right-aligned (numeric) cells of the tables in ``h``."""
+    return [re.sub(r"\s", " ", c) for c in re.findall(r'<td class="num"[^>]*>([^<]*)</td>', h)]
+
+
+def _small_counts(cells: list, threshold: int) -> list:
+    out = []
+    for c in cells:
+        if "%" in c or "€" in c or "<" in c or "&lt;" in c:
+            continue
+        digits = c.replace("\u202f", "").replace(" ", "")
+        if re.fullmatch(r"\d+", digits) and 0 < int(digits) < threshold:
+            out.append(c)
+    return out
+
+
+def test_no_count_below_threshold_is_published(tmp_path):
+    # the small bundle's 2024 activities: 1 + 8 + 1 participants, in 3 accompaniments;
+    # each age band, gender and status has 1, 8 or 1 person: the 1s must be hidden (and
+    # nothing else below 5 is shown), the sentence must not print "3 accompagnements"
+    b = load_bundle(write_small_bundle(tmp_path, _tables()))
+    ctx = make_context(b, "13", "all", 2024, 5)
+    h = sections.activite(ctx)._repr_html_()
+    assert "&lt; 5" in h
+    assert _small_counts(_num_cells(h), 5) == []
+    assert "moins de 5 accompagnements" in h  # 3 accompaniments
+    assert " 3 accompagnements" not in h
+    tf = sections.fonds_formation(ctx)._repr_html_()  # 3 departures funded by the fund
+    assert _small_counts(_num_cells(tf), 5) == [] and "moins de 5 départs" in tf
+    review = sections.revue_axe(ctx, "1")._repr_html_()
+    assert _small_counts(_num_cells(review), 5) == []
+
+
+def test_higher_threshold_hides_more(tmp_path):
+    b = load_bundle(write_small_bundle(tmp_path, _tables()))
+    ctx = make_context(b, "13", "all", 2024, 10)
+    h = sections.activite(ctx)._repr_html_()
+    assert "&lt; 10" in h and _small_counts(_num_cells(h), 10) == []
+
+
+def test_synthetic_banner_in_header(small):
+    ctx = make_context(small, "13", "all", 2024, 5)
+    assert small.is_synthetic
+    assert "fne-banner-synthetic" in ctx.header()._repr_html_()
+    assert "synthétiques" in ctx.header()._repr_html_()
+
+
+def test_breakdowns_by_hand(small):
+    acts = small["activities"]
+    # A1 Aix (1 person, 2024-02-01), A2 Marseille (8, 2024-02-03), A3 no commune (1, 2024-03-10)
+    aix = territory_activities(acts, [AIX])
+    assert aix["activity_id"].tolist() == ["A1"]
+    dep = territory_activities(acts, [AIX, "13055"], "2024-01-01", "2024-12-31", include_unlocated=True)
+    assert len(dep) == 3
+    g = count_by(dep, "gender", ["masculin", "feminin", "non_communique"])
+    assert g["participants"].tolist() == [1, 1, 8]  # A3 man 1, A1 woman 1, A2 unknown 8
+    assert g["activities"].tolist() == [1, 1, 1]
+    th = count_by(dep, "themes").set_index("theme")
+    assert th.loc["email", "activities"] == 2  # A1 and A2 both list email
+    assert th.loc["email", "participants"] == 9  # 1 + 8
+    m = monthly_counts(dep)
+    assert m["participants"].tolist() == [9, 1]  # February 1 + 8, March 1
+    assert m["month"].dt.month.tolist() == [2, 3]
+
+
+@pytest.mark.skipif(not (DEFAULT_BUNDLE_DIR / "territories.csv").exists(),
+                    reason="the embedded default bundle is not built yet")
+@pytest.mark.parametrize("territory", ["13", "241300417"])
+def test_sections_on_the_default_bundle(default_bundle, territory):
+    ctx = make_context(default_bundle, territory, "all", 2025, 5)
+    for name, sec in _all_sections(ctx).items():
+        h = sec._repr_html_()
+        assert h.startswith('<div class="fne-section">'), name
+    assert "fne-banner-synthetic" in ctx.header()._repr_html_()
