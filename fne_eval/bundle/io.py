@@ -278,8 +278,7 @@ def text_series(raw: pd.Series) -> pd.Series:
         codes, uniques = pd.factorize(raw, use_na_sentinel=True)
         texts = np.array([value_to_text(u) for u in uniques] + [None], dtype=object)
         s = pd.Series(texts[codes], index=raw.index, dtype="string")
-    s = s.str.strip()
-    return s.mask(s == "")
+    return s.str.strip().replace("", None)
 
 
 def parse_column(raw: pd.Series, col: Column) -> tuple:
@@ -425,10 +424,8 @@ def _finish_frame(df: pd.DataFrame, first_row: np.ndarray, place: str, table: Ta
     for c in df.columns:
         if not _is_text_dtype(df[c]):
             df[c] = df[c].astype("string")
-    if len(df):
-        blank = np.ones(len(df), dtype=bool)
-        for c in df.columns:
-            blank &= (df[c].fillna("").str.strip() == "").to_numpy(dtype=bool)
+    if len(df) and len(df.columns):
+        blank = df.fillna("").eq("").all(axis=1).to_numpy(dtype=bool)  # blank lines
         if blank.any():
             df = df.loc[~blank]
     return df

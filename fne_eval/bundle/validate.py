@@ -37,8 +37,7 @@ import numpy as np
 import pandas as pd
 
 from fne_eval.bundle import schemas
-from fne_eval.bundle.io import (KIND_EXPECTED, RawBundle, coerce_table, parse_text, read_bundle_raw,
-                                text_series)
+from fne_eval.bundle.io import KIND_EXPECTED, RawBundle, parse_text, read_bundle_raw, text_series
 from fne_eval.bundle.spec import (ACTION, INSEE, PERSONAL_DATA_COLUMNS, POSTCODE, ROADMAP_END, ROADMAP_START,
                                   SIREN, TABLES, TERRITORY, Column)
 
@@ -413,12 +412,8 @@ def validate_raw(raw: RawBundle) -> ValidationResult:
         _check_foreign_keys(name, typed, places, flagged[name], out)
     _check_budget(typed, places, out)
     out.finish()
-    tables = {}
-    for name, table in TABLES.items():
-        t = typed[name].reset_index(drop=True)
-        if not out.errors:  # settle the dtypes documented in fne_eval.bundle
-            t = coerce_table(t, table)
-        tables[name] = t
+    # parse_text already gives the dtypes documented in fne_eval.bundle
+    tables = {name: typed[name].reset_index(drop=True) for name in TABLES}
     return ValidationResult(errors=out.errors, warnings=out.warnings, tables=tables, source=raw.source)
 
 
