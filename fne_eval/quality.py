@@ -103,9 +103,14 @@ class _Context:
         return self.tables[name]
 
     # ------------------------------------------------------------------ reference helpers
+    _levels = None
+    _names = None
+
     def territory_names(self) -> dict:
-        t = self["territories"]
-        return dict(zip(t["territory_code"].astype(str), t["territory_name"].astype(str))) if len(t) else {}
+        if self._names is None:
+            t = self["territories"]
+            self._names = dict(zip(t["territory_code"].astype(str), t["territory_name"].astype(str))) if len(t) else {}
+        return self._names
 
     def name(self, code) -> str:
         return self.territory_names().get(str(code), str(code))
@@ -270,9 +275,10 @@ def _total_for(ctx, base: str, unit, date) -> pd.DataFrame:
 
 
 def _level(ctx, code) -> str:
-    t = ctx["territories"]
-    hit = t.loc[t["territory_code"].astype(str) == str(code), "level"] if len(t) else []
-    return str(hit.iloc[0]) if len(hit) else ""
+    if ctx._levels is None:
+        t = ctx["territories"]
+        ctx._levels = dict(zip(t["territory_code"].astype(str), t["level"].astype(str))) if len(t) else {}
+    return ctx._levels.get(str(code), "")
 
 
 # =========================================================================== rules
@@ -524,6 +530,7 @@ def _scripts(word: str) -> dict:
     return out
 
 
+_NON_LATIN_RE = "[\u0370-\u03ff\u1f00-\u1fff\u0400-\u052f]"
 _SCRIPT_FR = {"LATIN": "latin", "CYRILLIC": "cyrillique", "GREEK": "grec"}
 
 
@@ -557,6 +564,7 @@ def _mixed_scripts(ctx):
                 continue
             s = df[col.name]
             s = s[s.notna()].astype(str)
+            s = s[s.str.contains(_NON_LATIN_RE, regex=True)]  # fast pre-filter: Greek or Cyrillic letters
             hits = s[s.map(lambda v: bool(mixed_script_words(v)))]
             for idx, v in hits.items():
                 key = ", ".join(f"{k}={df.at[idx, k]}" for k in spec.key)
