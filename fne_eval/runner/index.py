@@ -98,7 +98,19 @@ def list_runs(out_dir: Union[str, Path]) -> list:
 
 
 def write_outputs_index(out_dir: Union[str, Path]) -> Path:
-    """Rewrite ``out_dir/index.html``, the list of finished runs (atomically)."""
-    runs = list_runs(out_dir)
-    text = _env().get_template("runs_index.html.j2").render(runs=runs)
-    return write_text_atomic(Path(out_dir) / INDEX_FILE, text)
+    """Rewrite ``out_dir/index.html``, the list of finished runs (atomically).
+
+    Runs finishing at the same time take a lock on ``out_dir/.index.lock`` so that the
+    last page written lists both.
+    """
+    import fcntl
+
+    out_dir = Path(out_dir)
+    with open(out_dir / ".index.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            runs = list_runs(out_dir)
+            text = _env().get_template("runs_index.html.j2").render(runs=runs)
+            return write_text_atomic(out_dir / INDEX_FILE, text)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
