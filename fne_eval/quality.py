@@ -94,6 +94,9 @@ class _Context:
             df = tables.get(name) if isinstance(tables, dict) else None
             if df is None:
                 df = pd.DataFrame({c: pd.Series(dtype="object") for c in spec.column_names})
+            missing = [c for c in spec.column_names if c not in df.columns]
+            if missing:  # a partial frame: the absent columns count as empty
+                df = df.assign(**{c: pd.Series(pd.NA, index=df.index, dtype="object") for c in missing})
             self.tables[name] = df
         as_of = as_of or self.meta.get("data_as_of")
         self.as_of = pd.Timestamp(as_of) if as_of else None
@@ -187,8 +190,12 @@ def quality_findings(bundle, rules: Optional[Iterable[str]] = None, as_of=None,
     for r in RULES:
         if rules is not None and r.rule_id not in rules:
             continue
-        for f in r.check(ctx) or ():
-            out.append(f)
+        try:
+            out.extend(r.check(ctx) or ())
+        except Exception as exc:  # a rule that fails must show, not hide the others
+            out.append(Finding(r.rule_id, "warning", "-", "-",
+                               f"La règle « {r.description} » n'a pas pu s'exécuter : "
+                               f"{type(exc).__name__}: {exc}."))
     if not out:
         return _empty()
     df = pd.DataFrame([f.__dict__ for f in out], columns=FINDING_COLUMNS)

@@ -539,3 +539,20 @@ def test_cli_quality_unreadable(tmp_path):
     from fne_eval.cli import main
 
     assert main(["quality", str(tmp_path / "absent")]) == 2
+
+
+def test_partial_tables_and_failing_rule(monkeypatch):
+    import fne_eval.quality as q
+
+    # a frame without most columns is read as empty columns, not a crash
+    b = Bundle(tables={"lieux": pd.DataFrame({"id": ["a"], "date_maj": [pd.Timestamp("1970-01-01")]})},
+               meta={}, source="x")
+    f = quality_findings(b, rules=["stale_lieux"])
+    assert list(f["key"]) == ["id=a"]
+
+    def boom(ctx):
+        raise RuntimeError("oups")
+
+    monkeypatch.setattr(q, "RULES", [q.Rule("boom", "Règle test", boom)])
+    (r,) = quality_findings(bundle()).to_dict("records")
+    assert r["rule"] == "boom" and "oups" in r["message"]
