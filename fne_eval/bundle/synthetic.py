@@ -343,7 +343,7 @@ def _draw_categorical(rng: np.random.Generator, weights, size: int) -> np.ndarra
     w = np.asarray(weights, dtype=float)
     cum = np.cumsum(w / w.sum())
     cum[-1] = 1.0
-    return np.searchsorted(cum, rng.random(size), side="right")
+    return np.searchsorted(cum, rng.random(size, dtype=np.float32), side="right")
 
 
 def _easter(year: int) -> _dt.date:
@@ -596,8 +596,11 @@ def generate_activities(
     base = none + 1
     combo = (t[:, 0].astype(np.int32) * base + t[:, 1]) * base + t[:, 2]
     del t, before
-    uniq, combo_idx = np.unique(combo, return_inverse=True)
-    del combo
+    # np.unique without sorting: combination codes are < base ** 3 (29 791)
+    present = np.bincount(combo, minlength=base ** 3) > 0
+    uniq = np.flatnonzero(present)
+    combo_idx = (np.cumsum(present) - 1).astype(np.int32)[combo]
+    del combo, present
     labels = []
     for c in uniq:
         parts = [c // (base * base), (c // base) % base, c % base]
