@@ -233,7 +233,11 @@ def gantt_chart(
     ax.xaxis_date()
     from matplotlib.ticker import FuncFormatter
 
+    ax.xaxis.set_major_locator(mdates.MonthLocator(bymonth=(1,)))
+    ax.xaxis.set_minor_locator(mdates.MonthLocator(bymonth=(4, 7, 10)))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: F.fmt_month(mdates.num2date(v))))
+    ax.grid(axis="x", which="minor", linewidth=0.4, alpha=0.5)
+    ax.grid(axis="y", visible=False)
     if as_of is not None:
         ax.axvline(mdates.date2num(pd.Timestamp(as_of)), color="#333", linestyle="--", linewidth=1)
     ax.set_title(title)
@@ -243,7 +247,7 @@ def gantt_chart(
             ("done", state_colors["done"], "Réalisé (terminé)"),
             ("in_progress", state_colors["in_progress"], "Réalisé (en cours)"),
             ("late", state_colors["late"], "En retard"))]
-    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=4)
+    fig.legend(handles=handles, loc="outside lower center", ncol=4)
     late = int((data.get("state", pd.Series(dtype=str)) == "late").sum()) if "state" in data else 0
     alt = (f"{title}. Diagramme de Gantt de {n} tâche{'s' if n > 1 else ''} : fenêtres prévues "
            f"en clair, réalisations en couleur" + (f" ; {late} en retard" if late else "")

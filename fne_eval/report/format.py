@@ -217,6 +217,12 @@ UNIT_FORMATS = {
     "index": ("decimal", 2), "score": ("decimal", 2), "ifn": ("decimal", 2),
     "per_10k": ("decimal", 1), "per_1000": ("decimal", 1), "per_1k": ("decimal", 1),
     "ratio": ("decimal", 2), "days": ("int", 0),
+    # units of the indicator catalogue (fne_eval/data/roadmap/indicators.csv)
+    "accompagnements": ("int", 0), "personnes": ("int", 0), "reunions": ("int", 0),
+    "materiels": ("int", 0), "evenements": ("int", 0), "departs": ("int", 0),
+    "structures_mobilisees": ("int", 0), "taches": ("int", 0),
+    "pour_1000_hab": ("decimal", 1), "pour_10000_hab": ("decimal", 2),
+    "pour_1000_personnes_exposees": ("decimal", 1),
 }
 
 

@@ -538,15 +538,12 @@ def _indicator_rows(ctx, axis: Optional[str], year: int) -> pd.DataFrame:
     as_of = ctx.as_of if year == ctx.year else pd.Timestamp(year=year, month=12, day=31)
     if vals.empty or pd.to_datetime(vals["period_start"]).min() > as_of:
         return inds.iloc[0:0]
-    prog = indicator_progress(vals, ctx.bundle["indicators"], as_of)
-    # keep only rows whose latest value is in ``year`` (no stale value shown as this year's)
-    per = vals[["indicator_code", "period"]].astype(str)
-    in_year = set(per.loc[per["period"] == str(year), "indicator_code"])
-    return prog[prog["indicator_code"].astype(str).isin(in_year)].reset_index(drop=True)
+    return indicator_progress(vals, ctx.bundle["indicators"], as_of).reset_index(drop=True)
 
 
 #: Units whose values count people: small values are hidden like any count of people.
-PEOPLE_UNITS = {"persons", "participants", "accompaniments", "departures", "count", "people"}
+PEOPLE_UNITS = {"persons", "participants", "accompaniments", "departures", "count", "people",
+                "personnes", "accompagnements", "departs"}
 
 
 def _shown_value(value, unit, ctx) -> str:
@@ -567,10 +564,11 @@ def _indicator_table(ctx, axis, year):
     for c in ("value", "baseline_value", "target_value", "expected_value"):
         if c in prog.columns:
             prog[c + "_shown"] = [_shown_value(v, u, ctx) for v, u in zip(prog[c], units)]
-    cols = ["action_code", "label"] + [c + "_shown" for c in ("value", "baseline_value", "target_value",
-                                                             "expected_value") if c in prog.columns]
+    cols = ["action_code", "label", "period"] + [c + "_shown" for c in ("value", "baseline_value",
+                                                                       "target_value", "expected_value")
+                                                 if c in prog.columns]
     cols += [c for c in ("target_year", "progress_pct", "on_track") if c in prog.columns]
-    labels = {"value_shown": f"Valeur {year}", "baseline_value_shown": "Référence",
+    labels = {"period": "Période", "value_shown": "Valeur", "baseline_value_shown": "Référence",
               "target_value_shown": "Cible", "expected_value_shown": "Attendu à date"}
     n_ok = int(prog["on_track"].fillna(False).astype(bool).sum()) if "on_track" in prog else 0
     n_known = int(prog["on_track"].notna().sum()) if "on_track" in prog else 0
@@ -1078,9 +1076,14 @@ def _axis_indicators_change(ctx, axis):
         return no_data(f"aucun indicateur mesuré pour l'axe {axis}.")
     prev = _indicator_rows(ctx, axis, ctx.year - 1)
     inds = ctx.bundle["indicators"].set_index("indicator_code")
+    # a value counts for a year only if it was measured in that year (stocks are snapshots)
+    cur = cur.assign(value=cur["value"].where(cur["period"].astype(str) == str(ctx.year)))
     df = cur[["indicator_code", "value"]].rename(columns={"value": "current"})
-    p = prev[["indicator_code", "value"]].rename(columns={"value": "previous"}) if len(prev) else \
-        pd.DataFrame({"indicator_code": pd.Series(dtype="string"), "previous": pd.Series(dtype="float64")})
+    if len(prev):
+        prev = prev.assign(value=prev["value"].where(prev["period"].astype(str) == str(ctx.year - 1)))
+        p = prev[["indicator_code", "value"]].rename(columns={"value": "previous"})
+    else:
+        p = pd.DataFrame({"indicator_code": pd.Series(dtype="string"), "previous": pd.Series(dtype="float64")})
     df = df.merge(p, on="indicator_code", how="left", validate="1:1")
     df["label"] = df["indicator_code"].map(inds["label"].astype(str))
     units = df["indicator_code"].map(inds["unit"].astype(str))
