@@ -256,6 +256,23 @@ def members(territories: pd.DataFrame, code: str) -> list:
     return sorted(m.loc[(m[col] == code).fillna(False), "unit_code"].tolist())
 
 
+def member_codes(territories: pd.DataFrame, code: str) -> list:
+    """Return every commune or arrondissement code whose rows count for a territory.
+
+    Like :func:`members`, plus the communes with arrondissements (13055) that belong to
+    the territory, since data may be keyed by them (a lieu coded 13055 counts for
+    Marseille, its EPCI and the département, but for no arrondissement). Use it to filter
+    rows keyed by a commune or arrondissement code without double counting.
+    """
+    code = str(code).strip()
+    level = level_of(territories, code)
+    if level == "arrondissement":
+        return [code]
+    cm = code_membership(territories)
+    col = {"departement": "departement_code", "epci": "epci_siren", "commune": "commune_code"}[level]
+    return sorted(cm.loc[(cm[col] == code).fillna(False), "unit_code"].tolist())
+
+
 def territories_at(territories: pd.DataFrame, level: str, in_scope_only: bool = False) -> list:
     """Return the sorted codes of every territory of one level.
 

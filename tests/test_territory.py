@@ -263,3 +263,13 @@ def test_aggregate_nullable_values():
     df = pd.DataFrame({"code": ["13001", "13001"], "n": pd.array([2, pd.NA], dtype="Int64")})
     out = aggregate(df, t, ["n"], "code", levels=("commune",))
     assert out["n"].tolist() == [2.0]
+
+
+def test_member_codes_include_parent_commune():
+    from fne_eval.territory import member_codes
+
+    t = tiny_territories()
+    assert member_codes(t, "13") == ["13001", "13004", "13055", "13201", "13202"]
+    assert member_codes(t, "13055") == ["13055", "13201", "13202"]
+    assert member_codes(t, "13201") == ["13201"]
+    assert member_codes(t, "222222222") == ["13004"]
