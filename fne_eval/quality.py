@@ -38,6 +38,9 @@ from fne_eval.bundle.spec import TABLES
 from fne_eval.report.format import fmt_date, fmt_decimal, fmt_int, fmt_pct
 
 FINDING_COLUMNS = ["rule", "severity", "table", "key", "message"]
+#: Extra column: the territory a finding concerns when its row has one (else empty), so
+#: that a report on one territory can keep its own findings.
+TERRITORY_COLUMN = "territory_code"
 SEVERITIES = ("error", "warning", "info")
 
 #: Lieux older than this many months (before the bundle's ``data_as_of``) are « à vérifier »,
@@ -108,6 +111,7 @@ class _Context:
     # ------------------------------------------------------------------ reference helpers
     _levels = None
     _names = None
+    _territory_maps = None
 
     def territory_names(self) -> dict:
         if self._names is None:
@@ -146,7 +150,7 @@ class _Context:
 
 
 def _empty() -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype="string") for c in FINDING_COLUMNS})
+    return pd.DataFrame({c: pd.Series(dtype="string") for c in FINDING_COLUMNS + [TERRITORY_COLUMN]})
 
 
 def quality_findings(bundle, rules: Optional[Iterable[str]] = None, as_of=None,
@@ -170,8 +174,9 @@ def quality_findings(bundle, rules: Optional[Iterable[str]] = None, as_of=None,
     Returns
     -------
     pandas.DataFrame
-        Columns ``rule, severity, table, key, message`` (message in French), one row per
-        finding, in the order of :data:`RULES`.
+        Columns ``rule, severity, table, key, message`` (message in French) and
+        ``territory_code`` (the territory of the row concerned, when it has one), one row
+        per finding, in the order of :data:`RULES`.
     """
     known = [r.rule_id for r in RULES]
     if rules is not None:
@@ -199,7 +204,39 @@ def quality_findings(bundle, rules: Optional[Iterable[str]] = None, as_of=None,
     if not out:
         return _empty()
     df = pd.DataFrame([f.__dict__ for f in out], columns=FINDING_COLUMNS)
+    df[TERRITORY_COLUMN] = [_territory_of(ctx, t, k) for t, k in zip(df["table"], df["key"])]
     return df.astype("string")
+
+
+#: Table → (key column in the finding's key, column holding the territory).
+_TERRITORY_OF = {
+    "exposed_communes": ("row_number", "territory_code"),
+    "lieux": ("id", "territory_code"),
+    "context_figures": ("figure_id", "territory_code"),
+    "populations": ("territory_code", "territory_code"),
+    "ifn": ("territory_code", "territory_code"),
+    "activities": ("activity_id", "beneficiary_commune_code"),
+    "refurbishment": ("record_id", "commune_code"),
+    "events": ("event_id", "venue_commune_code"),
+    "trainings": ("training_id", "commune_code"),
+}
+
+
+def _territory_of(ctx, table: str, key: str):
+    """Return the territory of the row a finding's key names, else NA."""
+    if table not in _TERRITORY_OF:
+        return pd.NA
+    col, terr = _TERRITORY_OF[table]
+    m = re.match(rf"{col}=([^,]+)", str(key))
+    if not m:
+        return pd.NA
+    if ctx._territory_maps is None:
+        ctx._territory_maps = {}
+    if table not in ctx._territory_maps:
+        df = ctx[table]
+        ctx._territory_maps[table] = dict(zip(df[col].astype(str), df[terr])) if len(df) else {}
+    v = ctx._territory_maps[table].get(m.group(1).strip())
+    return pd.NA if v is None or pd.isna(v) else str(v)
 
 
 def quality_rules_table() -> pd.DataFrame:
@@ -976,13 +1013,24 @@ def cmd_quality(args) -> int:
     findings = quality_findings(bundle)
     if getattr(args, "json", False):
         recs = [{k: (None if pd.isna(v) else str(v)) for k, v in r.items()} for r in findings.to_dict("records")]
-        print(json.dumps({"bundle": bundle.source, "findings": recs}, ensure_ascii=False, indent=2))
-        return 0
+        return _print(json.dumps({"bundle": bundle.source, "findings": recs}, ensure_ascii=False, indent=2))
     sev_fr = {"error": "erreur", "warning": "alerte", "info": "info"}
     counts = findings["severity"].value_counts().to_dict() if len(findings) else {}
-    print(f"Contrôle qualité de {bundle.source} : {fmt_int(len(findings))} constats "
-          f"({fmt_int(counts.get('error', 0))} erreurs, {fmt_int(counts.get('warning', 0))} alertes, "
-          f"{fmt_int(counts.get('info', 0))} informations).")
+    lines = [f"Contrôle qualité de {bundle.source} : {fmt_int(len(findings))} constats "
+             f"({fmt_int(counts.get('error', 0))} erreurs, {fmt_int(counts.get('warning', 0))} alertes, "
+             f"{fmt_int(counts.get('info', 0))} informations)."]
     for _, r in findings.iterrows():
-        print(f"[{sev_fr[r['severity']]}] {r['rule']} · {r['table']} · {r['key']}\n    {r['message']}")
+        lines.append(f"[{sev_fr[r['severity']]}] {r['rule']} · {r['table']} · {r['key']}\n    {r['message']}")
+    return _print("\n".join(lines))
+
+
+def _print(text: str) -> int:
+    """Print ``text``; a reader that closes the pipe early (``| head``) is not an error."""
+    try:
+        print(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0

@@ -65,7 +65,7 @@ def test_registry_and_columns():
     assert list(table.columns) == ["rule", "description"]
     assert table["rule"].is_unique and len(table) == len(RULES) >= 14
     empty = quality_findings(bundle())
-    assert list(empty.columns) == FINDING_COLUMNS and len(empty) == 0
+    assert list(empty.columns) == FINDING_COLUMNS + ["territory_code"] and len(empty) == 0
 
 
 def test_unknown_rule_raises():
@@ -321,6 +321,7 @@ def test_stale_lieux():
     assert "à vérifier" in found["id=m12"]["message"] and "12 mois" in found["id=m12"]["message"]
     assert "à vérifier" in found["id=m17"]["message"]
     assert "à actualiser" in found["id=m18"]["message"] and "18 mois" in found["id=m18"]["message"]
+    assert found["id=m18"]["territory_code"] == "13001"
 
 
 def test_stale_lieux_without_date_of_data_only_flags_placeholder():
@@ -426,6 +427,7 @@ def test_seed_saint_antonin_410(seed_findings):
     r = _one(seed_findings, "share_above_100", "row_number=19")
     # Annexe 3: 513 fragile for a population of 125: 513 / 125 = 4.104 → 410,4 %
     assert r["severity"] == "error" and "Saint-Antonin-sur-Bayon" in r["message"]
+    assert r["territory_code"] == "13090"  # COG: Saint-Antonin-sur-Bayon
     assert "513 personnes fragiles pour une population de 125, soit 410,4 %" in r["message"]
 
 
