@@ -373,7 +373,9 @@ def resolve_commune(code_postal, name, code_insee=None) -> Resolution:
        a valid code outside the département is kept as is;
     2. postcode + name (the name may carry a suffix such as « Marseille 7 »);
     3. the name alone when unique in the département;
-    4. the postcode alone when it belongs to one commune only.
+    4. the postcode alone when it belongs to one commune only;
+    5. the postcode and the name's first word when it is the first word of exactly one of
+       that postcode's communes (« AIX-LA-DURANNE » 13100 → Aix-en-Provence).
 
     For Marseille (13055) the arrondissement (13201–13216) comes from the postcode
     13001–13016, else from the name (« Marseille 7e », « 7e Arrondissement »); when neither
@@ -438,7 +440,17 @@ def resolve_commune(code_postal, name, code_insee=None) -> Resolution:
         return finish(_arrondissement_from_name(name or ""), "nom")
     if len(cands) == 1:
         return finish(next(iter(cands)), "code_postal")
+    # a locality of a commune (« AIX-LA-DURANNE »): the name's first word is the first word
+    # of exactly one commune of that postcode
+    words = nm.split()
+    if words and len(words[0]) >= 3 and words[0] not in _COMMON_FIRST_WORDS:
+        near = sorted(c for c in cands if _norm_name(ref["by_code"][c]).split()[0] == words[0])
+        if len(near) == 1:
+            return finish(near[0], "code_postal+nom approché")
     return Resolution("", "", "non_resolu")
+
+
+_COMMON_FIRST_WORDS = {"SAINT", "SAINTE", "LES", "LA", "LE", "MARSEILLE"}
 
 
 def _named_commune(nm: str) -> str:

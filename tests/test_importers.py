@@ -288,3 +288,26 @@ def test_cli_import_unreadable(tmp_path):
 
     assert main(["import", "lieux-standard", str(tmp_path / "absent.csv"), "--out", str(tmp_path / "o.csv")]) == 2
     assert not (tmp_path / "o.csv").exists()
+
+
+def test_resolve_commune_locality_of_a_commune():
+    # Aix-la-Duranne is a district of Aix-en-Provence; 13100 serves 5 communes, one starts with « Aix »
+    res = resolve_commune("13100", "AIX-LA-DURANNE")
+    assert res.territory_code == "13001" and res.method == "code_postal+nom approché"
+    # « Saint-… » is too common a first word to decide
+    assert resolve_commune("13100", "Saint-Inconnu").method == "non_resolu"
+
+
+def test_hubdusud_without_derived_columns(tmp_path):
+    from fne_eval.importers import HUBDUSUD_2023_PATH
+
+    raw = pd.read_csv(HUBDUSUD_2023_PATH, dtype=str, keep_default_na=False)
+    raw = raw[[c for c in raw.columns if not c.startswith("derive_")]]
+    p = tmp_path / "hub.csv"
+    raw.to_csv(p, index=False, sep=";", encoding="cp1252", errors="replace")
+    rep = ImportReport()
+    df = read_lieux_hubdusud_2023(p, report=rep)
+    ref = read_lieux_hubdusud_2023()
+    assert rep.separator == ";" and rep.unresolved == [] and len(df) == 226
+    # the shared resolver finds the same territory as the sample's derive_* columns
+    assert (df["territory_code"] == ref["territory_code"]).all()
