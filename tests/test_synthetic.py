@@ -426,3 +426,25 @@ def test_end_to_end_on_the_real_reference_and_roadmap_tables(tmp_path):
     write_bundle({**tables, **out}, tmp_path / "bundle", meta={"is_synthetic": True})
     result = validate.validate_bundle(tmp_path / "bundle")
     assert result.valid, [validate.format_error(e) for e in result.errors[:5]]
+
+
+def test_synthetic_lieux_follow_population(tables):
+    lieux = syn.synthetic_lieux(tables["territories"], tables["populations"], rng=4)
+    assert list(lieux.columns) == TABLES["lieux"].column_names
+    assert lieux["id"].is_unique
+    # Bouches-du-Rhône units, latest millésime (2023): 2 087 658 inhabitants / 9 238 = 226 lieux
+    # expected (Poisson total, sd ~ 15)
+    assert 180 < len(lieux) < 270
+    marseille = lieux["territory_code"].str.startswith("132").sum()
+    # Marseille's arrondissements hold 886 040 / 2 087 658 = 42 % of the population
+    assert marseille / len(lieux) == pytest.approx(0.42, abs=0.1)
+    act = syn.generate_activities(lieux, tables["territories"], tables["populations"], tables["ifn"], n=5000, rng=4)
+    assert len(act) == 5000 and set(act["lieu_id"]) <= set(lieux["id"])
+
+
+def test_compact_mode_gives_the_same_values(tables):
+    args = (tables["lieux"], tables["territories"], tables["populations"], tables["ifn"])
+    a = syn.generate_activities(*args, n=3000, rng=9)
+    b = syn.generate_activities(*args, n=3000, rng=9, compact=True)
+    assert isinstance(b["themes"].dtype, pd.CategoricalDtype)
+    pd.testing.assert_frame_equal(a, b.astype({c: "string" for c in b.columns if b[c].dtype == "category"}))
