@@ -419,15 +419,14 @@ def _total_row(ctx):
                 parts.append(f"IFN {_num(t['printed_ifn'], 1)} ≠ moyenne des {n} lignes "
                              f"({_num(ifn_mean, 2)}){also}")
         sums_match = all("≠ somme" not in p for p in parts[:2])
-        severity = "warning" if (says_mean and sums_match) or not sums_match else "info"
-        verdict = ("la ligne est une somme des communes listées, pas une moyenne ni le département"
-                   if says_mean and sums_match else "la ligne ne correspond pas à ses lignes")
-        if not says_mean and sums_match:
-            verdict = "la ligne est bien la somme de ses lignes"
+        if sums_match and not says_mean:
+            continue  # a true total
+        severity = "warning"
+        verdict = ("la ligne est la somme des lignes listées, pas une moyenne ni le département"
+                   if sums_match else "la ligne ne correspond pas à ses lignes")
         dep_pop = ""
         deps = ctx["territories"]
         deps = deps[deps["level"] == "departement"] if len(deps) else deps
-        year = None
         if len(deps):
             dcode = str(deps["territory_code"].iloc[0])
             units = ctx.local_units()
@@ -437,11 +436,21 @@ def _total_row(ctx):
                 sel = pops[pops["territory_code"].astype(str).isin(units["territory_code"].astype(str))]
                 by_year = sel.groupby("year")["population"].sum()
                 if len(by_year):
-                    year = 2021 if 2021 in by_year.index else int(by_year.index.max())
-                    dep_pop = (f" ; la population du département est de {_num(by_year[year])} "
-                               f"(millésime {year})")
+                    year = _dominant_year(ctx, rows) or int(by_year.index.max())
+                    if year in by_year.index:
+                        dep_pop = (f" ; la population du département est de {_num(by_year[year])} "
+                                   f"(millésime {year})")
         yield _f("total_row", severity, "exposed_communes", key,
                  f"« {label} » : " + " ; ".join(parts) + f" — {verdict}{dep_pop}.")
+
+
+def _dominant_year(ctx, rows) -> Optional[int]:
+    """Return the millésime that most printed populations match, if any."""
+    years = []
+    for _, r in rows[rows["territory_code"].notna()].iterrows():
+        by_year = ctx.populations_by_year(r["territory_code"])
+        years += [y for y, v in by_year.items() if v == r["printed_population"]][:1]
+    return max(set(years), key=lambda y: (years.count(y), y)) if years else None
 
 
 @rule("parts_vs_total", "Chiffres dont les parties ne font pas le total annoncé (EPCI et département), ou total d'un autre périmètre")
