@@ -8,6 +8,7 @@ The three states follow DOMAIN.md (d) 2: *prévu* (``budget_lines.planned_eur``)
 """
 from __future__ import annotations
 
+import logging
 from decimal import Decimal
 from typing import Iterable, Optional, Union
 
@@ -15,6 +16,8 @@ import numpy as np
 import pandas as pd
 
 from fne_eval.periods import elapsed_share, to_timestamp
+
+log = logging.getLogger(__name__)
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
@@ -96,9 +99,12 @@ def _line_amounts(budget_lines, transactions, actions, as_of) -> pd.DataFrame:
     """Return one row per budget line with planned, committed and paid Decimal amounts."""
     lines = _lines_with_axis(budget_lines, actions)
     tx = _transactions_until(transactions, as_of)
-    unknown = set(tx["budget_line_id"].dropna()) - set(lines["budget_line_id"].dropna())
-    if unknown:
-        raise ValueError(f"transactions refer to unknown budget lines: {sorted(unknown)}")
+    known = tx["budget_line_id"].isin(set(lines["budget_line_id"].dropna())).fillna(False).to_numpy(dtype=bool)
+    if not known.all():
+        # a caller who passes a subset of the lines (e.g. the 10 actions) leaves the others out
+        log.info("budget: %d transactions on lines not in budget_lines ignored (%s)", int((~known).sum()),
+                 ", ".join(sorted(set(tx.loc[~known, "budget_line_id"].dropna().astype(str)))))
+        tx = tx[known]
     committed, paid = {}, {}
     for (line_id, kind), grp in tx.groupby(["budget_line_id", "kind"], sort=False):
         target = committed if kind == "commitment" else paid if kind == "payment" else None
@@ -150,7 +156,8 @@ def budget_execution(budget_lines: pd.DataFrame, transactions: pd.DataFrame, act
     Raises
     ------
     ValueError
-        On an unknown ``by`` value, or a transaction on an unknown budget line.
+        On an unknown ``by`` value. Transactions on lines absent from ``budget_lines``
+        are left out (logged at INFO level), so that a subset of lines can be passed.
     """
     cols = _normalize_by(by)
     lines = _line_amounts(budget_lines, transactions, actions, as_of)

@@ -34,10 +34,14 @@ METRICS = {
 }
 
 #: The météo rules: red before amber; within a status, in the order shown to readers.
+#: ``supersedes`` names milder rules a fired rule hides from the reasons. No rule flags
+#: payments running *ahead* of time: the FNE budget funds the "actions 2024 - 2025"
+#: (annexe 6) while several actions run to 2027, so early payment is expected.
 METEO_RULES = [
-    {"rule_id": "R1", "status": "red", "conditions": (("max_slippage_days", ">", 90),),
+    {"rule_id": "R1", "status": "red", "conditions": (("max_slippage_days", ">", 90),), "supersedes": ("A1",),
      "text": "Au moins une tâche du chronogramme a plus de 90 jours de retard."},
     {"rule_id": "R2", "status": "red", "conditions": (("elapsed_pct", ">", 50), ("burn_ratio", "<", 0.5)),
+     "supersedes": ("A3",),
      "text": "Plus de la moitié de la période de l'action est écoulée et le taux de paiement est inférieur "
              "à la moitié de la part de temps écoulé."},
     {"rule_id": "R3", "status": "red", "conditions": (("elapsed_pct", ">", 75), ("min_progress_pct", "<", 25)),
@@ -50,10 +54,7 @@ METEO_RULES = [
     {"rule_id": "A3", "status": "amber", "conditions": (("elapsed_pct", ">", 25), ("burn_ratio", "<", 0.8)),
      "text": "Plus d'un quart de la période de l'action est écoulé et le taux de paiement est inférieur "
              "à 80 % de la part de temps écoulé."},
-    {"rule_id": "A4", "status": "amber", "conditions": (("burn_ratio", ">", 1.5),),
-     "text": "Les paiements vont plus de 1,5 fois plus vite que le temps : vérifier le reste à payer "
-             "et la couverture de la fin de l'action."},
-    {"rule_id": "A5", "status": "amber", "conditions": (("n_indicators_off_track", ">=", 1),),
+    {"rule_id": "A4", "status": "amber", "conditions": (("n_indicators_off_track", ">=", 1),),
      "text": "Au moins un indicateur de l'action est en dessous de sa trajectoire vers la cible."},
 ]
 
@@ -136,6 +137,9 @@ def computed_status(metrics: dict, has_data: bool, rules=None) -> tuple:
     fired = evaluate_rules(metrics, rules)
     if not fired:
         return "green", NO_RULE_TEXT, ""
+    # a fired rule hides the milder rules it supersedes (e.g. > 90 days late hides > 30 days)
+    hidden = {h for r in fired for h in r.get("supersedes", ())}
+    fired = [r for r in fired if r["rule_id"] not in hidden]
     status = max((r["status"] for r in fired), key=STATUS_RANK.get)
     parts = []
     for r in fired:

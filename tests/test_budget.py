@@ -175,3 +175,10 @@ def test_training_fund_default_target_and_empty():
     assert tot["share_achieved_pct"] == 0.0
     with pytest.raises(ValueError):
         training_fund(lines, typed("trainings", []), by="commune_code")
+
+
+def test_subset_of_lines_ignores_other_transactions(lines, transactions, actions):
+    # only L1: the transactions of L2 and L3 are left out; L1 paid 400 + 600 = 1000
+    out = budget_execution(lines[lines["budget_line_id"] == "L1"], transactions, actions, totals=True)
+    tot = out[out["is_total"]].iloc[0]
+    assert tot["paid_eur"] == Decimal("1000.00") and tot["committed_eur"] == Decimal("1000.00")

@@ -1,0 +1,98 @@
+"""Tests of fne_eval.figures: the seed's figures on the embedded bundle, and JSON/text output.
+
+Expected values come from the seed (feuille de route, section 3 « Données INSEE 2021 » and
+annexe 6) and from DOMAIN.md (IFN mean 5.25 over the 134 valued communes/arrondissements).
+"""
+import json
+import subprocess
+import sys
+from decimal import Decimal
+from types import SimpleNamespace
+
+import pandas as pd
+import pytest
+
+from fne_eval.figures import cmd_figures, figures_to_json, figures_to_text, headline_figures
+
+EPCI_2021 = {  # seed, section 3, « Données INSEE 2021 »
+    "200054807": 1911311,  # Métropole Aix-Marseille-Provence
+    "241300375": 27712,  # CC Vallée des Baux-Alpilles
+    "200035087": 60434,  # CA Terre de Provence
+    "241300417": 83429,  # CA Arles-Crau-Camargue-Montagnette
+}
+
+
+@pytest.fixture(scope="module")
+def dept_2021(default_bundle):
+    return headline_figures(default_bundle, year=2021)
+
+
+def test_departement_2021_reproduces_the_seed(dept_2021):
+    f = dept_2021
+    assert f["territory"] == {"code": "13", "name": "Bouches-du-Rhône", "level": "departement"}
+    # département = its own communes only (PROVENANCE.md: 2 056 943 for millésime 2021)
+    assert f["population"] == {"value": 2056943, "year": 2021}
+    # 1 911 311 + 27 712 + 60 434 + 83 429 = 2 082 886 (the seed's « population de 2 082 886 habitants »)
+    assert f["population_members_total"]["value"] == 2082886
+    assert f["population_members_total"]["epci"] == EPCI_2021
+    # annexe 6: 6 000 + 3 686 + 1 584 + 2 975 + 1 950 + 20 557 + 11 219 + 11 418 + 9 272 + 2 772 = 71 433
+    assert f["budget"]["planned_eur"] == Decimal("71433.00")
+    assert f["ifn"]["value"] == pytest.approx(5.25, abs=0.005) and f["ifn"]["n_units"] == 134
+    assert sum(f["actions_by_status"].values()) == 10
+
+
+@pytest.mark.parametrize("siren", sorted(EPCI_2021))
+def test_epci_populations_2021(default_bundle, siren):
+    f = headline_figures(default_bundle, siren, year=2021)
+    assert f["territory"]["level"] == "epci"
+    assert f["population"] == {"value": EPCI_2021[siren], "year": 2021}
+    assert "pas territorialisé" in f["budget"]["note"]
+    # the EPCI's IFN is the published one (DOMAIN.md c1: AMP 5.10, CATP 5.57, CCVBA 6.22, ACCM 6.43)
+    published = {"200054807": 5.10, "200035087": 5.57, "241300375": 6.22, "241300417": 6.43}[siren]
+    assert f["ifn"]["value"] == pytest.approx(published, abs=0.005)
+
+
+def test_json_agrees_with_functions(default_bundle, dept_2021):
+    from fne_eval.budget import budget_execution
+    from fne_eval.meteo import action_meteo
+    from fne_eval.territory import territory_population
+
+    t = default_bundle.tables
+    data = json.loads(figures_to_json(dept_2021))
+    assert data["population"]["value"] == territory_population(t["territories"], t["populations"], "13", 2021)[0]
+    lines = t["budget_lines"][t["budget_lines"]["action_code"].notna()]
+    ex = budget_execution(lines, t["budget_transactions"], t["actions"], as_of=dept_2021["as_of"], totals=True)
+    tot = ex[ex["is_total"]].iloc[0]
+    assert data["budget"]["paid_eur"] == pytest.approx(float(tot["paid_eur"]))
+    assert data["budget"]["committed_eur"] == pytest.approx(float(tot["committed_eur"]))
+    meteo = action_meteo(default_bundle, dept_2021["as_of"])
+    assert data["actions_by_status"]["red"] == int((meteo["final_status"] == "red").sum())
+    # lieux per 10 000 = lieux / population × 10 000
+    assert data["lieux_per_10k"] == pytest.approx(data["lieux"] / 2056943 * 10000)
+
+
+def test_json_amounts_have_two_decimals():
+    text = figures_to_json({"budget": {"planned_eur": Decimal("71433"), "paid_eur": Decimal("0.1") + Decimal("0.2")}})
+    assert '"planned_eur": 71433.00' in text and '"paid_eur": 0.30' in text
+    assert json.loads(text)["budget"]["paid_eur"] == 0.3
+
+
+def test_text_is_french(dept_2021):
+    text = figures_to_text(dept_2021)
+    assert "2\u202f056\u202f943 habitants" in text and "71\u202f433\xa0€" in text
+    assert "5,25" in text and "synthétiques" in text
+
+
+def test_cmd_unknown_territory(capsys):
+    rc = cmd_figures(SimpleNamespace(bundle=None, territory="99999", year=None, json=False))
+    assert rc == 1
+    assert "99999" in capsys.readouterr().err
+
+
+def test_cli_json_2021():
+    out = subprocess.run([sys.executable, "-m", "fne_eval.cli", "figures", "--year", "2021", "--json"],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert data["population"]["value"] == 2056943 and data["population_members_total"]["value"] == 2082886
+    assert data["budget"]["planned_eur"] == 71433.0 and "71433.00" in out.stdout
