@@ -249,3 +249,10 @@ def test_cli_plan_invalid_exit_1(tmp_path, bundle, capsys):
     assert main(["plan", str(path), "--list", "--bundle", bundle.source]) == 1
     err = capsys.readouterr().err
     assert "Plan invalide" in err and "'axis'" in err
+
+
+def test_default_no_notebook_declares(tmp_path, bundle):
+    plan = _base_plan()
+    plan["defaults"]["yaer"] = 2025  # typo of 'year'
+    path, errors = _errors(tmp_path, bundle, plan)
+    assert any(str(path) in m and "'defaults.yaer'" in m for m in errors)

@@ -109,6 +109,8 @@ def test_manifest(runs):
     assert broken["error"] == "ValueError: boom de test : données absentes" and "html" not in broken["outputs"]
     assert m["entries"][3]["error"].startswith("délai dépassé")
     assert 0 < ok["duration_s"] < m["duration_s"]
+    demo = folder.parent.parent / "second" / "nb" / "demo.ipynb"
+    assert ok["notebook_sha256"] == hashlib.sha256(demo.read_bytes()).hexdigest()
 
 
 def test_parameters_were_injected(runs):

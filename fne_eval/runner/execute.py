@@ -77,6 +77,7 @@ class EntryResult:
     error: Optional[str] = None
     duration_s: float = 0.0
     outputs: dict = field(default_factory=dict)
+    notebook_sha256: Optional[str] = None  # of the source notebook, for reproducibility
 
     def to_dict(self) -> dict:
         """Return the result as a JSON-ready dict."""
@@ -151,6 +152,12 @@ def run_entry(entry: PlanEntry, context: RunContext) -> EntryResult:
     nb_out.parent.mkdir(parents=True, exist_ok=True)
     source = Path(entry.notebook_path)
     try:
+        import hashlib
+
+        nb_hash = hashlib.sha256(source.read_bytes()).hexdigest()
+    except OSError:
+        nb_hash = None
+    try:
         papermill.execute_notebook(
             str(source), str(nb_out),
             parameters=dict(entry.parameters),
@@ -166,7 +173,8 @@ def run_entry(entry: PlanEntry, context: RunContext) -> EntryResult:
         if nb_out.exists():
             outputs["notebook"] = nb_rel
         return EntryResult(entry.id, entry.notebook, dict(entry.parameters), "failed",
-                           _error_message(exc, context.timeout), round(time.perf_counter() - start, 3), outputs)
+                           _error_message(exc, context.timeout), round(time.perf_counter() - start, 3), outputs,
+                           nb_hash)
     outputs["notebook"] = nb_rel
     try:
         info = RenderInfo(subtitle=_subtitle(entry, context), is_synthetic=context.is_synthetic,
@@ -188,9 +196,10 @@ def run_entry(entry: PlanEntry, context: RunContext) -> EntryResult:
             outputs["pdf"] = rel
     except Exception as exc:  # noqa: BLE001
         return EntryResult(entry.id, entry.notebook, dict(entry.parameters), "failed",
-                           "rendu : " + _error_message(exc, None), round(time.perf_counter() - start, 3), outputs)
+                           "rendu : " + _error_message(exc, None), round(time.perf_counter() - start, 3), outputs,
+                           nb_hash)
     return EntryResult(entry.id, entry.notebook, dict(entry.parameters), "ok", None,
-                       round(time.perf_counter() - start, 3), outputs)
+                       round(time.perf_counter() - start, 3), outputs, nb_hash)
 
 
 # --------------------------------------------------------------------------- executors
@@ -251,13 +260,50 @@ class LocalExecutor(Executor):
                     except Exception as exc:  # noqa: BLE001 - a dead worker fails its entry only
                         yield EntryResult(entry.id, entry.notebook, dict(entry.parameters), "failed",
                                           "processus de travail interrompu : " + _error_message(exc, None))
+        except BaseException:
+            # interrupted (Ctrl-C, or the consumer stopped): stop the workers now rather
+            # than wait for the entries they run; the run folder stays a .partial one.
+            self.terminate()
+            raise
         finally:
             self.close()
+
+    def terminate(self) -> None:
+        """Stop the pool's workers and their kernels at once."""
+        if self._pool is None:
+            return
+        procs = list(getattr(self._pool, "_processes", {}).values())
+        for proc in procs:
+            _kill_tree(proc.pid)
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._pool = None
 
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+
+
+def _kill_tree(pid: int) -> None:
+    """Send SIGTERM to a worker and its child processes (the kernels it started)."""
+    import signal
+
+    children = []
+    try:
+        import psutil
+
+        children = psutil.Process(pid).children(recursive=True)
+    except Exception:  # noqa: BLE001 - psutil missing or the process already gone
+        pass
+    for p in children:
+        try:
+            p.send_signal(signal.SIGTERM)
+        except Exception:  # noqa: BLE001
+            pass
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except OSError:
+        pass
 
 
 def get_executor(name: str = "local", jobs: Optional[int] = None, scheduler: Optional[str] = None) -> Executor:
@@ -283,7 +329,7 @@ def get_executor(name: str = "local", jobs: Optional[int] = None, scheduler: Opt
             from fne_eval.runner.dask_executor import DaskExecutor
         except ImportError as exc:
             raise ValueError(f"exécuteur dask indisponible : {exc} (installez fne-eval[dask])") from exc
-        return DaskExecutor(scheduler) if jobs is None else DaskExecutor(scheduler, jobs=jobs)
+        return DaskExecutor(scheduler)
     raise ValueError(f"exécuteur inconnu {name!r} : attendu local ou dask")
 
 

@@ -444,6 +444,11 @@ def expand_plan(plan: RunPlan, bundle, notebooks_dir: Optional[Union[str, Path]]
                 seen.setdefault(entry_id, i)
                 entries.append(PlanEntry(id=entry_id, notebook=rep.notebook, notebook_path=str(nb_path),
                                          parameters=params, report_index=i))
+    known = [d for d in declared_cache.values() if d is not None]
+    if known:
+        for key in plan.model.defaults:
+            if not any(key in d for d in known):
+                errors.append(f"{ppath}: plan: clé 'defaults.{key}': aucun notebook du plan ne déclare ce paramètre")
     if errors:
         raise PlanError(errors)
     return entries
