@@ -83,7 +83,11 @@ COLUMNS = {
     # changes
     "previous": "Année précédente", "current": "Année évaluée", "change": "Évolution",
     "change_pct": "Évolution",
-    "figure": "Chiffre",
+    "figure": "Chiffre", "rule_id": "Règle", "condition": "Condition",
+    "lieux_france_services": "France Services", "lieux_conseillers_numeriques": "Conseillers numériques",
+    "lieux_aidants_connect": "Aidants Connect", "exposed_population": "Personnes exposées",
+    "accompaniments_per_1000_exposed": "Pour 1 000 personnes exposées",
+    "n_activities": "Accompagnements", "n_expected": "Attendus", "n_reporting": "Ayant saisi",
 }
 
 #: French labels of the codes of each closed vocabulary.

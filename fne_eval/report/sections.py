@@ -121,10 +121,20 @@ def _part(blocks: list, builder: Callable, *args) -> None:
 
 # --------------------------------------------------------------------------- shared helpers
 def _units(ctx) -> list:
+    """Return the local units of the territory (:func:`fne_eval.territory.members`)."""
     members = lib("territory", "members")
     key = ("units", ctx.territory_code)
     if key not in ctx.extra:
         ctx.extra[key] = members(ctx.bundle["territories"], ctx.territory_code)
+    return ctx.extra[key]
+
+
+def _codes(ctx) -> list:
+    """Return every code whose rows count for the territory (:func:`fne_eval.territory.member_codes`)."""
+    member_codes = lib("territory", "member_codes")
+    key = ("codes", ctx.territory_code)
+    if key not in ctx.extra:
+        ctx.extra[key] = member_codes(ctx.bundle["territories"], ctx.territory_code)
     return ctx.extra[key]
 
 
@@ -220,25 +230,14 @@ def _population_ifn(ctx):
     parts = [f"{ctx.territory_name} compte {F.fmt_int(pop)} habitants (population municipale "
              f"INSEE, millésime {pop_year}), répartis sur {F.fmt_int(n_units)} "
              f"commune{'s' if n_units > 1 else ''} ou arrondissement{'s' if n_units > 1 else ''}."]
-    ifn = t["ifn"]
-    row = ifn[(ifn["territory_code"].astype(str) == ctx.territory_code) & ifn["ifn_total"].notna()]
-    if len(row):
-        r = row.iloc[0]
-        parts.append(f"Indice de fragilité numérique (IFN) : {F.fmt_decimal(r['ifn_total'], 2)} sur 10 "
-                     f"(La MedNum, via ANCT, millésime {r['vintage']}).")
+    territory_ifn = lib("figures", "_ifn")  # the one definition of a territory's IFN (figures.py)
+    ifn_d = territory_ifn(t.tables, t["territories"], ctx.territory_code, ctx.level)
+    if not F.is_missing(ifn_d.get("value")):
+        parts.append(f"Indice de fragilité numérique (IFN) : {F.fmt_decimal(ifn_d['value'], 2)} sur 10 "
+                     f"({ifn_d.get('method')}). Source : La MedNum, via ANCT, millésime "
+                     f"{ifn_d.get('vintage')}.")
     else:
-        try:
-            hf = lib("figures", "headline_figures")(t, ctx.territory_code)
-            ifn_d = hf.get("ifn") or {}
-            if not F.is_missing(ifn_d.get("value")):
-                parts.append(f"Indice de fragilité numérique (IFN) : {F.fmt_decimal(ifn_d['value'], 2)} "
-                             f"sur 10 ({ifn_d.get('method') or 'moyenne des communes'}, "
-                             f"La MedNum via ANCT, millésime {ifn_d.get('vintage', '')}).")
-            else:
-                parts.append("Indice de fragilité numérique : pas de valeur publiée pour ce territoire.")
-        except Missing:
-            parts.append("Indice de fragilité numérique : pas de valeur publiée pour ce territoire "
-                         "(moyenne des communes non disponible dans cette version).")
+        parts.append(f"Indice de fragilité numérique : pas de valeur ({ifn_d.get('method')}).")
     return [para(" ".join(parts))]
 
 
@@ -346,41 +345,63 @@ def offre(ctx) -> Section:
     return Section(blocks, "offre")
 
 
-def _lieux_of(ctx) -> pd.DataFrame:
-    lieux = ctx.bundle["lieux"]
-    units = set(_units(ctx)) | set(_communes_of(ctx))
-    return lieux[lieux["territory_code"].astype("string").isin(units).fillna(False).to_numpy(dtype=bool)]
-
-
 def _offer_summary(ctx):
-    lieux_offer = lib("need_offer", "lieux_offer")
-    res = lieux_offer(ctx.bundle)
-    row = res[res["territory_code"].astype(str) == ctx.territory_code]
-    if row.empty or int(row["lieux"].iloc[0]) == 0:
+    lieux_by_territory = lib("need_offer", "lieux_by_territory")
+    labels = lib("need_offer", "LABELS")
+    res = lieux_by_territory(ctx.bundle, levels=(ctx.level,))
+    res = res[res["territory_code"].astype(str) == ctx.territory_code]
+    allrow = res[res["label"] == "all"]
+    if allrow.empty or int(allrow["n_lieux"].iloc[0]) == 0:
         return no_data(f"aucun lieu de médiation numérique n'est recensé pour {ctx.territory_name}.")
-    r = row.iloc[0]
-    blocks = [para(f"{F.fmt_int(r['lieux'])} lieux de médiation numérique sont recensés dans le "
-                   f"territoire, soit {F.fmt_decimal(r['lieux_per_10k'], 1)} pour 10 000 habitants "
-                   f"(population {r['population_year']}).")]
-    label_cols = [c for c in res.columns if c.startswith("lieux_") and c not in ("lieux_per_10k",)]
-    if label_cols:
-        lab = pd.DataFrame({"label_name": [column_label(c) for c in label_cols],
-                            "lieux": [r[c] for c in label_cols]})
-        blocks.append(html_table(lab, caption="Lieux par label national", formats={"lieux": "int"}))
+    r = allrow.iloc[0]
+    lieux = ctx.bundle["lieux"]
+    last = pd.to_datetime(lieux["date_maj"]).max() if len(lieux) else None
+    blocks = [para(f"{F.fmt_int(r['n_lieux'])} lieux de médiation numérique sont recensés dans le "
+                   f"territoire, soit {F.fmt_decimal(r['lieux_per_10k'], 2)} pour 10 000 habitants "
+                   f"(population {r['population_year']})"
+                   + (f" ; mise à jour la plus récente de la liste des lieux : {F.fmt_date(last)}"
+                      if last is not None and not F.is_missing(last) else "") + ".")]
+    tab = res.copy()
+    tab["label_name"] = [("Tous les lieux" if k == "all" else labels.get(k, k)) for k in tab["label"]]
+    blocks.append(html_table(tab, columns=["label_name", "n_lieux", "lieux_per_10k"],
+                             formats={"lieux_per_10k": "decimal2"},
+                             labels={"label_name": "Label national"},
+                             caption="Lieux par label national, pour 10 000 habitants"))
     return blocks
 
 
 def _exposed_without_lieu(ctx):
-    fn = lib("need_offer", "communes_without_lieu")
-    res = fn(ctx.bundle)
-    units = set(_units(ctx)) | set(_communes_of(ctx))
-    res = res[res["territory_code"].astype("string").isin(units).fillna(False).to_numpy(dtype=bool)]
+    exposed_communes_offer = lib("need_offer", "exposed_communes_offer")
+    start, end = _year_bounds(ctx)
+    res = exposed_communes_offer(ctx.bundle, source="annexe3", start=start, end=end)
+    codes = set(_codes(ctx))
+    res = res[res["territory_code"].astype("string").isin(codes).fillna(False).to_numpy(dtype=bool)]
     if res.empty:
-        return para("Toutes les communes exposées du territoire disposent d'au moins un lieu "
-                    "de médiation numérique recensé.")
-    return [para(f"{F.fmt_int(len(res))} commune{'s' if len(res) > 1 else ''} exposée"
-                 f"{'s' if len(res) > 1 else ''} sans lieu recensé :"),
-            html_table(res, caption="Communes exposées sans lieu")]
+        return no_data(f"aucune commune de {ctx.territory_name} ne figure dans la liste des communes "
+                       "les plus exposées (annexe 3).")
+    without = res[~res["has_lieu"].astype(bool)]
+    if without.empty:
+        text = ("Toutes les communes exposées du territoire (annexe 3) disposent d'au moins un lieu de "
+                "médiation numérique recensé.")
+    else:
+        text = (f"{F.fmt_int(len(without))} des {F.fmt_int(len(res))} communes ou arrondissements exposés "
+                f"du territoire (annexe 3) n'ont aucun lieu de médiation numérique recensé : "
+                + ", ".join(without["territory_name"].astype(str)) + ".")
+    shown = suppress_counts(res, ["participants"], ctx.threshold, "territory_code")
+    # a rate computed on a hidden count would give it away
+    shown["accompaniments_per_1000_exposed"] = shown["accompaniments_per_1000_exposed"].astype("float64").where(
+        ~shown["participants_is_suppressed"])
+    return [para(text),
+            html_table(shown, columns=["territory_name", "ifn_total", "exposed_population", "n_lieux",
+                                       "participants", "accompaniments_per_1000_exposed"],
+                       formats={"ifn_total": "decimal2", "exposed_population": "int"},
+                       labels={"participants": f"Personnes accompagnées en {ctx.year}",
+                               "accompaniments_per_1000_exposed": "Pour 1 000 personnes exposées"},
+                       count_columns=["participants"], threshold=ctx.threshold,
+                       caption="Communes exposées : offre et accompagnements"),
+            note("Personnes exposées : population en fragilité socio-numérique imprimée à l'annexe 3. "
+                 "Un taux calculé sur un effectif masqué (« < " + str(ctx.threshold) + " ») n'est pas "
+                 "affiché (–).")]
 
 
 # --------------------------------------------------------------------------- impact: activité
@@ -401,37 +422,23 @@ def _year_activities(ctx, year: Optional[int] = None) -> pd.DataFrame:
     from fne_eval.report.breakdowns import territory_activities
 
     start, end = _year_bounds(ctx, year)
-    return territory_activities(ctx.bundle["activities"], _units(ctx), start, end,
-                                include_unlocated=(ctx.level == "departement"))
+    return territory_activities(ctx.bundle["activities"], _codes(ctx), start, end)
 
 
 def _activity_summary(ctx):
-    acts = _year_activities(ctx)
-    if acts.empty:
+    totals_with_completeness = lib("completeness", "totals_with_completeness")
+    start, end = _year_bounds(ctx)
+    tot = totals_with_completeness(ctx.bundle, ctx.territory_code, start=start, end=end,
+                                   threshold=ctx.threshold)
+    r = tot.iloc[0]
+    if int(r["n_activities"]) == 0:
         return no_data(f"aucun accompagnement n'est enregistré pour {ctx.territory_name} en {ctx.year}.")
-    people = int(pd.to_numeric(acts["participants"]).sum())
-    text = (f"En {ctx.year} (jusqu'au {F.fmt_date(_year_bounds(ctx)[1])}), "
-            f"{_count_text(len(acts), ctx, 'accompagnements')} ont été enregistrés, pour "
-            f"{_count_text(people, ctx, 'personnes accompagnées')}.")
-    blocks = [para(text)]
-    try:
-        rate = _reporting_rate(ctx)
-        if rate is not None:
-            blocks.append(para(f"Taux de remontée : {F.fmt_pct(rate)} des lieux du territoire ont "
-                               f"saisi au moins un accompagnement dans l'année."))
-    except Missing as exc:
-        blocks.append(unavailable(f"taux de remontée ({exc})."))
-    return blocks
-
-
-def _reporting_rate(ctx):
-    fn = lib("completeness", "reporting_completeness")
-    res = fn(ctx.bundle, level=ctx.level, period="year")
-    res = res[(res["territory_code"].astype(str) == ctx.territory_code)
-              & (res["period"].astype(str) == str(ctx.year))]
-    if res.empty:
-        return None
-    return float(res["reporting_rate_pct"].iloc[0])
+    return [para(f"Du {F.fmt_date(start)} au {F.fmt_date(end)} : {r['text']}, pour "
+                 f"{_count_text(r['participants'], ctx, 'personnes accompagnées')} résidant dans le "
+                 f"territoire."),
+            note("Un accompagnement est compté dans le territoire de résidence des personnes "
+                 "accompagnées ; le taux de remontée est la part des lieux du territoire ayant saisi "
+                 "au moins un accompagnement sur la période.")]
 
 
 def _activity_publics(ctx):
@@ -462,7 +469,7 @@ def _activity_themes(ctx):
     if acts.empty:
         return no_data("aucune thématique à décrire.")
     g = count_by(acts, "themes")
-    g = g[g["activities"] > 0]
+    g = g[g["activities"] > 0].sort_values(["activities", "theme"], ascending=[False, True])
     g = suppress_counts(g, ["activities"], ctx.threshold, "theme")
     g = g.drop(columns=["participants"])
     shown = g[~g["activities_is_suppressed"]].copy()
@@ -480,8 +487,7 @@ def _activity_trend(ctx):
     from fne_eval.report.breakdowns import monthly_counts, territory_activities
     from fne_eval.report.charts import line_chart
 
-    acts = territory_activities(ctx.bundle["activities"], _units(ctx), None, ctx.as_of,
-                                include_unlocated=(ctx.level == "departement"))
+    acts = territory_activities(ctx.bundle["activities"], _codes(ctx), None, ctx.as_of)
     m = monthly_counts(acts)
     if m.empty:
         return no_data("aucun accompagnement à suivre dans le temps.")
@@ -629,27 +635,50 @@ def qualite(ctx) -> Section:
     return Section(blocks, "qualite")
 
 
+#: Detailed findings listed at most in a report (the summary table counts them all).
+MAX_FINDINGS_SHOWN = 30
+
+
 def _quality(ctx):
     quality_findings = lib("quality", "quality_findings")
+    summarize_findings = lib("quality", "summarize_findings")
     if "quality" not in ctx.extra:
         ctx.extra["quality"] = quality_findings(ctx.bundle)
     qf = ctx.extra["quality"].copy()
-    if ctx.level != "departement":
-        codes = set(_units(ctx)) | set(_communes_of(ctx)) | {ctx.territory_code}
-        text = (qf["key"].astype("string").fillna("") + " " + qf["message"].astype("string").fillna(""))
-        hit = [any(c in t for c in codes) for t in text]
-        qf = qf[hit]
+    general = 0
+    if ctx.level != "departement" and len(qf):
+        codes = set(_codes(ctx)) | {ctx.territory_code}
+        where = qf["territory_code"].astype("string") if "territory_code" in qf else pd.Series(pd.NA, index=qf.index)
+        mine = where.isin(codes).fillna(False).to_numpy(dtype=bool)
+        general = int(where.isna().sum())
+        qf = qf[mine]
+    blocks = []
     if qf.empty:
-        return para("Aucun constat de qualité des données ne concerne ce territoire.")
-    order = {"error": 0, "warning": 1, "info": 2}
-    qf = qf.assign(_o=qf["severity"].map(order)).sort_values(["_o", "rule", "table", "key"])
-    counts = qf["severity"].value_counts()
-    summary = ", ".join(f"{F.fmt_int(counts.get(s, 0))} {code_label('severity', s).lower()}"
-                        f"{'s' if counts.get(s, 0) > 1 else ''}" for s in ("error", "warning", "info")
-                        if counts.get(s, 0))
-    return [para(f"{F.fmt_int(len(qf))} constats concernent ce rapport ({summary})."),
-            html_table(qf, columns=["severity", "table", "key", "message"], max_rows=60,
-                       caption="Constats de qualité des données")]
+        blocks.append(para("Aucun constat de qualité des données ne concerne en propre ce territoire."))
+    else:
+        order = {"error": 0, "warning": 1, "info": 2}
+        counts = qf["severity"].value_counts()
+        summary = ", ".join(f"{F.fmt_int(counts.get(s_, 0))} {code_label('severity', s_).lower()}"
+                            f"{'s' if counts.get(s_, 0) > 1 else ''}"
+                            for s_ in ("error", "warning", "info") if counts.get(s_, 0))
+        blocks.append(para(f"{F.fmt_int(len(qf))} constats de qualité des données concernent ce "
+                           f"rapport ({summary})."))
+        summ = summarize_findings(qf)
+        blocks.append(html_table(summ, columns=["description", "severity", "n_findings"],
+                                 labels={"n_findings": "Constats", "description": "Règle"},
+                                 formats={"n_findings": "int"}, caption="Constats par règle"))
+        detail = qf.assign(_o=qf["severity"].map(order)).sort_values(["_o", "rule", "table", "key"],
+                                                                      kind="stable")
+        detail = detail[detail["severity"] != "info"] if (detail["severity"] != "info").any() else detail
+        blocks.append(html_table(detail, columns=["severity", "table", "key", "message"],
+                                 max_rows=MAX_FINDINGS_SHOWN,
+                                 caption="Détail des constats (erreurs et avertissements d'abord)"))
+        blocks.append(note("La liste complète des constats s'obtient avec la commande "
+                           "« fne-eval quality » sur le même bundle."))
+    if general:
+        blocks.append(note(f"{F.fmt_int(general)} autres constats portent sur la feuille de route ou "
+                           "sur l'ensemble du département : ils figurent dans le rapport départemental."))
+    return blocks
 
 
 # --------------------------------------------------------------------------- sources
@@ -832,36 +861,47 @@ def synthese(ctx) -> Section:
 
 def _key_figures(ctx):
     headline_figures = lib("figures", "headline_figures")
-    hf = headline_figures(ctx.bundle, ctx.territory_code)
+    hf = headline_figures(ctx.bundle, ctx.territory_code, as_of=ctx.as_of)
     rows = []
     pop = hf.get("population") or {}
-    rows.append(("Population", f"{F.fmt_int(pop.get('value'))} (INSEE {pop.get('year', '')})"))
+    rows.append(("Population", f"{F.fmt_int(pop.get('value'))} (INSEE, millésime {pop.get('year', '–')})"))
     ifn = hf.get("ifn") or {}
-    if ifn:
-        rows.append(("Indice de fragilité numérique", F.fmt_decimal(ifn.get("value"), 2)))
+    if ifn and not F.is_missing(ifn.get("value")):
+        rows.append(("Indice de fragilité numérique", f"{F.fmt_decimal(ifn.get('value'), 2)} sur 10 "
+                                                      f"(millésime {ifn.get('vintage', '–')})"))
     if "lieux" in hf:
         rows.append(("Lieux de médiation numérique", F.fmt_int(hf.get("lieux"))))
     if "lieux_per_10k" in hf:
-        rows.append(("Lieux pour 10 000 habitants", F.fmt_decimal(hf.get("lieux_per_10k"), 1)))
+        rows.append(("Lieux pour 10 000 habitants", F.fmt_decimal(hf.get("lieux_per_10k"), 2)))
+    acc = hf.get("accompaniments") or {}
+    if acc:
+        v = acc.get("value")
+        shown = (F.fmt_count(v, suppressed=True, threshold=ctx.threshold)
+                 if not F.is_missing(v) and 0 < float(v) < ctx.threshold else F.fmt_int(v))
+        rows.append((f"Personnes accompagnées en {acc.get('year', ctx.year)}",
+                     shown + (f" ({F.fmt_decimal(acc.get('per_1000'), 1)} pour 1 000 habitants)"
+                              if not F.is_missing(acc.get("per_1000")) and not shown.startswith("<") else "")))
     bud = hf.get("budget") or {}
     if bud:
-        rows.append(("Budget prévu", F.fmt_eur(bud.get("planned_eur"))))
-        rows.append(("Budget engagé", F.fmt_eur(bud.get("committed_eur"))))
-        rows.append(("Budget payé", F.fmt_eur(bud.get("paid_eur"))))
+        rows.append(("Budget prévu (10 actions)", F.fmt_eur(bud.get("planned_eur"))))
+        rows.append(("Budget engagé", f"{F.fmt_eur(bud.get('committed_eur'))} "
+                                      f"({F.fmt_pct(bud.get('commitment_rate_pct'))})"))
+        rows.append(("Budget payé", f"{F.fmt_eur(bud.get('paid_eur'))} ({F.fmt_pct(bud.get('payment_rate_pct'))})"))
     status = hf.get("actions_by_status") or {}
     if status:
-        rows.append(("Actions par état", ", ".join(f"{code_label('task_state', k) if k in CODES['task_state'] else code_label('meteo', k)} : {v}"
-                                                   for k, v in status.items())))
+        rows.append(("Météo des actions", ", ".join(f"{F.fmt_int(v)} {code_label('meteo', k).lower()}"
+                                                    for k, v in status.items() if v)))
+    tasks = hf.get("tasks_by_state") or {}
+    if tasks:
+        rows.append(("Tâches du chronogramme", ", ".join(f"{F.fmt_int(v)} {code_label('task_state', k).lower()}"
+                                                         f"{'s' if v > 1 and k != 'in_progress' else ''}"
+                                                         for k, v in tasks.items() if v)))
     df = pd.DataFrame(rows, columns=["figure", "value"])
     blocks = [html_table(df, formats={"value": "numtext"}, labels={"value": "Valeur"},
-                         caption=f"Chiffres clés — {ctx.territory_name}")]
-    try:
-        acts = _year_activities(ctx)
-        people = int(pd.to_numeric(acts["participants"]).sum()) if len(acts) else 0
-        blocks.append(para(f"Accompagnements en {ctx.year} : {_count_text(len(acts), ctx, 'accompagnements')}, "
-                           f"{_count_text(people, ctx, 'personnes accompagnées')}."))
-    except Missing as exc:
-        blocks.append(unavailable(str(exc)))
+                         caption=f"Chiffres clés au {F.fmt_date(ctx.as_of)} — {ctx.territory_name}")]
+    bnote = bud.get("note") or ""
+    if bnote:
+        blocks.append(note(str(bnote)))
     return blocks
 
 
