@@ -448,3 +448,13 @@ def test_compact_mode_gives_the_same_values(tables):
     b = syn.generate_activities(*args, n=3000, rng=9, compact=True)
     assert isinstance(b["themes"].dtype, pd.CategoricalDtype)
     pd.testing.assert_frame_equal(a, b.astype({c: "string" for c in b.columns if b[c].dtype == "category"}))
+
+
+def test_earlier_as_of_is_a_cut_of_the_same_history(tables):
+    full = syn.generate_monitoring(tables, seed=5, as_of=AS_OF, scale=0.05)
+    cut = syn.generate_monitoring(tables, seed=5, as_of="2025-06-30", scale=0.05)
+    for name in ("trainings", "events", "network_meetings"):
+        expected = full[name][full[name]["date"] <= pd.Timestamp("2025-06-30")].reset_index(drop=True)
+        pd.testing.assert_frame_equal(cut[name], expected, obj=name)
+    fund = cut["trainings"].query("funded_by_training_fund")["departures"].sum()
+    assert 0 < fund < full["trainings"].query("funded_by_training_fund")["departures"].sum()

@@ -96,7 +96,8 @@ trainings
 ---------
 Departures from 2024-09 to ``as_of``: the FNE training fund (agents of collectivités and
 other structures outside OPCO Uniformation; Aidants Connect or médiation numérique) with a
-total of 42-54 departures at ``as_of`` (the 60-departure objective not yet reached), and
+total of 42-54 departures by 2026-10-31 (the 60-departure objective not yet reached; the
+same pace goes on after that date, so a later ``as_of`` may reach it), and
 other departures (conseillers numériques' continuing training, OPCO Uniformation,
 accessibility training of action 1.4). Structures are organisations named in the seed.
 
@@ -667,7 +668,7 @@ def generate_activities(
     # a lieu whose code is not a local unit (e.g. 13055) keeps its own code
     own = (lieu_unit[lieu] < 0) & (u_b < 1 - SHARE_UNKNOWN_COMMUNE) & ~other
     benef_codes = list(unit_codes)
-    extra = sorted({c for c in lieu_code[lieu_unit < 0] if c})
+    extra = sorted({c for c in lieu_code[lieu_unit < 0] if c in epci_of})  # e.g. 13055
     extra_index = {c: len(benef_codes) + i for i, c in enumerate(extra)}
     benef_codes += extra
     if own.any():
@@ -761,36 +762,47 @@ def generate_trainings(territories: pd.DataFrame, rng: np.random.Generator,
     start = _ts(start)
     if as_of < start:
         return _empty("trainings")
+    # draw over a fixed horizon (at least up to the default as_of), then keep <= as_of:
+    # an earlier as_of shows fewer departures, a later one more
+    horizon = max(as_of, _ts(DEFAULT_AS_OF))
     local = _local_codes(territories)
     structures = [s for s in TRAINING_STRUCTURES if s[2] in local] or [
         (f"Structure {i + 1}", st, code) for i, (st, code) in enumerate(
             zip(("collectivite", "association", "centre_social", "etat"), sorted(local)[:4] or [None] * 4))]
     fund_structs = [s for s in structures if s[1] in ("collectivite", "etat")] or structures
     other_structs = [s for s in structures if s[1] in ("association", "centre_social", "entreprise")] or structures
-    months = _months(start, as_of)
+    months = _months(start, horizon)
     season = np.array([SEASONALITY[int(m) % 12 + 1] for m in months.astype(int)])
+    stretch = len(months) / len(_months(start, _ts(DEFAULT_AS_OF)))
     rows = []
 
+    cum_season = np.cumsum(season) / season.sum()
+    open_days = _open_days(months, start, horizon)["week"]
+
     def sessions(total: int, structs, types, type_w, funded: bool):
-        left = total
-        while left > 0:
-            size = int(min(left, rng.integers(1, 7)))
-            m = months[_draw_categorical(rng, season, 1)[0]]
-            first = pd.Timestamp(m.astype("datetime64[D]"))
-            last = min(first + pd.offsets.MonthEnd(0), as_of)
-            day = first + pd.Timedelta(days=int(rng.integers(0, (last - first).days + 1)))
+        sizes = []
+        while sum(sizes) < total:
+            sizes.append(int(min(total - sum(sizes), rng.integers(1, 5))))
+        # stratified over the seasonal profile: sessions spread evenly in time
+        k = len(sizes)
+        targets = (np.arange(k) + rng.random(k)) / k
+        month_idx = np.minimum(np.searchsorted(cum_season, targets, side="right"), len(months) - 1)
+        days, count, offset = open_days
+        for size, m in zip(sizes, month_idx):
+            day = pd.Timestamp(days[offset[m] + int(rng.integers(0, max(count[m], 1)))])
             s = structs[int(rng.integers(0, len(structs)))]
             rows.append({
                 "date": day, "training_type": types[_draw_categorical(rng, type_w, 1)[0]],
                 "structure_type": s[1], "structure_name": s[0], "commune_code": s[2],
                 "departures": size, "funded_by_training_fund": funded,
             })
-            left -= size
 
-    sessions(int(rng.integers(42, 55)), fund_structs, ("aidants_connect", "mediation_numerique"), (0.6, 0.4), True)
-    sessions(int(rng.integers(60, 101)), other_structs,
+    sessions(int(round(rng.integers(42, 55) * stretch)), fund_structs,
+             ("aidants_connect", "mediation_numerique"), (0.6, 0.4), True)
+    sessions(int(round(rng.integers(60, 101) * stretch)), other_structs,
              ("aidants_connect", "mediation_numerique", "accessibilite_handicap", "autre"),
              (0.35, 0.35, 0.2, 0.1), False)
+    rows = [r for r in rows if r["date"] <= as_of]
     rows.sort(key=lambda r: (r["date"], r["structure_name"], r["training_type"]))
     for i, r in enumerate(rows):
         r["training_id"] = f"F{i + 1:04d}"
