@@ -311,3 +311,17 @@ def test_hubdusud_without_derived_columns(tmp_path):
     assert rep.separator == ";" and rep.unresolved == [] and len(df) == 226
     # the shared resolver finds the same territory as the sample's derive_* columns
     assert (df["territory_code"] == ref["territory_code"]).all()
+
+
+@pytest.mark.parametrize("reader", [read_lieux_hubdusud_2023, read_lieux_aix_2024, read_france_services,
+                                    read_conseillers_numeriques])
+def test_no_personal_data_survives(reader):
+    import re
+
+    df = reader()
+    assert not [c for c in df.columns if is_personal_column(c)]
+    text = [str(v) for v in df.astype(object).to_numpy().ravel()]
+    email = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")
+    phone = re.compile(r"(?<![\w.])(?:\+33\s?|0)[1-9](?:[ .-]?\d{2}){4}(?!\d)")  # not inside a decimal
+    assert not [t for t in text if email.search(t)]
+    assert not [t for t in text if phone.search(t)]
