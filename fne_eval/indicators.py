@@ -37,7 +37,7 @@ VALUE_COLUMNS = ["indicator_code", "territory_code", "level", "period", "value",
 
 PROGRESS_COLUMNS = ["indicator_code", "territory_code", "level", "period", "value", "baseline_value",
                     "baseline_date", "baseline_origin", "target_year", "target_value", "progress_pct",
-                    "expected_value", "on_track", "direction", "as_of"]
+                    "expected_value", "on_track", "direction", "as_of", "evaluated_at"]
 
 TARGET_YEARS = (2025, 2026, 2027)
 #: Days a lieu may go without update before it counts as stale (MIN uses 12 months).
@@ -501,6 +501,19 @@ def _target(ind: dict, as_of: pd.Timestamp) -> tuple:
     return None, float("nan")
 
 
+def partial_period_ok(code: str) -> bool:
+    """Return True when a period still running gives a fair value of the indicator.
+
+    Shares, cumulative counts, stocks and indicators without a definition are judged on
+    the period under way; flows (counts and rates per population of a period) only on
+    complete periods, since a part of a year would look behind its annual target.
+    """
+    d = DEFINITIONS.get(code)
+    if d is None:
+        return True
+    return bool(d.get("cumulative") or d.get("stock") or d["estimator"] in ("share", "proportion"))
+
+
 def indicator_progress(values: pd.DataFrame, indicators: pd.DataFrame, as_of,
                        catalogue_levels: Sequence[str] = ("departement",)) -> pd.DataFrame:
     """Compare each indicator's latest value with its baseline, target and trajectory.
@@ -512,8 +525,10 @@ def indicator_progress(values: pd.DataFrame, indicators: pd.DataFrame, as_of,
     indicators : pandas.DataFrame
         The catalogue, with baselines and targets 2025–2027.
     as_of : date-like
-        Evaluation date: the value used is that of the latest period that started on or
-        before it.
+        Evaluation date. The value used is that of the latest period that started on or
+        before it, except for flows (see :func:`partial_period_ok`), judged on the latest
+        period complete at ``as_of`` (when there is one); ``evaluated_at`` is then the end
+        of that period, and the target and trajectory are read at that date.
     catalogue_levels : sequence of str, default ('departement',)
         Levels the catalogue's baselines and targets apply to (they are département
         figures); elsewhere the baseline is the first observed period and there is no target.
@@ -539,6 +554,11 @@ def indicator_progress(values: pd.DataFrame, indicators: pd.DataFrame, as_of,
         ind = cat.get(str(code), {})
         grp = grp.sort_values("period_start")
         cur = grp.iloc[-1]
+        if not partial_period_ok(str(code)):
+            complete = grp[pd.to_datetime(grp["period_end"]) <= as_of]
+            if len(complete):
+                cur = complete.iloc[-1]
+        when = min(as_of, pd.Timestamp(cur["period_end"]))
         direction = ind.get("direction") if isinstance(ind.get("direction"), str) else "higher"
         sign = -1.0 if direction == "lower" else 1.0
         use_cat = level in catalogue_levels
@@ -552,7 +572,7 @@ def indicator_progress(values: pd.DataFrame, indicators: pd.DataFrame, as_of,
             if len(observed):
                 first = observed.iloc[0]
                 base_v, base_d, origin = float(first["value"]), pd.Timestamp(first["period_end"]), "first_observed"
-        t_year, t_val = _target(ind, as_of) if use_cat else (None, float("nan"))
+        t_year, t_val = _target(ind, when) if use_cat else (None, float("nan"))
         value = float(cur["value"]) if not pd.isna(cur["value"]) else float("nan")
         progress = expected = float("nan")
         on_track = pd.NA
@@ -562,7 +582,7 @@ def indicator_progress(values: pd.DataFrame, indicators: pd.DataFrame, as_of,
                 progress = 100 * (value - base_v) * sign / needed
             t_date = year_end(t_year)
             if not pd.isna(base_d) and t_date > base_d:
-                share = min(max((as_of - base_d).days / (t_date - base_d).days, 0.0), 1.0)
+                share = min(max((when - base_d).days / (t_date - base_d).days, 0.0), 1.0)
                 expected = base_v + (t_val - base_v) * share
             elif not pd.isna(base_d):
                 expected = t_val
@@ -572,7 +592,7 @@ def indicator_progress(values: pd.DataFrame, indicators: pd.DataFrame, as_of,
                      "value": value, "baseline_value": base_v, "baseline_date": base_d,
                      "baseline_origin": origin, "target_year": t_year, "target_value": t_val,
                      "progress_pct": progress, "expected_value": expected, "on_track": on_track,
-                     "direction": direction, "as_of": as_of})
+                     "direction": direction, "as_of": as_of, "evaluated_at": when})
     out = pd.DataFrame(rows, columns=PROGRESS_COLUMNS)
     for c in ("indicator_code", "territory_code", "level", "period", "baseline_origin", "direction"):
         out[c] = out[c].astype("string")
@@ -580,6 +600,7 @@ def indicator_progress(values: pd.DataFrame, indicators: pd.DataFrame, as_of,
         out[c] = out[c].astype("float64")
     out["baseline_date"] = pd.to_datetime(out["baseline_date"])
     out["as_of"] = pd.to_datetime(out["as_of"])
+    out["evaluated_at"] = pd.to_datetime(out["evaluated_at"])
     out["target_year"] = pd.array(out["target_year"].tolist(), dtype="Int64")
     out["on_track"] = pd.array(out["on_track"].tolist(), dtype="boolean")
     return out

@@ -275,3 +275,28 @@ def test_progress():
     out26 = indicator_progress(values, cat, "2026-12-31").set_index("indicator_code")
     # value 99, progress (99 − 10)/(30 − 10) = 445 %
     assert out26.loc["X", "target_value"] == 30 and out26.loc["X", "progress_pct"] == pytest.approx(445.0)
+
+
+def test_progress_of_a_flow_uses_the_last_complete_period():
+    cat = typed("indicators", [
+        dict(indicator_code="EVT_N_3_1", label="x", kind="output", unit="n", numerator="n", direction="higher",
+             aggregation="sum", baseline_value=1, baseline_date="2024-12-31", target_2025=3, target_2026=5),
+        dict(indicator_code="TRAINING_FUND_DEPARTURES_CUM", label="x", kind="output", unit="n", numerator="n",
+             direction="higher", aggregation="sum", baseline_value=0, baseline_date="2024-12-31", target_2026=40)])
+    row = lambda code, period, value: dict(indicator_code=code, territory_code="13", level="departement",
+                                           period=period, value=value, n_obs=1,
+                                           period_start=pd.Timestamp(f"{period}-01-01"),
+                                           period_end=pd.Timestamp(f"{period}-12-31"))
+    values = pd.DataFrame([row("EVT_N_3_1", "2025", 2), row("EVT_N_3_1", "2026", 0),
+                           row("TRAINING_FUND_DEPARTURES_CUM", "2025", 10), row("TRAINING_FUND_DEPARTURES_CUM", "2026", 30)])
+    out = indicator_progress(values, cat, "2026-06-30").set_index("indicator_code")
+    # a flow: 2026 is under way, so 2025 (value 2) is judged against the 2025 target 3:
+    # progress (2 − 1)/(3 − 1) = 50 %, expected at 2025-12-31 = 3 -> not on track
+    r = out.loc["EVT_N_3_1"]
+    assert r["period"] == "2025" and r["value"] == 2 and r["target_value"] == 3
+    assert r["progress_pct"] == pytest.approx(50.0) and r["evaluated_at"] == pd.Timestamp("2025-12-31")
+    # a cumulative count is judged now: 30 of 40 = 75 %; expected 0 + 40 × 546/730
+    # (2024-12-31 -> 2026-06-30 is 546 days of the 730 to 2026-12-31)
+    r = out.loc["TRAINING_FUND_DEPARTURES_CUM"]
+    assert r["period"] == "2026" and r["progress_pct"] == pytest.approx(75.0)
+    assert r["expected_value"] == pytest.approx(40 * 546 / 730) and r["on_track"]
