@@ -458,3 +458,12 @@ def test_earlier_as_of_is_a_cut_of_the_same_history(tables):
         pd.testing.assert_frame_equal(cut[name], expected, obj=name)
     fund = cut["trainings"].query("funded_by_training_fund")["departures"].sum()
     assert 0 < fund < full["trainings"].query("funded_by_training_fund")["departures"].sum()
+
+
+def test_a_few_double_entries(tables):
+    act = syn.generate_activities(tables["lieux"], tables["territories"], tables["populations"], tables["ifn"],
+                                  n=40_000, rng=6)
+    cols = [c for c in TABLES["activities"].column_names if c != "activity_id"]
+    n_dup = act.duplicated(cols).sum()
+    # 0.05 % of 40 000 = 20 copies, plus rare accidental coincidences
+    assert 20 <= n_dup <= 30

@@ -60,6 +60,9 @@ activities (La Coop record model, DOMAIN.md b2)
   most people over 60, ``scolarise`` for minors). Gender: 55 % women, 40 % men, 5 % not
   given (workshops 45/30/25).
 - **Mediators**: each lieu has 1 to 3 pseudonymous mediators (``M0001``...), no names.
+- **Double entries**: 0.05 % of the records repeat the previous record of the same lieu
+  and day (new ``activity_id``), as a mediator saving a record twice would; the
+  data-quality rules should find them.
 - **Place type**: mostly ``lieu_activite``; ``lieu_id`` is set on every row (the lieu the
   mediator reports from), unlike La Coop, which leaves it empty outside ``lieu_activite``,
   so that every record has a territory and completeness per lieu is measurable.
@@ -177,6 +180,8 @@ ONBOARDING_MONTHS = 23
 SHARE_STOPPING = 0.04
 SHARE_SAME_UNIT = 0.82
 SHARE_UNKNOWN_COMMUNE = 0.03
+#: Share of records entered twice (a copy of the previous record of the same lieu and day).
+DUPLICATE_SHARE = 0.0005
 
 DURATIONS_MIN = np.array([15, 30, 45, 60, 90, 120])
 DURATION_WEIGHTS_INDIVIDUAL = np.array([0.10, 0.30, 0.22, 0.25, 0.08, 0.05])
@@ -681,6 +686,14 @@ def generate_activities(
     n_med = int(n_mediators.sum())
     med_width = max(4, len(str(n_med)))
     mediator_labels = [f"M{i + 1:0{med_width}d}" for i in range(n_med)]
+
+    # ---- a few records entered twice (same lieu, day and content; new id)
+    same = np.flatnonzero((lieu[1:] == lieu[:-1]) & (date[1:] == date[:-1])) + 1
+    k = min(int(round(n * DUPLICATE_SHARE)), len(same))
+    if k:
+        dup = np.sort(rng.choice(same, size=k, replace=False))
+        for arr in (mediator, collective, place, participants, duration, combo_idx, benef, age, gender, status):
+            arr[dup] = arr[dup - 1]
 
     del u_b, other, own
     c = compact
