@@ -498,18 +498,37 @@ def _activity_trend(ctx):
                        y_label="Personnes accompagnées")
     blocks = [chart]
     try:
-        trend = lib("impact", "trend")
-        yr = trend(ctx.bundle["activities"], ctx.bundle["territories"], ctx.level, freq="year")
-        yr = yr[yr["territory_code"].astype(str) == ctx.territory_code]
-        if len(yr):
-            blocks.append(html_table(yr.drop(columns=[c for c in ("level", "territory_code") if c in yr]),
-                                     caption="Évolution annuelle à périmètre constant"))
+        blocks.extend(_yearly_trend(ctx))
     except Missing as exc:
         blocks.append(unavailable(f"évolution annuelle à périmètre constant ({exc})."))
     last = m.tail(12)
     blocks.append(html_table(last, columns=["month", "participants"], count_columns=["participants"],
                              threshold=ctx.threshold, caption="Douze derniers mois (données du graphique)"))
     return blocks
+
+
+def _yearly_trend(ctx) -> list:
+    trend = lib("impact", "trend")
+    yr = trend(ctx.bundle["activities"], ctx.bundle["territories"], ctx.level, freq="year", end=ctx.as_of)
+    yr = yr[(yr["territory_code"].astype(str) == ctx.territory_code)
+            & (yr["period"].astype(str) <= str(ctx.year))].reset_index(drop=True)
+    if yr.empty:
+        return []
+    cols = ["participants", "participants_same_perimeter", "previous_same_perimeter"]
+    yr = suppress_counts(yr, cols, ctx.threshold, "period")
+    hidden = yr[[f"{c}_is_suppressed" for c in cols]].any(axis=1).to_numpy()
+    yr["change_pct"] = yr["change_pct"].astype("float64").where(~hidden)
+    return [html_table(yr, columns=["period", "participants", "previous_same_perimeter",
+                                    "participants_same_perimeter", "change_pct", "n_units_dropped"],
+                       labels={"period": "Année", "participants": "Personnes accompagnées",
+                               "previous_same_perimeter": "Année précédente, même périmètre",
+                               "participants_same_perimeter": "Année, même périmètre",
+                               "change_pct": "Évolution", "n_units_dropped": "Communes hors périmètre"},
+                       formats={"n_units_dropped": "int"}, count_columns=cols, threshold=ctx.threshold,
+                       caption="Évolution annuelle à périmètre constant"),
+            note("Périmètre constant : seules les communes ayant des accompagnements les deux années "
+                 "sont comparées ; une année incomplète est comparée à la même période de l'année "
+                 "précédente.")]
 
 
 # --------------------------------------------------------------------------- impact: résultats
@@ -578,9 +597,14 @@ def _indicator_table(ctx, axis, year):
               "target_value_shown": "Cible", "expected_value_shown": "Attendu à date"}
     n_ok = int(prog["on_track"].fillna(False).astype(bool).sum()) if "on_track" in prog else 0
     n_known = int(prog["on_track"].notna().sum()) if "on_track" in prog else 0
+    if n_known:
+        target_text = (f"{F.fmt_int(n_ok)} sur {F.fmt_int(n_known)} avec une cible "
+                       f"{'sont' if n_ok > 1 else 'est'} sur la trajectoire attendue au {F.fmt_date(ctx.as_of)}.")
+    else:
+        target_text = ("aucune cible n'est fixée à ce niveau territorial (les cibles de la feuille de "
+                       "route sont départementales).")
     blocks = [para(f"{F.fmt_int(len(prog))} indicateur{'s' if len(prog) > 1 else ''} suivi"
-                   f"{'s' if len(prog) > 1 else ''} ; {F.fmt_int(n_ok)} sur {F.fmt_int(n_known)} "
-                   f"avec une cible sont sur la trajectoire attendue au {F.fmt_date(ctx.as_of)}."),
+                   f"{'s' if len(prog) > 1 else ''} ; " + target_text),
               html_table(prog.sort_values(["action_code", "label"]), columns=cols, labels=labels,
                          formats={c: "numtext" for c in cols if c.endswith("_shown")},
                          caption=f"Indicateurs et cibles — {year}")]
@@ -602,28 +626,45 @@ def impact(ctx) -> Section:
 
 def _impact_estimate(ctx):
     did_estimate = lib("impact", "did_estimate")
-    exposed = ctx.bundle["exposed_communes"]
-    treated = sorted(set(exposed.loc[~exposed["is_total_row"].astype(bool), "territory_code"].dropna().astype(str)))
     acts = ctx.bundle["actions"]
     start_row = acts[acts["action_code"].astype(str) == "1.2"]
-    start = start_row["start_date"].iloc[0] if len(start_row) else pd.Timestamp("2025-01-01")
-    res = did_estimate(ctx.bundle, treated_units=treated, start_date=start)
+    if start_row.empty:
+        return no_data("l'action 1.2 (animation du réseau), dont le début sert de date de référence, "
+                       "n'est pas dans la feuille de route du bundle.")
+    start = start_row["start_date"].iloc[0]
+    if "impact" not in ctx.extra:
+        ctx.extra["impact"] = did_estimate(ctx.bundle, start_date=start)
+    res = ctx.extra["impact"]
     if res is None or len(res) == 0:
-        return no_data("pas assez de données pour estimer un effet.")
+        return no_data("pas assez de données pour estimer un effet (il faut des communes exposées et "
+                       "d'autres, et des périodes avant et après le début de l'action).")
     r = res.iloc[0]
-    unit = "accompagnements pour 1 000 habitants"
-    text = (f"Écart estimé entre communes exposées et autres communes après le {F.fmt_date(start)} "
-            f"(différence de différences) : {F.fmt_signed(r['estimate'], 2)} {unit} par période, "
+    text = (f"Écart estimé, après le début de l'action 1.2 ({F.fmt_date(start)}), entre l'évolution des "
+            f"communes exposées (annexe 3) et celle des autres communes : "
+            f"{F.fmt_signed(r['estimate'], 2)} accompagnements pour 1 000 habitants par trimestre, "
             f"intervalle de confiance à 95 % [{F.fmt_decimal(r['ci_lower'], 2)} ; "
-            f"{F.fmt_decimal(r['ci_upper'], 2)}], sur {F.fmt_int(r['n_obs'])} observations "
-            f"({F.fmt_int(r.get('n_treated'))} unités exposées sur {F.fmt_int(r.get('n_units'))}).")
-    blocks = [para(text)]
+            f"{F.fmt_decimal(r['ci_upper'], 2)}], p-valeur {F.fmt_decimal(r['p_value'], 3)}.")
+    ci_has_zero = (not F.is_missing(r["ci_lower"]) and not F.is_missing(r["ci_upper"])
+                   and float(r["ci_lower"]) <= 0 <= float(r["ci_upper"]))
+    reading = ("L'intervalle contient 0 : les données ne permettent pas de conclure à un effet."
+               if ci_has_zero else "L'intervalle ne contient pas 0.")
+    detail = pd.DataFrame([
+        ("Méthode", str(r["method"])),
+        ("Observations (unités × trimestres)", F.fmt_int(r["n_obs"])),
+        ("Unités (communes et arrondissements)", F.fmt_int(r["n_units"])),
+        ("dont exposées", F.fmt_int(r["n_treated"])),
+        ("Trimestres avant / après", f"{F.fmt_int(r.get('n_pre_periods'))} / {F.fmt_int(r.get('n_post_periods'))}"),
+        ("Test des tendances parallèles avant l'action (p-valeur)", F.fmt_decimal(r.get("pre_trend_p_value"), 3)),
+    ], columns=["figure", "value"])
+    blocks = [para(text + " " + reading),
+              html_table(detail, formats={"value": "numtext"}, labels={"figure": "Élément", "value": "Valeur"},
+                         caption="Estimation par différence de différences")]
     caveat = r.get("caveat")
     if not F.is_missing(caveat) and str(caveat).strip():
         blocks.append(note(f"Avertissement : {caveat}"))
     if ctx.level != "departement":
-        blocks.append(note("L'estimation est faite sur l'ensemble du département : trop peu de "
-                           "communes exposées par territoire pour une estimation locale."))
+        blocks.append(note("L'estimation porte sur l'ensemble du département : un territoire compte trop "
+                           "peu de communes exposées pour une estimation locale."))
     return blocks
 
 
