@@ -387,8 +387,13 @@ def did_estimate(data, treated_units: Optional[Sequence[str]] = None, start_date
         "y": pd.to_numeric(panel[outcome], errors="coerce").astype("float64").to_numpy(),
     }).dropna(subset=["y"])
     # a period is post when it starts on or after the start of the period holding start_date
-    post_starts = sorted(set(df["period_start"]))
-    first_post = max([s for s in post_starts if s <= start], default=start) if post_starts else start
+    starts = sorted(pd.to_datetime(pd.unique(df["period_start"])))
+    first_post = start
+    if starts:
+        step = pd.Series(starts).diff().median() if len(starts) > 1 else pd.Timedelta(days=92)
+        holding = [s for s in starts if s <= start < s + step]
+        if holding:
+            first_post = holding[-1]
     df["treated"] = df["unit"].isin(treated).astype(float)
     df["post"] = (df["period_start"] >= first_post).astype(float)
     df["treated_post"] = df["treated"] * df["post"]
