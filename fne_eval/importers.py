@@ -28,7 +28,6 @@ Example
 """
 from __future__ import annotations
 
-import csv
 import io
 import json
 import os
