@@ -50,10 +50,10 @@ def cmd_run(args) -> int:
         formats=args.to, renderer=args.renderer, executor=args.executor, scheduler=args.scheduler,
         timeout=args.timeout, progress=not args.no_progress,
     )
-    if outcome.exit_code == 2 and outcome.run_dir is None:
-        for e in outcome.errors:
-            _err(e if e.endswith(".") or e.endswith(":") else f"  - {e}")
-        return 2
+    if outcome.run_dir is None:
+        for i, e in enumerate(outcome.errors):
+            _err(f"fne-eval run : {e}" if i == 0 else f"  - {e}")
+        return outcome.exit_code
     ok = sum(r.status == "ok" for r in outcome.results)
     failed = outcome.failed
     print(f"{ok} rapport(s) réussi(s), {len(failed)} en échec sur {len(outcome.results)}.")

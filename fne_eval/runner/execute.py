@@ -470,6 +470,7 @@ def run_plan(
             raise ValueError(f"--jobs doit être au moins 1 (reçu {jobs})")
         if timeout is not None and timeout <= 0:
             raise ValueError(f"--timeout doit être positif (reçu {timeout})")
+        ex = get_executor(executor, jobs, scheduler) if isinstance(executor, str) else executor
     except (ValueError, RenderError) as exc:
         return RunOutcome(2, errors=[str(exc)])
 
@@ -516,7 +517,6 @@ def run_plan(
         bundle_hash=bundle_obj.hash, version=__version__,
         run_date=started.strftime("%d/%m/%Y %H:%M UTC"), plan_title=plan.title, territory_names=names,
     )
-    ex = get_executor(executor, jobs, scheduler) if isinstance(executor, str) else executor
     log(f"fne-eval run : {len(entries)} rapport(s), plan {plan.name}, dossier {partial}")
     results = {}
     from tqdm import tqdm
@@ -547,9 +547,17 @@ def run_plan(
     manifest = build_manifest(run_id=run_id, plan=plan, bundle=bundle_info, results=ordered,
                               started=started, finished=finished, options=options,
                               package_version=__version__, python_version=platform.python_version())
-    write_json_atomic(partial / "manifest.json", manifest)
-    write_run_index(partial, manifest)
-    os.replace(partial, final)
-    write_outputs_index(out_dir)
+    try:
+        write_json_atomic(partial / "manifest.json", manifest)
+        write_run_index(partial, manifest)
+        os.replace(partial, final)
+    except OSError as exc:
+        return RunOutcome(2, results=ordered, errors=[
+            f"Impossible de terminer l'exécution dans {partial} : {exc}. "
+            "Le dossier .partial n'est pas une exécution terminée ; les exécutions précédentes sont intactes."])
+    try:
+        write_outputs_index(out_dir)
+    except OSError as exc:
+        log(f"attention : index des exécutions {out_dir / 'index.html'} non mis à jour : {exc}")
     n_failed = sum(r.status != "ok" for r in ordered)
     return RunOutcome(1 if n_failed else 0, run_id=run_id, run_dir=str(final), results=ordered)
