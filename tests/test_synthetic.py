@@ -297,7 +297,8 @@ def test_budget_payments_le_commitments_le_planned(monitoring, tables):
     tx = monitoring["budget_transactions"]
     assert all(isinstance(v, Decimal) and v == v.quantize(Decimal("0.01")) for v in tx["amount_eur"])
     lines = tables["budget_lines"].set_index("budget_line_id")
-    committed = {k: sum(g["amount_eur"], Decimal(0)) for k, g in tx[tx["kind"] == "commitment"].groupby("budget_line_id")}
+    committed = {k: sum(g["amount_eur"], Decimal(0))
+                 for k, g in tx[tx["kind"] == "commitment"].groupby("budget_line_id")}
     paid = {k: sum(g["amount_eur"], Decimal(0)) for k, g in tx[tx["kind"] == "payment"].groupby("budget_line_id")}
     for line_id, line in lines.iterrows():
         c, p = committed.get(line_id, Decimal(0)), paid.get(line_id, Decimal(0))

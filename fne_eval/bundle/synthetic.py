@@ -413,8 +413,9 @@ def _unit_tables(territories: pd.DataFrame, populations: pd.DataFrame, ifn: pd.D
         if "variant" in f.columns and (f["variant"] == "tout_age").any():
             f = f[f["variant"] == "tout_age"]
         f = f.sort_values(["territory_code", "vintage"]).drop_duplicates("territory_code", keep="last")
-        older = {c: v for c, v in zip(f["territory_code"].astype(str), f["older_65_rate"].astype(float)) if np.isfinite(v)}
-        total = {c: v for c, v in zip(f["territory_code"].astype(str), f["ifn_total"].astype(float)) if np.isfinite(v)}
+        codes = f["territory_code"].astype(str)
+        older = {c: v for c, v in zip(codes, f["older_65_rate"].astype(float)) if np.isfinite(v)}
+        total = {c: v for c, v in zip(codes, f["ifn_total"].astype(float)) if np.isfinite(v)}
     return epci_of, unit_codes, unit_epci, unit_pop, older, total
 
 
@@ -648,14 +649,16 @@ def generate_activities(
     # ---- beneficiary commune: same unit, another unit of the same EPCI, or unknown
     unit_index = {c: i for i, c in enumerate(unit_codes)}
     lieu_unit = np.array([unit_index.get(c, -1) for c in lieu_code], dtype=np.int64)
-    order_u = np.lexsort((unit_codes.astype(str), unit_epci.astype(str))) if len(unit_codes) else np.array([], dtype=int)
+    order_u = (np.lexsort((unit_codes.astype(str), unit_epci.astype(str))) if len(unit_codes)
+               else np.array([], dtype=int))
     e_sorted = unit_epci[order_u].astype(str)
     cum_pop = np.cumsum(unit_pop[order_u])
     epci_names, e_first = np.unique(e_sorted, return_index=True)
     e_last = np.append(e_first[1:], len(e_sorted))
     e_lo = np.where(e_first > 0, cum_pop[np.maximum(e_first - 1, 0)], 0.0) * (e_first > 0)
     e_hi = cum_pop[e_last - 1] if len(cum_pop) else np.array([])
-    lieu_epci = np.array([str(epci_of.get(c, "")) if not pd.isna(epci_of.get(c, "")) else "" for c in lieu_code], dtype=object)
+    lieu_epci = np.array(["" if pd.isna(e) else str(e) for e in (epci_of.get(c, "") for c in lieu_code)],
+                         dtype=object)
     e_pos = np.searchsorted(epci_names, lieu_epci.astype(str)) if len(epci_names) else np.zeros(n_lieux, dtype=int)
     has_epci = np.zeros(n_lieux, dtype=bool)
     if len(epci_names):
