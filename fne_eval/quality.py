@@ -723,6 +723,18 @@ def _epci_population(ctx):
                          f"≠ somme des {len(members)} communes membres ({_num(s)}), écart {_num(int(row['population']) - s)}.")
 
 
+def _codes_within(ctx, code) -> set:
+    """Return the territory codes inside ``code`` (itself, its communes and arrondissements)."""
+    code = str(code)
+    t = ctx["territories"]
+    if not len(t):
+        return {code}
+    tc = t["territory_code"].astype(str)
+    inside = (tc == code) | (t["departement_code"].astype(str) == code) | (t["epci_siren"].astype(str) == code) \
+        | (t["commune_code"].astype(str) == code)
+    return set(tc[inside]) | {code}
+
+
 def _count_lieux(lieux, dispositif=None, itinerant=False) -> int:
     if not len(lieux):
         return 0
@@ -734,22 +746,38 @@ def _count_lieux(lieux, dispositif=None, itinerant=False) -> int:
     return int(m.sum())
 
 
-def _reference_counts() -> dict:
-    """Counts from the real sample files shipped with the package (PROVENANCE.md §3)."""
+def _reference_counts(territory_code: str) -> dict:
+    """Counts for a territory from the real sample files shipped with the package.
+
+    The samples (PROVENANCE.md section 3) cover one département; a territory they do not
+    cover gets no count (never a count of another territory).
+    """
     from fne_eval.importers import read_conseillers_numeriques, read_france_services
+
+    code = str(territory_code)
+
+    def inside(df) -> pd.DataFrame:
+        terr = df["territory_code"].astype(str)
+        m = terr.str.startswith(code) if len(code) <= 3 else (terr == code)
+        if "epci_siren" in df.columns and len(code) == 9:
+            m = df["epci_siren"].astype(str) == code
+        return df[m]
 
     out = {}
     try:
-        fs = read_france_services()
-        out["france_services"] = (len(fs), "liste ANCT des France services (extrait du 2023-07-07)")
-        out["france_services_itinerant"] = (_count_lieux(fs, itinerant=True), "liste ANCT des France services (2023-07-07)")
+        fs = inside(read_france_services())
+        if len(fs):
+            out["france_services"] = (len(fs), "liste ANCT des France services (extrait du 2023-07-07)")
+            out["france_services_itinerant"] = (_count_lieux(fs, itinerant=True),
+                                                "liste ANCT des France services (2023-07-07)")
     except (OSError, ValueError):
         pass
     try:
-        cn = read_conseillers_numeriques()
-        src = "tableau de bord conseiller-numerique.gouv.fr (2023-07-25)"
-        out["conseillers_valides"] = (int(cn["n_postes_attribues"].sum()), src + ", postes attribués")
-        out["conseillers_en_poste"] = (int(cn["n_recrutes"].sum()), src + ", conseillers recrutés")
+        cn = inside(read_conseillers_numeriques())
+        if len(cn):
+            src = "tableau de bord conseiller-numerique.gouv.fr (2023-07-25)"
+            out["conseillers_valides"] = (int(cn["n_postes_attribues"].sum()), src + ", postes attribués")
+            out["conseillers_en_poste"] = (int(cn["n_recrutes"].sum()), src + ", conseillers recrutés")
     except (OSError, ValueError):
         pass
     return out
@@ -782,9 +810,11 @@ def _figures_disagree(ctx):
             if what == "lieux":
                 if "intervention" in ind or "conseill" in ind:
                     break
-                n = len(lieux)
+                inside = lieux[lieux["territory_code"].astype(str).isin(_codes_within(ctx, r["territory_code"]))] \
+                    if len(lieux) else lieux
+                n = len(inside)
                 if n and n != printed:
-                    dates = lieux["date_maj"].dropna()
+                    dates = inside["date_maj"].dropna()
                     dates = dates[dates > PLACEHOLDER_DATE]
                     when = f", mis à jour au plus tard le {fmt_date(dates.max())}" if len(dates) else ""
                     yield _f("figures_disagree", "info", "context_figures", f"figure_id={r['figure_id']}",
@@ -804,9 +834,12 @@ def _figures_disagree(ctx):
                              f"(plus {_num(n_arm)} arrondissements de Marseille) : aucun découpage ne donne {_num(printed)}.")
                 break
             if ref is None:
-                ref = _reference_counts()
-            if what in ref:
-                n, src = ref[what]
+                ref = {}
+            if r["territory_code"] not in ref:
+                ref[r["territory_code"]] = _reference_counts(r["territory_code"])
+            ref_t = ref[r["territory_code"]]
+            if what in ref_t:
+                n, src = ref_t[what]
                 if n != printed:
                     extra = ""
                     if what == "france_services" and len(lieux):

@@ -558,3 +558,15 @@ def test_partial_tables_and_failing_rule(monkeypatch):
     monkeypatch.setattr(q, "RULES", [q.Rule("boom", "Règle test", boom)])
     (r,) = quality_findings(bundle()).to_dict("records")
     assert r["rule"] == "boom" and "oups" in r["message"]
+
+
+def test_figures_disagree_samples_only_for_their_departement():
+    terr = TERRITORIES + [{"territory_code": "84", "territory_name": "Vaucluse", "level": "departement",
+                           "in_scope": False, "source": "t"}]
+    ctx = _context({"figure_id": "fs13", "territory_code": "13", "indicator": "france_services", "value": 36,
+                    "unit": "places"},
+                   {"figure_id": "fs84", "territory_code": "84", "indicator": "france_services", "value": 5,
+                    "unit": "places"})
+    found = run(bundle(territories=terr, context_figures=ctx), "figures_disagree")
+    # the France services sample covers the Bouches-du-Rhône only (PROVENANCE.md: 32 rows)
+    assert [f["key"] for f in found] == ["figure_id=fs13"] and ": 32" in found[0]["message"]
