@@ -108,8 +108,10 @@ def headline_figures(bundle, territory_code: Optional[str] = None, year: Optiona
         ``ifn`` {value, vintage, method, n_units}; ``lieux`` and ``lieux_per_10k``;
         ``budget`` {planned_eur, committed_eur, paid_eur (Decimal), as_of, scope, note};
         ``actions_by_status`` {status: count} with ``actions_by_status_source``;
-        ``tasks_by_state``; ``accompaniments`` {year, value, per_1000, ci_lower, ci_upper,
-        population_year}; ``is_synthetic`` and ``as_of``.
+        ``tasks_by_state``; ``accompaniments`` {year (the latest year with activities up
+        to ``as_of``), value, per_1000, ci_lower, ci_upper (exact Poisson), population_year,
+        n_records, complete_year, is_suppressed (a count of people below the disclosure
+        threshold is replaced by None, and so is its rate)}; ``is_synthetic`` and ``as_of``.
 
     Raises
     ------
@@ -202,6 +204,12 @@ def headline_figures(bundle, territory_code: Optional[str] = None, year: Optiona
                        per_1000=k / pop * 1000 if pop else None,
                        ci_lower=lo / pop * 1000 if pop else None, ci_upper=hi / pop * 1000 if pop else None,
                        complete_year=bool(as_of >= pd.Timestamp(acc_year, 12, 31)))
+    # publishing rule: a count of people below the threshold is never shown, nor its rate
+    from fne_eval.disclosure import DEFAULT_THRESHOLD
+
+    acc["is_suppressed"] = bool(0 < acc["value"] < DEFAULT_THRESHOLD)
+    if acc["is_suppressed"]:
+        acc.update(value=None, per_1000=None, ci_lower=None, ci_upper=None)
     fig["accompaniments"] = acc
     fig["is_synthetic"] = bool(getattr(bundle, "is_synthetic", False))
     fig["synthetic_tables"] = list((getattr(bundle, "meta", {}) or {}).get("synthetic_tables", []))
@@ -275,6 +283,10 @@ def figures_to_text(figures: dict) -> str:
     a = f["accompaniments"]
     if a["year"] is None:
         lines.append("Accompagnements : pas de données")
+    elif a.get("is_suppressed"):
+        from fne_eval.disclosure import DEFAULT_THRESHOLD
+
+        lines.append(f"Accompagnements {a['year']} : moins de {DEFAULT_THRESHOLD} (secret statistique)")
     else:
         partial = "" if a.get("complete_year") else f" (année incomplète, jusqu'au {fmt_date(f['as_of'])})"
         lines.append(f"Accompagnements {a['year']}{partial} : {fmt_int(a['value'])}, soit "

@@ -62,6 +62,11 @@ NO_DATA_TEXT = ("Pas de données de suivi pour cette action à cette date (ni po
                 "chronogramme, ni engagement ou paiement, ni indicateur observé).")
 NO_RULE_TEXT = "Aucune règle d'alerte déclenchée."
 
+METRIC_COLUMNS = ["action_code", "axis_code", "n_tasks", "n_reported", "n_late", "max_slippage_days",
+                  "on_time_pct", "elapsed_pct", "payment_rate_pct", "burn_ratio", "burn_label",
+                  "n_transactions", "n_indicators", "n_indicators_observed", "n_indicators_off_track",
+                  "min_progress_pct", "has_data"]
+
 _OPS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le}
 _OPS_FR = {">": ">", ">=": "≥", "<": "<", "<=": "≤"}
 
@@ -247,9 +252,7 @@ def action_metrics(bundle_or_tables, as_of, grace_days: int = 30, tolerance: flo
         # a task without any report is still judged on its plan, but is no data by itself
         row["has_data"] = bool(row["n_reported"] or row["n_transactions"] or row["n_indicators_observed"])
         rows.append(row)
-    out = pd.DataFrame(rows)
-    if not len(out):
-        return out
+    out = pd.DataFrame(rows, columns=METRIC_COLUMNS)
     out["max_slippage_days"] = pd.array(out["max_slippage_days"].tolist(), dtype="Int64")
     for c in ("action_code", "axis_code", "burn_label"):
         out[c] = out[c].astype("string")

@@ -96,3 +96,45 @@ def test_cli_json_2021():
     data = json.loads(out.stdout)
     assert data["population"]["value"] == 2056943 and data["population_members_total"]["value"] == 2082886
     assert data["budget"]["planned_eur"] == 71433.0 and "71433.00" in out.stdout
+
+
+def _mini_bundle():
+    from fne_eval.bundle.io import Bundle, coerce_table
+    from fne_eval.bundle.spec import TABLES
+
+    rows = {
+        "territories": [
+            dict(territory_code="13", territory_name="BdR", level="departement", departement_code="13", in_scope="true", source="s"),
+            dict(territory_code="200000001", territory_name="EPCI A", level="epci", in_scope="true", source="s"),
+            dict(territory_code="13001", territory_name="C1", level="commune", departement_code="13",
+                 epci_siren="200000001", in_scope="true", source="s"),
+            dict(territory_code="13002", territory_name="C2", level="commune", departement_code="13",
+                 epci_siren="200000001", in_scope="true", source="s")],
+        "populations": [dict(territory_code="13001", year=2021, population=800, source="s"),
+                        dict(territory_code="13002", year=2021, population=1200, source="s")],
+        "activities": [
+            dict(activity_id=i, date="2025-03-01", activity_type="individuel", place_type="lieu_activite", participants=p,
+                 duration_min=30, themes="email", beneficiary_commune_code=c, age_band="non_communique",
+                 gender="non_communique", social_status="non_communique")
+            for i, c, p in [("a1", "13001", 3), ("a2", "13002", 7)]],
+        "lieux": [dict(id="l1", nom="l", commune="c", code_postal="13000", territory_code="13002", date_maj="2025-01-01")],
+    }
+    tables = {name: coerce_table(pd.DataFrame(rows.get(name, []), columns=t.column_names), t)
+              for name, t in TABLES.items()}
+    return Bundle(tables=tables, meta={"data_as_of": "2025-12-31"})
+
+
+def test_small_counts_are_suppressed():
+    b = _mini_bundle()
+    # commune 13001: 3 persons < 5 -> hidden, and its rate too
+    a = headline_figures(b, "13001")["accompaniments"]
+    assert a["is_suppressed"] and a["value"] is None and a["per_1000"] is None and a["year"] == 2025
+    assert "secret statistique" in figures_to_text(headline_figures(b, "13001"))
+    # département: 3 + 7 = 10 persons for 800 + 1 200 = 2 000 inhabitants -> 5 per 1 000
+    f = headline_figures(b)
+    assert f["accompaniments"]["value"] == 10 and f["accompaniments"]["per_1000"] == pytest.approx(5.0)
+    # 1 lieu for 2 000 inhabitants -> 5 per 10 000; no budget line -> 0 planned; no action -> no status
+    assert f["lieux"] == 1 and f["lieux_per_10k"] == pytest.approx(5.0)
+    assert f["budget"]["planned_eur"] == Decimal("0.00") and sum(f["actions_by_status"].values()) == 0
+    with pytest.raises(ValueError):
+        headline_figures(b, "13001", year=2019)  # no population for that millésime
