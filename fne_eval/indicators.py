@@ -138,9 +138,14 @@ def exposed_codes(exposed_communes: pd.DataFrame) -> list:
 def _universe(tables: dict, level: str, territories: Optional[Sequence[str]]) -> list:
     from fne_eval.territory import territories_at
 
-    if territories is not None:
-        return [str(t) for t in territories]
-    return territories_at(tables["territories"], level)
+    known = territories_at(tables["territories"], level)
+    if territories is None:
+        return known
+    codes = [str(t).strip() for t in territories]
+    unknown = sorted(set(codes) - set(known))
+    if unknown:
+        raise ValueError(f"territories {unknown} are not of level {level!r} in the territories table")
+    return codes
 
 
 def _aggregate_flow(df: pd.DataFrame, unit_col: Optional[str], value: pd.Series, periods: pd.Series,

@@ -45,10 +45,7 @@ def _derive(task: dict, as_of: pd.Timestamp, grace: int) -> dict:
     status = task["status"]
     pstart, pend = task["planned_start"], task["planned_end"]
     astart, aend = task["actual_start"], task["actual_end"]
-    if pd.isna(astart) and status in ("in_progress", "done") and not pd.isna(task["status_date"]):
-        astart_known = False
-    else:
-        astart_known = not pd.isna(astart)
+    astart_known = not pd.isna(astart)
     out = {"state": None, "slippage_days": None, "start_delay_days": None, "on_time": None}
     if status == "cancelled":
         out["state"] = "cancelled"

@@ -300,3 +300,10 @@ def test_progress_of_a_flow_uses_the_last_complete_period():
     r = out.loc["TRAINING_FUND_DEPARTURES_CUM"]
     assert r["period"] == "2026" and r["progress_pct"] == pytest.approx(75.0)
     assert r["expected_value"] == pytest.approx(40 * 546 / 730) and r["on_track"]
+
+
+def test_territories_must_be_of_the_level(tables, catalogue):
+    with pytest.raises(ValueError, match="not of level"):
+        indicator_values(tables, catalogue, "epci", territories=["13001"], as_of=AS_OF)
+    out = indicator_values(tables, catalogue[catalogue.indicator_code == "ACC_N"], "epci", territories=[B], as_of=AS_OF)
+    assert set(out["territory_code"]) == {B}
