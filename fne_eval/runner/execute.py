@@ -215,8 +215,38 @@ class Executor:
         """Release workers."""
 
 
+def _on_sigterm(signum, frame):  # pragma: no cover - runs in a pool worker being stopped
+    _kill_children()
+    os._exit(128 + signum)
+
+
+def _kill_children() -> None:
+    """Send SIGTERM to every descendant of this process (the kernels a worker started)."""
+    import signal
+
+    try:
+        import psutil
+
+        children = psutil.Process().children(recursive=True)
+    except Exception:  # noqa: BLE001 - psutil missing
+        return
+    for p in children:
+        try:
+            p.send_signal(signal.SIGTERM)
+        except Exception:  # noqa: BLE001 - already gone
+            pass
+
+
 def _init_worker(log_dir: str) -> None:
-    """Send a pool worker's stderr (and its kernels', which inherit it) to a log file of the run."""
+    """Prepare a pool worker: stderr to a log file of the run, die with the parent.
+
+    The worker's stderr (and its kernels', which inherit it) goes to
+    ``<run>/logs/worker-<pid>.log``. On Linux the worker asks for SIGTERM when the
+    ``fne-eval run`` process dies (even by SIGKILL), and on SIGTERM it stops its kernels
+    before exiting, so an interrupted run leaves no process behind.
+    """
+    import signal
+
     try:
         Path(log_dir).mkdir(parents=True, exist_ok=True)
         fd = os.open(str(Path(log_dir) / f"worker-{os.getpid()}.log"), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
@@ -224,6 +254,15 @@ def _init_worker(log_dir: str) -> None:
         os.close(fd)
     except OSError:
         pass
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            PR_SET_PDEATHSIG = 1
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        except (OSError, AttributeError):
+            pass
 
 
 class LocalExecutor(Executor):
