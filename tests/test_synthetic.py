@@ -468,3 +468,22 @@ def test_a_few_double_entries(tables):
     n_dup = act.duplicated(cols).sum()
     # 0.05 % of 40 000 = 20 copies, plus rare accidental coincidences
     assert 20 <= n_dup <= 30
+
+
+def test_beneficiaries_come_from_the_lieu_unit_or_its_neighbourhood(monitoring, tables):
+    act = monitoring["activities"]
+    terr = tables["territories"].set_index("territory_code")
+    lieu_code = act["lieu_id"].map(tables["lieux"].set_index("id")["territory_code"])
+    known = act["beneficiary_commune_code"].notna()
+    same = (act["beneficiary_commune_code"] == lieu_code).fillna(False).astype(bool)
+    # 82 % same unit by design, plus draws of the own unit among the 15 % (population-weighted)
+    assert 0.82 <= (same & known).sum() / len(act) <= 0.97
+    # Marseille arrondissements' other beneficiaries live in Marseille's arrondissements
+    in_marseille = lieu_code.str.startswith("132").astype(bool)
+    marseille = in_marseille & known & ~same
+    assert act.loc[marseille, "beneficiary_commune_code"].str.startswith("132").all()
+    # elsewhere: same EPCI
+    other = ~in_marseille & known & ~same
+    epci = terr["epci_siren"]
+    assert (act.loc[other, "beneficiary_commune_code"].map(epci).to_numpy()
+            == lieu_code[other].map(epci).to_numpy()).all()

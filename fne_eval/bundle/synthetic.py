@@ -49,9 +49,10 @@ activities (La Coop record model, DOMAIN.md b2)
   administratives and prise en main du matériel dominate); ``associations`` exists only
   from 2025-05-01 (added to La Coop then) and is replaced by ``aide_aux_demarches_
   administratives`` before. Joined with ``|`` in the spec's order.
-- **Beneficiary commune**: the lieu's commune or arrondissement (82 %), another local unit
-  of the same EPCI drawn in proportion to its population (15 %; no geometry is used, so
-  "neighbouring" means "same EPCI"), unknown (3 %).
+- **Beneficiary commune**: the lieu's commune or arrondissement (82 %), a local unit of
+  the same EPCI drawn in proportion to its population (15 %; no geometry is used, so
+  "neighbouring" means "same EPCI"; for a Marseille arrondissement, an arrondissement of
+  Marseille), unknown (3 %).
 - **Age band, gender, social status** (one value per record, as La Coop's anonymous
   participants): age bands follow :data:`AGE_WEIGHTS`, with the 60-69 and 70+ bands
   multiplied by ``0.5 + 0.1 * older_65_rate`` (the IFN sub-score of the lieu's unit, 0-10):
@@ -390,15 +391,33 @@ def _months(start: pd.Timestamp, end: pd.Timestamp) -> np.ndarray:
 
 # =================================================================== activities
 def _unit_tables(territories: pd.DataFrame, populations: pd.DataFrame, ifn: pd.DataFrame):
-    """Return (codes -> epci, population, older_65_rate, ifn_total) lookups of local units."""
+    """Return the lookups of local units the activity draws need.
+
+    Returns ``(group_of, unit_codes, unit_group, unit_pop, older_65_rate, ifn_total)``:
+    the "neighbourhood" group of every local code (the EPCI; for a commune with
+    arrondissements and its arrondissements, that commune, e.g. ``C13055``), the local
+    units (communes without arrondissements, arrondissements) with their group and
+    latest population, and IFN sub-scores by code.
+    """
     terr = territories if territories is not None else _empty("territories")
     level = terr["level"].astype("string")
     local = terr[level.isin(["commune", "arrondissement"])].copy()
-    parents = set(local.loc[local["level"] == "arrondissement", "commune_code"].dropna().astype(str))
-    epci_of = dict(zip(local["territory_code"].astype(str), local["epci_siren"].astype(object)))
-    units = local[~local["territory_code"].astype(str).isin(parents)]
-    unit_codes = units["territory_code"].astype(str).to_numpy()
-    unit_epci = np.array([("" if pd.isna(e) else str(e)) for e in units["epci_siren"].astype(object)], dtype=object)
+    codes = local["territory_code"].astype(str).to_numpy()
+    is_arr = (local["level"] == "arrondissement").to_numpy(dtype=bool)
+    parent = local["commune_code"].astype(object).to_numpy()
+    parents = {str(p) for p, a in zip(parent, is_arr) if a and not pd.isna(p)}
+    groups = []
+    for c, a, p, e in zip(codes, is_arr, parent, local["epci_siren"].astype(object)):
+        if a and not pd.isna(p):
+            groups.append(f"C{p}")
+        elif c in parents:
+            groups.append(f"C{c}")
+        else:
+            groups.append("" if pd.isna(e) else str(e))
+    group_of = dict(zip(codes, groups))
+    keep = ~np.isin(codes, list(parents))
+    unit_codes = codes[keep]
+    unit_epci = np.array(groups, dtype=object)[keep]
 
     pop = {}
     if populations is not None and len(populations):
@@ -416,7 +435,7 @@ def _unit_tables(territories: pd.DataFrame, populations: pd.DataFrame, ifn: pd.D
         codes = f["territory_code"].astype(str)
         older = {c: v for c, v in zip(codes, f["older_65_rate"].astype(float)) if np.isfinite(v)}
         total = {c: v for c, v in zip(codes, f["ifn_total"].astype(float)) if np.isfinite(v)}
-    return epci_of, unit_codes, unit_epci, unit_pop, older, total
+    return group_of, unit_codes, unit_epci, unit_pop, older, total
 
 
 def _open_days(months: np.ndarray, start: pd.Timestamp, end: pd.Timestamp):
