@@ -124,7 +124,34 @@ def _prepare(territories: pd.DataFrame) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- hierarchy
+_MEMBERSHIP_CACHE: dict = {}
+_CACHE_COLUMNS = ["territory_code", "level", "departement_code", "epci_siren", "commune_code"]
+
+
+def _fingerprint(territories: pd.DataFrame) -> tuple:
+    """Return a cheap, content-based key of the columns the hierarchy depends on."""
+    cols = [c for c in _CACHE_COLUMNS if c in territories.columns]
+    h = pd.util.hash_pandas_object(territories[cols].astype("string"), index=False)
+    return (tuple(cols), len(territories), int(h.to_numpy().astype("uint64").sum(dtype="uint64")),
+            int((h.to_numpy() * np.arange(1, len(h) + 1, dtype="uint64")).sum(dtype="uint64")))
+
+
 def code_membership(territories: pd.DataFrame) -> pd.DataFrame:
+    """Return the membership of every commune and arrondissement code (cached on content).
+
+    See :func:`_code_membership`.
+    """
+    key = _fingerprint(territories)
+    hit = _MEMBERSHIP_CACHE.get(key)
+    if hit is None:
+        hit = _code_membership(territories)
+        if len(_MEMBERSHIP_CACHE) > 16:
+            _MEMBERSHIP_CACHE.clear()
+        _MEMBERSHIP_CACHE[key] = hit
+    return hit.copy()
+
+
+def _code_membership(territories: pd.DataFrame) -> pd.DataFrame:
     """Return the membership of every commune and arrondissement code.
 
     Unlike :func:`unit_membership` this also maps a commune that has arrondissements
