@@ -13,9 +13,9 @@ Everything is drawn from :func:`numpy.random.default_rng` seeded with ``[seed, s
 one stream per table, so the same inputs and seed give identical frames, and changing how
 one table is drawn does not change the others. No global random state, no wall clock.
 All array work is vectorised (no Python loop per row): :func:`generate_activities` makes
-10 million rows in about 30 s on one core of the shared 2-core machine (national
-territories, 7 865 placeholder lieux, ``compact=True``: 0,5 GB frame, 1,7 GB peak; with
-string columns 2,7 GB frame, 3,7 GB peak). For territories without a lieux file
+10 million rows in 30 to 45 s (depending on the load) on one core of the shared 2-core
+machine (national territories, 7 865 placeholder lieux, ``compact=True``: 0,6 GB frame,
+1,5-1,7 GB peak; with string columns 2,7 GB frame, 3,7 GB peak). For territories without a lieux file
 (national runs), :func:`synthetic_lieux` places one placeholder lieu per
 :data:`INHABITANTS_PER_LIEU` inhabitants (the Bouches-du-Rhône sample's ratio).
 
@@ -92,8 +92,8 @@ Quarterly status points (quarter ends up to ``as_of``) per task of the chronogra
 the quarter before the planned start. Scenarios (drawn once per task): tasks planned to end
 before the roadmap's adoption (September 2024) are done on time, as the roadmap reports;
 among the others, one task not started although due (preferably one whose whole window
-lies in the last 18 months), one done a month or more early, about 40 % late by 1 to 4 months, the others on
-time. ``progress_pct`` grows linearly between actual start and (expected) end, in steps
+lies in the last 18 months), one done a month or more early, about 40 % late by 1 to 4
+months, the others on time. ``progress_pct`` grows linearly between actual start and (expected) end, in steps
 of 5.
 
 trainings
@@ -101,9 +101,12 @@ trainings
 Departures from 2024-09 to ``as_of``: the FNE training fund (agents of collectivités and
 other structures outside OPCO Uniformation; Aidants Connect or médiation numérique) with a
 total of 42-54 departures by 2026-10-31 (the 60-departure objective not yet reached; the
-same pace goes on after that date, so a later ``as_of`` may reach it), and
-other departures (conseillers numériques' continuing training, OPCO Uniformation,
-accessibility training of action 1.4). Structures are organisations named in the seed.
+same pace goes on after that date, so a later ``as_of`` may reach it), and other
+departures (conseillers numériques' continuing training, OPCO Uniformation, accessibility
+training of action 1.4), in sessions of 1 to 4 departures spread evenly over the seasonal
+profile, on open days. The sessions are drawn up to at least 2026-10-31 and cut at
+``as_of``, so an earlier ``as_of`` shows a prefix of the same history (the same holds for
+events and meetings). Structures are organisations named in the seed.
 
 refurbishment
 -------------
@@ -121,8 +124,8 @@ the two exhibitions (action 3.2) starting at Aix-en-Provence in spring 2025, the
 accessibility webinars of action 1.4 (one with fewer than 5 participants, so that
 disclosure control has something to hide), the journées d'échanges of action 1.2.
 Meetings: the dates the seed gives for 2023-2024 (COPIL 23/11/2023, COTHEC 13/12/2023 and
-09/01/2024, synthesis 24/01/2024), the June-July 2024 concertations, then from 2025
-COPIL, COTHEC, semestrial meetings and working groups for actions 1.1-1.5, 2.1, 4.1, 4.2,
+09/01/2024, synthesis 24/01/2024), the June-July 2024 concertations, then from December
+2024 COPIL, COTHEC, semestrial meetings and working groups for actions 1.1-1.5, 2.1, 4.1, 4.2,
 with participants by structure type (some cells 0-4). Participant counts are synthetic.
 Venue communes are chosen for the synthetic data, not taken from the seed, unless it says.
 
