@@ -779,6 +779,7 @@ def _write_xlsx(tables: dict, out: Path, meta: dict) -> Path:
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
 
     out.parent.mkdir(parents=True, exist_ok=True)
     wb = Workbook(write_only=True)
@@ -786,6 +787,12 @@ def _write_xlsx(tables: dict, out: Path, meta: dict) -> Path:
     for name, table in TABLES.items():
         ws = wb.create_sheet(name)
         ws.freeze_panes = "A2"
+        for j, c in enumerate(table.columns, start=1):
+            fmt = _EXCEL_FORMATS[c.kind]
+            dim = ws.column_dimensions[get_column_letter(j)]
+            dim.width = max(10, min(40, len(c.name) + 3))
+            if fmt != "General":
+                dim.number_format = fmt
         header = []
         for c in table.column_names:
             cell = WriteOnlyCell(ws, value=c)
@@ -796,19 +803,14 @@ def _write_xlsx(tables: dict, out: Path, meta: dict) -> Path:
         if df is None or not len(df):
             continue
         cols = _excel_values(df, table)
-        formats = [_EXCEL_FORMATS[c.kind] for c in table.columns]
-        needs_style = [f not in ("General",) for f in formats]
+        date_cols = [j for j, c in enumerate(table.columns) if c.kind == "date"]
         for row in zip(*cols):
-            cells = []
-            for v, fmt, styled in zip(row, formats, needs_style):
-                if styled and v is not None:
-                    cell = WriteOnlyCell(ws, value=v)
-                    cell.number_format = fmt
-                    if isinstance(v, str):
-                        cell.data_type = "s"
-                    cells.append(cell)
-                else:
-                    cells.append(v)
+            cells = list(row)
+            for j in date_cols:  # a date cell needs its own format; the others take the column's
+                if cells[j] is not None:
+                    cell = WriteOnlyCell(ws, value=cells[j])
+                    cell.number_format = _EXCEL_FORMATS["date"]
+                    cells[j] = cell
             ws.append(cells)
     ws = wb.create_sheet(META_SHEET)
     ws.append(["key", "value"])
