@@ -44,7 +44,8 @@ def _in_territory(codes: pd.Series, territories: pd.DataFrame, code: str, level:
     """Return a boolean mask: which commune/arrondissement ``codes`` lie in the territory."""
     from fne_eval.territory import code_membership
 
-    m = code_membership(territories).set_index("unit_code")[_membership_column(level)]
+    cm = code_membership(territories)
+    m = cm.set_index(cm["unit_code"])[_membership_column(level)]
     return (codes.astype("string").map(m) == code).fillna(False).astype(bool)
 
 
@@ -139,9 +140,15 @@ def headline_figures(bundle, territory_code: Optional[str] = None, year: Optiona
     if level == "departement":
         from fne_eval.territory import code_membership
 
+        from fne_eval.territory import population_by_territory
+
         m = code_membership(territories)
         epcis = sorted(m.loc[(m["departement_code"] == code).fillna(False), "epci_siren"].dropna().unique())
-        parts = {e: territory_population(territories, populations, e, int(year))[0] for e in epcis}
+        pops = population_by_territory(territories, populations, int(year), levels=["epci"]).set_index("territory_code")
+        incomplete = [e for e in epcis if e not in pops.index or pops.loc[e, "n_units_missing"] > 0]
+        if incomplete:
+            raise ValueError(f"population {year} incomplète pour les EPCI {', '.join(incomplete)}")
+        parts = {e: int(pops.loc[e, "population"]) for e in epcis}
         fig["population_members_total"] = {
             "value": int(sum(parts.values())), "year": int(pop_year), "epci": {e: int(v) for e, v in parts.items()},
             "note": "Somme des EPCI qui regroupent les communes du département, communes membres hors département comprises",

@@ -4,8 +4,6 @@ Expected values come from the seed (feuille de route, section 3 « Données INSE
 annexe 6) and from DOMAIN.md (IFN mean 5.25 over the 134 valued communes/arrondissements).
 """
 import json
-import subprocess
-import sys
 from decimal import Decimal
 from types import SimpleNamespace
 
@@ -89,13 +87,17 @@ def test_cmd_unknown_territory(capsys):
     assert "99999" in capsys.readouterr().err
 
 
-def test_cli_json_2021():
-    out = subprocess.run([sys.executable, "-m", "fne_eval.cli", "figures", "--year", "2021", "--json"],
-                         capture_output=True, text=True, timeout=120)
-    assert out.returncode == 0, out.stderr
-    data = json.loads(out.stdout)
+def test_cli_json_2021(capsys):
+    # `fne-eval figures --year 2021 --json`, run in-process through the CLI entry point
+    from fne_eval.cli import main
+
+    assert main(["figures", "--year", "2021", "--json"]) == 0
+    stdout = capsys.readouterr().out
+    data = json.loads(stdout)
     assert data["population"]["value"] == 2056943 and data["population_members_total"]["value"] == 2082886
-    assert data["budget"]["planned_eur"] == 71433.0 and "71433.00" in out.stdout
+    assert data["population_members_total"]["epci"] == EPCI_2021
+    assert data["budget"]["planned_eur"] == 71433.0 and "71433.00" in stdout
+    assert data["ifn"]["value"] == pytest.approx(5.25, abs=0.005)
 
 
 def _mini_bundle():
@@ -138,3 +140,16 @@ def test_small_counts_are_suppressed():
     assert f["budget"]["planned_eur"] == Decimal("0.00") and sum(f["actions_by_status"].values()) == 0
     with pytest.raises(ValueError):
         headline_figures(b, "13001", year=2019)  # no population for that millésime
+
+
+def test_marseille_and_an_arrondissement(default_bundle):
+    lieux = default_bundle["lieux"]
+    # PROVENANCE.md: Marseille, population municipale millésime 2021 = 873 076 (sum of its 16 arrondissements)
+    m = headline_figures(default_bundle, "13055", year=2021)
+    assert m["population"]["value"] == 873076 and m["territory"]["level"] == "commune"
+    # Marseille's lieux: those keyed by an arrondissement 13201-13216 or by 13055 itself
+    codes = lieux["territory_code"].astype(str)
+    assert m["lieux"] == int((codes.str.match(r"^132(0[1-9]|1[0-6])$") | (codes == "13055")).sum())
+    a = headline_figures(default_bundle, "13201", year=2021)
+    assert a["territory"]["level"] == "arrondissement" and a["lieux"] == int((codes == "13201").sum())
+    assert a["ifn"]["n_units"] == 1
