@@ -12,7 +12,7 @@ import nbformat
 import pytest
 
 from fne_eval.runner.render import (
-    RenderError, RenderInfo, parse_formats, quarto_command, render_html, render_pdf_quarto,
+    SYNTHETIC_NOTICE, RenderError, RenderInfo, parse_formats, quarto_command, render_html, render_pdf_quarto,
     render_pdf_weasyprint, resolve_renderer,
 )
 
@@ -165,6 +165,7 @@ def test_quarto_branch_with_a_fake_binary(tmp_path, monkeypatch):
     out = tmp_path / "run" / "pdf" / "impact-13.pdf"
     assert quarto_command(nb, "impact-13.pdf") == [
         str(script), "render", str(nb), "--to", "pdf", "--no-execute", "-M", "echo:false", "--output", "impact-13.pdf"]
+    assert quarto_command(nb, "x.pdf", is_synthetic=True)[-4:-2] == ["-M", f"subtitle:{SYNTHETIC_NOTICE}"]
     render_pdf_quarto(nb, out)
     assert out.read_bytes().startswith(b"%PDF")
     assert not (nb.parent / "impact-13.pdf").exists()  # moved, not copied

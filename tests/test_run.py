@@ -21,10 +21,11 @@ from test_plan import make_bundle, write_plan
 TIMEOUT_S = 10
 
 
-def _variant(nb_dir: Path, name: str, code: str) -> None:
-    """Copy the demo notebook as ``name`` with ``code`` as a cell after its first heading."""
+def _variant(nb_dir: Path, name: str, code: str, repeat: int = 1) -> None:
+    """Copy the demo notebook as ``name`` with ``repeat`` cells of ``code`` after its first heading."""
     nb = nbformat.read(str(nb_dir / "demo.ipynb"), as_version=4)
-    nb.cells.insert(2, nbformat.v4.new_code_cell(code))
+    for _ in range(repeat):
+        nb.cells.insert(2, nbformat.v4.new_code_cell(code))
     nbformat.write(nb, str(nb_dir / f"{name}.ipynb"))
 
 
@@ -63,7 +64,8 @@ def runs(tmp_path_factory):
         ]})
     nb_dir = root / "second" / "nb"
     _variant(nb_dir, "broken", "raise ValueError('boom de test : données absentes')")
-    _variant(nb_dir, "hangs", "import time\ntime.sleep(600)")
+    # each cell stays under the per-cell timeout; together they outlast the entry's timeout
+    _variant(nb_dir, "hangs", f"import time\ntime.sleep({TIMEOUT_S * 0.6})", repeat=3)
     code2, out2, err2 = _cli(["run", str(plan), "--bundle", bundle.source, "--out", str(out), "--jobs", "2",
                               "--timeout", str(TIMEOUT_S), "--no-progress"])
     second_dir = Path(re.search(r"Ouvrir : (.*)/index.html", out2).group(1))
@@ -85,7 +87,7 @@ def test_failing_run_exit_1_with_summary(runs):
     assert code == 1
     assert "2 rapport(s) réussi(s), 2 en échec sur 4." in out
     assert "broken : ValueError: boom de test : données absentes" in out
-    assert re.search(r"hangs : délai dépassé", out)
+    assert f"hangs : délai dépassé : l'exécution a duré plus de {TIMEOUT_S} s" in out
 
 
 def test_manifest(runs):

@@ -118,6 +118,56 @@ def _subtitle(entry: PlanEntry, context: RunContext) -> str:
     return " · ".join(parts)
 
 
+class _Watchdog:
+    """Kill an entry's kernel when the whole execution outlasts the timeout.
+
+    papermill's ``execution_timeout`` bounds each cell; this bounds their sum. The kernel
+    manager class handed to papermill records the kernel it starts (one per entry, so it
+    is safe with several entries per process); the timer kills that kernel only, and
+    nbclient then stops with a dead-kernel error, reported as a timeout.
+    """
+
+    def __init__(self, timeout: Optional[float]):
+        import threading
+
+        self.timeout = timeout
+        self.fired = False
+        self.km = None
+        self._timer = threading.Timer(timeout, self._fire) if timeout else None
+        if self._timer is not None:
+            self._timer.daemon = True
+
+    def kernel_manager_class(self):
+        from jupyter_client.manager import KernelManager
+
+        watchdog = self
+
+        class WatchedKernelManager(KernelManager):
+            async def _async_post_start_kernel(self, **kw):
+                await super()._async_post_start_kernel(**kw)
+                watchdog.km = self
+                if watchdog._timer is not None and not watchdog._timer.is_alive():
+                    watchdog._timer.start()
+
+        return WatchedKernelManager
+
+    def _fire(self) -> None:
+        import signal
+
+        self.fired = True
+        prov = getattr(self.km, "provisioner", None)
+        pid = getattr(getattr(prov, "process", None), "pid", None) or getattr(prov, "pid", None)
+        if pid:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+
+    def cancel(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+
+
 def run_entry(entry: PlanEntry, context: RunContext) -> EntryResult:
     """Execute one entry's notebook with papermill, then render it; never raise.
 
@@ -157,6 +207,7 @@ def run_entry(entry: PlanEntry, context: RunContext) -> EntryResult:
         nb_hash = hashlib.sha256(source.read_bytes()).hexdigest()
     except OSError:
         nb_hash = None
+    watchdog = _Watchdog(context.timeout)
     try:
         papermill.execute_notebook(
             str(source), str(nb_out),
@@ -166,15 +217,19 @@ def run_entry(entry: PlanEntry, context: RunContext) -> EntryResult:
             progress_bar=False,
             log_output=False,
             cwd=str(source.parent),
+            kernel_manager_class=watchdog.kernel_manager_class(),
         )
     except BaseException as exc:  # noqa: BLE001 - every failure is reported, never raised
         if isinstance(exc, KeyboardInterrupt):
             raise
         if nb_out.exists():
             outputs["notebook"] = nb_rel
+        message = (f"délai dépassé : l'exécution a duré plus de {context.timeout:g} s"
+                   if watchdog.fired else _error_message(exc, context.timeout))
         return EntryResult(entry.id, entry.notebook, dict(entry.parameters), "failed",
-                           _error_message(exc, context.timeout), round(time.perf_counter() - start, 3), outputs,
-                           nb_hash)
+                           message, round(time.perf_counter() - start, 3), outputs, nb_hash)
+    finally:
+        watchdog.cancel()
     outputs["notebook"] = nb_rel
     try:
         info = RenderInfo(subtitle=_subtitle(entry, context), is_synthetic=context.is_synthetic,
@@ -190,7 +245,7 @@ def run_entry(entry: PlanEntry, context: RunContext) -> EntryResult:
             rel = f"{OUTPUT_DIRS['pdf']}/{entry.id}.pdf"
             (run_dir / rel).parent.mkdir(parents=True, exist_ok=True)
             if context.renderer == "quarto":
-                render_pdf_quarto(nb_out, run_dir / rel, timeout=context.timeout)
+                render_pdf_quarto(nb_out, run_dir / rel, timeout=context.timeout, is_synthetic=context.is_synthetic)
             else:
                 render_pdf_weasyprint(html, run_dir / rel)
             outputs["pdf"] = rel

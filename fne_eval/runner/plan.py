@@ -328,11 +328,6 @@ def slug(value: str) -> str:
     return s or "x"
 
 
-def _territory_table(bundle):
-    t = bundle["territories"]
-    return t
-
-
 def _select_territories(sel: TerritorySelector, territories) -> list:
     """Return the codes a selector names, in the bundle's order (codes are checked later)."""
     if sel.codes is not None:
@@ -373,7 +368,7 @@ def expand_plan(plan: RunPlan, bundle, notebooks_dir: Optional[Union[str, Path]]
     """
     ppath = plan.path
     nb_dir = Path(notebooks_dir) if notebooks_dir is not None else plan.notebooks_dir
-    territories = _territory_table(bundle)
+    territories = bundle["territories"]
     levels_of = {}
     for code, level in zip(territories["territory_code"].astype(str), territories["level"].astype(str)):
         levels_of.setdefault(code, set()).add(level)

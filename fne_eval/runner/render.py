@@ -222,18 +222,26 @@ def render_pdf_weasyprint(html: str, out: Union[str, Path], base_url: Optional[s
     return Path(out)
 
 
-def quarto_command(notebook: Union[str, Path], out_name: str) -> list:
+SYNTHETIC_NOTICE = ("Données synthétiques : les données de suivi de ce rapport sont générées à titre "
+                    "de démonstration et ne décrivent pas l'activité réelle.")
+
+
+def quarto_command(notebook: Union[str, Path], out_name: str, is_synthetic: bool = False) -> list:
     """Return the command line that renders ``notebook`` to PDF with Quarto.
 
     Code is hidden (``echo: false``) and cells are not re-run (papermill already executed
-    them): ``quarto render NB --to pdf --no-execute -M echo:false --output NAME``.
+    them): ``quarto render NB --to pdf --no-execute -M echo:false --output NAME``. For a
+    synthetic bundle the notice goes in the document's subtitle, whatever the notebook shows.
     """
     binary = quarto_path() or "quarto"
-    return [binary, "render", str(notebook), "--to", "pdf", "--no-execute",
-            "-M", "echo:false", "--output", out_name]
+    cmd = [binary, "render", str(notebook), "--to", "pdf", "--no-execute", "-M", "echo:false"]
+    if is_synthetic:
+        cmd += ["-M", f"subtitle:{SYNTHETIC_NOTICE}"]
+    return cmd + ["--output", out_name]
 
 
-def render_pdf_quarto(notebook: Union[str, Path], out: Union[str, Path], timeout: Optional[float] = None) -> Path:
+def render_pdf_quarto(notebook: Union[str, Path], out: Union[str, Path], timeout: Optional[float] = None,
+                      is_synthetic: bool = False) -> Path:
     """Render an executed notebook to PDF with Quarto and move the PDF to ``out``.
 
     Quarto writes next to the notebook; the PDF is then moved to ``out``.
@@ -247,7 +255,7 @@ def render_pdf_quarto(notebook: Union[str, Path], out: Union[str, Path], timeout
     if not quarto_path():
         raise RenderError("le programme 'quarto' est introuvable dans le PATH")
     name = notebook.stem + ".pdf"
-    cmd = quarto_command(notebook, name)
+    cmd = quarto_command(notebook, name, is_synthetic=is_synthetic)
     try:
         proc = subprocess.run(cmd, cwd=str(notebook.parent), capture_output=True, text=True,
                               timeout=timeout, env={**os.environ, "QUARTO_PRINT_STACK": "false"})
