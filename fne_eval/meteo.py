@@ -25,7 +25,7 @@ STATUS_LABELS = {"green": "Vert", "amber": "Orange", "red": "Rouge", "grey": "Gr
 
 #: French names and units of the metrics the rules read.
 METRICS = {
-    "max_slippage_days": ("glissement maximal d'une tâche", " jours"),
+    "max_open_slippage_days": ("retard maximal d'une tâche non terminée", " jours"),
     "on_time_pct": ("part des tâches dans les temps", " %"),
     "elapsed_pct": ("part de la période de l'action écoulée", " %"),
     "burn_ratio": ("ratio taux de paiement / temps écoulé", ""),
@@ -38,8 +38,8 @@ METRICS = {
 #: payments running *ahead* of time: the FNE budget funds the "actions 2024 - 2025"
 #: (annexe 6) while several actions run to 2027, so early payment is expected.
 METEO_RULES = [
-    {"rule_id": "R1", "status": "red", "conditions": (("max_slippage_days", ">", 90),), "supersedes": ("A1",),
-     "text": "Au moins une tâche du chronogramme a plus de 90 jours de retard."},
+    {"rule_id": "R1", "status": "red", "conditions": (("max_open_slippage_days", ">", 90),), "supersedes": ("A1",),
+     "text": "Au moins une tâche du chronogramme non terminée a plus de 90 jours de retard."},
     {"rule_id": "R2", "status": "red", "conditions": (("elapsed_pct", ">", 50), ("burn_ratio", "<", 0.5)),
      "supersedes": ("A3",),
      "text": "Plus de la moitié de la période de l'action est écoulée et le taux de paiement est inférieur "
@@ -47,8 +47,8 @@ METEO_RULES = [
     {"rule_id": "R3", "status": "red", "conditions": (("elapsed_pct", ">", 75), ("min_progress_pct", "<", 25)),
      "text": "Plus des trois quarts de la période de l'action sont écoulés et un indicateur a parcouru moins "
              "de 25 % du chemin entre sa valeur de référence et sa cible."},
-    {"rule_id": "A1", "status": "amber", "conditions": (("max_slippage_days", ">", 30),),
-     "text": "Au moins une tâche du chronogramme a plus de 30 jours de retard."},
+    {"rule_id": "A1", "status": "amber", "conditions": (("max_open_slippage_days", ">", 30),),
+     "text": "Au moins une tâche du chronogramme non terminée a plus de 30 jours de retard."},
     {"rule_id": "A2", "status": "amber", "conditions": (("on_time_pct", "<", 75),),
      "text": "Moins des trois quarts des tâches de l'action sont dans les temps."},
     {"rule_id": "A3", "status": "amber", "conditions": (("elapsed_pct", ">", 25), ("burn_ratio", "<", 0.8)),
@@ -63,6 +63,7 @@ NO_DATA_TEXT = ("Pas de données de suivi pour cette action à cette date (ni po
 NO_RULE_TEXT = "Aucune règle d'alerte déclenchée."
 
 METRIC_COLUMNS = ["action_code", "axis_code", "n_tasks", "n_reported", "n_late", "max_slippage_days",
+                  "max_open_slippage_days",
                   "on_time_pct", "elapsed_pct", "payment_rate_pct", "burn_ratio", "burn_label",
                   "n_transactions", "n_indicators", "n_indicators_observed", "n_indicators_off_track",
                   "min_progress_pct", "has_data"]
@@ -87,7 +88,7 @@ _check_rules(METEO_RULES)
 
 def _fmt_metric(metric: str, value) -> str:
     unit = METRICS[metric][1]
-    digits = 0 if metric in ("max_slippage_days", "n_indicators_off_track") else (2 if metric == "burn_ratio" else 1)
+    digits = 0 if metric in ("max_open_slippage_days", "n_indicators_off_track") else (2 if metric == "burn_ratio" else 1)
     text = fmt_number(value, digits)
     return text + ("\u00a0%" if unit == " %" else unit)
 
@@ -188,7 +189,8 @@ def action_metrics(bundle_or_tables, as_of, grace_days: int = 30, tolerance: flo
     -------
     pandas.DataFrame
         ``action_code``, ``axis_code``, ``n_tasks``, ``n_reported``, ``n_late``,
-        ``max_slippage_days``, ``on_time_pct``, ``elapsed_pct``, ``payment_rate_pct``,
+        ``max_slippage_days`` (done tasks included), ``max_open_slippage_days`` (tasks not
+        done: a delay still running; the rules read this one), ``on_time_pct``, ``elapsed_pct``, ``payment_rate_pct``,
         ``burn_ratio``, ``burn_label``, ``n_transactions``, ``n_indicators``,
         ``n_indicators_observed``, ``n_indicators_off_track``, ``min_progress_pct`` and
         ``has_data`` (a status report, a transaction or an observed indicator exists).
@@ -238,6 +240,7 @@ def action_metrics(bundle_or_tables, as_of, grace_days: int = 30, tolerance: flo
             "n_reported": int(s["n_reported"].iloc[0]) if len(s) else 0,
             "n_late": int(s["n_late"].iloc[0]) if len(s) else 0,
             "max_slippage_days": s["max_slippage_days"].iloc[0] if len(s) else pd.NA,
+            "max_open_slippage_days": s["max_open_slippage_days"].iloc[0] if len(s) else pd.NA,
             "on_time_pct": float(s["on_time_pct"].iloc[0]) if len(s) else np.nan,
             "elapsed_pct": float(b["elapsed_pct"].iloc[0]) if len(b) else np.nan,
             "payment_rate_pct": float(b["payment_rate_pct"].iloc[0]) if len(b) else np.nan,
@@ -253,7 +256,8 @@ def action_metrics(bundle_or_tables, as_of, grace_days: int = 30, tolerance: flo
         row["has_data"] = bool(row["n_reported"] or row["n_transactions"] or row["n_indicators_observed"])
         rows.append(row)
     out = pd.DataFrame(rows, columns=METRIC_COLUMNS)
-    out["max_slippage_days"] = pd.array(out["max_slippage_days"].tolist(), dtype="Int64")
+    for c in ("max_slippage_days", "max_open_slippage_days"):
+        out[c] = pd.array(out[c].tolist(), dtype="Int64")
     for c in ("action_code", "axis_code", "burn_label"):
         out[c] = out[c].astype("string")
     return out

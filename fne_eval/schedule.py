@@ -136,7 +136,9 @@ def schedule_summary(task_status: pd.DataFrame, actions: pd.DataFrame, by: str =
     pandas.DataFrame
         ``by``, ``n_tasks``, ``n_not_started``, ``n_in_progress``, ``n_done``, ``n_late``,
         ``n_cancelled``, ``n_reported`` (tasks with a report), ``on_time_pct`` (on-time
-        tasks among non-cancelled tasks; NaN without any) and ``max_slippage_days``.
+        tasks among non-cancelled tasks; NaN without any), ``max_slippage_days`` (all
+        tasks, done ones included) and ``max_open_slippage_days`` (tasks not done: the
+        delay still running).
     """
     if by not in ("action_code", "axis_code"):
         raise ValueError(f"unknown grouping {by!r}, expected 'action_code' or 'axis_code'")
@@ -155,12 +157,16 @@ def schedule_summary(task_status: pd.DataFrame, actions: pd.DataFrame, by: str =
         row["on_time_pct"] = (100.0 * active["on_time"].astype(bool).sum() / len(active)) if len(active) else np.nan
         sl = grp["slippage_days"].dropna()
         row["max_slippage_days"] = int(sl.max()) if len(sl) else pd.NA
+        open_sl = grp.loc[~grp["state"].isin(["done", "cancelled"]), "slippage_days"].dropna()
+        row["max_open_slippage_days"] = int(open_sl.max()) if len(open_sl) else pd.NA
         rows.append(row)
-    cols = [by, "n_tasks"] + [f"n_{s}" for s in STATES] + ["n_reported", "on_time_pct", "max_slippage_days"]
+    cols = [by, "n_tasks"] + [f"n_{s}" for s in STATES] + ["n_reported", "on_time_pct", "max_slippage_days",
+                                                           "max_open_slippage_days"]
     out = pd.DataFrame(rows, columns=cols)
     out[by] = out[by].astype("string")
     out["on_time_pct"] = out["on_time_pct"].astype("float64")
     out["max_slippage_days"] = out["max_slippage_days"].astype("Int64")
+    out["max_open_slippage_days"] = out["max_open_slippage_days"].astype("Int64")
     return out
 
 

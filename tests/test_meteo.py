@@ -103,8 +103,10 @@ def test_rules_on_metrics():
     assert status == "amber" and ids == "A4" and "trajectoire" in reasons
     # NaN metrics never fire; thresholds are strict: slippage of exactly 90 days is amber, not red
     assert evaluate_rules({"burn_ratio": float("nan"), "elapsed_pct": 90.0}) == []
-    assert computed_status({"max_slippage_days": 90}, has_data=True)[0] == "amber"
-    assert computed_status({"max_slippage_days": 91}, has_data=True)[0] == "red"
+    assert computed_status({"max_open_slippage_days": 90}, has_data=True)[0] == "amber"
+    assert computed_status({"max_open_slippage_days": 91}, has_data=True)[0] == "red"
+    # a task that ended late long ago no longer raises an alarm: only open delays count
+    assert computed_status({"max_slippage_days": 200, "max_open_slippage_days": 0}, has_data=True)[0] == "green"
 
 
 def test_rules_table_in_french():
@@ -113,7 +115,7 @@ def test_rules_table_in_french():
     assert t["rule_id"].is_unique
     assert set(t["meteo"]) == {"Rouge", "Orange", "Vert", "Gris (pas de données)"}
     r1 = t.set_index("rule_id").loc["R1"]
-    assert r1["condition"] == "glissement maximal d'une tâche > 90 jours"
+    assert r1["condition"] == "retard maximal d'une tâche non terminée > 90 jours"
 
 
 def test_bad_rules_rejected(tables):

@@ -101,6 +101,10 @@ def test_summary(tasks, status):
     assert out.loc["2.1", "n_late"] == 3 and out.loc["2.1", "n_cancelled"] == 1
     assert out.loc["2.1", "on_time_pct"] == pytest.approx(25.0)
     assert out.loc["2.1", "max_slippage_days"] == 71
+    # 1.2: T2 ended 15 days late (history); the open tasks (T3) are on time -> open slippage 0
+    assert out.loc["1.2", "max_slippage_days"] == 15 and out.loc["1.2", "max_open_slippage_days"] == 0
+    # 2.1: open tasks T4 (71), T5 (0), T6 (70), T8 (60) -> 71
+    assert out.loc["2.1", "max_open_slippage_days"] == 71
     # 3.1 has no task: kept, with NaN share
     assert out.loc["3.1", "n_tasks"] == 0 and pd.isna(out.loc["3.1", "on_time_pct"])
     by_axis = schedule_summary(ts, actions, by="axis_code").set_index("axis_code")
