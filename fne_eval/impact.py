@@ -213,7 +213,8 @@ def build_panel(bundle, freq: str = "quarter", start=None, end=None, year: Optio
     p = grid.merge(g, how="left", on=["unit_code", "period"], validate="1:1")
     p["participants"] = p["participants"].fillna(0.0)
     p["n_activities"] = p["n_activities"].fillna(0).astype("int64")
-    p["period_start"] = [period_start(_code_date(c), freq) for c in p["period"]]
+    starts = {c: period_start(_code_date(c), freq) for c in periods}
+    p["period_start"] = pd.to_datetime(p["period"].astype(str).map(starts))
     p["accompaniments_per_1000"] = p["participants"] / p["population"].astype("float64") * 1000
     return p[cols].sort_values(["unit_code", "period"]).reset_index(drop=True)
 
@@ -300,8 +301,8 @@ def _fit(formula: str, data: pd.DataFrame, cluster_groups: Optional[np.ndarray])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if cluster_groups is not None:
-            return model.fit(cov_type="cluster", cov_kwds={"groups": cluster_groups})
-        return model.fit(cov_type="HC1")
+            return model.fit(method="qr", cov_type="cluster", cov_kwds={"groups": cluster_groups})
+        return model.fit(method="qr", cov_type="HC1")
 
 
 def did_estimate(data, treated_units: Optional[Sequence[str]] = None, start_date=None,
