@@ -345,16 +345,15 @@ def suppress(table: pd.DataFrame, threshold: int = DEFAULT_THRESHOLD,
         if row_total is not None:
             vals[n_rows, n_cols] = ext[n_rows, n_cols]
             st[n_rows, n_cols] = state[n_rows, n_cols]
-    base = df[labels].reset_index(drop=lab is not None)
+    # row labels: the label column (index reset), else the index itself
+    base = df[labels].reset_index(drop=True) if lab is not None else df[labels].copy()
     if col_total is not None:
         total_row = {c: pd.NA for c in labels}
         if lab is not None:
             total_row[lab] = col_total
-            base = pd.concat([base, pd.DataFrame([total_row])], ignore_index=True)
+            base = pd.concat([base, pd.DataFrame([total_row], columns=labels)], ignore_index=True)
         else:
-            base = pd.concat([base, pd.DataFrame([total_row], index=[col_total])])
-    if lab is None and col_total is None:
-        base = df[labels].copy()
+            base = pd.concat([base, pd.DataFrame([total_row], columns=labels, index=[col_total])])
     values = base.copy()
     mask = pd.DataFrame(False, index=base.index, columns=list(base.columns))
     reason = pd.DataFrame("", index=base.index, columns=list(base.columns), dtype="string")

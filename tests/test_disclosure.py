@@ -188,3 +188,14 @@ def test_property_published_safe(rows, threshold, printed):
     R, C = len(rows) + (1 if use_cols else 0), n_cols + (1 if use_rows else 0)
     flat_hidden = hidden[:R, :C].reshape(-1)
     assert recomputable(lines, flat_hidden, R * C).size == 0 or not flat_hidden.any()
+
+
+def test_index_labels_and_total_row_label():
+    t = pd.DataFrame({"a": [1, 7], "b": [9, 8]}, index=["x", "y"])
+    r = suppress(t, row_total="total", col_total="Total")
+    assert list(r.values.columns) == ["a", "b", "total"]
+    assert list(r.values.index) == ["x", "y", "Total"]
+    # 1 primary; row x -> 9; column a -> 7; row y -> 8: all four inner cells hidden,
+    # margins 10, 15, 8, 17, 25 published (4 unknowns, rank-3 system: nothing exact)
+    assert r.is_suppressed[["a", "b"]].iloc[:2].to_numpy().all()
+    assert r.values.loc["Total", "a"] == 8 and r.values.loc["x", "total"] == 10
