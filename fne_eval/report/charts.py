@@ -183,7 +183,8 @@ def grouped_bars(
 
     if len(long):
         sns.barplot(data=long, y=label, x="v", hue="serie", ax=ax, palette=palette, orient="h")
-        ax.legend(title="", loc="lower right")
+        ax.get_legend().remove()
+        fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncol=len(values))
     ax.set_title(title)
     ax.set_xlabel(value_label)
     ax.set_ylabel("")

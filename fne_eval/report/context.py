@@ -7,6 +7,7 @@ take as their first argument.
 from __future__ import annotations
 
 import html
+import logging
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -65,6 +66,9 @@ class ReportContext:
     as_of: pd.Timestamp
     data_as_of: Optional[pd.Timestamp] = None
     extra: dict = field(default_factory=dict)
+    #: Log lines and warnings emitted by the evaluation modules while the report ran
+    #: (rows dropped by a join, units without a value...): shown in the sources section.
+    log: list = field(default_factory=list)
 
     @property
     def is_synthetic(self) -> bool:
@@ -190,6 +194,39 @@ def make_context(bundle, territory: str = "13", axis: str = "all", year: int = 2
     )
 
 
+class _CollectHandler(logging.Handler):
+    """Keep the log records of the evaluation modules in a report's ``log`` list."""
+
+    def __init__(self, sink: list):
+        super().__init__(level=logging.INFO)
+        self.sink = sink
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            msg = record.getMessage()
+        except Exception:  # pragma: no cover - a malformed record must not break a report
+            msg = str(record.msg)
+        if msg not in self.sink:
+            self.sink.append(msg)
+
+
+def capture_logs(ctx: ReportContext) -> None:
+    """Route the ``fne_eval`` log lines and Python warnings into ``ctx.log``.
+
+    In a report, a log line printed on stderr would land in the middle of the text; the
+    lines are kept instead and listed in the sources section ("Journal de calcul").
+    """
+    logging.captureWarnings(True)
+    for name in ("fne_eval", "py.warnings"):
+        logger = logging.getLogger(name)
+        for h in [h for h in logger.handlers if isinstance(h, _CollectHandler)]:
+            logger.removeHandler(h)
+        logger.addHandler(_CollectHandler(ctx.log))
+        logger.propagate = False
+        if logger.level == logging.NOTSET or logger.level > logging.INFO:
+            logger.setLevel(logging.INFO)
+
+
 def open_report(bundle: str = "", territory: str = "13", axis: str = "all", year: int = 2025,
                 threshold: int = 5, report: str = "impact", display: Optional[bool] = None
                 ) -> ReportContext:
@@ -225,6 +262,7 @@ def open_report(bundle: str = "", territory: str = "13", axis: str = "all", year
     if display is None:
         display = _in_ipython()
     if display:
+        capture_logs(ctx)
         from IPython.display import display as _display
 
         _display(ctx.header())

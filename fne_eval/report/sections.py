@@ -201,6 +201,11 @@ def _action_titles(ctx) -> dict:
     return dict(zip(acts["action_code"].astype(str), acts["action_title"].astype(str)))
 
 
+def _short(text: str, n: int) -> str:
+    """Return ``text`` cut to ``n`` characters with an ellipsis."""
+    return text if len(text) <= n else text[: n - 1].rstrip() + "…"
+
+
 def _with_action_title(df: pd.DataFrame, ctx) -> pd.DataFrame:
     titles = _action_titles(ctx)
     out = df.copy()
@@ -233,9 +238,10 @@ def _population_ifn(ctx):
     territory_ifn = lib("figures", "_ifn")  # the one definition of a territory's IFN (figures.py)
     ifn_d = territory_ifn(t.tables, t["territories"], ctx.territory_code, ctx.level)
     if not F.is_missing(ifn_d.get("value")):
-        parts.append(f"Indice de fragilité numérique (IFN) : {F.fmt_decimal(ifn_d['value'], 2)} sur 10 "
-                     f"({ifn_d.get('method')}). Source : La MedNum, via ANCT, millésime "
-                     f"{ifn_d.get('vintage')}.")
+        method = str(ifn_d.get("method") or "")
+        parts.append(f"Indice de fragilité numérique (IFN) : {F.fmt_decimal(ifn_d['value'], 2)} sur 10. "
+                     + (f"Calcul : {method[:1].lower() + method[1:]}. " if method else "")
+                     + f"Source : La MedNum, via ANCT, millésime {ifn_d.get('vintage')}.")
     else:
         parts.append(f"Indice de fragilité numérique : pas de valeur ({ifn_d.get('method')}).")
     return [para(" ".join(parts))]
@@ -737,6 +743,10 @@ def sources(ctx) -> Section:
     if cited:
         blocks.append(para("Sources citées par la feuille de route pour l'état des lieux :"))
         blocks.append(bullets(cited))
+    if getattr(ctx, "log", None):
+        blocks.append(para("Journal de calcul (lignes écartées ou incomplètes signalées par les "
+                           "fonctions d'évaluation pendant la production de ce rapport) :"))
+        blocks.append(bullets(ctx.log[:40]))
     blocks.append(para(f"Bundle : « {meta.get('name', 'sans nom')} », empreinte "
                        f"{str(getattr(ctx.bundle, 'hash', ''))[:12]}"
                        + (f", données arrêtées au {F.fmt_date(meta['data_as_of'])}" if meta.get('data_as_of') else "")
@@ -748,9 +758,38 @@ def sources(ctx) -> Section:
 
 
 # --------------------------------------------------------------------------- budget
-def _budget_tables(ctx):
+def _budget_tables(ctx, scope: str = "all"):
+    """Return (budget_lines, transactions, actions); ``scope`` 'actions' keeps the action lines.
+
+    The roadmap's budget is the planned amount of its actions (annexe 6); a line without an
+    action (the training fund, which has no planned amount) is shown apart so that it does
+    not inflate the execution rates of the actions.
+    """
+    if scope not in ("all", "actions", "other"):
+        raise ValueError(f"unknown budget scope {scope!r}, expected 'all', 'actions' or 'other'")
     b = ctx.bundle
-    return b["budget_lines"], b["budget_transactions"], b["actions"]
+    lines = b["budget_lines"]
+    if scope != "all":
+        has_action = lines["action_code"].notna().to_numpy(dtype=bool)
+        lines = lines[has_action if scope == "actions" else ~has_action]
+    ids = set(lines["budget_line_id"].astype(str))
+    tx = b["budget_transactions"]
+    tx = tx[tx["budget_line_id"].astype(str).isin(ids).to_numpy(dtype=bool)]
+    return lines, tx, b["actions"]
+
+
+def _other_lines_note(ctx) -> Optional[HtmlFragment]:
+    """Return a sentence on the budget lines without an action (training fund), if any."""
+    budget_execution = lib("budget", "budget_execution")
+    lines, tx, acts = _budget_tables(ctx, "other")
+    if lines.empty:
+        return None
+    ex = budget_execution(lines, tx, acts, by="budget_line_id", as_of=ctx.as_of)
+    labels = dict(zip(lines["budget_line_id"].astype(str), lines["line_label"].astype(str)))
+    items = [f"{labels.get(str(r.budget_line_id), r.budget_line_id)} : prévu "
+             f"{F.fmt_eur(r.planned_eur) if r.planned_eur is not None else 'non chiffré'}, engagé "
+             f"{F.fmt_eur(r.committed_eur)}, payé {F.fmt_eur(r.paid_eur)}" for r in ex.itertuples()]
+    return note("Hors budget des actions (non compté dans les totaux ci-dessus) — " + " ; ".join(items) + ".")
 
 
 def _territory_budget_note(ctx) -> Optional[HtmlFragment]:
@@ -769,22 +808,17 @@ def budget_synthese(ctx) -> Section:
 
 def _budget_totals(ctx):
     budget_execution = lib("budget", "budget_execution")
-    ex = budget_execution(*_budget_tables(ctx), by="action_code", as_of=ctx.as_of, totals=True)
+    ex = budget_execution(*_budget_tables(ctx, "actions"), by="action_code", as_of=ctx.as_of, totals=True)
     tot = ex[ex["is_total"]]
-    if tot.empty:
-        return no_data("aucune ligne budgétaire.")
+    if tot.empty or len(ex) <= 1:
+        return no_data("aucune ligne budgétaire rattachée à une action.")
     r = tot.iloc[0]
-    text = (f"Au {F.fmt_date(ctx.as_of)}, sur {F.fmt_eur(r['planned_eur'])} prévus, "
+    text = (f"Budget des {F.fmt_int(len(ex) - 1)} actions de la feuille de route au {F.fmt_date(ctx.as_of)} : "
+            f"sur {F.fmt_eur(r['planned_eur'])} prévus, "
             f"{F.fmt_eur(r['committed_eur'])} sont engagés ({F.fmt_pct(r['commitment_rate_pct'])}) "
             f"et {F.fmt_eur(r['paid_eur'])} payés ({F.fmt_pct(r['payment_rate_pct'])} du prévu, "
             f"{F.fmt_pct(r['paid_of_committed_pct'])} de l'engagé).")
-    blocks = [para(text)]
-    lines = ctx.bundle["budget_lines"]
-    unplanned = lines[lines["planned_eur"].map(lambda v: v is None or F.is_missing(v))]
-    if len(unplanned):
-        blocks.append(note("Lignes sans montant prévu dans la feuille de route (non comptées dans le "
-                           "prévu) : " + " ; ".join(unplanned["line_label"].astype(str)) + "."))
-    return blocks
+    return [para(text), _other_lines_note(ctx)]
 
 
 def budget_par(ctx, by: str = "action_code") -> Section:
@@ -806,7 +840,7 @@ def _budget_by(ctx, by):
     from fne_eval.report.charts import grouped_bars
 
     budget_execution = lib("budget", "budget_execution")
-    ex = budget_execution(*_budget_tables(ctx), by=by, as_of=ctx.as_of, totals=True)
+    ex = budget_execution(*_budget_tables(ctx, "actions"), by=by, as_of=ctx.as_of, totals=True)
     if ex.empty:
         return no_data("aucune ligne budgétaire.")
     ex = ex.copy()
@@ -820,8 +854,9 @@ def _budget_by(ctx, by):
         ex["axis_title"] = [titles.get(str(c), "") for c in ex["axis_code"]]
     ex.loc[ex["is_total"], by] = "Total"
     cols = [by] + (["action_title"] if by == "action_code" else []) + (["axis_title"] if by == "axis_code" else [])
-    cols += ["planned_eur", "committed_eur", "paid_eur", "remaining_eur", "commitment_rate_pct",
-             "payment_rate_pct"]
+    cols += ["planned_eur", "committed_eur", "paid_eur", "commitment_rate_pct", "payment_rate_pct"]
+    if "action_title" in ex:
+        ex["action_title"] = [_short(t, 70) for t in ex["action_title"].astype(str)]
     body = ex[~ex["is_total"]]
     label = body[by].astype(str)
     if by == "axis_code":
@@ -832,7 +867,8 @@ def _budget_by(ctx, by):
                          title=f"Budget par {CODES['budget_by'][by]} au {F.fmt_date(ctx.as_of)}",
                          value_label="Montant (€)", kind="eur")
     return [chart, html_table(ex, columns=cols,
-                              caption=f"Prévu, engagé et payé par {CODES['budget_by'][by]}")]
+                              caption=f"Prévu, engagé et payé par {CODES['budget_by'][by]}"),
+            _other_lines_note(ctx)]
 
 
 def budget_rythme(ctx) -> Section:
@@ -844,7 +880,7 @@ def budget_rythme(ctx) -> Section:
 
 def _budget_burn(ctx):
     budget_burn = lib("budget", "budget_burn")
-    bb = budget_burn(*_budget_tables(ctx), as_of=ctx.as_of)
+    bb = budget_burn(*_budget_tables(ctx, "actions"), as_of=ctx.as_of)
     if bb.empty:
         return no_data("aucune action.")
     bb = _with_action_title(bb, ctx)
@@ -854,8 +890,12 @@ def _budget_burn(ctx):
             f"{'ont' if len(late) > 1 else 'a'} payé nettement moins que la part de leur période écoulée"
             + (f" ({', '.join(late['action_code'].astype(str))})" if len(late) else "") + ".")
     return [para(text),
-            html_table(bb, columns=["action_code", "action_title", "start_date", "end_date", "elapsed_pct",
-                                    "planned_eur", "paid_eur", "payment_rate_pct", "burn_label"],
+            html_table(bb.assign(action_title=[_short(t, 60) for t in bb["action_title"].astype(str)],
+                                 period=[f"{F.fmt_month(a)} – {F.fmt_month(b)}"
+                                         for a, b in zip(bb["start_date"], bb["end_date"])]),
+                       columns=["action_code", "action_title", "period", "elapsed_pct", "payment_rate_pct",
+                                "burn_label"],
+                       labels={"period": "Période de l'action"},
                        formats={"burn_label": "text"},
                        caption="Rythme de paiement au regard du temps écoulé"),
             note("Rythme : « en retard » quand la part payée est inférieure de plus de 20 % à la part "
@@ -1068,12 +1108,13 @@ def revue_axe(ctx, axis: str) -> Section:
 
 def _axis_budget(ctx, axis):
     budget_execution = lib("budget", "budget_execution")
-    ex = budget_execution(*_budget_tables(ctx), by="action_code", as_of=ctx.as_of)
+    ex = budget_execution(*_budget_tables(ctx, "actions"), by="action_code", as_of=ctx.as_of)
     codes = set(_axis_actions(ctx, axis)["action_code"].astype(str))
     ex = ex[ex["action_code"].astype("string").isin(codes).fillna(False).to_numpy(dtype=bool)]
     if ex.empty:
         return no_data("aucune ligne budgétaire pour cet axe.")
     ex = _with_action_title(ex, ctx)
+    ex["action_title"] = [_short(t, 60) for t in ex["action_title"].astype(str)]
     return html_table(ex, columns=["action_code", "action_title", "planned_eur", "committed_eur", "paid_eur",
                                    "payment_rate_pct"],
                       caption=f"Budget de l'axe {axis} au {F.fmt_date(ctx.as_of)}")
