@@ -154,7 +154,7 @@ def _aggregate_flow(df: pd.DataFrame, unit_col: Optional[str], value: pd.Series,
     from fne_eval.territory import aggregate
 
     idx = pd.MultiIndex.from_product([codes, period_list], names=["territory_code", "period"])
-    full = pd.DataFrame(index=idx, data={"numerator": 0.0, "n_obs": 0}).reset_index()
+    full = pd.DataFrame(index=idx, data={"numerator": 0.0, "n_obs": 0, "period_n_obs": 0}).reset_index()
     if len(df) == 0:
         return full
     work = pd.DataFrame({
@@ -188,7 +188,9 @@ def _aggregate_flow(df: pd.DataFrame, unit_col: Optional[str], value: pd.Series,
     out = full.merge(res, on=["territory_code", "period"], how="left", validate="1:1")
     out["numerator"] = out["sum"].fillna(0.0).astype("float64")
     out["n_obs"] = out["size"].fillna(0).astype("int64")
-    return out[["territory_code", "period", "numerator", "n_obs"]]
+    # rows of the source in each period, whatever their territory: 0 means the period is empty
+    out["period_n_obs"] = out["period"].map(work.groupby("period").size()).fillna(0).astype("int64")
+    return out[["territory_code", "period", "numerator", "n_obs", "period_n_obs"]]
 
 
 def _population_year(available: list, period: str, forced: Optional[int]) -> Optional[int]:
@@ -228,6 +230,9 @@ def _flows(code: str, d: dict, tables: dict, level: str, codes: list, period: st
         in_exp = act["beneficiary_commune_code"].isin(exposed).fillna(False).astype(bool) if len(act) else pd.Series(dtype=bool)
         num = flow(act[in_exp.to_numpy()] if len(act) else act, "beneficiary_commune_code",
                    part[in_exp.to_numpy()] if len(act) else part, "date")
+        # the period is empty only if it has no activity at all, exposed or not
+        counts = assign_periods(act["date"], period).value_counts() if len(act) else pd.Series(dtype="int64")
+        num["period_n_obs"] = num["period"].map(counts).fillna(0).astype("int64")
         if src == "activities_exposed":
             return num
         known = act["beneficiary_commune_code"].notna().to_numpy() if len(act) else np.array([], dtype=bool)
@@ -358,8 +363,10 @@ def indicator_values(bundle_or_tables, indicators: pd.DataFrame, level: str, per
     pandas.DataFrame
         ``indicator_code, territory_code, level, period, value, numerator, denominator,
         ci_lower, ci_upper, n_obs, unit, period_start, period_end, population_year``.
-        Empty periods give 0 for counts, NaN for rates and ``n_obs`` 0; a zero
-        denominator gives NaN, never inf. Non-territorial indicators appear only at the
+        Empty periods (no record of the source in the period, whatever the territory)
+        give 0 for counts, NaN for rates (and their intervals) and ``n_obs`` 0; in a period
+        with records, a territory without any gets a true 0 rate (with its Poisson upper
+        bound); a zero denominator gives NaN, never inf. Non-territorial indicators appear only at the
         ``departement`` level; stock indicators (lieux) only in the period of the
         snapshot.
     """
@@ -467,6 +474,10 @@ def _estimate(f: pd.DataFrame, d: dict, tables: dict, level: str, period: str, p
         factor = 100.0
     den = f["denominator"].to_numpy(dtype="float64")
     num = f["numerator"].to_numpy(dtype="float64")
+    if est in ("per_pop", "per_exposed") and "period_n_obs" in f.columns:
+        # an empty period (no record in the source at all) has no rate: NaN, not 0;
+        # a territory with no record in a period that has some gets a true 0
+        den = np.where(f["period_n_obs"].to_numpy() > 0, den, np.nan)
     with np.errstate(divide="ignore", invalid="ignore"):
         value = np.where(np.nan_to_num(den) > 0, num / den * factor, np.nan)
     f["value"] = value

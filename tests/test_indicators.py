@@ -307,3 +307,14 @@ def test_territories_must_be_of_the_level(tables, catalogue):
         indicator_values(tables, catalogue, "epci", territories=["13001"], as_of=AS_OF)
     out = indicator_values(tables, catalogue[catalogue.indicator_code == "ACC_N"], "epci", territories=[B], as_of=AS_OF)
     assert set(out["territory_code"]) == {B}
+
+
+def test_empty_period_rates_are_nan_but_true_zeros_stay(dept, epci):
+    # 2023 has no activity at all: counts 0, rates NaN (no interval), n_obs 0
+    r = pick(dept, "ACC_PER_1000", "13", "2023")
+    assert math.isnan(r["value"]) and math.isnan(r["ci_upper"]) and r["n_obs"] == 0 and r["denominator"] == 10000
+    assert math.isnan(pick(dept, "ACC_PER_1000_EXPOSED", "13", "2023")["value"])
+    # 2024 has one activity (13001, EPCI A): EPCI B has a true 0 per 1 000 with a Poisson upper bound
+    # of −ln(0.025) / 4 000 × 1 000 = 0.922
+    r = pick(epci, "ACC_PER_1000", B, "2024")
+    assert r["value"] == 0 and r["ci_upper"] == pytest.approx(-math.log(0.025) / 4)
