@@ -85,7 +85,9 @@ def trend(activities: pd.DataFrame, territories: pd.DataFrame, level: Union[str,
         first period or a zero base), ``n_units`` (units with activity in the period),
         ``n_units_common`` (in both periods) and ``n_units_dropped`` (in only one of them,
         left out of the comparison). ``is_partial``: the data stop before the period's
-        end; the previous period is then cut at the same date a year earlier.
+        end; the previous period is then cut at the same date a year earlier. Likewise,
+        when the data start after the beginning of the first period, the next period is
+        compared on the dates from the start date plus one year only.
     """
     levels = (level,) if isinstance(level, str) else tuple(level)
     if freq not in PERIODS:
@@ -112,23 +114,33 @@ def trend(activities: pd.DataFrame, territories: pd.DataFrame, level: Union[str,
 
     cur = d.groupby(["unit", "period"], as_index=False)["participants"].sum()
     prev = cur.assign(period=_shift_year(cur["period"], 1)).rename(columns={"participants": "prev"})
+    cmp = cur.rename(columns={"participants": "cmp"})
     if is_partial_last:
+        # the last period is compared with the same dates one year earlier
         cutoff = data_end - pd.DateOffset(years=1)
         prev_last = _shift_year(pd.Series([last]), -1).iloc[0]
         cut = d[(d["period"] == prev_last) & (d["date"] <= cutoff)]
         cut = cut.groupby("unit", as_index=False)["participants"].sum().rename(columns={"participants": "prev"})
         prev = pd.concat([prev[prev["period"] != last], cut.assign(period=last)], ignore_index=True)
+    data_start = d["date"].min()
+    if data_start.normalize() > period_start(data_start, freq):
+        # the first period is only partly covered: the next one is compared on the same dates
+        after = _shift_year(pd.Series([first]), 1).iloc[0]
+        cut = d[(d["period"] == after) & (d["date"] >= data_start + pd.DateOffset(years=1))]
+        cut = cut.groupby("unit", as_index=False)["participants"].sum().rename(columns={"participants": "cmp"})
+        cmp = pd.concat([cmp[cmp["period"] != after], cut.assign(period=after)], ignore_index=True)
     prev = prev[prev["period"] <= last]
-    m = cur.merge(prev, how="outer", on=["unit", "period"], validate="1:1")
+    m = cur.merge(cmp, how="outer", on=["unit", "period"], validate="1:1")
+    m = m.merge(prev, how="outer", on=["unit", "period"], validate="1:1")
     m = m[m["period"] >= first]
-    has_cur, has_prev = m["participants"].notna(), m["prev"].notna()
-    common = has_cur & has_prev
+    has_cur, has_cmp, has_prev = m["participants"].notna(), m["cmp"].notna(), m["prev"].notna()
+    common = has_cmp & has_prev
     m = m.assign(
         participants=m["participants"].fillna(0.0),
-        same=m["participants"].where(common, 0.0).fillna(0.0),
+        same=m["cmp"].where(common, 0.0).fillna(0.0),
         prev_same=m["prev"].where(common, 0.0).fillna(0.0),
         n_units=has_cur.astype(float), n_common=common.astype(float),
-        n_dropped=(has_cur ^ has_prev).astype(float),
+        n_dropped=(has_cmp ^ has_prev).astype(float),
     )
     agg = aggregate(m, territories, ["participants", "same", "prev_same", "n_units", "n_common", "n_dropped"],
                     "unit", levels=levels, by=["period"])

@@ -160,3 +160,13 @@ def test_did_on_synthetic_bundle_says_so(default_bundle):
     assert len(r) == 1
     assert r["caveat"].iloc[0].startswith("Données synthétiques")
     assert r["n_treated"].iloc[0] == 23  # Annexe 3: 23 communes and arrondissements
+
+
+def test_trend_partial_first_period_compared_on_same_dates():
+    rows = [("2023-11-15", "13201", 10), ("2024-03-01", "13201", 100), ("2024-12-01", "13201", 7)]
+    tr = trend(acts(rows), tiny_territories(), "departement")
+    r = _row(tr, "departement", "13", "2024")
+    # data start 2023-11-15: 2024 is compared from 2024-11-15 only: 7 vs 10 -> -30 %
+    assert r["participants"] == 107
+    assert r["participants_same_perimeter"] == 7 and r["previous_same_perimeter"] == 10
+    assert r["change_pct"] == pytest.approx(-30.0)
