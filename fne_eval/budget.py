@@ -117,12 +117,25 @@ def _line_amounts(budget_lines, transactions, actions, as_of) -> pd.DataFrame:
     return lines
 
 
-def _rates(row: dict) -> dict:
-    planned, committed, paid = row["planned_eur"], row["committed_eur"], row["paid_eur"]
-    row["remaining_eur"] = (planned - committed) if planned is not None else None
-    row["commitment_rate_pct"] = rate_pct(committed, planned)
-    row["payment_rate_pct"] = rate_pct(paid, planned)
-    row["paid_of_committed_pct"] = rate_pct(paid, committed)
+def _group_row(grp: pd.DataFrame, row: dict) -> dict:
+    """Fill amounts and rates of one group of lines.
+
+    Amounts sum every line; rates against the plan (and the remaining amount) only use
+    the lines that have a planned amount, so that an uncosted line (the training fund)
+    cannot push a rate above what was planned.
+    """
+    costed = grp["planned_eur"].map(lambda v: v is not None and not pd.isna(v)).to_numpy(dtype=bool)
+    planned = sum_decimal(grp.loc[costed, "planned_eur"]) if costed.any() else None
+    committed_c = sum_decimal(grp.loc[costed, "committed_eur"])
+    paid_c = sum_decimal(grp.loc[costed, "paid_eur"])
+    row["planned_eur"] = planned
+    row["committed_eur"] = sum_decimal(grp["committed_eur"])
+    row["paid_eur"] = sum_decimal(grp["paid_eur"])
+    row["remaining_eur"] = (planned - committed_c) if planned is not None else None
+    row["commitment_rate_pct"] = rate_pct(committed_c, planned)
+    row["payment_rate_pct"] = rate_pct(paid_c, planned)
+    row["paid_of_committed_pct"] = rate_pct(row["paid_eur"], row["committed_eur"])
+    row["n_lines"] = len(grp)
     return row
 
 
@@ -151,7 +164,10 @@ def budget_execution(budget_lines: pd.DataFrame, transactions: pd.DataFrame, act
         ``remaining_eur`` (planned − committed), all Decimal (planned ``None`` when no line
         of the group is costed), then ``commitment_rate_pct`` (committed/planned),
         ``payment_rate_pct`` (paid/planned), ``paid_of_committed_pct`` (paid/committed),
-        ``n_lines`` and ``is_total``. Rates are NaN when their denominator is 0 or missing.
+        ``n_lines`` and ``is_total``. Amounts sum every line of the group; the remaining
+        amount and the rates against the plan only use lines that have a planned amount
+        (an uncosted line such as the training fund cannot push a rate above 100 %).
+        Rates are NaN when their denominator is 0 or missing.
 
     Raises
     ------
@@ -164,23 +180,13 @@ def budget_execution(budget_lines: pd.DataFrame, transactions: pd.DataFrame, act
     rows = []
     for key, grp in lines.groupby(cols, dropna=False, sort=True):
         key = key if isinstance(key, tuple) else (key,)
-        planned_known = grp["planned_eur"].map(lambda v: v is not None and not pd.isna(v))
         row = {c: (None if pd.isna(k) else k) for c, k in zip(cols, key)}
-        row["planned_eur"] = sum_decimal(grp["planned_eur"]) if planned_known.any() else None
-        row["committed_eur"] = sum_decimal(grp["committed_eur"])
-        row["paid_eur"] = sum_decimal(grp["paid_eur"])
-        row["n_lines"] = len(grp)
         row["is_total"] = False
-        rows.append(_rates(row))
+        rows.append(_group_row(grp, row))
     if totals:
-        planned_known = lines["planned_eur"].map(lambda v: v is not None and not pd.isna(v))
         row = {c: "total" for c in cols}
-        row["planned_eur"] = sum_decimal(lines["planned_eur"]) if planned_known.any() else None
-        row["committed_eur"] = sum_decimal(lines["committed_eur"])
-        row["paid_eur"] = sum_decimal(lines["paid_eur"])
-        row["n_lines"] = len(lines)
         row["is_total"] = True
-        rows.append(_rates(row))
+        rows.append(_group_row(lines, row))
     columns = cols + ["planned_eur", "committed_eur", "paid_eur", "remaining_eur",
                       "commitment_rate_pct", "payment_rate_pct", "paid_of_committed_pct",
                       "n_lines", "is_total"]

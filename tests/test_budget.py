@@ -182,3 +182,17 @@ def test_subset_of_lines_ignores_other_transactions(lines, transactions, actions
     out = budget_execution(lines[lines["budget_line_id"] == "L1"], transactions, actions, totals=True)
     tot = out[out["is_total"]].iloc[0]
     assert tot["paid_eur"] == Decimal("1000.00") and tot["committed_eur"] == Decimal("1000.00")
+
+
+def test_uncosted_line_does_not_inflate_rates(lines, actions):
+    tx = typed("budget_transactions", [
+        {"transaction_id": "C1", "budget_line_id": "L1", "date": "2024-02-01", "kind": "commitment", "amount_eur": "500.00"},
+        {"transaction_id": "C2", "budget_line_id": "FF", "date": "2024-02-01", "kind": "commitment", "amount_eur": "9000.00"},
+    ])
+    out = budget_execution(lines, tx, actions, by="funder", totals=True)
+    tot = out[out["is_total"]].iloc[0]
+    # committed shows every line: 500 + 9 000 = 9 500; the rate only the costed ones:
+    # 500 / (1 000 + 3 686 + 0.30) = 10.67 %, remaining 4 686.30 − 500 = 4 186.30
+    assert tot["committed_eur"] == Decimal("9500.00")
+    assert tot["commitment_rate_pct"] == pytest.approx(500 / 4686.30 * 100)
+    assert tot["remaining_eur"] == Decimal("4186.30")
