@@ -127,13 +127,26 @@ class _Collector:
                        "value": value, "message": f"{where} : {expected}", "file": place,
                        "expected": expected})
 
+    def room(self, table, column, check) -> int:
+        """Return how many more errors of this kind are detailed."""
+        return max(MAX_ERRORS_PER_CHECK - self._counts[(table, column, check)], 0)
+
+    def count_more(self, table, column, check, n: int) -> None:
+        """Count ``n`` more errors of this kind without detailing them."""
+        self._counts[(table, column, check)] += max(int(n), 0)
+
     def add_rows(self, table, place, rows, column, values, expected, check):
-        """Add one error per row; ``expected`` is a string or a function of the value."""
-        for row, value in zip(rows, values):
+        """Add one error per row; ``expected`` is a string or a function of the value.
+
+        Past :data:`MAX_ERRORS_PER_CHECK` the rows are only counted; ``values`` may
+        hold the values of the detailed rows only.
+        """
+        rows = list(rows)
+        room = self.room(table, column, check)
+        for row, value in zip(rows[:room], list(values)[:room]):
             msg = expected(value) if callable(expected) else expected
             self.add(table, place, row, column, value, msg, check)
-            if self._counts[(table, column, check)] > MAX_ERRORS_PER_CHECK:
-                break
+        self._counts[(table, column, check)] += max(len(rows) - room, 0)
 
     def finish(self):
         for (table, column, check), n in self._counts.items():
@@ -205,7 +218,7 @@ def _check_table(name, df, place, out: _Collector) -> pd.DataFrame:
             missing = text.isna().to_numpy()
             if missing.any():
                 rows = df.index[missing]
-                out.add_rows(name, place, rows, col.name, [""] * len(rows),
+                out.add_rows(name, place, rows, col.name, [""] * min(len(rows), MAX_ERRORS_PER_CHECK),
                              f"valeur obligatoire manquante ({KIND_EXPECTED[col.kind]} attendu)", "required")
         values, bad = parse_text(text, col)
         if bad.any():
@@ -237,7 +250,7 @@ def _check_values(name, typed: pd.DataFrame, df: pd.DataFrame, place, out: _Coll
         col = table.column(column)
         rows = np.sort(g["row"].to_numpy())
         flagged.setdefault(column, set()).update(rows.tolist())
-        shown = rows[: MAX_ERRORS_PER_CHECK + 1]
+        shown = rows[: out.room(name, column, check)]
         values = text_series(df[column]).reindex(shown).fillna("").tolist()
         if check == "pattern":
             expected = _pattern_expected(col)
@@ -254,9 +267,7 @@ def _check_values(name, typed: pd.DataFrame, df: pd.DataFrame, place, out: _Coll
             expected = f"valeur trop grande, maximum {col.max:g}"
         else:
             expected = f"valeur refusée ({check})"
-        out.add_rows(name, place, shown, column, values, expected, check)
-        if len(rows) > len(shown):
-            out._counts[(name, column, check)] += len(rows) - len(shown)
+        out.add_rows(name, place, rows, column, values, expected, check)
     return flagged
 
 
@@ -286,13 +297,15 @@ def _check_duplicates(name, typed: pd.DataFrame, place, out: _Collector) -> None
     gid = kf.groupby(key, sort=False, dropna=True).ngroup().to_numpy()
     rows = kf.index.to_numpy()
     first_row = pd.Series(rows).groupby(gid).min()
-    dup_rows = rows[later]
-    dup_first = first_row.loc[gid[later]].to_numpy()
-    values = _key_text(kf.loc[dup_rows], key).tolist()
     col_label = ", ".join(key)
-    for row, first, value in zip(dup_rows, dup_first, values):
+    dup_rows = rows[later]
+    shown = dup_rows[: out.room(name, col_label, "duplicate")]
+    dup_first = dict(zip(shown, first_row.loc[gid[later][: len(shown)]].to_numpy()))
+    values = _key_text(kf.loc[shown], key).tolist()
+    for row, value in zip(shown, values):
         out.add(name, place, row, col_label, value,
-                f"clé en double ({col_label} = « {value} ») : lignes {first} et {row}", "duplicate")
+                f"clé en double ({col_label} = « {value} ») : lignes {dup_first[row]} et {row}", "duplicate")
+    out.count_more(name, col_label, "duplicate", len(dup_rows) - len(shown))
 
 
 def _check_foreign_keys(name, typed: dict, places: dict, flagged: dict, out: _Collector) -> None:
