@@ -20,7 +20,7 @@ Indicators that are not territorial (tasks, budget, network meetings) exist only
 from __future__ import annotations
 
 import math
-from typing import Optional, Sequence, Union
+from typing import Optional, Sequence
 
 import numpy as np
 import pandas as pd
