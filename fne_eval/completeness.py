@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from fne_eval.periods import PERIODS, assign_periods, period_range
-from fne_eval.territory import _str, aggregate, member_codes
+from fne_eval.territory import _str, aggregate, member_codes, merge_logged
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,8 @@ def _reporter_units(bundle, reporter: str) -> pd.DataFrame:
         return pd.DataFrame({"reporter_id": pd.Series([], dtype="string"),
                              "unit_code": pd.Series([], dtype="string")})
     a = pd.DataFrame({"reporter_id": _str(acts["mediator_id"]), "lieu_id": _str(acts["lieu_id"])}).dropna()
-    a = a.merge(lieu_unit, how="inner", on="lieu_id", validate="m:1")
+    a = merge_logged(a, lieu_unit, how="inner", validate="m:1", on="lieu_id",
+                     what="reporting_completeness: activities from a lieu not in the lieux table")
     # the unit a médiateur reports from most often (ties: smallest code)
     counts = a.groupby(["reporter_id", "unit_code"]).size().rename("n").reset_index()
     counts = counts.sort_values(["reporter_id", "n", "unit_code"], ascending=[True, False, True])

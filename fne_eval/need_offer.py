@@ -471,7 +471,8 @@ def concentration_curve(bundle, start=None, end=None, year: Optional[int] = None
     if off.any():
         log.warning("concentration_curve: %d activity rows not on a local unit (left out)", int(off.sum()))
     part = acts[~off].groupby("code")["participants"].sum()
-    d = up.merge(ifn_by_unit(bundle), how="inner", on="unit_code", validate="1:1")
+    d = merge_logged(up, ifn_by_unit(bundle), how="inner", validate="1:1", on="unit_code",
+                     what="concentration_curve: units without IFN (left out)")
     if territory_code is not None:
         d = d[d["unit_code"].isin(set(members(terr, territory_code)))]
     d = d.dropna(subset=["population", "ifn_total"])
