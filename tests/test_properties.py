@@ -176,3 +176,16 @@ def test_weighted_mean_is_stated_aggregation(b, values):
             assert w.set_index("territory_code").loc[e, "ifn"] == pytest.approx(expect)
         else:
             assert pd.isna(w.set_index("territory_code").loc[e, "ifn"])
+
+
+@settings(**SETTINGS)
+@given(bundles())
+def test_trend_levels_add_up(b):
+    from fne_eval.impact import trend
+
+    tr = trend(b["activities"], b["territories"], freq="year")
+    if len(tr):
+        tr = tr.assign(previous_same_perimeter=tr["previous_same_perimeter"].astype("Float64").fillna(0),
+                       participants_same_perimeter=tr["participants_same_perimeter"].astype("Float64").fillna(0))
+        check_levels_add_up(tr, b["territories"], ["participants", "participants_same_perimeter",
+                                                   "previous_same_perimeter", "n_units"], by=["period"])
