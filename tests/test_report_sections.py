@@ -46,14 +46,31 @@ def _all_sections(ctx):
     return out
 
 
-@pytest.mark.parametrize("territory", ["13", EPCI, AIX])
-def test_every_section_is_displayable_on_the_small_bundle(small, territory):
-    ctx = make_context(small, territory, "all", 2024, 5)
-    for name, sec in _all_sections(ctx).items():
+def _check_displayable(secs: dict) -> None:
+    for name, sec in secs.items():
         h = sec._repr_html_()
         assert h.startswith('<div class="fne-section">'), name
         assert len(h) > 40, name
-        assert "Traceback" not in h and "nan" not in re.sub(r"<[^>]+>", " ", h).split(), name
+        words = re.sub(r"<[^>]+>", " ", h).split()
+        assert "Traceback" not in h and "nan" not in words and "NaN" not in words, name
+
+
+@pytest.fixture(scope="module")
+def small_sections(small):
+    """Every section of the three reports for the département, built once."""
+    ctx = make_context(small, "13", "all", 2024, 5)
+    return ctx, _all_sections(ctx)
+
+
+def test_every_section_is_displayable_on_the_small_bundle(small_sections):
+    _check_displayable(small_sections[1])
+
+
+@pytest.mark.parametrize("territory", [EPCI, AIX])
+def test_impact_sections_for_an_epci_and_a_commune(small, territory):
+    ctx = make_context(small, territory, "1", 2024, 5)
+    _check_displayable({name: getattr(sections, name)(ctx) for name in ("contexte", "activite", "resultats",
+                                                                        "qualite")})
 
 
 def test_territory_without_data_says_so(small):
@@ -87,7 +104,9 @@ def test_text_from_the_data_is_escaped(tmp_path):
     b = load_bundle(write_small_bundle(tmp_path, t))
     ctx = make_context(b, "13", "all", 2024, 5, report="revue_annuelle")
     assert "<script>" not in ctx.header()._repr_html_()
-    for name, sec in _all_sections(ctx).items():
+    secs = {name: getattr(sections, name)(ctx) for name in ("meteo", "decisions", "budget_rythme", "resultats")}
+    secs["revue_axe"] = sections.revue_axe(ctx, "1")
+    for name, sec in secs.items():
         h = sec._repr_html_()
         assert "<script>" not in h and "<b>Hub</b>" not in h, name
     h = sections.budget_par(ctx, "action_code")._repr_html_()
@@ -162,10 +181,23 @@ def test_breakdowns_by_hand(small):
 
 @pytest.mark.skipif(not (DEFAULT_BUNDLE_DIR / "territories.csv").exists(),
                     reason="the embedded default bundle is not built yet")
-@pytest.mark.parametrize("territory", ["13", "241300417"])
-def test_sections_on_the_default_bundle(default_bundle, territory):
-    ctx = make_context(default_bundle, territory, "all", 2025, 5)
-    for name, sec in _all_sections(ctx).items():
-        h = sec._repr_html_()
-        assert h.startswith('<div class="fne-section">'), name
+def test_sections_on_the_default_bundle(default_bundle):
+    ctx = make_context(default_bundle, "13", "all", 2025, 5)
+    secs = _all_sections(ctx)
+    _check_displayable(secs)
     assert "fne-banner-synthetic" in ctx.header()._repr_html_()
+    # no section fell back to "not available": every evaluation module is there
+    missing = [n for n, s in secs.items() if "Section non disponible" in s._repr_html_()]
+    assert missing == []
+    # seed figures shown as printed: the 71 433 € planned budget of the 10 actions (annexe 6)
+    assert "71\u202f433\xa0€" in secs["budget_synthese"]._repr_html_()
+    # no count of people below the threshold in the activity tables
+    assert _small_counts(_num_cells(secs["activite"]._repr_html_()), 5) == []
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (DEFAULT_BUNDLE_DIR / "territories.csv").exists(),
+                    reason="the embedded default bundle is not built yet")
+def test_sections_for_an_epci_on_the_default_bundle(default_bundle):
+    ctx = make_context(default_bundle, "241300417", "2", 2025, 5)
+    _check_displayable(_all_sections(ctx))
