@@ -631,6 +631,13 @@ def _signature(path: Path) -> tuple:
 
 @functools.lru_cache(maxsize=8)
 def _load_cached(path_str: str, signature: tuple, validate: bool) -> Bundle:
+    from fne_eval.bundle.diskcache import load_or_build
+
+    # parsed bundles are also kept on disk, keyed on content (each report's kernel reuses them)
+    return load_or_build(path_str, validate, lambda: _load_uncached(path_str, validate))
+
+
+def _load_uncached(path_str: str, validate: bool) -> Bundle:
     from fne_eval.bundle.validate import validate_raw
 
     raw = read_bundle_raw(path_str)
