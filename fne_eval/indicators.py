@@ -350,8 +350,9 @@ def indicator_values(bundle_or_tables, indicators: pd.DataFrame, level: str, per
     territories : sequence of str, optional
         Territory codes of ``level``; every territory of that level when omitted.
     as_of : date-like, optional
-        Last date taken into account (periods after it are left out); the latest date of
-        the monitoring tables when omitted.
+        Last date taken into account (periods after it are left out); when omitted, the
+        bundle's ``data_as_of`` (``bundle.json``), else the latest date of the monitoring
+        tables.
     start : date-like, optional
         First period; the start of the roadmap (November 2023) when omitted.
     population_year : int, optional
@@ -375,7 +376,13 @@ def indicator_values(bundle_or_tables, indicators: pd.DataFrame, level: str, per
     if period not in PERIODS:
         raise ValueError(f"unknown period {period!r}, expected one of {PERIODS}")
     tables = _tables(bundle_or_tables)
-    as_of = to_timestamp(as_of) if as_of is not None else (_data_end(tables) or to_timestamp(ROADMAP_START))
+    meta_as_of = (getattr(bundle_or_tables, "meta", None) or {}).get("data_as_of")
+    if as_of is not None:
+        as_of = to_timestamp(as_of)
+    elif meta_as_of:
+        as_of = to_timestamp(meta_as_of)
+    else:
+        as_of = _data_end(tables) or to_timestamp(ROADMAP_START)
     start = to_timestamp(start) if start is not None else to_timestamp(ROADMAP_START)
     period_list = period_range(start, as_of, period)
     codes = _universe(tables, level, territories)
