@@ -20,7 +20,7 @@ from fne_eval.completeness import reporting_completeness
 from fne_eval.need_offer import accompaniments_by_territory, lieux_offer
 from fne_eval.territory import aggregate, code_membership, population_by_territory
 
-SETTINGS = dict(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = dict(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 EPCIS = ["200000001", "200000002", "200000003"]
 
 
