@@ -287,3 +287,23 @@ def test_failed_xlsx_write_leaves_out_untouched(tmp_path, reference, monkeypatch
 def test_write_bundle_rejects_unknown_output():
     with pytest.raises(ValueError, match="xlsx"):
         write_bundle({}, "sortie.xls")
+
+
+def test_excel_formula_cell_is_read_as_its_text(tmp_path):
+    """A formula typed in a text column is kept as text, never evaluated."""
+    from openpyxl import load_workbook
+
+    xlsx = write_bundle(load_bundle(write_small_bundle(tmp_path / "v")).tables, tmp_path / "v.xlsx")
+    wb = load_workbook(xlsx)
+    ws = wb["events"]
+    ws.cell(row=2, column=TABLES["events"].column_names.index("title") + 1, value="=1+1")
+    assert ws.cell(row=2, column=TABLES["events"].column_names.index("title") + 1).data_type == "f"
+    wb.save(xlsx)
+    assert load_bundle(xlsx)["events"].loc[0, "title"] == "=1+1"
+
+
+def test_meta_sheet_keeps_value_types(tmp_path):
+    meta = {"name": "essai", "vintage": "2023", "seed": 42, "share": 0.5, "is_synthetic": True,
+            "synthetic_tables": ["activities", "lieux"], "generator": {"version": "0.1.0"}, "note": None}
+    xlsx = write_bundle(load_bundle(write_small_bundle(tmp_path / "v")).tables, tmp_path / "v.xlsx", meta)
+    assert load_bundle(xlsx).meta == meta

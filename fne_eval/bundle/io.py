@@ -534,14 +534,25 @@ def _read_xlsx(path: Path) -> RawBundle:
     return RawBundle(frames=frames, places=places, meta=meta, files=[path], source=str(path))
 
 
+_JSON_LIKE = re.compile(r'^(\[.*\]|\{.*\}|".*"|true|false|null|-?\d+(\.\d+)?([eE][+-]?\d+)?)$', re.S)
+
+
 def _meta_value(text: str):
+    """Return a ``_meta`` cell as its value: JSON when it reads as JSON, else the text."""
     t = text.strip()
-    if t[:1] in ("[", "{") or t in ("true", "false", "null") or re.fullmatch(r"-?\d+", t or "x"):
+    if _JSON_LIKE.match(t):
         try:
             return json.loads(t)
         except ValueError:
             return text
     return text
+
+
+def _meta_cell(value) -> str:
+    """Return a metadata value as a ``_meta`` cell (the inverse of :func:`_meta_value`)."""
+    if isinstance(value, str) and not _JSON_LIKE.match(value.strip()):
+        return value
+    return json.dumps(value, ensure_ascii=False, default=str)
 
 
 def _read_folder(path: Path) -> RawBundle:
@@ -822,8 +833,7 @@ def _write_xlsx(tables: dict, out: Path, meta: dict) -> Path:
     ws = wb.create_sheet(META_SHEET)
     ws.append(["key", "value"])
     for k in sorted(meta):
-        v = meta[k]
-        ws.append([str(k), v if isinstance(v, str) else json.dumps(v, ensure_ascii=False, default=str)])
+        ws.append([str(k), _meta_cell(meta[k])])
     fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
     os.close(fd)
     tmp = Path(tmp_name)
