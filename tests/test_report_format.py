@@ -65,6 +65,8 @@ def test_fmt_dates():
     assert F.fmt_month(pd.Timestamp("2026-11-29")) == "nov. 2026"
     assert F.fmt_month("2025-02-10") == "févr. 2025"
     assert F.fmt_month("2025-08-10") == "août 2025"
+    assert F.fmt_date_short("2026-11-29") == "29 nov. 2026"
+    assert F.fmt_date_short("2025-05-01") == "1er mai 2025"
 
 
 def test_fmt_signed_and_count():
@@ -130,3 +132,11 @@ def test_html_table_suppressed_cells_and_personal_data():
         html_table(pd.DataFrame({"courriel": ["a@b.fr"]}))
     with pytest.raises(ValueError):
         html_table(df, formats={"participants": "roman"})
+
+
+def test_meteo_cells_have_a_coloured_dot_and_escape_unknown_codes():
+    df = pd.DataFrame({"final_status": ["red", "<i>x</i>", None]})
+    h = html_table(df, formats={"final_status": "meteo"})._repr_html_()
+    assert "color:#C8102E" in h and "Rouge" in h  # red dot, French label
+    assert "<i>x</i>" not in h and "&lt;i&gt;x&lt;/i&gt;" in h
+    assert "–" in h  # missing status

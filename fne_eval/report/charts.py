@@ -148,10 +148,14 @@ def line_chart(
     ax.set_ylabel(y_label)
     _thousands(ax, "y", kind)
     if len(data):
-        first, last = data.sort_values(x).iloc[0], data.sort_values(x).iloc[-1]
-        alt = (f"{title}. Courbe de {F.fmt_month(first[x])} à {F.fmt_month(last[x])}"
-               + (f", une courbe par {hue}" if hue else "")
-               + f" ; dernière valeur {fmt(last[y])}.")
+        ordered = data.sort_values(x)
+        first, last = ordered.iloc[0], ordered.iloc[-1]
+        if hue:
+            lasts = ordered.groupby(hue, sort=False).tail(1)
+            end = "dernières valeurs : " + ", ".join(f"{h} {fmt(v)}" for h, v in zip(lasts[hue], lasts[y]))
+        else:
+            end = f"dernière valeur {fmt(last[y])}"
+        alt = f"{title}. Courbe de {F.fmt_month(first[x])} à {F.fmt_month(last[x])} ; {end}."
     else:
         alt = f"{title}. Aucune donnée."
     return render(fig, alt, caption)

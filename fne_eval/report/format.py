@@ -190,6 +190,15 @@ def fmt_date(value) -> str:
     return f"{day} {MONTHS[d.month - 1]} {d.year}"
 
 
+def fmt_date_short(value) -> str:
+    """Format a date in short: "29 nov. 2026", "1er mai 2025"."""
+    if is_missing(value):
+        return MISSING
+    d = _to_date(value)
+    day = "1er" if d.day == 1 else str(d.day)
+    return f"{day} {MONTHS_SHORT[d.month - 1]} {d.year}"
+
+
 def fmt_month(value) -> str:
     """Format a month in short: "nov. 2026", "mai 2025"."""
     if is_missing(value):

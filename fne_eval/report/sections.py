@@ -874,8 +874,39 @@ def _budget_by(ctx, by):
 def budget_rythme(ctx) -> Section:
     """Return the execution of each action against the share of its period elapsed."""
     blocks = [_territory_budget_note(ctx)]
+    _part(blocks, _budget_over_time, ctx)
     _part(blocks, _budget_burn, ctx)
     return Section(blocks, "budget_rythme")
+
+
+def _budget_over_time(ctx):
+    """Chart the cumulative committed and paid amounts at each month end, against the plan."""
+    from fne_eval.report.charts import line_chart
+
+    budget_execution = lib("budget", "budget_execution")
+    lines, tx, acts = _budget_tables(ctx, "actions")
+    if tx.empty:
+        return no_data("aucun engagement ni paiement enregistré.")
+    first = pd.to_datetime(tx["date"]).min()
+    ends = pd.date_range(first, ctx.as_of, freq="ME")
+    if len(ends) == 0 or ends[-1] < ctx.as_of:
+        ends = ends.append(pd.DatetimeIndex([ctx.as_of]))
+    rows = []
+    for end in ends:  # one snapshot per month end, each computed by budget.budget_execution
+        tot = budget_execution(lines, tx, acts, by="action_code", as_of=end, totals=True)
+        tot = tot[tot["is_total"]].iloc[0]
+        rows.append({"month": end, "committed_eur": tot["committed_eur"], "paid_eur": tot["paid_eur"],
+                     "planned_eur": tot["planned_eur"]})
+    df = pd.DataFrame(rows)
+    long = pd.concat([
+        pd.DataFrame({"month": df["month"], "amount": [float(v) for v in df[c]], "serie": name})
+        for c, name in (("planned_eur", "Prévu"), ("committed_eur", "Engagé cumulé"), ("paid_eur", "Payé cumulé"))
+    ], ignore_index=True)
+    chart = line_chart(long, "month", "amount", title="Engagements et paiements cumulés des actions",
+                       y_label="Montant (€)", hue="serie", kind="eur")
+    last = df.iloc[-1]
+    return [chart, para(f"Au {F.fmt_date(ctx.as_of)} : {F.fmt_eur(last['committed_eur'])} engagés et "
+                        f"{F.fmt_eur(last['paid_eur'])} payés, pour {F.fmt_eur(last['planned_eur'])} prévus.")]
 
 
 def _budget_burn(ctx):
@@ -974,9 +1005,10 @@ def _key_figures(ctx):
                                                     for k, v in status.items() if v)))
     tasks = hf.get("tasks_by_state") or {}
     if tasks:
-        rows.append(("Tâches du chronogramme", ", ".join(f"{F.fmt_int(v)} {code_label('task_state', k).lower()}"
-                                                         f"{'s' if v > 1 and k != 'in_progress' else ''}"
-                                                         for k, v in tasks.items() if v)))
+        rows.append(("Tâches du chronogramme", ", ".join(
+            f"{F.fmt_int(v)} {code_label('task_state', k).lower()}"
+            f"{'s' if v > 1 and k in ('done', 'not_started', 'cancelled') else ''}"
+            for k, v in tasks.items() if v)))
     df = pd.DataFrame(rows, columns=["figure", "value"])
     blocks = [html_table(df, formats={"value": "numtext"}, labels={"value": "Valeur"},
                          caption=f"Chiffres clés au {F.fmt_date(ctx.as_of)} — {ctx.territory_name}")]
@@ -1000,24 +1032,6 @@ def _meteo_frame(ctx) -> pd.DataFrame:
     return ctx.extra["meteo"]
 
 
-def _meteo_symbol(status) -> str:
-    from fne_eval.report.theme import METEO_SYMBOLS
-
-    if F.is_missing(status):
-        return F.MISSING
-    return f"{METEO_SYMBOLS.get(str(status), '')} {code_label('meteo', str(status))}"
-
-
-def _meteo_html(status) -> str:
-    from fne_eval.report.theme import METEO_COLORS
-
-    if F.is_missing(status):
-        return F.MISSING
-    color = METEO_COLORS.get(str(status), "#999")
-    return (f'<span style="color:{color};font-size:1.2em">●</span> '
-            f"{html.escape(code_label('meteo', str(status)))}")
-
-
 def _meteo_table(ctx):
     m = _meteo_frame(ctx)
     m = _with_action_title(m, ctx)
@@ -1032,14 +1046,13 @@ def _meteo_table(ctx):
                    + (f" {F.fmt_int(len(overridden))} météo{'s' if len(overridden) > 1 else ''} "
                       f"fixée{'s' if len(overridden) > 1 else ''} par le COPIL." if len(overridden) else ""))]
     shown = m.copy()
-    shown["final_shown"] = shown["final_status"].map(_meteo_symbol)
-    shown["computed_shown"] = shown["computed_status"].map(_meteo_symbol)
-    cols = ["action_code", "action_title", "final_shown", "computed_shown", "reasons"]
-    labels = {"final_shown": "Météo retenue", "computed_shown": "Météo calculée"}
+    shown["action_title"] = [_short(t, 70) for t in shown["action_title"].astype(str)]
+    cols = ["action_code", "action_title", "final_status", "computed_status", "reasons"]
     if len(overridden):
         cols += ["override_justification", "override_date"]
-    blocks.append(html_table(shown, columns=cols, labels=labels,
-                             formats={"final_shown": "text", "computed_shown": "text", "reasons": "text"},
+    blocks.append(html_table(shown, columns=cols,
+                             formats={"final_status": "meteo", "computed_status": "meteo", "reasons": "text",
+                                      "override_date": "date_short"},
                              caption="Météo des actions"))
     return blocks
 
@@ -1051,24 +1064,35 @@ def decisions(ctx) -> Section:
     return Section(blocks, "decisions")
 
 
+#: What the annual review proposes to the COPIL for each météo (to be completed by the référents).
+PROPOSALS = {"red": "Plan de rattrapage ou révision du calendrier à décider",
+             "amber": "Point de vigilance au prochain COTHEC",
+             "grey": "Demander les remontées de suivi aux référents"}
+
+
 def _decisions(ctx):
     m = _with_action_title(_meteo_frame(ctx), ctx)
     m = m[m["action_code"].astype(str).isin(_axis_actions(ctx)["action_code"].astype(str))]
-    todo = m[m["final_status"].astype("string").isin(["red", "amber"]).fillna(False).to_numpy(dtype=bool)]
-    todo = todo.assign(_o=todo["final_status"].map({"red": 0, "amber": 1})).sort_values(["_o", "action_code"])
-    items = [f"Action {r.action_code} ({r.action_title}) — météo {code_label('meteo', r.final_status).lower()} : "
-             f"{r.reasons if not F.is_missing(r.reasons) else 'motif non précisé'}. À arbitrer : "
-             f"{'plan de rattrapage ou révision du calendrier' if r.final_status == 'red' else 'point de vigilance au prochain COTHEC'}."
-             for r in todo.itertuples()]
-    grey = m[m["final_status"].astype("string") == "grey"]
-    if len(grey):
-        items.append(f"Données de suivi manquantes pour {F.fmt_int(len(grey))} action"
-                     f"{'s' if len(grey) > 1 else ''} ({', '.join(grey['action_code'].astype(str))}) : "
-                     "demander les remontées aux référents.")
-    if not items:
-        return para("Aucune action en rouge ou en orange : pas de décision particulière à prendre.")
-    return [para("Points soumis au COPIL, proposés à partir de la météo calculée (à compléter par "
-                 "les référents) :"), bullets(items)]
+    todo = m[m["final_status"].astype("string").isin(list(PROPOSALS)).fillna(False).to_numpy(dtype=bool)].copy()
+    if todo.empty:
+        return para("Aucune action en rouge, en orange ou sans données : pas de décision particulière "
+                    "à proposer.")
+    todo["_o"] = todo["final_status"].map({"red": 0, "amber": 1, "grey": 2})
+    todo = todo.sort_values(["_o", "action_code"])
+    todo["action_title"] = [_short(t, 60) for t in todo["action_title"].astype(str)]
+    todo["main_reason"] = [str(r).split(" ; ")[0] if not F.is_missing(r) else "motif non précisé"
+                           for r in todo["reasons"]]
+    todo["proposal"] = todo["final_status"].map(PROPOSALS)
+    n_red = int((todo["final_status"] == "red").sum())
+    return [para(f"{F.fmt_int(len(todo))} action{'s' if len(todo) > 1 else ''} appelle"
+                 f"{'nt' if len(todo) > 1 else ''} une décision ou une vigilance du COPIL"
+                 + (f", dont {F.fmt_int(n_red)} en rouge" if n_red else "") + ". Propositions établies à "
+                 "partir de la météo calculée, à compléter par les référents :"),
+            html_table(todo, columns=["action_code", "action_title", "final_status", "main_reason", "proposal"],
+                       formats={"final_status": "meteo"},
+                       labels={"main_reason": "Motif principal", "proposal": "Proposition",
+                               "final_status": "Météo"},
+                       caption="Décisions à prendre")]
 
 
 def regles_meteo(ctx) -> Section:
@@ -1135,7 +1159,11 @@ def _axis_gantt(ctx, axis):
                         label="task_label_short")
     cols = [c for c in ("action_code", "task_label", "planned_start", "planned_end", "actual_start",
                         "actual_end", "state", "slippage_days") if c in g.columns]
-    return [chart, html_table(g, columns=cols, formats={"state": "text"},
+    table = g.copy()
+    if "is_ongoing" in table:  # the chart draws an ongoing task up to as_of; it has no real end yet
+        table["actual_end"] = table["actual_end"].where(~table["is_ongoing"].astype(bool))
+    return [chart, html_table(table, columns=cols,
+                              formats={"state": "text", **{c: "date_short" for c in cols if "_start" in c or "_end" in c}},
                               caption=f"Tâches de l'axe {axis} (données du chronogramme)")]
 
 

@@ -20,7 +20,7 @@ from fne_eval.bundle.spec import PERSONAL_DATA_COLUMNS  # noqa: E402
 
 #: Names of the formats a column may be given.
 FORMATS = ("int", "count", "decimal", "decimal2", "pct", "eur", "eur_cents", "date", "month",
-           "text", "code", "bool", "signed", "signed_pct", "numtext")
+           "text", "code", "bool", "signed", "signed_pct", "numtext", "date_short", "meteo")
 
 _NUMERIC_FORMATS = {"int", "count", "decimal", "decimal2", "pct", "eur", "eur_cents",
                     "signed", "signed_pct", "numtext"}
@@ -88,6 +88,10 @@ def format_cell(value, fmt: str, threshold: int = 5) -> str:
         return F.fmt_date(value)
     if fmt == "month":
         return F.fmt_month(value)
+    if fmt == "date_short":
+        return F.fmt_date_short(value)
+    if fmt == "meteo":
+        return code_label("meteo", str(value))
     if fmt == "bool":
         return code_label("bool", bool(value))
     if fmt == "signed":
@@ -95,6 +99,14 @@ def format_cell(value, fmt: str, threshold: int = 5) -> str:
     if fmt == "signed_pct":
         return F.fmt_signed(value, 1, "%")
     return str(value)
+
+
+def _meteo_dot(status: str) -> str:
+    """Return a coloured dot for a météo status code (only known codes get a colour)."""
+    from fne_eval.report.theme import METEO_COLORS
+
+    color = METEO_COLORS.get(status, "#999999")
+    return f'<span class="fne-meteo fne-meteo-{html.escape(status)}" style="color:{color};font-size:1.2em">●</span>&nbsp;'
 
 
 class HtmlFragment:
@@ -252,8 +264,12 @@ def html_table(
                 text = format_cell(value, f, threshold)
                 num = f in _NUMERIC_FORMATS
             style = "text-align:right;white-space:nowrap" if num else "text-align:left"
+            cell = html.escape(text)
+            if f == "meteo" and not F.is_missing(value) and not mask[col].iloc[i]:
+                cell = _meteo_dot(str(value)) + cell
+                style += ";white-space:nowrap"
             parts.append(f'<td class="{"num" if num else "text"}" style="{style};padding:2px 6px;'
-                         f'border-bottom:1px solid #ddd">{html.escape(text)}</td>')
+                         f'border-bottom:1px solid #ddd">{cell}</td>')
         parts.append("</tr>")
     parts.append("</tbody></table>")
     if omitted:
