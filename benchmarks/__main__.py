@@ -1,0 +1,241 @@
+"""Run the fne-eval benchmarks: ``python -m benchmarks --quick|--full [--json] [--only PART ...]``.
+
+Parts (issue 5):
+
+- ``batch``: the COPIL pack (``--quick``: 4 of its 27 entries) with ``fne-eval run`` against
+  a sequential loop of ``papermill`` commands, and where one report's time goes;
+- ``eval``: the one-pass national evaluation on a synthetic activity table of two sizes
+  (``--quick``: 200 000 and 2 million records; ``--full``: 1 and 10 million), its peak
+  memory, its growth and its speed against filtering the table once per territory;
+- ``dask``: a light plan on the Dask executor (loopback local cluster) against the pool;
+- ``memory``: the peak memory of a run of N and 10 × N light entries.
+
+Prints a table (figures in French format); with ``--json``, a JSON object whose keys
+include ``batch_speedup_vs_papermill_loop``, ``eval_seconds_<size>``, ``eval_peak_gb``,
+``eval_linearity_ratio``, ``eval_speedup_vs_per_territory_loop``,
+``dask_local_vs_pool_ratio``, each with the sizes used.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+PARTS = ("batch", "eval", "dask", "memory")
+QUICK_BATCH_IDS = ["impact-13-axe-all", "impact-200054807-axe-2", "budget", "revue-annuelle"]
+SIZES = {
+    "quick": {"eval": (200_000, 2_000_000), "dask_entries": 8, "memory": (10, 40), "loop_sample": 8},
+    "full": {"eval": (1_000_000, 10_000_000), "dask_entries": 40, "memory": (100, 1000), "loop_sample": 20},
+    # tiny sizes for tests/test_benchmarks_smoke.py: checks the machinery, measures nothing
+    "smoke": {"eval": (2_000, 20_000), "dask_entries": 2, "memory": (1, 2), "loop_sample": 4},
+}
+SMOKE_BATCH_IDS = ["budget"]
+#: Synthetic records of the national bundle used by the light plans (dask, memory).
+LIGHT_BUNDLE_ROWS = 20_000
+
+
+def _size_label(n: int) -> str:
+    return f"{n // 1_000_000}m" if n % 1_000_000 == 0 else f"{n // 1000}k"
+
+
+def fr(x, digits: int = 1) -> str:
+    """Return a number in French format (1 234,5)."""
+    if x is None:
+        return "—"
+    if isinstance(x, bool):
+        return "oui" if x else "non"
+    if isinstance(x, int):
+        return f"{x:,}".replace(",", "\u202f")
+    return f"{x:,.{digits}f}".replace(",", "\u202f").replace(".", ",")
+
+
+def log(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------- parts
+def part_batch(mode: str, work: Path) -> dict:
+    from benchmarks.batch import REPO, breakdown, fne_eval_run, papermill_loop, plan_entries
+
+    plan = REPO / "params" / "copil-2025.yaml"
+    entries = plan_entries(plan)
+    if mode != "full":
+        keep = QUICK_BATCH_IDS if mode == "quick" else SMOKE_BATCH_IDS
+        entries = [e for e in entries if e["id"] in keep]
+    ids = [e["id"] for e in entries]
+    log(f"batch : boucle papermill sur {len(ids)} entrées (cache désactivé)")
+    loop = papermill_loop(entries, work / "loop", cache="off")
+    log(f"batch : fne-eval run --to html ({len(ids)} entrées)")
+    run_html = fne_eval_run(plan, ids, work / "run-html", formats="html")
+    smoke = mode == "smoke"
+    log("batch : fne-eval run --to html,pdf")
+    run_pdf = run_html if smoke else fne_eval_run(plan, ids, work / "run-pdf", formats="html,pdf")
+    log("batch : boucle papermill, cache du bundle chaud")
+    warm_cache = tempfile.mkdtemp(prefix="fne-eval-cache-")
+    if not smoke:
+        papermill_loop(entries[:1], work / "warm", cache=warm_cache)
+    loop_warm = loop if smoke else papermill_loop(entries, work / "loop-warm", cache=warm_cache)
+    log("batch : décomposition d'un rapport (impact, département)")
+    parts = {} if smoke else breakdown("impact")
+    n_ok = sum(1 for e in run_html["entries"].values() if e["status"] == "ok")
+    return {
+        "batch_entries": len(ids), "batch_plan": "copil-2025" + (" (extrait)" if mode == "quick" else ""),
+        "batch_entry_ids": ids,
+        "batch_papermill_loop_seconds": loop["seconds"], "batch_papermill_loop_failed": loop["failed"],
+        "batch_papermill_loop_warm_cache_seconds": loop_warm["seconds"],
+        "batch_run_html_seconds": run_html["seconds"], "batch_run_html_ok": n_ok,
+        "batch_run_html_pdf_seconds": run_pdf["seconds"],
+        "batch_speedup_vs_papermill_loop": round(loop["seconds"] / run_html["seconds"], 2),
+        "batch_speedup_html_pdf_vs_papermill_loop": round(loop["seconds"] / run_pdf["seconds"], 2),
+        "batch_speedup_vs_papermill_loop_warm_cache": round(loop_warm["seconds"] / run_html["seconds"], 2),
+        "batch_per_entry_loop_seconds": loop["per_entry"],
+        "batch_per_entry_run_seconds": {k: v["duration_s"] for k, v in run_html["entries"].items()},
+        "batch_breakdown_seconds": parts,
+        "batch_run_stderr": run_html["stderr_tail"],
+    }
+
+
+def part_eval(mode: str, work: Path) -> dict:
+    small, large = SIZES[mode]["eval"]
+    res = {}
+    for n in (small, large):
+        log(f"eval : {fr(n)} accompagnements synthétiques (sous-processus)")
+        out = subprocess.run([sys.executable, "-m", "benchmarks.eval_national", str(n),
+                              str(SIZES[mode]["loop_sample"])], capture_output=True, text=True,
+                             cwd=Path(__file__).resolve().parents[1])
+        if out.returncode != 0:
+            raise RuntimeError(f"eval {n}: {out.stderr[-800:]}")
+        res[n] = json.loads(out.stdout.strip().splitlines()[-1])
+    big = res[large]
+    label = _size_label(large)
+    return {
+        f"eval_seconds_{label}": big["eval_seconds"], "eval_rows": large, "eval_rows_small": small,
+        "eval_seconds_small": res[small]["eval_seconds"],
+        "eval_peak_gb": big["peak_gb"], "eval_peak_gb_after_generation": big["peak_gb_after_build"],
+        "eval_generation_seconds": big["build_seconds"],
+        "eval_linearity_ratio": round(big["eval_seconds"] / res[small]["eval_seconds"], 2),
+        "eval_linearity_rows_ratio": large // small,
+        "eval_speedup_vs_per_territory_loop": big["speedup_vs_per_territory_loop"],
+        "eval_per_territory_loop_sample": big["loop_sample"],
+        "eval_per_territory_loop_seconds_extrapolated": big["loop_seconds_extrapolated"],
+        "eval_territories": big["n_territories"], "eval_result_rows": big["n_result_rows"],
+        "eval_loop_agrees": big["loop_agrees"] and res[small]["loop_agrees"],
+    }
+
+
+def _light(work: Path):
+    from benchmarks.runs import build_bundle, write_light_plan
+
+    bundle = build_bundle(work.parent / "national-bundle", LIGHT_BUNDLE_ROWS)
+    return write_light_plan(work / "light"), bundle
+
+
+def part_dask(mode: str, work: Path) -> dict:
+    from benchmarks.runs import timed_run
+
+    plan, bundle = _light(work)
+    n = SIZES[mode]["dask_entries"]
+    log(f"dask : plan léger, {n} entrées, pool local puis Dask (cluster local sur 127.0.0.1)")
+    pool = timed_run(plan, bundle, work / "out-pool", n, executor="local")
+    dask = timed_run(plan, bundle, work / "out-dask", n, executor="dask")
+    return {
+        "dask_entries": n, "dask_workers": 2,
+        "dask_pool_seconds": pool["seconds"], "dask_seconds": dask["seconds"],
+        "dask_local_vs_pool_ratio": round(dask["seconds"] / pool["seconds"], 2),
+        "dask_ok": dask["ok"], "dask_failed": dask["failed"], "pool_ok": pool["ok"],
+        "dask_stderr": dask["stderr_tail"] or pool["stderr_tail"],
+    }
+
+
+def part_memory(mode: str, work: Path) -> dict:
+    from benchmarks.runs import timed_run
+
+    plan, bundle = _light(work)
+    out = {}
+    for n in SIZES[mode]["memory"]:
+        log(f"mémoire : plan léger, {n} entrées")
+        r = timed_run(plan, bundle, work / f"out-mem-{n}", n, executor="local")
+        out[n] = r
+    a, b = SIZES[mode]["memory"]
+    return {
+        "memory_entries": [a, b],
+        "memory_peak_tree_gb": [out[a]["peak_tree_gb"], out[b]["peak_tree_gb"]],
+        "memory_peak_driver_gb": [out[a]["peak_driver_gb"], out[b]["peak_driver_gb"]],
+        "memory_seconds": [out[a]["seconds"], out[b]["seconds"]],
+        "memory_ok": [out[a]["ok"], out[b]["ok"]],
+        "memory_growth_ratio": round(out[b]["peak_tree_gb"] / out[a]["peak_tree_gb"], 2)
+        if out[a]["peak_tree_gb"] else None,
+    }
+
+
+# --------------------------------------------------------------------------- output
+ROWS = [
+    ("batch_speedup_vs_papermill_loop", "Gain fne-eval run --to html / boucle papermill (cible ≥ 3)", 2),
+    ("batch_speedup_html_pdf_vs_papermill_loop", "Gain fne-eval run --to html,pdf / boucle papermill", 2),
+    ("batch_speedup_vs_papermill_loop_warm_cache", "Gain / boucle papermill avec cache du bundle chaud", 2),
+    ("batch_papermill_loop_seconds", "Boucle papermill (s)", 1),
+    ("batch_run_html_seconds", "fne-eval run --to html (s)", 1),
+    ("batch_run_html_pdf_seconds", "fne-eval run --to html,pdf (s)", 1),
+    ("eval_seconds_10m", "Évaluation nationale, 10 M lignes (s, cible ≤ 60)", 1),
+    ("eval_seconds_2m", "Évaluation nationale, 2 M lignes (s)", 1),
+    ("eval_peak_gb", "Mémoire maximale du processus d'évaluation (Go, cible ≤ 8)", 2),
+    ("eval_linearity_ratio", "Coût grand / petit volume (cible ≤ 1,2 × rapport des tailles)", 2),
+    ("eval_speedup_vs_per_territory_loop", "Gain / filtrage par territoire (cible ≥ 20)", 0),
+    ("eval_generation_seconds", "Génération du bundle national (s, hors évaluation)", 1),
+    ("dask_local_vs_pool_ratio", "Durée Dask local / pool local (plan léger)", 2),
+    ("memory_growth_ratio", "Mémoire max. N × 10 / N entrées", 2),
+]
+
+
+def print_table(res: dict) -> None:
+    print("Benchmarks fne-eval")
+    print(f"  machine : {res['machine']}, mode {res['mode']}")
+    for key, label, digits in ROWS:
+        if key in res:
+            v = res[key]
+            print(f"  {label:<72} {fr(v, digits) if isinstance(v, (int, float)) else v}")
+    if "batch_breakdown_seconds" in res:
+        print("  Décomposition d'un rapport d'impact (s) :")
+        for k, v in res["batch_breakdown_seconds"].items():
+            print(f"    {k:<28} {fr(v, 2) if isinstance(v, (int, float)) else v}")
+    if "memory_entries" in res:
+        print(f"  Mémoire max. (Go) pour {res['memory_entries']} entrées : {res['memory_peak_tree_gb']} "
+              f"(processus principal seul : {res['memory_peak_driver_gb']})")
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m benchmarks", description="Benchmarks de fne-eval (issue 5).")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--quick", action="store_true", help="petites tailles, quelques minutes (défaut)")
+    g.add_argument("--full", action="store_true", help="tailles de la cible (10 M lignes, pack COPIL complet)")
+    g.add_argument("--smoke", action="store_true", help=argparse.SUPPRESS)  # tests only
+    p.add_argument("--json", action="store_true", help="imprime les chiffres en JSON")
+    p.add_argument("--only", nargs="+", choices=PARTS, default=list(PARTS), help="parties à lancer")
+    p.add_argument("--work", default=None, help="dossier de travail (défaut : dossier temporaire)")
+    args = p.parse_args(argv)
+    mode = "full" if args.full else "smoke" if args.smoke else "quick"
+    import os
+
+    work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="fne-eval-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    res = {"mode": mode, "machine": f"{os.cpu_count()} cœurs, Python {platform.python_version()}",
+           "started": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()), "work_dir": str(work)}
+    t0 = time.perf_counter()
+    for part in PARTS:
+        if part in args.only:
+            res.update(globals()[f"part_{part}"](mode, work / part))
+    res["total_seconds"] = round(time.perf_counter() - t0, 1)
+    if args.json:
+        print(json.dumps(res, ensure_ascii=False, indent=2))
+    else:
+        print_table(res)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

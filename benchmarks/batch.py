@@ -1,0 +1,166 @@
+"""Batch speed: ``fne-eval run`` against a naive loop of ``papermill`` commands, and where time goes.
+
+The naive loop is what one would write without the runner: for each entry of the plan,
+one ``papermill`` command (a new Python process, a new kernel), sequentially, executing
+the notebook only. It runs with the bundle disk cache switched off
+(``FNE_EVAL_CACHE_DIR=off``: each kernel parses and validates the bundle, as before the
+cache existed) and, for reference, with a warm cache. ``fne-eval run`` runs the same
+entries in its process pool with a fresh, empty cache folder, and also renders HTML (and
+PDF in the second measurement): it does more work than the loop.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+VENV_BIN = Path(sys.executable).parent
+
+
+def _bin(name: str) -> str:
+    p = VENV_BIN / name
+    return str(p) if p.exists() else name
+
+
+def plan_entries(plan: Path) -> list:
+    """Return the entries of a plan (``fne-eval plan --json``) on the embedded bundle."""
+    out = subprocess.run([_bin("fne-eval"), "plan", str(plan), "--json"], capture_output=True, text=True,
+                         check=True, cwd=REPO)
+    return json.loads(out.stdout)["entries"]
+
+
+def _env(cache: str) -> dict:
+    env = dict(os.environ)
+    env["FNE_EVAL_CACHE_DIR"] = cache
+    env.setdefault("MPLBACKEND", "Agg")
+    return env
+
+
+def papermill_loop(entries: list, work: Path, cache: str = "off") -> dict:
+    """Execute each entry with one ``papermill`` command, sequentially; return timings."""
+    nb_dir = REPO / "notebooks"
+    work.mkdir(parents=True, exist_ok=True)
+    per_entry = {}
+    failed = []
+    t0 = time.perf_counter()
+    for e in entries:
+        params = work / f"{e['id']}.yaml"
+        params.write_text(yaml.safe_dump(e["parameters"], allow_unicode=True), encoding="utf-8")
+        t = time.perf_counter()
+        proc = subprocess.run([_bin("papermill"), str(nb_dir / f"{e['notebook']}.ipynb"),
+                               str(work / f"{e['id']}.ipynb"), "-f", str(params), "--cwd", str(nb_dir),
+                               "-k", "python3", "--no-progress-bar"],
+                              capture_output=True, text=True, env=_env(cache), cwd=REPO)
+        per_entry[e["id"]] = round(time.perf_counter() - t, 2)
+        if proc.returncode != 0:
+            failed.append(e["id"])
+    return {"seconds": round(time.perf_counter() - t0, 2), "per_entry": per_entry, "failed": failed}
+
+
+def fne_eval_run(plan: Path, ids: list, out: Path, formats: str = "html", jobs: int = 2,
+                 executor: str = "local", cache: str = "", extra: tuple = ()) -> dict:
+    """Run ``fne-eval run`` on the given entries; return wall time, exit status and per-entry durations."""
+    cache = cache or tempfile.mkdtemp(prefix="fne-eval-cache-")
+    cmd = [_bin("fne-eval"), "run", str(plan), "--out", str(out), "--to", formats, "--jobs", str(jobs),
+           "--executor", executor, "--no-progress", *extra]
+    if ids:
+        cmd += ["--only", *ids]
+    t = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=_env(cache), cwd=REPO)
+    seconds = time.perf_counter() - t
+    manifest = None
+    for line in proc.stdout.splitlines():
+        if line.startswith("Ouvrir : "):
+            manifest = Path(line[len("Ouvrir : "):]).parent / "manifest.json"
+    entries = {}
+    if manifest and manifest.exists():
+        m = json.loads(manifest.read_text(encoding="utf-8"))
+        entries = {e["id"]: {"status": e["status"], "duration_s": e.get("duration_s")} for e in m["entries"]}
+    return {"seconds": round(seconds, 2), "exit_code": proc.returncode, "entries": entries,
+            "stderr_tail": proc.stderr[-500:] if proc.returncode not in (0, 1) else ""}
+
+
+# --------------------------------------------------------------------------- breakdown
+_SETUP_IMPORTS = ("import pandas, matplotlib\nmatplotlib.use('Agg')\n"
+                  "from fne_eval.report import open_report, sections\n")
+
+
+def breakdown(notebook: str = "impact", parameters: dict = None) -> dict:
+    """Time the stages of one report: CLI start, kernel start, imports, bundle load, compute, render.
+
+    Stages are run one after the other in one fresh kernel (jupyter_client), the way
+    papermill runs them, so each time is that stage's own.
+    """
+    import nbformat
+    from jupyter_client.manager import start_new_kernel
+
+    parameters = dict(parameters or {"territory": "13", "axis": "all", "year": 2025, "threshold": 5})
+    out = {}
+    t = time.perf_counter()
+    subprocess.run([_bin("papermill"), "--help"], capture_output=True, cwd=REPO)
+    out["papermill_cli_start"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    km, kc = start_new_kernel(kernel_name="python3", cwd=str(REPO / "notebooks"))
+    out["kernel_start"] = time.perf_counter() - t
+    try:
+        def run(code: str) -> float:
+            t0 = time.perf_counter()
+            reply = kc.execute_interactive(code, timeout=900, output_hook=lambda msg: None)
+            if reply["content"]["status"] != "ok":
+                raise RuntimeError(f"{code[:60]!r}: {reply['content'].get('ename')} {reply['content'].get('evalue')}")
+            return time.perf_counter() - t0
+
+        out["kernel_imports"] = run(_SETUP_IMPORTS)
+        out["bundle_load_uncached"] = run(
+            "import os\nos.environ['FNE_EVAL_CACHE_DIR'] = 'off'\n"
+            "from fne_eval.bundle import load_bundle\nload_bundle(None)")
+        cache = tempfile.mkdtemp(prefix="fne-eval-cache-")
+        run(f"os.environ['FNE_EVAL_CACHE_DIR'] = {cache!r}\n"
+            "from fne_eval.bundle import io as _io\n_io._load_cached.cache_clear()\nload_bundle(None)")
+        run("_io._load_cached.cache_clear()")
+        out["bundle_load_disk_cache"] = run("load_bundle(None)")
+        params = ", ".join(f"{k}={v!r}" for k, v in parameters.items())
+        run(f"{params.replace(', ', chr(10))}\nbundle = ''\n")
+        nb = nbformat.read(str(REPO / "notebooks" / f"{notebook}.ipynb"), as_version=4)
+        compute = 0.0
+        for cell in nb.cells:
+            if cell.cell_type != "code" or "parameters" in cell.metadata.get("tags", []):
+                continue
+            dt = run(cell.source)
+            if "open_report" in cell.source:
+                out["open_report_cached"] = dt
+            else:
+                compute += dt
+        out["compute"] = compute
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+    # render: execute once with papermill in-process, then time nbconvert and WeasyPrint
+    import papermill
+
+    from fne_eval.runner.render import RenderInfo, render_html, render_pdf_weasyprint
+
+    with tempfile.TemporaryDirectory() as tmp:
+        nb_out = Path(tmp) / "out.ipynb"
+        papermill.execute_notebook(str(REPO / "notebooks" / f"{notebook}.ipynb"), str(nb_out),
+                                   parameters=parameters, progress_bar=False, cwd=str(REPO / "notebooks"))
+        info = RenderInfo(subtitle="benchmark", is_synthetic=True, sources=[], bundle_hash="", version="",
+                          run_date="", entry_id="bench")
+        t = time.perf_counter()
+        html = render_html(nb_out, info)
+        out["render_html"] = time.perf_counter() - t
+        t = time.perf_counter()
+        try:
+            render_pdf_weasyprint(html, Path(tmp) / "out.pdf")
+            out["render_pdf"] = time.perf_counter() - t
+        except Exception as exc:  # noqa: BLE001 - reported, not fatal
+            out["render_pdf_error"] = str(exc)[:200]
+    return {k: (round(v, 2) if isinstance(v, float) else v) for k, v in out.items()}

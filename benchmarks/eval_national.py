@@ -1,0 +1,68 @@
+"""National evaluation benchmark: one pass over N synthetic records vs a per-territory loop.
+
+Run as a subprocess (``python -m benchmarks.eval_national N``) so that its peak memory
+(``ru_maxrss``) is its own; prints one JSON object.
+"""
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+
+
+def _rss_gb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6  # kB on Linux
+
+
+def measure(n: int, loop_sample: int = 12, seed: int = 20241) -> dict:
+    """Generate ``n`` records on the national bundle, evaluate every level, time a per-territory loop.
+
+    The per-territory loop (:func:`fne_eval.national.evaluate_per_territory`) is timed on
+    ``loop_sample`` territories spread over the levels and extrapolated to all of them:
+    running it for the 37 000 territories would take hours.
+    """
+    import numpy as np
+
+    from fne_eval.national import evaluate_all_levels, evaluate_per_territory, national_tables
+
+    t0 = time.perf_counter()
+    tables, _ = national_tables(n, seed=seed, compact=True)
+    t_build = time.perf_counter() - t0
+    rss_build = _rss_gb()
+    t0 = time.perf_counter()
+    res = evaluate_all_levels(tables)
+    t_eval = time.perf_counter() - t0
+    rss_eval = _rss_gb()
+    terr = tables["territories"]
+    codes = terr["territory_code"].astype(str).to_numpy()
+    levels = terr["level"].astype(str).to_numpy()
+    rng = np.random.default_rng(0)
+    sample = []
+    per_level = max(1, loop_sample // 4)
+    for lv in ("departement", "epci", "commune", "arrondissement"):
+        pool = codes[levels == lv]
+        sample += list(rng.choice(pool, size=min(per_level, len(pool)), replace=False))
+    t0 = time.perf_counter()
+    loop = evaluate_per_territory(tables, sample)
+    t_loop = time.perf_counter() - t0
+    n_terr = int(len(codes))
+    # the loop's figures must match the one pass (independent check)
+    chk = res[res["territory_code"].isin(sample)].groupby("territory_code")["participants"].sum()
+    lchk = loop.groupby("territory_code")["participants"].sum()
+    agree = bool((chk.reindex(lchk.index).fillna(0).astype(int) == lchk.astype(int)).all())
+    return {
+        "n_records": int(n), "n_territories": n_terr, "n_result_rows": int(len(res)),
+        "build_seconds": round(t_build, 2), "eval_seconds": round(t_eval, 2),
+        "peak_gb_after_build": round(rss_build, 2), "peak_gb": round(rss_eval, 2),
+        "loop_sample": len(sample), "loop_sample_seconds": round(t_loop, 2),
+        "loop_seconds_extrapolated": round(t_loop / len(sample) * n_terr, 1),
+        "speedup_vs_per_territory_loop": round(t_loop / len(sample) * n_terr / t_eval, 1),
+        "loop_agrees": agree,
+    }
+
+
+if __name__ == "__main__":
+    n = int(sys.argv[1])
+    sample = int(sys.argv[2]) if len(sys.argv) > 2 else 12
+    print(json.dumps(measure(n, sample)))

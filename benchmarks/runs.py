@@ -1,0 +1,112 @@
+"""Dask against the local pool, and the memory of a run as the number of entries grows.
+
+Both use a *light* plan: a one-cell notebook fanned out over the communes of a national
+bundle, so that the figures measure the executors (scheduling, kernel start, results,
+manifest), not the reports' computations. Peak memory is the largest sum of the resident
+memory of the ``fne-eval run`` process and all its descendants (pool or Dask workers,
+kernels), sampled every 0,1 s.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import nbformat
+import yaml
+
+from benchmarks.batch import REPO, _bin, _env
+
+LIGHT_NOTEBOOK_CELLS = (
+    'territory: str = "13"  # territoire\nbundle: str = ""  # bundle\nyear: int = 2025  # année',
+    "print(f'territoire {territory}, année {year}')",
+)
+
+
+def write_light_plan(folder: Path) -> Path:
+    """Write a plan of one light notebook over every commune of the bundle; return its path."""
+    nb_dir = folder / "nb"
+    nb_dir.mkdir(parents=True, exist_ok=True)
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    params = nbformat.v4.new_code_cell(LIGHT_NOTEBOOK_CELLS[0])
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbformat.v4.new_markdown_cell("# Rapport léger"),
+                nbformat.v4.new_code_cell(LIGHT_NOTEBOOK_CELLS[1])]
+    nbformat.write(nb, str(nb_dir / "leger.ipynb"))
+    plan = {"name": "leger", "title": "Plan léger (benchmark)", "notebooks_dir": "nb",
+            "defaults": {"year": 2025},
+            "reports": [{"notebook": "leger", "territories": {"levels": ["commune"], "scope": "all"}}]}
+    path = folder / "plan.yaml"
+    path.write_text(yaml.safe_dump(plan, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def _tree_rss(proc) -> int:
+    import psutil
+
+    total = 0
+    try:
+        procs = [proc] + proc.children(recursive=True)
+    except psutil.Error:
+        return 0
+    for p in procs:
+        try:
+            total += p.memory_info().rss
+        except psutil.Error:
+            pass
+    return total
+
+
+def timed_run(plan: Path, bundle: Path, out: Path, limit: int, executor: str = "local", jobs: int = 2,
+              formats: str = "html", cache: str = "") -> dict:
+    """Run ``fne-eval run`` with ``--limit``; return wall time, exit status, peak tree and driver memory."""
+    import psutil
+
+    cache = cache or tempfile.mkdtemp(prefix="fne-eval-cache-")
+    cmd = [_bin("fne-eval"), "run", str(plan), "--bundle", str(bundle), "--out", str(out), "--limit", str(limit),
+           "--to", formats, "--jobs", str(jobs), "--executor", executor, "--no-progress"]
+    t = time.perf_counter()
+    popen = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(cache),
+                             cwd=REPO)
+    proc = psutil.Process(popen.pid)
+    peak = {"tree": 0, "driver": 0}
+    stop = threading.Event()
+
+    def sample():
+        while not stop.is_set():
+            peak["tree"] = max(peak["tree"], _tree_rss(proc))
+            try:
+                peak["driver"] = max(peak["driver"], proc.memory_info().rss)
+            except psutil.Error:
+                pass
+            time.sleep(0.1)
+
+    th = threading.Thread(target=sample, daemon=True)
+    th.start()
+    stdout, stderr = popen.communicate()
+    seconds = time.perf_counter() - t
+    stop.set()
+    th.join()
+    ok = failed = 0
+    for line in stdout.splitlines():
+        if "réussi(s)" in line:
+            parts = line.split()
+            ok, failed = int(parts[0]), int(parts[3])
+    return {"entries": limit, "executor": executor, "jobs": jobs, "seconds": round(seconds, 2),
+            "exit_code": popen.returncode, "ok": ok, "failed": failed,
+            "peak_tree_gb": round(peak["tree"] / 1e9, 3), "peak_driver_gb": round(peak["driver"] / 1e9, 3),
+            "stderr_tail": stderr[-400:] if popen.returncode not in (0, 1) else ""}
+
+
+def build_bundle(folder: Path, n_activities: int) -> Path:
+    """Write a national bundle with ``n_activities`` synthetic records (subprocess-free)."""
+    from fne_eval.national import build_national_bundle
+
+    if not (folder / "bundle.json").exists():
+        build_national_bundle(folder, n_activities=n_activities)
+    return folder
