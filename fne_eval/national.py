@@ -38,6 +38,8 @@ log = logging.getLogger(__name__)
 #: Communes holding municipal arrondissements (Paris, Lyon, Marseille), by the
 #: département prefix of their arrondissements' codes.
 ARRONDISSEMENT_PARENTS = {"75": "75056", "69": "69123", "13": "13055"}
+#: Département of the roadmap: its territories are ``in_scope`` (the others are context).
+ROADMAP_DEPARTEMENT = "13"
 #: INSEE millésime of ``communes_france.csv`` populations (PROVENANCE.md section 6).
 COMMUNE_POPULATION_YEAR = 2023
 #: DGCL millésime of ``epci_france.csv`` populations (published figures).
@@ -81,7 +83,10 @@ def national_reference_tables(national_dir: Union[str, Path] = NATIONAL_DIR) -> 
     Départements are those of the communes (named "Département XX": the national files
     carry no département names); every EPCI of ``epci_france.csv``; every commune and the
     45 municipal arrondissements of Paris, Lyon and Marseille (``commune_code`` = 75056,
-    69123, 13055; their EPCI is their commune's). Everything is ``in_scope``.
+    69123, 13055; their EPCI is their commune's). ``in_scope`` marks the roadmap's
+    territories as in the embedded bundle (the département 13, its communes and
+    arrondissements, the 4 EPCI that hold them); a national plan selects ``scope: all``.
+    The impact section's difference-in-differences is estimated on in-scope units only.
 
     Parameters
     ----------
@@ -117,6 +122,12 @@ def national_reference_tables(national_dir: Union[str, Path] = NATIONAL_DIR) -> 
                       "departement_code": com["departement"].replace("", None), "epci_siren": epci_siren,
                       "commune_code": parent, "in_scope": True, "source": _SOURCE_COMMUNES}),
     ], ignore_index=True)
+    # the roadmap is the Bouches-du-Rhône's: in scope are the 13, its communes and arrondissements and
+    # the EPCI that hold one of them (as in the embedded bundle); the rest of France is context
+    dep = territories["departement_code"].fillna("")
+    in_13 = (dep == ROADMAP_DEPARTEMENT).to_numpy()
+    epci_13 = set(territories.loc[in_13, "epci_siren"].dropna())
+    territories["in_scope"] = in_13 | territories["territory_code"].isin(epci_13).to_numpy()
     known_epci = set(epci["siren"])
     orphan = territories["epci_siren"].notna() & ~territories["epci_siren"].isin(known_epci)
     if orphan.any():

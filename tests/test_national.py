@@ -139,6 +139,12 @@ def test_national_territories_match_the_files(national):
     # an arrondissement belongs to its commune's EPCI (Paris: Métropole du Grand Paris)
     assert codes.loc["75101", "epci_siren"] == codes.loc["75056", "epci_siren"] == "200054781"
     assert set(ARRONDISSEMENT_PARENTS.values()) <= set(codes.index)
+    # in scope: the roadmap's territories, as in the embedded bundle (1 + 4 EPCI + 119 communes + 16 arr.)
+    in_13 = [r for r in communes if r["departement"] == "13"]
+    scope = t[t["in_scope"].astype(bool)]["level"].value_counts().to_dict()
+    assert scope == {"departement": 1, "epci": 4, "commune": sum(r["type"] == "commune-actuelle" for r in in_13),
+                     "arrondissement": 16}
+    assert scope["commune"] == 119
 
 
 def test_national_population_is_the_sum_of_local_units(national):
