@@ -50,6 +50,8 @@ def rc_params() -> dict:
         "axes.prop_cycle": __import__("cycler").cycler(color=PALETTE),
         "axes.formatter.use_locale": False,
         "svg.fonttype": "none",
+        # labels come from the data: a "$" must stay a dollar sign, never start mathtext
+        "text.parse_math": False,
     }
 
 
