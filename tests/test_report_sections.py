@@ -201,3 +201,19 @@ def test_sections_on_the_default_bundle(default_bundle):
 def test_sections_for_an_epci_on_the_default_bundle(default_bundle):
     ctx = make_context(default_bundle, "241300417", "2", 2025, 5)
     _check_displayable(_all_sections(ctx))
+
+
+def test_months_are_protected_within_their_year():
+    from fne_eval.report.sections import suppress_counts
+
+    # 2024: 10 + 2 + 10 (the 2 is below 5: hidden, and one complement in 2024 since the
+    # yearly total 22 is published); 2025: 7 + 8, nothing to hide
+    df = pd.DataFrame({"month": pd.to_datetime(["2024-01-01", "2024-02-01", "2024-03-01",
+                                                "2025-01-01", "2025-02-01"]),
+                       "participants": [10, 2, 10, 7, 8]})
+    out = suppress_counts(df.assign(year=df["month"].dt.year), ["participants"], 5, "month", by="year")
+    hidden = out["participants_is_suppressed"].tolist()
+    assert bool(hidden[1])  # the 2
+    assert sum(hidden[:3]) == 2  # the 2 and one complement within 2024
+    assert hidden[3:] == [False, False]
+    assert out["participants"].isna().tolist() == hidden

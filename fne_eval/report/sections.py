@@ -153,28 +153,34 @@ def _year_bounds(ctx, year: Optional[int] = None) -> tuple:
     return start, end
 
 
-def suppress_counts(df: pd.DataFrame, count_cols: list, threshold: int, group_col: str) -> pd.DataFrame:
+def suppress_counts(df: pd.DataFrame, count_cols: list, threshold: int, group_col: str,
+                    by: Optional[str] = None) -> pd.DataFrame:
     """Return ``df`` after disclosure control of its people counts.
 
     Each column of ``count_cols`` is treated as a one-way table of ``group_col`` (whose
-    overall total is known to the reader) by :func:`fne_eval.disclosure.suppress_long`,
-    with complementary suppression. A hidden cell has a missing value and a True
-    ``<col>_is_suppressed`` flag, so that tables print "< threshold", never 0.
+    total is known to the reader; with ``by``, one table per value of ``by``, e.g. the
+    months of each year, whose yearly total is published) by
+    :func:`fne_eval.disclosure.suppress_long`, with complementary suppression. A hidden
+    cell has a missing value and a True ``<col>_is_suppressed`` flag, so that tables print
+    "< threshold", never 0.
     """
     out = df.reset_index(drop=True).copy()
     if out.empty:
         for col in count_cols:
             out[f"{col}_is_suppressed"] = pd.Series([], dtype=bool)
         return out
-    if out[group_col].duplicated().any():
-        raise ValueError(f"suppress_counts: {group_col!r} must identify the rows")
+    keys = [group_col] + ([by] if by else [])
+    if out[keys].duplicated().any():
+        raise ValueError(f"suppress_counts: {keys} must identify the rows")
     suppress_long = lib("disclosure", "suppress_long")
     key = out[group_col].astype("string")
+    part = out[by].astype("string") if by else pd.Series("", index=out.index, dtype="string")
     for col in count_cols:
-        cells = pd.DataFrame({"__key": key, "__n": pd.to_numeric(out[col]).astype("float64")})
-        res = suppress_long(cells, count_col="__n", group_cols=["__key"], threshold=threshold)
-        hidden = dict(zip(res["__key"].astype("string"), res["is_suppressed"].astype(bool)))
-        flag = key.map(hidden).fillna(False).astype(bool).to_numpy()
+        cells = pd.DataFrame({"__key": key, "__by": part, "__n": pd.to_numeric(out[col]).astype("float64")})
+        res = suppress_long(cells, count_col="__n", group_cols=["__key"], threshold=threshold, by=["__by"])
+        hidden = dict(zip(zip(res["__by"].astype("string"), res["__key"].astype("string")),
+                          res["is_suppressed"].astype(bool)))
+        flag = pd.Series([bool(hidden.get((b, k), False)) for b, k in zip(part, key)]).to_numpy()
         out[col] = pd.to_numeric(out[col]).astype("float64").where(~flag)
         out[f"{col}_is_suppressed"] = flag
     return out
@@ -497,7 +503,8 @@ def _activity_trend(ctx):
     m = monthly_counts(acts)
     if m.empty:
         return no_data("aucun accompagnement à suivre dans le temps.")
-    m = suppress_counts(m, ["participants"], ctx.threshold, "month")
+    # months are protected within their year: the yearly total is published elsewhere
+    m = suppress_counts(m.assign(year=m["month"].dt.year), ["participants"], ctx.threshold, "month", by="year")
     shown = m[~m["participants_is_suppressed"]]
     chart = line_chart(shown, "month", "participants",
                        title=f"Personnes accompagnées par mois — {ctx.territory_name}",
