@@ -326,7 +326,9 @@ def _exposed_communes(ctx):
 def _commune_ifn(ctx) -> dict:
     aggregate = lib("territory", "aggregate")
     ifn = ctx.bundle["ifn"]
-    ifn = ifn[ifn["ifn_total"].notna()]
+    cm = lib("territory", "code_membership")(ctx.bundle["territories"])
+    local = ifn["territory_code"].astype("string").isin(set(cm["unit_code"])).fillna(False)
+    ifn = ifn[(local & ifn["ifn_total"].notna()).to_numpy(dtype=bool)]  # EPCI rows are not mapped
     agg = aggregate(ifn, ctx.bundle["territories"], ["ifn_total"], "territory_code",
                     levels=("commune",), how="unweighted_mean")
     return dict(zip(agg["territory_code"].astype(str), agg["ifn_total"]))
