@@ -324,12 +324,14 @@ def _exposed_communes(ctx):
 
 
 def _commune_ifn(ctx) -> dict:
+    """Return the IFN of each commune (Marseille: unweighted mean of its arrondissements)."""
     aggregate = lib("territory", "aggregate")
-    ifn = ctx.bundle["ifn"]
+    ifn_by_unit = lib("need_offer", "ifn_by_unit")
+    units = ifn_by_unit(ctx.bundle)  # one variant, one vintage
     cm = lib("territory", "code_membership")(ctx.bundle["territories"])
-    local = ifn["territory_code"].astype("string").isin(set(cm["unit_code"])).fillna(False)
-    ifn = ifn[(local & ifn["ifn_total"].notna()).to_numpy(dtype=bool)]  # EPCI rows are not mapped
-    agg = aggregate(ifn, ctx.bundle["territories"], ["ifn_total"], "territory_code",
+    units = units[units["unit_code"].astype("string").isin(set(cm["unit_code"])).fillna(False)
+                  .to_numpy(dtype=bool)]  # the EPCI rows are not communes
+    agg = aggregate(units, ctx.bundle["territories"], ["ifn_total"], "unit_code",
                     levels=("commune",), how="unweighted_mean")
     return dict(zip(agg["territory_code"].astype(str), agg["ifn_total"]))
 
