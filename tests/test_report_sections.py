@@ -217,3 +217,41 @@ def test_months_are_protected_within_their_year():
     assert sum(hidden[:3]) == 2  # the 2 and one complement within 2024
     assert hidden[3:] == [False, False]
     assert out["participants"].isna().tolist() == hidden
+
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+PARAMETERS = {"territory": "13", "axis": "all", "year": 2025, "bundle": "", "threshold": 5}
+
+
+@pytest.mark.parametrize("name", ["impact", "budget", "revue_annuelle"])
+def test_notebooks_are_thin_and_stripped(name):
+    import ast
+
+    import nbformat
+    import papermill
+
+    path = NOTEBOOKS / f"{name}.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    # committed without outputs or execution counts
+    assert all(not c.get("outputs") and c.get("execution_count") is None for c in code)
+    # a tagged parameters cell of literals, with the agreed defaults, seen by papermill
+    params = [c for c in code if "parameters" in c.metadata.get("tags", [])]
+    assert len(params) == 1 and code[0] is params[0]
+    declared = papermill.inspect_notebook(str(path))
+    assert set(declared) == set(PARAMETERS)
+    tree = ast.parse(params[0].source)
+    values = {node.target.id: ast.literal_eval(node.value) for node in tree.body}
+    assert values == PARAMETERS
+    # thin: one setup cell, then one call per section; no logic in the notebook
+    for c in code[1:]:
+        src = c.source
+        for banned in ("def ", "try:", "except", "merge(", "groupby(", "open(", ".csv", ".xlsx", "/"):
+            assert banned not in src, (name, banned, src)
+        assert len([ln for ln in src.splitlines() if ln.strip()]) <= 3
+    assert "open_report(bundle, territory, axis, year, threshold" in code[1].source
+    # every section call names a function of fne_eval.report.sections
+    for c in code[2:]:
+        call = ast.parse(c.source).body[0].value
+        assert isinstance(call, ast.Call) and call.func.value.id == "sections"
+        assert hasattr(sections, call.func.attr), call.func.attr
