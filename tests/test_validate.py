@@ -329,3 +329,29 @@ def test_siren_epci_level_code_is_accepted(tmp_path, capsys):
                                   "source": "DGCL"})
     rc, out = run_validate(write_small_bundle(tmp_path / "b", tables), capsys)
     assert rc == 0, out
+
+
+@pytest.mark.parametrize("second", ["participants", "Participants"])
+def test_doubled_column_is_unreadable(second, tmp_path, capsys):
+    """Two columns of one name (up to case): which to read is ambiguous, exit 2."""
+    path = write_small_bundle(tmp_path / "b")
+    cols = TABLES["activities"].column_names
+    rows = small_tables()["activities"]
+    text = ",".join(cols + [second]) + "\n" + "\n".join(",".join([r.get(c, "") for c in cols] + ["1"]) for r in rows)
+    (path / "activities.csv").write_text(text + "\n", encoding="utf-8")
+    msg = _unreadable(path, capsys, "activities.csv")
+    assert "participants" in msg and "deux fois" in msg
+
+
+def test_doubled_column_in_a_sheet_is_unreadable(tmp_path, capsys):
+    from openpyxl import load_workbook
+
+    xlsx = tmp_path / "b.xlsx"
+    main(["export", "--bundle", str(write_small_bundle(tmp_path / "b")), str(xlsx)])
+    capsys.readouterr()
+    wb = load_workbook(xlsx)
+    ws = wb["events"]
+    ws.cell(row=1, column=ws.max_column + 1, value="Title")
+    wb.save(xlsx)
+    msg = _unreadable(xlsx, capsys, "« events »")
+    assert "title" in msg

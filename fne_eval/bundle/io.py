@@ -411,8 +411,20 @@ def _sniff_separator(header: str) -> str:
     return sep if counts[sep] else ","
 
 
+def _check_unique_header(names: list, place: str) -> None:
+    """Raise BundleError when a column name appears twice (ignoring case and spaces)."""
+    seen = set()
+    for name in names:
+        key = str(name).replace("\ufeff", "").strip().lower()
+        if key and key in seen:
+            raise BundleError(f"{place} : la colonne « {key} » apparaît deux fois dans l'en-tête "
+                              "(à la casse ou aux espaces près) ; laquelle lire est ambigu")
+        seen.add(key)
+
+
 def _finish_frame(df: pd.DataFrame, first_row: np.ndarray, place: str, table: Table) -> pd.DataFrame:
     """Clean a freshly read text frame: header names, row-number index, blank rows."""
+    _check_unique_header(list(df.columns), place)
     df.columns = [str(c).replace("\ufeff", "").strip().lower() for c in df.columns]
     df.index = pd.Index(first_row, name="row")
     known = set(table.column_names) | set(PERSONAL_DATA_COLUMNS)
@@ -438,6 +450,7 @@ def _read_csv(path: Path, table: Table) -> pd.DataFrame:
     if not header.strip():
         raise BundleError(f"{place} : la première ligne (en-tête) est vide")
     sep = _sniff_separator(header)
+    _check_unique_header(next(csv.reader([header.rstrip("\r")], delimiter=sep), []), place)
     try:
         df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_filter=False,
                          skip_blank_lines=False, engine="c")

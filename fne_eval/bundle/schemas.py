@@ -45,7 +45,8 @@ def build_schema(table: Table) -> pa.DataFrameSchema:
     for col in table.columns:
         checks = []
         if col.pattern and col.kind in ("code", "str"):
-            checks.append(pa.Check.str_matches(col.pattern, error="pattern"))
+            # [0-9], not \d: a full-width '２４１' must not pass for a code (it would never join)
+            checks.append(pa.Check.str_matches(col.pattern.replace(r"\d", "[0-9]"), error="pattern"))
         if col.allowed:
             if col.kind == "list":
                 checks.append(pa.Check(functools.partial(list_elements_allowed, allowed=col.allowed),
