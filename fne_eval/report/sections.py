@@ -306,9 +306,9 @@ def _exposed_communes(ctx):
                        "communes les plus exposées (annexe 3).")
     total = int(pd.to_numeric(ex["printed_fragile_population"]).sum())
     shown = ex.sort_values("printed_fragile_population", ascending=False)
-    shown = suppress_counts(shown[["printed_name", "territory_code", "printed_population", "printed_ifn",
-                                   "printed_fragile_population", "printed_share_pct"]],
-                            ["printed_fragile_population"], ctx.threshold, "printed_name")
+    shown = suppress_counts(shown[["row_number", "printed_name", "territory_code", "printed_population",
+                                   "printed_ifn", "printed_fragile_population", "printed_share_pct"]],
+                            ["printed_fragile_population"], ctx.threshold, "row_number")
     return [
         para(f"{F.fmt_int(len(ex))} des communes ou arrondissements listés par l'annexe 3 de la "
              f"feuille de route sont dans le territoire ; l'annexe y compte "
@@ -606,12 +606,25 @@ def _indicator_table(ctx, axis, year):
     for c in ("value", "baseline_value", "target_value", "expected_value"):
         if c in prog.columns:
             prog[c + "_shown"] = [_shown_value(v, u, ctx) for v, u in zip(prog[c], units)]
+    if "target_year" in prog.columns and "target_value_shown" in prog.columns:
+        prog["target_value_shown"] = [
+            f"{t} ({int(y)})" if not F.is_missing(y) and int(y) != year and t != F.MISSING else t
+            for t, y in zip(prog["target_value_shown"], prog["target_year"].astype(object))]
+    prog["label"] = [_short(t, 90) for t in prog["label"].astype(str)]
+    if "target_source" in inds.columns:
+        src = prog["indicator_code"].map(inds["target_source"].astype("string"))
+        prog["target_origin"] = [
+            F.MISSING if F.is_missing(t) or F.is_missing(v)
+            else ("proposition à valider" if "proposition" in str(s_).lower() else "feuille de route")
+            for s_, t, v in zip(src, prog.get("target_value", pd.Series(index=prog.index, dtype=float)),
+                                prog["target_value"] if "target_value" in prog else [None] * len(prog))]
     cols = ["action_code", "label", "period"] + [c + "_shown" for c in ("value", "baseline_value",
                                                                        "target_value", "expected_value")
                                                  if c in prog.columns]
-    cols += [c for c in ("target_year", "progress_pct", "on_track") if c in prog.columns]
-    labels = {"period": "Période", "value_shown": "Valeur", "baseline_value_shown": "Référence",
-              "target_value_shown": "Cible", "expected_value_shown": "Attendu à date"}
+    cols += [c for c in ("on_track", "target_origin") if c in prog.columns]
+    labels = {"period": "Période", "value_shown": "Valeur", "baseline_value_shown": "Réf.",
+              "target_value_shown": "Cible", "expected_value_shown": "Attendu à date",
+              "on_track": "Sur la trajectoire", "target_origin": "Cible fixée par"}
     n_ok = int(prog["on_track"].fillna(False).astype(bool).sum()) if "on_track" in prog else 0
     n_known = int(prog["on_track"].notna().sum()) if "on_track" in prog else 0
     if n_known:
@@ -625,11 +638,10 @@ def _indicator_table(ctx, axis, year):
               html_table(prog.sort_values(["action_code", "label"]), columns=cols, labels=labels,
                          formats={c: "numtext" for c in cols if c.endswith("_shown")},
                          caption=f"Indicateurs et cibles — {year}")]
-    if "target_source" in inds.columns:
-        proposed = inds["target_source"].astype("string").str.contains("proposition", case=False).fillna(False)
-        if proposed.any():
-            blocks.append(note("Les cibles marquées « proposition fne-eval » ne figurent pas dans la "
-                               "feuille de route : elles sont à valider en COPIL."))
+    if "target_origin" in prog and (prog["target_origin"] == "proposition à valider").any():
+        blocks.append(note("Les cibles « proposition à valider » ne figurent pas dans la feuille de route : "
+                           "proposées par fne-eval, elles sont à valider en COPIL. Référence : valeur de "
+                           "départ (catalogue) ou première valeur observée."))
     return blocks
 
 
