@@ -316,6 +316,30 @@ def parse_column(raw: pd.Series, col: Column) -> tuple:
     return parse_text(text_series(raw), col)
 
 
+#: E-mail addresses and French phone numbers inside free text (titles, comments, notes).
+EMAIL_RE = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
+PHONE_RE = re.compile(r"(?<![\w+])(?:\+33[\s.\-]?(?:\(0\)[\s.\-]?)?|0033[\s.\-]?|0)[1-9](?:[\s.\-]?[0-9]{2}){4}(?![0-9])")
+EMAIL_MASK = "[courriel masqué]"
+PHONE_MASK = "[téléphone masqué]"
+
+
+def mask_personal_text(s: pd.Series) -> pd.Series:
+    """Return free text with e-mail addresses and phone numbers replaced by a mask.
+
+    Real files hold contacts inside titles and comments ("contact : j.dupont@...,
+    06 12 34 56 78"); they must never reach a report, so they are masked when the text
+    is typed (:func:`parse_text`), before any evaluation or display sees them. Works over
+    the distinct values, so it stays fast on large columns.
+    """
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    hits = [isinstance(u, str) and bool(EMAIL_RE.search(u) or PHONE_RE.search(u)) for u in uniques]
+    if not any(hits):
+        return s
+    masked = [PHONE_RE.sub(PHONE_MASK, EMAIL_RE.sub(EMAIL_MASK, u)) if h else u for u, h in zip(uniques, hits)]
+    values = np.array(masked + [None], dtype=object)[codes]
+    return pd.Series(values, index=s.index, dtype=s.dtype)
+
+
 def parse_text(s: pd.Series, col: Column) -> tuple:
     """Type one column already cleaned by :func:`text_series`; see :func:`parse_column`."""
     kind = col.kind
@@ -325,6 +349,8 @@ def parse_text(s: pd.Series, col: Column) -> tuple:
             s = s.str.replace("\u2019", "'", regex=False)
         if col.allowed:
             s = s.str.replace("\u00a0", " ", regex=False).str.replace("\u202f", " ", regex=False)
+        if kind in ("str", "list"):
+            s = mask_personal_text(s)
         return s, no_bad
 
     func = _PARSERS[kind]

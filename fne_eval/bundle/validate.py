@@ -230,6 +230,12 @@ def _check_table(name, df, place, out: _Collector) -> pd.DataFrame:
             if col.kind == "int":
                 expected = f"{KIND_EXPECTED['int']} attendu (sans décimale)"
             out.add_rows(name, place, rows, col.name, raw, expected, "kind")
+        if col.kind in ("str", "list"):
+            masked = (values != text).fillna(False).to_numpy(dtype=bool)
+            if masked.any():
+                out.add(name, place, None, col.name, None,
+                        f"{int(masked.sum())} valeur(s) contenant un courriel ou un numéro de téléphone : "
+                        "masqué(s) au chargement, jamais publié(s)", check="personal_text", warning=True)
         typed[col.name] = values
     return pd.DataFrame(typed, index=df.index, columns=table.column_names)
 
