@@ -143,6 +143,8 @@ def test_no_count_below_threshold_is_published(tmp_path):
     assert " 3 accompagnements" not in h
     tf = sections.fonds_formation(ctx)._repr_html_()  # 3 departures funded by the fund
     assert _small_counts(_num_cells(tf), 5) == [] and "moins de 5 départs" in tf
+    # 60 - 3 = 57 remaining, or 3 / 60 = 5,0 %, would reveal the hidden 3
+    assert "57" not in tf and "5,0\xa0%" not in tf
     review = sections.revue_axe(ctx, "1")._repr_html_()
     assert _small_counts(_num_cells(review), 5) == []
 

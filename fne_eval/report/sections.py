@@ -971,9 +971,13 @@ def _training_fund(ctx):
     tot = tf[tf["is_total"]].iloc[0]
     text = (f"Au {F.fmt_date(ctx.as_of)}, {_count_text(tot['departures'], ctx, 'départs en formation')} "
             f"financés par le fonds de formation FNE, pour un objectif minimal de "
-            f"{F.fmt_int(tot['target_departures'])} (feuille de route, annexe 6) : "
-            f"{F.fmt_pct(tot['share_achieved_pct'])} de l'objectif, "
-            f"{_count_text(tot['remaining'], ctx, 'départs')} restant à réaliser.")
+            f"{F.fmt_int(tot['target_departures'])} (feuille de route, annexe 6)")
+    if 0 < int(tot["departures"]) < ctx.threshold:
+        text += "."  # the share achieved and the remainder would give the hidden count away
+    else:
+        text += (f" : {F.fmt_pct(tot['share_achieved_pct'])} de l'objectif, "
+                 f"{F.fmt_int(tot['remaining'])} départ{'s' if int(tot['remaining']) > 1 else ''} "
+                 f"restant à réaliser.")
     body = tf[~tf["is_total"]][["training_type", "departures"]].copy()
     blocks = [para(text)]
     if len(body):
