@@ -532,7 +532,19 @@ def _yearly_trend(ctx) -> list:
     if yr.empty:
         return []
     cols = ["participants", "participants_same_perimeter", "previous_same_perimeter"]
+    # the gap between the whole and the same-perimeter figure counts the people of the units
+    # left out: a small gap would publish a small count, so the same-perimeter figure goes
+    gap = (pd.to_numeric(yr["participants"]).astype("float64")
+           - pd.to_numeric(yr["participants_same_perimeter"]).astype("float64"))
+    small_gap = ((gap > 0) & (gap < ctx.threshold)).fillna(False).to_numpy(dtype=bool)
+    prev_total = dict(zip(yr["period"].astype(str), pd.to_numeric(yr["participants"]).astype("float64")))
+    prev_gap = (pd.Series([prev_total.get(str(p), float("nan")) for p in yr["previous_period"]], index=yr.index)
+                - pd.to_numeric(yr["previous_same_perimeter"]).astype("float64"))
+    small_prev_gap = ((prev_gap > 0) & (prev_gap < ctx.threshold)).fillna(False).to_numpy(dtype=bool)
     yr = suppress_counts(yr, cols, ctx.threshold, "period")
+    for col, extra in (("participants_same_perimeter", small_gap), ("previous_same_perimeter", small_prev_gap)):
+        yr[f"{col}_is_suppressed"] = yr[f"{col}_is_suppressed"].to_numpy() | extra
+        yr[col] = yr[col].where(~yr[f"{col}_is_suppressed"])
     hidden = yr[[f"{c}_is_suppressed" for c in cols]].any(axis=1).to_numpy()
     yr["change_pct"] = yr["change_pct"].astype("float64").where(~hidden)
     return [html_table(yr, columns=["period", "participants", "previous_same_perimeter",
