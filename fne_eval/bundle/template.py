@@ -169,7 +169,7 @@ def write_template(out: Union[str, Path]) -> Path:
     for table in TABLES.values():
         for col in table.columns:
             allowed = " | ".join(str(a) for a in col.allowed) if col.allowed else ""
-            if not allowed and col.min is not None or col.max is not None:
+            if not allowed and (col.min is not None or col.max is not None):
                 lo = "" if col.min is None else f"≥ {col.min:g}".replace(".", ",")
                 hi = "" if col.max is None else f"≤ {col.max:g}".replace(".", ",")
                 allowed = " et ".join(x for x in (lo, hi) if x)
