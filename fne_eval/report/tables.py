@@ -22,6 +22,9 @@ from fne_eval.bundle.spec import PERSONAL_DATA_COLUMNS  # noqa: E402
 FORMATS = ("int", "count", "decimal", "decimal2", "pct", "eur", "eur_cents", "date", "month",
            "text", "code", "bool", "signed", "signed_pct", "numtext", "date_short", "meteo")
 
+#: Tables longer than this may break across PDF pages.
+LONG_TABLE_ROWS = 8
+
 _NUMERIC_FORMATS = {"int", "count", "decimal", "decimal2", "pct", "eur", "eur_cents",
                     "signed", "signed_pct", "numtext"}
 
@@ -234,7 +237,9 @@ def html_table(
         if not callable(f) and f not in FORMATS:
             raise ValueError(f"unknown format {f!r} for column {col!r}, expected one of {FORMATS}")
         fmts[col] = f
-    parts = [f'<table class="{html.escape(css_class)}" style="border-collapse:collapse;'
+    # a long table may break across pages (its header row repeats); a short one stays whole
+    breaking = "break-inside:auto;page-break-inside:auto;" if len(shown) > LONG_TABLE_ROWS else ""
+    parts = [f'<table class="{html.escape(css_class)}" style="border-collapse:collapse;{breaking}'
              f'font-size:0.9em;margin:0.4em 0 1em 0">']
     if caption:
         parts.append(f'<caption style="caption-side:top;text-align:left;font-weight:bold;'
