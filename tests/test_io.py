@@ -307,3 +307,21 @@ def test_meta_sheet_keeps_value_types(tmp_path):
             "synthetic_tables": ["activities", "lieux"], "generator": {"version": "0.1.0"}, "note": None}
     xlsx = write_bundle(load_bundle(write_small_bundle(tmp_path / "v")).tables, tmp_path / "v.xlsx", meta)
     assert load_bundle(xlsx).meta == meta
+
+
+def test_sheet_rows_keep_their_excel_numbers(tmp_path):
+    """An empty row in a sheet is skipped but does not shift the row numbers of errors."""
+    from openpyxl import load_workbook
+
+    from fne_eval.bundle.validate import validate_bundle
+
+    xlsx = write_bundle(load_bundle(write_small_bundle(tmp_path / "v")).tables, tmp_path / "v.xlsx")
+    wb = load_workbook(xlsx)
+    ws = wb["activities"]
+    ws.insert_rows(3)  # data rows now on 2, 4, 5
+    col = TABLES["activities"].column_names.index("gender") + 1
+    ws.cell(row=5, column=col, value="inconnu")
+    wb.save(xlsx)
+    (err,) = validate_bundle(xlsx).errors
+    assert (err["table"], err["row"], err["column"], err["value"]) == ("activities", 5, "gender", "inconnu")
+    assert err["message"].startswith("feuille « activities » de v.xlsx, ligne 5")

@@ -54,6 +54,8 @@ GENERAL_RULES = (
     "Une table facultative peut rester vide.",
     "Ne jamais saisir de données personnelles (noms, courriels, téléphones) : ces colonnes sont ignorées.",
     "Une cellule qui commence par =, +, - ou @ est lue comme du texte, jamais calculée.",
+    "Les feuilles « Instructions » et « _listes » sont ignorées à la lecture ; la feuille « _meta » "
+    "porte les métadonnées du bundle (une clé et une valeur par ligne).",
 )
 
 
