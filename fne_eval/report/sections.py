@@ -1211,6 +1211,26 @@ def _action_done(ctx, action_code):
     start, end = _year_bounds(ctx)
     b = ctx.bundle
     items = []
+    try:
+        key = ("task_status", str(ctx.as_of.date()))
+        if key not in ctx.extra:
+            ctx.extra[key] = lib("schedule", "task_status")(b["schedule_tasks"], b["schedule_status"], ctx.as_of)
+        ts = ctx.extra[key]
+        ts = ts[ts["action_code"].astype(str) == action_code]
+        ends = pd.to_datetime(ts["actual_end"])
+        done = ts[(ts["status"].astype("string") == "done").fillna(False).to_numpy(dtype=bool)
+                  & (ends >= start).fillna(False).to_numpy(dtype=bool)
+                  & (ends <= end).fillna(False).to_numpy(dtype=bool)]
+        if len(done):
+            items.append(f"Tâche{'s' if len(done) > 1 else ''} terminée{'s' if len(done) > 1 else ''} "
+                         f"en {ctx.year} : " + " ; ".join(
+                             f"{t} ({F.fmt_date_short(d)})" for t, d in zip(done["task_label"], done["actual_end"])) + ".")
+        late = ts[(ts["state"].astype("string") == "late").fillna(False).to_numpy(dtype=bool)]
+        if len(late):
+            items.append(f"En retard au {F.fmt_date(ctx.as_of)} : " + " ; ".join(
+                f"{t} ({F.fmt_int(d)} jours)" for t, d in zip(late["task_label"], late["slippage_days"])) + ".")
+    except Missing:
+        pass
     ev = b["events"]
     ev = ev[(ev["action_code"].astype(str) == action_code) & (pd.to_datetime(ev["date"]) >= start)
             & (pd.to_datetime(ev["date"]) <= end)]
@@ -1249,9 +1269,9 @@ def _action_done(ctx, action_code):
             r = r.iloc[0]
             extra = (f" (météo COPIL du {F.fmt_date(r['override_date'])} : {r['override_justification']})"
                      if not F.is_missing(r.get("override_status")) else "")
-            items.append(f"Météo : {code_label('meteo', str(r['final_status']))}{extra}"
-                         + (f" — {r['reasons']}" if not F.is_missing(r.get("reasons")) and str(r['reasons']) else "")
-                         + ".")
+            reasons = str(r["reasons"]).strip().rstrip(".") if not F.is_missing(r.get("reasons")) else ""
+            items.insert(0, f"Météo : {code_label('meteo', str(r['final_status']))}{extra}"
+                         + (f" — {reasons}" if reasons else "") + ".")
     except Missing:
         pass
     if not items:
