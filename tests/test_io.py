@@ -13,6 +13,12 @@ from fne_eval.bundle.spec import TABLES, Column
 from fne_eval.cli import main
 
 
+@pytest.fixture(autouse=True)
+def _no_disk_cache(monkeypatch):
+    """Read every bundle afresh: these tests are about reading and validating."""
+    monkeypatch.setenv("FNE_EVAL_CACHE_DIR", "off")
+
+
 def assert_same_tables(a: Bundle, b: Bundle):
     for name in TABLES:
         pd.testing.assert_frame_equal(a[name], b[name], check_exact=True, obj=name)

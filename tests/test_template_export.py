@@ -13,6 +13,12 @@ from fne_eval.bundle.template import INSTRUCTIONS_SHEET, LISTS_SHEET
 from fne_eval.cli import main
 
 
+@pytest.fixture(autouse=True)
+def _no_disk_cache(monkeypatch):
+    """Read every bundle afresh: these tests are about reading and validating."""
+    monkeypatch.setenv("FNE_EVAL_CACHE_DIR", "off")
+
+
 def assert_same_tables(a, b, exact=True):
     """Assert equal typed tables; money (Decimal) and every other column exactly.
 

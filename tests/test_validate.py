@@ -15,6 +15,12 @@ from fne_eval.bundle.validate import MAX_ERRORS_PER_CHECK, format_error, validat
 from fne_eval.cli import main
 
 
+@pytest.fixture(autouse=True)
+def _no_disk_cache(monkeypatch):
+    """Read every bundle afresh: these tests are about reading and validating."""
+    monkeypatch.setenv("FNE_EVAL_CACHE_DIR", "off")
+
+
 def run_validate(path, capsys):
     """Run `fne-eval validate PATH --json`; return (exit status, parsed JSON)."""
     rc = main(["validate", str(path), "--json"])
