@@ -83,6 +83,13 @@ COLUMNS = {
     # changes
     "previous": "Année précédente", "current": "Année évaluée", "change": "Évolution",
     "change_pct": "Évolution",
+    "shown": "Valeur", "label_name": "Label national", "n_findings": "Constats",
+    "main_reason": "Motif principal", "proposal": "Proposition", "target_origin": "Cible fixée par",
+    "participants_same_perimeter": "Année, même périmètre",
+    "previous_same_perimeter": "Année précédente, même périmètre",
+    "n_units_dropped": "Communes hors périmètre", "value_shown": "Valeur",
+    "baseline_value_shown": "Réf.", "target_value_shown": "Cible", "expected_value_shown": "Attendu à date",
+    "final_shown": "Météo retenue", "computed_shown": "Météo calculée",
     "figure": "Chiffre", "rule_id": "Règle", "condition": "Condition",
     "lieux_france_services": "France Services", "lieux_conseillers_numeriques": "Conseillers numériques",
     "lieux_aidants_connect": "Aidants Connect", "exposed_population": "Personnes exposées",

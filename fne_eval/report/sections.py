@@ -275,7 +275,7 @@ def _context_figures(ctx):
         illec["shown"] = [F.fmt_value(v, u) for v, u in zip(illec["value"], illec["unit"])]
         blocks.append(html_table(
             illec, columns=["territory_name", "label", "shown", "reference_date", "source"],
-            labels={"shown": "Valeur"}, formats={"shown": "numtext", "reference_date": "text"},
+            formats={"shown": "numtext", "reference_date": "text"},
             caption="Illectronisme (chiffres cités par la feuille de route)"))
     else:
         blocks.append(no_data("aucun taux d'illectronisme n'est cité pour ce territoire."))
@@ -285,7 +285,7 @@ def _context_figures(ctx):
         others["shown"] = [F.fmt_value(v, u) for v, u in zip(others["value"], others["unit"])]
         blocks.append(html_table(
             others, columns=["label", "shown", "reference_date", "source"],
-            labels={"shown": "Valeur"}, formats={"shown": "numtext", "reference_date": "text"},
+            formats={"shown": "numtext", "reference_date": "text"},
             caption="Chiffres de l'état des lieux de la feuille de route"))
     return blocks
 
@@ -381,7 +381,6 @@ def _offer_summary(ctx):
     tab["label_name"] = [("Tous les lieux" if k == "all" else labels.get(k, k)) for k in tab["label"]]
     blocks.append(html_table(tab, columns=["label_name", "n_lieux", "lieux_per_10k"],
                              formats={"lieux_per_10k": "decimal2"},
-                             labels={"label_name": "Label national"},
                              caption="Lieux par label national, pour 10 000 habitants"))
     return blocks
 
@@ -549,10 +548,7 @@ def _yearly_trend(ctx) -> list:
     yr["change_pct"] = yr["change_pct"].astype("float64").where(~hidden)
     return [html_table(yr, columns=["period", "participants", "previous_same_perimeter",
                                     "participants_same_perimeter", "change_pct", "n_units_dropped"],
-                       labels={"period": "Année", "participants": "Personnes accompagnées",
-                               "previous_same_perimeter": "Année précédente, même périmètre",
-                               "participants_same_perimeter": "Année, même périmètre",
-                               "change_pct": "Évolution", "n_units_dropped": "Communes hors périmètre"},
+                       labels={"period": "Année"},
                        formats={"n_units_dropped": "int"}, count_columns=cols, threshold=ctx.threshold,
                        caption="Évolution annuelle à périmètre constant"),
             note("Périmètre constant : seules les communes ayant des accompagnements les deux années "
@@ -625,18 +621,16 @@ def _indicator_table(ctx, axis, year):
     prog["label"] = [_short(t, 90) for t in prog["label"].astype(str)]
     if "target_source" in inds.columns:
         src = prog["indicator_code"].map(inds["target_source"].astype("string"))
+        targets = prog["target_value"] if "target_value" in prog else pd.Series(float("nan"), index=prog.index)
         prog["target_origin"] = [
-            F.MISSING if F.is_missing(t) or F.is_missing(v)
+            F.MISSING if F.is_missing(t)
             else ("proposition à valider" if "proposition" in str(s_).lower() else "feuille de route")
-            for s_, t, v in zip(src, prog.get("target_value", pd.Series(index=prog.index, dtype=float)),
-                                prog["target_value"] if "target_value" in prog else [None] * len(prog))]
+            for s_, t in zip(src, targets)]
     cols = ["action_code", "label", "period"] + [c + "_shown" for c in ("value", "baseline_value",
                                                                        "target_value", "expected_value")
                                                  if c in prog.columns]
     cols += [c for c in ("on_track", "target_origin") if c in prog.columns]
-    labels = {"period": "Période", "value_shown": "Valeur", "baseline_value_shown": "Réf.",
-              "target_value_shown": "Cible", "expected_value_shown": "Attendu à date",
-              "on_track": "Sur la trajectoire", "target_origin": "Cible fixée par"}
+    labels = {}
     n_ok = int(prog["on_track"].fillna(False).astype(bool).sum()) if "on_track" in prog else 0
     n_known = int(prog["on_track"].notna().sum()) if "on_track" in prog else 0
     if n_known:
@@ -747,7 +741,7 @@ def _quality(ctx):
                            f"rapport ({summary})."))
         summ = summarize_findings(qf)
         blocks.append(html_table(summ, columns=["description", "severity", "n_findings"],
-                                 labels={"n_findings": "Constats", "description": "Règle"},
+                                 labels={"description": "Règle"},
                                  formats={"n_findings": "int"}, caption="Constats par règle"))
         detail = qf.assign(_o=qf["severity"].map(order)).sort_values(["_o", "rule", "table", "key"],
                                                                       kind="stable")
@@ -1049,7 +1043,7 @@ def _key_figures(ctx):
             f"{'s' if v > 1 and k in ('done', 'not_started', 'cancelled') else ''}"
             for k, v in tasks.items() if v)))
     df = pd.DataFrame(rows, columns=["figure", "value"])
-    blocks = [html_table(df, formats={"value": "numtext"}, labels={"value": "Valeur"},
+    blocks = [html_table(df, formats={"value": "numtext"},
                          caption=f"Chiffres clés au {F.fmt_date(ctx.as_of)} — {ctx.territory_name}")]
     bnote = bud.get("note") or ""
     if bnote:
@@ -1129,8 +1123,7 @@ def _decisions(ctx):
                  "partir de la météo calculée, à compléter par les référents :"),
             html_table(todo, columns=["action_code", "action_title", "final_status", "main_reason", "proposal"],
                        formats={"final_status": "meteo"},
-                       labels={"main_reason": "Motif principal", "proposal": "Proposition",
-                               "final_status": "Météo"},
+                       labels={"final_status": "Météo"},
                        caption="Décisions à prendre")]
 
 
