@@ -412,23 +412,26 @@ def coerce_table(df: pd.DataFrame, table: Table) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- reading
-def _decode(data: bytes, place: str) -> str:
+def _decode(data: bytes, place: str) -> tuple:
+    """Return ``(text, encoding)`` of a CSV file's bytes: UTF-8 (BOM or not), else Windows-1252."""
     if not data:
         raise BundleError(f"{place} : fichier vide (0 octet)")
     head = data[:65536]
     if b"\x00" in head or head.startswith((b"PK\x03\x04", b"%PDF", b"\x89PNG", b"PAR1")):
         raise BundleError(f"{place} : fichier binaire, un fichier texte CSV est attendu")
+    encoding = "utf-8-sig"
     try:
-        text = data.decode("utf-8-sig")
+        text = data.decode(encoding)
     except UnicodeDecodeError:
+        encoding = "cp1252"
         try:
-            text = data.decode("cp1252")
+            text = data.decode(encoding)
         except UnicodeDecodeError as exc:
             raise BundleError(f"{place} : encodage illisible (ni UTF-8 ni Windows-1252)") from exc
     controls = sum(1 for ch in text[:65536] if ord(ch) < 32 and ch not in "\t\r\n")
     if controls > 0.01 * min(len(text), 65536):
         raise BundleError(f"{place} : fichier binaire, un fichier texte CSV est attendu")
-    return text
+    return text, encoding
 
 
 def _sniff_separator(header: str) -> str:
@@ -452,6 +455,8 @@ def _finish_frame(df: pd.DataFrame, first_row: np.ndarray, place: str, table: Ta
     """Clean a freshly read text frame: header names, row-number index, blank rows."""
     _check_unique_header(list(df.columns), place)
     df.columns = [str(c).replace("\ufeff", "").strip().lower() for c in df.columns]
+    if "" in df.columns:  # unnamed columns (empty or BOM-only header cells) belong to no table
+        df = df.loc[:, [c != "" for c in df.columns]]
     df.index = pd.Index(first_row, name="row")
     known = set(table.column_names) | set(PERSONAL_DATA_COLUMNS)
     if len(df.columns) and not known.intersection(df.columns):
@@ -471,15 +476,17 @@ def _finish_frame(df: pd.DataFrame, first_row: np.ndarray, place: str, table: Ta
 
 def _read_csv(path: Path, table: Table) -> pd.DataFrame:
     place = path.name
-    text = _decode(path.read_bytes(), place)
+    data = path.read_bytes()
+    text, encoding = _decode(data, place)
     header = text.split("\n", 1)[0]
     if not header.strip():
         raise BundleError(f"{place} : la première ligne (en-tête) est vide")
     sep = _sniff_separator(header)
     _check_unique_header(next(csv.reader([header.rstrip("\r")], delimiter=sep), []), place)
     try:
-        df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_filter=False,
-                         skip_blank_lines=False, engine="c")
+        # parsing the bytes is faster than parsing the decoded text
+        df = pd.read_csv(io.BytesIO(data), encoding=encoding, sep=sep, dtype=str, keep_default_na=False,
+                         na_filter=False, skip_blank_lines=False, engine="c")
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, csv.Error) as exc:
         raise BundleError(f"{place} : pas un fichier CSV lisible ({str(exc).strip()})") from exc
     return _finish_frame(df, np.arange(2, len(df) + 2), place, table)
