@@ -36,9 +36,6 @@ class Chart(HtmlFragment):
                 f'{width} style="max-width:100%;height:auto">{cap}</figure>')
         super().__init__(text, text=f"Graphique : {alt}")
 
-    def _repr_png_(self) -> bytes:  # pragma: no cover - used by front ends only
-        return self.png
-
 
 def render(fig, alt: str, caption: str = "") -> Chart:
     """Return a :class:`Chart` from a matplotlib figure (the figure is then discarded)."""
