@@ -478,7 +478,8 @@ def _read_csv(path: Path, table: Table) -> pd.DataFrame:
     place = path.name
     data = path.read_bytes()
     text, encoding = _decode(data, place)
-    header = text.split("\n", 1)[0]
+    end = text.find("\n")
+    header = text if end < 0 else text[:end]
     if not header.strip():
         raise BundleError(f"{place} : la première ligne (en-tête) est vide")
     sep = _sniff_separator(header)
