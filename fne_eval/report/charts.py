@@ -16,8 +16,7 @@ import pandas as pd
 
 from fne_eval.report import format as F
 from fne_eval.report.tables import HtmlFragment
-from fne_eval.report.theme import (BUDGET_COLORS, DEFAULT_HEIGHT_IN, DPI, FULL_WIDTH_IN,
-                                   METEO_COLORS, PALETTE, new_figure)
+from fne_eval.report.theme import BUDGET_COLORS, DPI, METEO_COLORS, PALETTE, new_figure
 
 
 class Chart(HtmlFragment):

@@ -12,12 +12,10 @@ import math
 from functools import lru_cache
 from typing import Iterable, Mapping, Optional
 
-import pandas as pd
-
 from fne_eval.paths import REFERENCE_DIR
 from fne_eval.report import format as F
 from fne_eval.report.charts import Chart, render
-from fne_eval.report.theme import HIGHLIGHT, MUTED, new_figure
+from fne_eval.report.theme import MUTED, new_figure
 
 COMMUNES_GEOJSON = REFERENCE_DIR / "communes_13.geojson"
 

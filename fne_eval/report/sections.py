@@ -17,13 +17,12 @@ from __future__ import annotations
 
 import html
 import importlib
-from decimal import Decimal
 from typing import Callable, Iterable, List, Optional
 
 import pandas as pd
 
 from fne_eval.report import format as F
-from fne_eval.report.labels import CODES, code_label, column_label
+from fne_eval.report.labels import CODES, code_label
 from fne_eval.report.tables import HtmlFragment, Table, html_table
 
 
@@ -476,7 +475,6 @@ def _activity_publics(ctx):
 
 
 def _activity_themes(ctx):
-    from fne_eval.bundle.spec import THEMES
     from fne_eval.report.breakdowns import count_by
     from fne_eval.report.charts import bar_chart
 
