@@ -331,3 +331,17 @@ def test_sheet_rows_keep_their_excel_numbers(tmp_path):
     (err,) = validate_bundle(xlsx).errors
     assert (err["table"], err["row"], err["column"], err["value"]) == ("activities", 5, "gender", "inconnu")
     assert err["message"].startswith("feuille « activities » de v.xlsx, ligne 5")
+
+
+def test_sheet_with_empty_header_cells_is_read(tmp_path):
+    from openpyxl import load_workbook
+
+    xlsx = write_bundle(load_bundle(write_small_bundle(tmp_path / "v")).tables, tmp_path / "v.xlsx")
+    wb = load_workbook(xlsx)
+    ws = wb["events"]
+    n = ws.max_column
+    ws.cell(row=1, column=n + 3, value="remarque")  # two empty header cells before it
+    ws.cell(row=2, column=n + 1, value="sans en-tête")
+    ws.cell(row=2, column=n + 2, value="idem")
+    wb.save(xlsx)
+    assert load_bundle(xlsx)["events"].loc[0, "title"] == "Journée des aidants"
