@@ -257,3 +257,23 @@ def test_notebooks_are_thin_and_stripped(name):
         call = ast.parse(c.source).body[0].value
         assert isinstance(call, ast.Call) and call.func.value.id == "sections"
         assert hasattr(sections, call.func.attr), call.func.attr
+
+
+def test_commune_map_and_chart_alt_texts():
+    from fne_eval.report.charts import bar_chart
+    from fne_eval.report.maps import choropleth, commune_shapes
+
+    shapes = commune_shapes()
+    assert len(shapes) == 119  # the communes of the 13 (Marseille is one polygon, 13055)
+    assert shapes["13055"][0] == "Marseille" and shapes["13004"][0] == "Arles"
+    m = choropleth({"13004": 6.6, "13001": 4.7, "13055": 5.0}, "IFN", "IFN (0-10)",
+                   highlight=["13004", "13001", "13055"], marked=["13004"], marked_label="exposée")
+    # seed: Aix 4.7, Arles 6.6 -> lowest Aix-en-Provence, highest Arles
+    assert "de 4,7 (Aix-en-Provence) à 6,6 (Arles)" in m.alt
+    assert 'alt="IFN. Carte des communes (3 communes du territoire' in m._repr_html_()
+    assert m.png[:8] == b"\x89PNG\r\n\x1a\n"
+    b = bar_chart(pd.DataFrame({"l": ["<b>a</b>", "b"], "v": [3, 1200]}), "l", "v", "Titre", "Valeur")
+    h = b._repr_html_()
+    assert "<b>a</b>" not in h and "la plus haute b (1\u202f200)" in b.alt
+    with pytest.raises(ValueError):
+        bar_chart(pd.DataFrame({"l": ["a"], "v": [1]}), "l", "v", "T", "V", kind="roman")
