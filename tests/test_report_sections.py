@@ -277,3 +277,11 @@ def test_commune_map_and_chart_alt_texts():
     assert "<b>a</b>" not in h and "la plus haute b (1\u202f200)" in b.alt
     with pytest.raises(ValueError):
         bar_chart(pd.DataFrame({"l": ["a"], "v": [1]}), "l", "v", "T", "V", kind="roman")
+
+
+def test_review_of_an_axis_absent_from_the_bundle(small):
+    ctx = make_context(small, "13", "all", 2024, 5, report="revue_annuelle")
+    h = sections.revue_axe(ctx, "4")._repr_html_()  # the small bundle has axis 1 only
+    assert "Pas de données" in h and "axe 4" in h
+    with pytest.raises(ValueError):
+        sections.revue_axe(ctx, "x")

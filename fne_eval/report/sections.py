@@ -1140,9 +1140,12 @@ def regles_meteo(ctx) -> Section:
 def revue_axe(ctx, axis: str) -> Section:
     """Return the review of one axis: per action, what was done, Gantt, budget, indicators, changes."""
     axes = ctx.bundle["axes"]
+    if not str(axis).isdigit():
+        raise ValueError(f"axe invalide {axis!r} : attendu un numéro d'axe (« 1 », « 2 »…)")
     row = axes[axes["axis_code"].astype(str) == str(axis)]
     if row.empty:
-        raise ValueError(f"axe inconnu {axis!r}")
+        return Section([no_data(f"l'axe {axis} n'existe pas dans la feuille de route de ce bundle.")],
+                       f"axe_{axis}")
     blocks = [para(f"Axe {axis} : {row['axis_title'].iloc[0]}.")]
     if ctx.axis not in ("all", str(axis)):
         blocks.append(para(f"Axe hors du périmètre de ce rapport ({ctx.axis_label})."))
