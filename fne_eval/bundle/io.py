@@ -525,8 +525,7 @@ def _sheet_frame(ws, place: str) -> tuple:
     width = len(header)
     while width and (header[width - 1] is None or str(header[width - 1]).strip() == ""):
         width -= 1
-    # an empty header cell gets a unique name (an extra column, ignored like any other)
-    names = [_excel_cell_text(h).strip() or f"unnamed: {j}" for j, h in enumerate(header[:width])]
+    names = [_excel_cell_text(h).strip() for h in header[:width]]  # '' columns: dropped by _finish_frame
     data, numbers = [], []
     for i, row in enumerate(rows_iter, start=2):
         cells = [_excel_cell_text(v) for v in row[:width]]
