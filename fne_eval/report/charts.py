@@ -36,6 +36,13 @@ class Chart(HtmlFragment):
         super().__init__(text, text=f"Graphique : {alt}")
 
 
+def wrap_title(title: str, width: int = 75) -> str:
+    """Return a chart title wrapped on several lines so that it fits the figure width."""
+    import textwrap
+
+    return "\n".join(textwrap.wrap(str(title), width, break_on_hyphens=False)) or str(title)
+
+
 def render(fig, alt: str, caption: str = "") -> Chart:
     """Return a :class:`Chart` from a matplotlib figure (the figure is then discarded)."""
     buf = io.BytesIO()
@@ -101,7 +108,7 @@ def bar_chart(
             ax.annotate(fmt(v), (patch.get_width(), patch.get_y() + patch.get_height() / 2),
                         xytext=(3, 0), textcoords="offset points", va="center", fontsize=7)
         ax.margins(x=0.15)
-    ax.set_title(title)
+    ax.set_title(wrap_title(title))
     ax.set_xlabel(value_label)
     ax.set_ylabel("")
     _thousands(ax, "x", kind)
@@ -139,7 +146,7 @@ def line_chart(
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: F.fmt_month(mdates.num2date(v))))
         if hue:
             ax.legend(title="")
-    ax.set_title(title)
+    ax.set_title(wrap_title(title))
     ax.set_xlabel(x_label)
     ax.set_ylabel(y_label)
     _thousands(ax, "y", kind)
@@ -185,7 +192,7 @@ def grouped_bars(
         sns.barplot(data=long, y=label, x="v", hue="serie", ax=ax, palette=palette, orient="h")
         ax.get_legend().remove()
         fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncol=len(values))
-    ax.set_title(title)
+    ax.set_title(wrap_title(title))
     ax.set_xlabel(value_label)
     ax.set_ylabel("")
     _thousands(ax, "x", kind)
@@ -241,7 +248,7 @@ def gantt_chart(
     ax.grid(axis="y", visible=False)
     if as_of is not None:
         ax.axvline(mdates.date2num(pd.Timestamp(as_of)), color="#333", linestyle="--", linewidth=1)
-    ax.set_title(title)
+    ax.set_title(wrap_title(title))
     ax.set_xlabel("")
     handles = [Patch(color="#BFD7EA", label="Prévu")] + [
         Patch(color=c, label=lab) for k, c, lab in (

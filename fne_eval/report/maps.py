@@ -14,7 +14,7 @@ from typing import Iterable, Mapping, Optional
 
 from fne_eval.paths import REFERENCE_DIR
 from fne_eval.report import format as F
-from fne_eval.report.charts import Chart, render
+from fne_eval.report.charts import Chart, render, wrap_title
 from fne_eval.report.theme import MUTED, new_figure
 
 COMMUNES_GEOJSON = REFERENCE_DIR / "communes_13.geojson"
@@ -109,7 +109,7 @@ def choropleth(
     ax.set_ylim(y0 - pad_y, y1 + pad_y)
     ax.set_aspect(1 / math.cos(math.radians((y0 + y1) / 2)))
     ax.set_axis_off()
-    ax.set_title(title)
+    ax.set_title(wrap_title(title, 60))
     sm = mpl.cm.ScalarMappable(norm=norm, cmap=colormap)
     cb = fig.colorbar(sm, ax=ax, shrink=0.7, label=legend_label)
     cb.ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt(v)))
