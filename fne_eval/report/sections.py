@@ -12,6 +12,22 @@ When an evaluation function is not available in the installed version, its part 
 section says so in French ("Section non disponible : …") instead of failing; when the
 territory has no data, the section says "Pas de données : …". Any other error propagates
 (a report must never be wrong silently).
+
+Sections per notebook
+---------------------
+``impact``          :func:`contexte`, :func:`offre`, :func:`activite`, :func:`resultats`,
+                    :func:`impact`, :func:`qualite`, :func:`sources`
+``budget``          :func:`budget_synthese`, :func:`budget_par` (action, axis, recipient,
+                    funder), :func:`budget_rythme`, :func:`fonds_formation`, :func:`sources`
+``revue_annuelle``  :func:`synthese`, :func:`meteo`, :func:`decisions`, :func:`revue_axe`
+                    (one per axis), :func:`regles_meteo`, :func:`sources`
+
+Where the numbers come from: :mod:`fne_eval.territory` (members, populations, roll-ups),
+:mod:`fne_eval.figures` (IFN of a territory, headline figures), :mod:`fne_eval.need_offer`,
+:mod:`fne_eval.completeness`, :mod:`fne_eval.impact`, :mod:`fne_eval.indicators`,
+:mod:`fne_eval.budget`, :mod:`fne_eval.schedule`, :mod:`fne_eval.meteo`,
+:mod:`fne_eval.quality`, and :mod:`fne_eval.report.breakdowns` for the plain counts by
+category; :mod:`fne_eval.disclosure` hides the small counts of people.
 """
 from __future__ import annotations
 
