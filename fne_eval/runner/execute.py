@@ -138,11 +138,11 @@ class _Watchdog:
             self._timer.daemon = True
 
     def kernel_manager_class(self):
-        from jupyter_client.manager import KernelManager
+        from jupyter_client.manager import AsyncKernelManager  # nbclient's default: its client is async
 
         watchdog = self
 
-        class WatchedKernelManager(KernelManager):
+        class WatchedKernelManager(AsyncKernelManager):
             async def _async_post_start_kernel(self, **kw):
                 await super()._async_post_start_kernel(**kw)
                 watchdog.km = self
