@@ -1000,6 +1000,14 @@ def _training_fund(ctx):
                  f"restant à réaliser.")
     body = tf[~tf["is_total"]][["training_type", "departures"]].copy()
     blocks = [para(text)]
+    if not 0 < int(tot["departures"]) < ctx.threshold:
+        from fne_eval.report.charts import bar_chart
+
+        bars = pd.DataFrame({"what": [f"Départs financés au {F.fmt_date(ctx.as_of)}",
+                                      "Objectif minimal (annexe 6)"],
+                             "n": [int(tot["departures"]), int(tot["target_departures"])]})
+        blocks.append(bar_chart(bars, "what", "n", title="Fonds de formation : départs et objectif",
+                                value_label="Départs en formation", color="#029E73"))
     if len(body):
         body = suppress_counts(body, ["departures"], ctx.threshold, "training_type")
         blocks.append(html_table(body, columns=["training_type", "departures"], count_columns=["departures"],
