@@ -270,7 +270,10 @@ def test_optional_function_missing_module():
 # --------------------------------------------------------------------------- committed bundle
 def test_default_bundle_files_exist_and_load(default_bundle):
     for name in TABLES:
-        assert (DEFAULT_BUNDLE_DIR / f"{name}.csv").exists(), name
+        # activities ships as Parquet (a tenth of the CSV's size), the rest as CSV
+        suffix = ".parquet" if name == "activities" else ".csv"
+        assert (DEFAULT_BUNDLE_DIR / f"{name}{suffix}").exists(), name
+        assert not (DEFAULT_BUNDLE_DIR / f"{name}{'.csv' if suffix == '.parquet' else '.parquet'}").exists()
     assert (DEFAULT_BUNDLE_DIR / META_FILE).exists()
     b = default_bundle  # load_bundle() of the embedded folder, validated (conftest)
     assert len(b["territories"]) == 142 and len(b["actions"]) == 10

@@ -550,7 +550,7 @@ def build_default_bundle(out: Union[str, Path] = DEFAULT_BUNDLE_DIR, seed: int =
     work = Path(tempfile.mkdtemp(prefix=f".{out.name}.build-", dir=out.parent))
     try:
         new, old = work / "new", work / "old"
-        write_bundle(tables, new, meta)
+        write_bundle(tables, new, meta, parquet=("activities",))
         os.chmod(new, 0o755)  # mkdtemp's 0700 would otherwise become the bundle folder's mode
         if out.exists():
             os.replace(out, old)

@@ -785,7 +785,7 @@ def _atomic_dir_commit(tmp: Path, out: Path) -> None:
     shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _write_folder(tables: dict, out: Path, meta: dict) -> Path:
+def _write_folder(tables: dict, out: Path, meta: dict, parquet: tuple = ()) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     try:
@@ -793,7 +793,13 @@ def _write_folder(tables: dict, out: Path, meta: dict) -> Path:
             df = tables.get(name)
             if df is None:
                 df = pd.DataFrame(columns=table.column_names)
-            to_text_frame(df, table).to_csv(tmp / f"{name}.csv", index=False, lineterminator="\n")
+            text = to_text_frame(df, table)
+            if name in parquet:
+                # text columns, like the CSV: the same parsing path reads both back
+                text.astype("string").to_parquet(tmp / f"{name}.parquet", index=False,
+                                                  compression="zstd")
+            else:
+                text.to_csv(tmp / f"{name}.csv", index=False, lineterminator="\n")
         (tmp / META_FILE).write_text(json.dumps(meta, ensure_ascii=False, indent=2, sort_keys=True, default=str)
                                      + "\n", encoding="utf-8")
         _atomic_dir_commit(tmp, out)
@@ -893,7 +899,8 @@ def _write_xlsx(tables: dict, out: Path, meta: dict) -> Path:
     return out
 
 
-def write_bundle(tables: dict, out: Union[str, Path], meta: Optional[dict] = None) -> Path:
+def write_bundle(tables: dict, out: Union[str, Path], meta: Optional[dict] = None,
+                 parquet: tuple = ()) -> Path:
     """Write tables as a bundle: a folder of UTF-8 CSV files plus ``bundle.json``, or a workbook.
 
     Parameters
@@ -906,6 +913,9 @@ def write_bundle(tables: dict, out: Union[str, Path], meta: Optional[dict] = Non
         with ``'``).
     meta : dict, optional
         Metadata, written to ``bundle.json`` or the ``_meta`` sheet.
+    parquet : tuple of str, optional
+        Tables to write as Parquet (text columns, zstd) instead of CSV in a folder
+        bundle: large tables such as ``activities`` take a tenth of the space.
 
     Notes
     -----
@@ -919,4 +929,7 @@ def write_bundle(tables: dict, out: Union[str, Path], meta: Optional[dict] = Non
         return _write_xlsx(tables, out, dict(meta or {}))
     if out.suffix.lower() in (".xls", ".xlsm", ".ods", ".csv", ".parquet"):
         raise ValueError(f"unsupported output {out.name!r}: expected a folder or a '.xlsx' path")
-    return _write_folder(tables, out, dict(meta or {}))
+    unknown = set(parquet) - set(TABLES)
+    if unknown:
+        raise ValueError(f"parquet: unknown tables {sorted(unknown)}")
+    return _write_folder(tables, out, dict(meta or {}), tuple(parquet))
