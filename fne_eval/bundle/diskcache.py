@@ -57,11 +57,22 @@ def content_key(path: Path, validate: bool) -> Optional[str]:
     h = hashlib.sha256()
     h.update(f"fne-eval {__version__} pandas {pandas.__version__} python {sys.version_info[:2]} "
              f"validate {bool(validate)}\n".encode())
+    # the code that parses and validates is part of the key: an edited reader or spec in a
+    # development checkout (same version number) never serves a stale parsed bundle
+    h.update(_reader_code_hash().encode())
     for p in files:
         h.update(p.name.encode() + b"\0")
         with open(p, "rb") as fh:
             for chunk in iter(lambda: fh.read(1 << 20), b""):
                 h.update(chunk)
+    return h.hexdigest()
+
+
+def _reader_code_hash() -> str:
+    """Return the SHA-256 of the bundle package's source files (reader, spec, validator)."""
+    h = hashlib.sha256()
+    for p in sorted(Path(__file__).resolve().parent.glob("*.py")):
+        h.update(p.name.encode() + b"\0" + p.read_bytes())
     return h.hexdigest()
 
 
