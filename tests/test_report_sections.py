@@ -285,3 +285,33 @@ def test_review_of_an_axis_absent_from_the_bundle(small):
     assert "Pas de données" in h and "axe 4" in h
     with pytest.raises(ValueError):
         sections.revue_axe(ctx, "x")
+
+
+def test_log_lines_and_warnings_are_kept_out_of_the_report_text():
+    import logging
+    import warnings
+
+    from fne_eval.report.context import capture_logs
+
+    class _Ctx:
+        log: list = []
+
+    ctx = _Ctx()
+    root = logging.getLogger("fne_eval")
+    before = (list(root.handlers), root.propagate, root.level)
+    try:
+        capture_logs(ctx)
+        logging.getLogger("fne_eval.territory").warning("aggregate: 4 of 138 rows dropped")
+        with warnings.catch_warnings():
+            warnings.simplefilter("always")
+            warnings.warn("pattern has match groups", UserWarning)
+    finally:
+        logging.captureWarnings(False)
+        for name in ("fne_eval", "py.warnings"):
+            lg = logging.getLogger(name)
+            for h in list(lg.handlers):
+                if h not in before[0]:
+                    lg.removeHandler(h)
+            lg.propagate = True
+        root.setLevel(before[2])
+    assert ctx.log == ["aggregate: 4 of 138 rows dropped", "UserWarning: pattern has match groups"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import logging
+import re
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -206,6 +207,8 @@ class _CollectHandler(logging.Handler):
             msg = record.getMessage()
         except Exception:  # pragma: no cover - a malformed record must not break a report
             msg = str(record.msg)
+        if record.name == "py.warnings":  # "path:line: Category: text\n  source" -> "Category: text"
+            msg = re.sub(r"^.*?:\d+: ", "", msg.strip()).splitlines()[0] if msg.strip() else msg
         if msg not in self.sink:
             self.sink.append(msg)
 
