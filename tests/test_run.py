@@ -107,6 +107,7 @@ def test_manifest(runs):
     assert ok["outputs"] == {"notebook": "notebooks/demo-200054807-axe-all.ipynb",
                              "html": "html/demo-200054807-axe-all.html", "pdf": "pdf/demo-200054807-axe-all.pdf"}
     assert all((folder / p).is_file() for e in m["entries"] for p in e["outputs"].values())
+    assert ok["label"] == "Métropole d'Aix-Marseille-Provence (200054807) · tous les axes · année 2025"
     broken = m["entries"][2]
     assert broken["error"] == "ValueError: boom de test : données absentes" and "html" not in broken["outputs"]
     assert m["entries"][3]["error"].startswith("délai dépassé")
@@ -151,6 +152,7 @@ def test_run_index_names_failures(runs):
     assert 'href="html/demo-13-axe-all.html"' in index and 'href="pdf/demo-13-axe-all.pdf"' in index
     assert "broken" in index and "boom de test : données absentes" in index and "échec" in index
     assert "Données synthétiques" in index and runs["bundle"].hash[:12] in index
+    assert "Métropole d&#39;Aix-Marseille-Provence (200054807) · tous les axes" in index
 
 
 def test_earlier_run_untouched_and_no_partial_left(runs):

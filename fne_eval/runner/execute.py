@@ -104,18 +104,10 @@ def _error_message(exc: BaseException, timeout: Optional[float]) -> str:
 
 
 def _subtitle(entry: PlanEntry, context: RunContext) -> str:
-    p = entry.parameters
-    parts = []
-    if context.plan_title:
-        parts.append(context.plan_title)
-    if "territory" in p:
-        name = context.territory_names.get(p["territory"])
-        parts.append(f"{name} ({p['territory']})" if name else f"territoire {p['territory']}")
-    if "axis" in p:
-        parts.append("tous les axes" if p["axis"] == "all" else f"axe {p['axis']}")
-    if "year" in p:
-        parts.append(f"année {p['year']}")
-    return " · ".join(parts)
+    from fne_eval.runner.manifest import entry_label
+
+    label = entry_label(entry.parameters, context.territory_names)
+    return " · ".join(x for x in (context.plan_title, label) if x)
 
 
 class _Watchdog:
@@ -640,7 +632,8 @@ def run_plan(
                "scheduler": scheduler, "timeout_s": timeout, "only": only, "limit": limit}
     manifest = build_manifest(run_id=run_id, plan=plan, bundle=bundle_info, results=ordered,
                               started=started, finished=finished, options=options,
-                              package_version=__version__, python_version=platform.python_version())
+                              package_version=__version__, python_version=platform.python_version(),
+                              territory_names=names)
     try:
         write_json_atomic(partial / "manifest.json", manifest)
         write_run_index(partial, manifest)

@@ -14,14 +14,33 @@ import os
 import tempfile
 from datetime import datetime
 from pathlib import Path
-from typing import Union
+from typing import Optional, Union
 
 MANIFEST_FILE = "manifest.json"
 SCHEMA_VERSION = 1
 
 
+def entry_label(parameters: dict, territory_names: Optional[dict] = None) -> str:
+    """Return an entry's parameters as a French label for readers.
+
+    ``{"territory": "200054807", "axis": "2", "year": 2025}`` gives
+    ``"Métropole d'Aix-Marseille-Provence (200054807) · axe 2 · année 2025"``.
+    """
+    names = territory_names or {}
+    parts = []
+    if "territory" in parameters:
+        code = parameters["territory"]
+        parts.append(f"{names[code]} ({code})" if names.get(code) else f"territoire {code}")
+    if "axis" in parameters:
+        parts.append("tous les axes" if parameters["axis"] == "all" else f"axe {parameters['axis']}")
+    if "year" in parameters:
+        parts.append(f"année {parameters['year']}")
+    return " · ".join(parts)
+
+
 def build_manifest(*, run_id: str, plan, bundle: dict, results: list, started: datetime,
-                   finished: datetime, options: dict, package_version: str, python_version: str) -> dict:
+                   finished: datetime, options: dict, package_version: str, python_version: str,
+                   territory_names: Optional[dict] = None) -> dict:
     """Return the manifest of a run as a JSON-ready dict.
 
     Parameters
@@ -37,8 +56,10 @@ def build_manifest(*, run_id: str, plan, bundle: dict, results: list, started: d
     options : dict
         The run options (formats, renderer, jobs, executor, timeout...).
     package_version, python_version : str
+    territory_names : dict, optional
+        Territory code → name, for each entry's French ``label``.
     """
-    entries = [r.to_dict() for r in results]
+    entries = [{**r.to_dict(), "label": entry_label(r.parameters, territory_names)} for r in results]
     counts = {"ok": sum(e["status"] == "ok" for e in entries),
               "failed": sum(e["status"] != "ok" for e in entries)}
     return {
