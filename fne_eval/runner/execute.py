@@ -415,7 +415,7 @@ def get_executor(name: str = "local", jobs: Optional[int] = None, scheduler: Opt
             from fne_eval.runner.dask_executor import DaskExecutor
         except ImportError as exc:
             raise ValueError(f"exécuteur dask indisponible : {exc} (installez fne-eval[dask])") from exc
-        return DaskExecutor(scheduler)
+        return DaskExecutor(scheduler, jobs=jobs)
     raise ValueError(f"exécuteur inconnu {name!r} : attendu local ou dask")
 
 
