@@ -256,3 +256,13 @@ def test_default_no_notebook_declares(tmp_path, bundle):
     plan["defaults"]["yaer"] = 2025  # typo of 'year'
     path, errors = _errors(tmp_path, bundle, plan)
     assert any(str(path) in m and "'defaults.yaer'" in m for m in errors)
+
+
+def test_non_scalar_value_gives_one_message(tmp_path):
+    plan = _base_plan()
+    plan["defaults"]["year"] = [2025]
+    path = write_plan(tmp_path, plan)
+    with pytest.raises(PlanError) as info:
+        load_plan(path)
+    assert len(info.value.errors) == 1  # not one per member of the str/int/float/bool union
+    assert "'defaults.year'" in info.value.errors[0] and "[2025]" in info.value.errors[0]

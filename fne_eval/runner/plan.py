@@ -171,6 +171,9 @@ def _entry_label(raw: dict, loc) -> str:
     return "plan"
 
 
+_SCALAR_TAGS = ("bool", "int", "float", "str")
+
+
 def load_plan(path: Union[str, Path]) -> RunPlan:
     """Read a run plan YAML file and validate its shape.
 
@@ -203,9 +206,18 @@ def load_plan(path: Union[str, Path]) -> RunPlan:
     try:
         model = PlanModel.model_validate(raw)
     except ValidationError as exc:
-        errors = []
+        errors, seen_scalar = [], set()
         for err in exc.errors():
             loc = err["loc"]
+            if loc and loc[-1] in _SCALAR_TAGS:
+                # one message per parameter value, not one per member of the Scalar union
+                loc = loc[:-1]
+                if loc in seen_scalar:
+                    continue
+                seen_scalar.add(loc)
+                errors.append(f"{path}: {_entry_label(raw, loc)}: clé '{_loc(loc)}': valeur simple attendue "
+                              f"(texte, nombre entier ou décimal, booléen), reçu {err.get('input')!r}")
+                continue
             key = _loc(loc)
             if err["type"] == "extra_forbidden":
                 msg = "clé inconnue"
