@@ -61,5 +61,7 @@ def cmd_run(args) -> int:
         print("Échecs :")
         for r in failed:
             print(f"  - {r.id} : {r.error}")
-    print(f"Ouvrir : {Path(outcome.run_dir).resolve() / 'index.html'}")
+    run_dir = Path(outcome.run_dir).resolve()
+    print(f"Ouvrir : {run_dir / 'index.html'}")
+    print(f"Toutes les exécutions : {run_dir.parent / 'index.html'}")
     return outcome.exit_code
