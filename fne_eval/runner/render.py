@@ -191,6 +191,9 @@ def render_html(notebook: Union[str, Path], info: RenderInfo, out: Optional[Unio
 
     nb = nbformat.read(str(notebook), as_version=4)
     nb = _strip_stderr(nb)
+    for cell in nb.cells:  # papermill gives its injected cell a random id, which the HTML would carry
+        if "injected-parameters" in cell.metadata.get("tags", []):
+            cell.id = "injected-parameters"
     if not info.title or info.title == "Rapport":
         info.title = notebook_title(nb)
     exporter = HTMLExporter(
