@@ -49,8 +49,34 @@ def _in_territory(codes: pd.Series, territories: pd.DataFrame, code: str, level:
     return (codes.astype("string").map(m) == code).fillna(False).astype(bool)
 
 
-def _ifn(tables: dict, territories: pd.DataFrame, code: str, level: str) -> dict:
-    """Return the IFN of a territory with its vintage and how it was obtained."""
+def territory_ifn(tables: dict, territories: pd.DataFrame, code: str, level: str) -> dict:
+    """Return the IFN of a territory with its vintage and how it was obtained.
+
+    The one definition of a territory's Indice de fragilité numérique, used by
+    :func:`headline_figures` and by the reports. The ``tout_age`` variant of the latest
+    vintage is used; a département gets the unweighted mean of its communes and
+    arrondissements (the method of La MedNum's files), an EPCI, a commune or an
+    arrondissement its published value.
+
+    Parameters
+    ----------
+    tables : dict
+        Bundle tables (``tables["ifn"]`` is read; absent or empty gives no value).
+    territories : DataFrame
+        The bundle's ``territories`` table.
+    code : str
+        Territory code (``"13"``, an EPCI SIREN, an INSEE code).
+    level : {'departement', 'epci', 'commune', 'arrondissement'}
+        Level of ``code``.
+
+    Returns
+    -------
+    dict
+        ``value`` (float or None), ``vintage`` (str or None), ``method`` (French text) and
+        ``n_units`` (number of values behind ``value``).
+    """
+    if level not in ("departement", "epci", "commune", "arrondissement"):
+        raise ValueError(f"unknown level {level!r}, expected 'departement', 'epci', 'commune' or 'arrondissement'")
     ifn = tables.get("ifn")
     out = {"value": None, "vintage": None, "method": None, "n_units": None}
     if ifn is None or not len(ifn):
@@ -81,6 +107,9 @@ def _ifn(tables: dict, territories: pd.DataFrame, code: str, level: str) -> dict
     else:
         out["method"] = "aucune valeur publiée pour ce territoire"
     return out
+
+
+_ifn = territory_ifn  # former private name, kept for callers not yet moved
 
 
 def headline_figures(bundle, territory_code: Optional[str] = None, year: Optional[int] = None,
@@ -153,7 +182,7 @@ def headline_figures(bundle, territory_code: Optional[str] = None, year: Optiona
             "value": int(sum(parts.values())), "year": int(pop_year), "epci": {e: int(v) for e, v in parts.items()},
             "note": "Somme des EPCI qui regroupent les communes du département, communes membres hors département comprises",
         }
-    fig["ifn"] = _ifn(t, territories, code, level)
+    fig["ifn"] = territory_ifn(t, territories, code, level)
 
     lieux = t.get("lieux")
     n_lieux = int(_in_territory(lieux["territory_code"], territories, code, level).sum()) if lieux is not None and len(lieux) else 0

@@ -153,3 +153,42 @@ def test_marseille_and_an_arrondissement(default_bundle):
     a = headline_figures(default_bundle, "13201", year=2021)
     assert a["territory"]["level"] == "arrondissement" and a["lieux"] == int((codes == "13201").sum())
     assert a["ifn"]["n_units"] == 1
+
+
+# --------------------------------------------------------------------------- territory_ifn
+def _ifn_table():
+    # two vintages and two variants: only tout_age of the latest vintage (2023) counts
+    return pd.DataFrame({
+        "territory_code": ["241300375", "241300375", "241300375", "13004"],
+        "variant": ["tout_age", "tout_age", "plus_de_60", "tout_age"],
+        "vintage": ["2021", "2023", "2023", "2023"],
+        "ifn_total": [5.0, 6.22, 7.9, None],
+    })
+
+
+def test_territory_ifn_takes_the_published_value_of_the_latest_vintage():
+    from fne_eval.figures import territory_ifn
+
+    out = territory_ifn({"ifn": _ifn_table()}, pd.DataFrame(), "241300375", "epci")
+    assert out["value"] == pytest.approx(6.22) and out["vintage"] == "2023" and out["n_units"] == 1
+    assert "EPCI" in out["method"]
+    # a commune whose value is missing gets no value, and says so
+    out = territory_ifn({"ifn": _ifn_table()}, pd.DataFrame(), "13004", "commune")
+    assert out["value"] is None and out["method"] == "aucune valeur publiée pour ce territoire"
+
+
+def test_territory_ifn_without_table_and_unknown_level():
+    from fne_eval.figures import territory_ifn
+
+    assert territory_ifn({}, pd.DataFrame(), "13", "departement")["method"] == "IFN absent du bundle"
+    with pytest.raises(ValueError, match="unknown level"):
+        territory_ifn({"ifn": _ifn_table()}, pd.DataFrame(), "13", "region")
+
+
+def test_territory_ifn_departement_is_the_mean_of_its_units(default_bundle):
+    from fne_eval.figures import territory_ifn
+
+    t = default_bundle.tables
+    out = territory_ifn(t, t["territories"], "13", "departement")
+    # DOMAIN.md: unweighted mean 5.25 over the 134 communes and arrondissements with a value
+    assert out["value"] == pytest.approx(5.25, abs=0.005) and out["n_units"] == 134

@@ -256,7 +256,7 @@ def _population_ifn(ctx):
     parts = [f"{ctx.territory_name} compte {F.fmt_int(pop)} habitants (population municipale "
              f"INSEE, millésime {pop_year}), répartis sur {F.fmt_int(n_units)} "
              f"commune{'s' if n_units > 1 else ''} ou arrondissement{'s' if n_units > 1 else ''}."]
-    territory_ifn = lib("figures", "_ifn")  # the one definition of a territory's IFN (figures.py)
+    territory_ifn = lib("figures", "territory_ifn")  # the one definition of a territory's IFN
     ifn_d = territory_ifn(t.tables, t["territories"], ctx.territory_code, ctx.level)
     if not F.is_missing(ifn_d.get("value")):
         method = str(ifn_d.get("method") or "")
