@@ -132,9 +132,12 @@ class _Watchdog:
     def kernel_manager_class(self):
         from jupyter_client.manager import AsyncKernelManager  # nbclient's default: its client is async
 
+        from fne_eval.runner.forkkernel import ForkLaunchMixin
+
         watchdog = self
 
-        class WatchedKernelManager(AsyncKernelManager):
+        # kernels are forked from a pre-imported template: same fresh kernel, no import cost
+        class WatchedKernelManager(ForkLaunchMixin, AsyncKernelManager):
             async def _async_post_start_kernel(self, **kw):
                 await super()._async_post_start_kernel(**kw)
                 watchdog.km = self

@@ -1,0 +1,265 @@
+"""Start report kernels by forking a pre-imported template process (fast, and still one kernel per report).
+
+A report's kernel used to spend seconds importing the same modules before its first
+figure: ipykernel, pandas, matplotlib, seaborn and scipy.stats (imported by the report
+theme), statsmodels, the fne_eval library. The template server imports them once per pool
+worker, then, for every notebook, ``fork()``\\ s a child that becomes an ordinary
+ipykernel (``IPKernelApp``) on the connection file jupyter_client wrote. The template
+never runs notebook code, so each report still gets a fresh kernel that has seen nothing
+of any other report, used for exactly one notebook then shut down.
+
+:class:`ForkLaunchMixin` (mixed into the runner's kernel manager) and
+:class:`ForkKernelManager` make jupyter_client launch kernels this way for papermill/nbclient
+(``kernel_manager_class``); they fall back to the ordinary launch when the
+kernel command is not the standard ``python -m ipykernel_launcher -f FILE``, on platforms
+without ``fork``, when ``FNE_EVAL_FORK_KERNELS=0``, or when the template cannot be started.
+
+Protocol (one JSON line each way, over the template's stdin/stdout):
+request ``{"argv": [...], "cwd": "...", "env": {...}}``, reply ``{"pid": 1234}`` or
+``{"error": "..."}``.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from typing import Optional
+
+from jupyter_client.manager import AsyncKernelManager
+
+ENV = "FNE_EVAL_FORK_KERNELS"
+#: Modules the template imports before forking (each optional). Never the inline matplotlib
+#: backend: it hooks itself into the IPython shell when imported, which exists only in the kernel
+#: (the template checks that pyplot has not resolved a backend before serving).
+WARM_MODULES = (
+    "ipykernel.kernelapp", "IPython", "numpy", "pandas", "pyarrow", "matplotlib", "matplotlib.pyplot",
+    "scipy.stats", "seaborn", "statsmodels.api", "statsmodels.formula.api",
+    "fne_eval.bundle", "fne_eval.bundle.validate", "fne_eval.territory", "fne_eval.report",
+    "fne_eval.report.sections", "fne_eval.report.charts", "fne_eval.report.maps", "fne_eval.report.theme",
+    "fne_eval.impact", "fne_eval.indicators", "fne_eval.need_offer", "fne_eval.quality", "fne_eval.budget",
+    "fne_eval.meteo", "fne_eval.schedule", "fne_eval.disclosure", "fne_eval.completeness",
+)
+
+
+def enabled() -> bool:
+    """Return whether kernels are forked from a template (``FNE_EVAL_FORK_KERNELS``, default on)."""
+    return hasattr(os, "fork") and os.environ.get(ENV, "1").strip().lower() not in ("0", "off", "no", "false")
+
+
+# --------------------------------------------------------------------------- template side
+def serve() -> None:
+    """Run the template: import the warm modules, then fork one kernel per request line."""
+    out = os.fdopen(os.dup(1), "w", buffering=1)
+    devnull = os.open(os.devnull, os.O_RDWR)
+    os.dup2(devnull, 1)  # nothing imported may write on the protocol channel
+    os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")  # as ipykernel does
+    if sys.path and sys.path[0] in ("", os.getcwd()):
+        del sys.path[0]
+    import importlib
+
+    for name in WARM_MODULES:
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001 - a module that cannot be imported is imported by the kernel, or not
+            pass
+    _die_with_parent()
+    mpl_inline = [m for m in sys.modules if m.startswith("matplotlib_inline.backend_inline")]
+    plt = sys.modules.get("matplotlib.pyplot")
+    if mpl_inline or getattr(plt, "_backend_mod", None) is not None:
+        out.write(json.dumps({"ready": False, "error": "matplotlib backend resolved in the template"}) + "\n")
+        return
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # kernels are reaped automatically
+    out.write(json.dumps({"ready": True}) + "\n")
+    for line in sys.stdin:
+        try:
+            req = json.loads(line)
+        except ValueError:
+            continue
+        try:
+            pid = os.fork()
+        except OSError as exc:
+            out.write(json.dumps({"error": str(exc)}) + "\n")
+            continue
+        if pid == 0:  # the kernel
+            try:
+                _become_kernel(req, devnull)
+            finally:
+                os._exit(0)
+        out.write(json.dumps({"pid": pid}) + "\n")
+
+
+def _die_with_parent() -> None:
+    """Ask Linux for SIGTERM when the parent process dies (no orphan template or kernel)."""
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+
+
+def _become_kernel(req: dict, devnull: int) -> None:
+    os.setsid()
+    _die_with_parent()
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    os.dup2(devnull, 0)
+    os.dup2(devnull, 1)
+    env = req.get("env")
+    if env:
+        os.environ.clear()
+        os.environ.update(env)
+    if req.get("cwd"):
+        os.chdir(req["cwd"])
+    sys.argv = ["ipykernel_launcher", *req["argv"]]
+    from ipykernel import kernelapp
+
+    kernelapp.launch_new_instance()
+
+
+# --------------------------------------------------------------------------- client side
+class _Template:
+    """A template server owned by this process."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.proc = subprocess.Popen([sys.executable, "-m", "fne_eval.runner.forkkernel"],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1,
+                                     start_new_session=True)
+        ready = self.proc.stdout.readline()
+        if not ready or not json.loads(ready).get("ready"):
+            self.close()
+            raise RuntimeError("template de noyaux indisponible")
+
+    def fork(self, argv: list, cwd: Optional[str], env: Optional[dict]) -> int:
+        with self.lock:
+            self.proc.stdin.write(json.dumps({"argv": argv, "cwd": cwd, "env": env}) + "\n")
+            reply = json.loads(self.proc.stdout.readline() or "{}")
+        if "pid" not in reply:
+            raise RuntimeError(reply.get("error", "template de noyaux arrêté"))
+        return int(reply["pid"])
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def close(self) -> None:
+        try:
+            self.proc.kill()
+            self.proc.wait(timeout=5)
+        except Exception:  # noqa: BLE001
+            pass
+
+
+_TEMPLATE: Optional[_Template] = None
+_TEMPLATE_FAILED = False
+
+
+def template() -> Optional[_Template]:
+    """Return this process's template server, starting it on first use (None if it cannot start)."""
+    global _TEMPLATE, _TEMPLATE_FAILED
+    if _TEMPLATE is not None and _TEMPLATE.alive():
+        return _TEMPLATE
+    if _TEMPLATE_FAILED:
+        return None
+    try:
+        _TEMPLATE = _Template()
+    except Exception:  # noqa: BLE001 - fall back to ordinary kernels
+        _TEMPLATE_FAILED = True
+        _TEMPLATE = None
+    return _TEMPLATE
+
+
+def close_template() -> None:
+    """Stop this process's template server (kernels already forked are not affected)."""
+    global _TEMPLATE
+    if _TEMPLATE is not None:
+        _TEMPLATE.close()
+        _TEMPLATE = None
+
+
+class _ForkedProcess:
+    """The part of :class:`subprocess.Popen` jupyter_client uses, for a kernel we did not start ourselves."""
+
+    stdin = stdout = stderr = None
+
+    def __init__(self, pid: int):
+        self.pid = pid
+        self.returncode = None
+
+    def poll(self):
+        if self.returncode is not None:
+            return self.returncode
+        try:
+            os.kill(self.pid, 0)
+        except ProcessLookupError:
+            self.returncode = 0
+            return 0
+        except PermissionError:
+            return None
+        try:  # a zombie (not reaped yet) counts as finished
+            with open(f"/proc/{self.pid}/stat", "rb") as fh:
+                if fh.read().split(b") ", 1)[1][:1] == b"Z":
+                    self.returncode = 0
+                    return 0
+        except OSError:
+            pass
+        return None
+
+    def wait(self, timeout: Optional[float] = None):
+        end = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if end is not None and time.monotonic() > end:
+                raise subprocess.TimeoutExpired(f"kernel {self.pid}", timeout)
+            time.sleep(0.02)
+        return self.returncode
+
+    def send_signal(self, sig: int) -> None:
+        try:
+            os.kill(self.pid, sig)
+        except ProcessLookupError:
+            pass
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+
+def _kernel_argv(cmd: list) -> Optional[list]:
+    """Return the ipykernel arguments of a standard kernel command, or None."""
+    if len(cmd) >= 3 and cmd[1:3] == ["-m", "ipykernel_launcher"] and "-f" in cmd:
+        exe = os.path.realpath(cmd[0]) if os.path.sep in cmd[0] else cmd[0]
+        if exe in (os.path.realpath(sys.executable), "python", "python3"):
+            return list(cmd[3:])
+    return None
+
+
+class ForkLaunchMixin:
+    """Mix into a jupyter_client kernel manager to fork its kernel from the template (see the module)."""
+
+    async def _async_launch_kernel(self, kernel_cmd, **kw) -> None:
+        argv = _kernel_argv(list(kernel_cmd)) if enabled() else None
+        tpl = template() if argv is not None else None
+        if tpl is None:
+            return await super()._async_launch_kernel(kernel_cmd, **kw)
+        env = kw.get("env")
+        pid = tpl.fork(argv, str(kw["cwd"]) if kw.get("cwd") else None, dict(env) if env else None)
+        prov = self.provisioner
+        prov.process = _ForkedProcess(pid)
+        prov.pid = pid
+        prov.pgid = pid  # the kernel called setsid()
+        prov.cwd = kw.get("cwd")
+        self._reconcile_connection_info(prov.connection_info)
+
+
+class ForkKernelManager(ForkLaunchMixin, AsyncKernelManager):
+    """Async kernel manager whose kernels are forked from the pre-imported template."""
+
+
+if __name__ == "__main__":
+    serve()
