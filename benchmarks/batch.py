@@ -39,7 +39,6 @@ def plan_entries(plan: Path) -> list:
 def _env(cache: str) -> dict:
     env = dict(os.environ)
     env["FNE_EVAL_CACHE_DIR"] = cache
-    env.setdefault("MPLBACKEND", "Agg")
     return env
 
 
@@ -49,19 +48,20 @@ def papermill_loop(entries: list, work: Path, cache: str = "off") -> dict:
     work.mkdir(parents=True, exist_ok=True)
     per_entry = {}
     failed = []
+    cpu = 0.0
     t0 = time.perf_counter()
     for e in entries:
         params = work / f"{e['id']}.yaml"
         params.write_text(yaml.safe_dump(e["parameters"], allow_unicode=True), encoding="utf-8")
-        t = time.perf_counter()
-        proc = subprocess.run([_bin("papermill"), str(nb_dir / f"{e['notebook']}.ipynb"),
-                               str(work / f"{e['id']}.ipynb"), "-f", str(params), "--cwd", str(nb_dir),
-                               "-k", "python3", "--no-progress-bar"],
-                              capture_output=True, text=True, env=_env(cache), cwd=REPO)
-        per_entry[e["id"]] = round(time.perf_counter() - t, 2)
-        if proc.returncode != 0:
+        r = run_measured([_bin("papermill"), str(nb_dir / f"{e['notebook']}.ipynb"),
+                          str(work / f"{e['id']}.ipynb"), "-f", str(params), "--cwd", str(nb_dir),
+                          "-k", "python3", "--no-progress-bar"], env=_env(cache))
+        per_entry[e["id"]] = round(r["seconds"], 2)
+        cpu += r["cpu_seconds"]
+        if r["returncode"] != 0:
             failed.append(e["id"])
-    return {"seconds": round(time.perf_counter() - t0, 2), "per_entry": per_entry, "failed": failed}
+    return {"seconds": round(time.perf_counter() - t0, 2), "cpu_seconds": round(cpu, 2),
+            "per_entry": per_entry, "failed": failed}
 
 
 def fne_eval_run(plan: Path, ids: list, out: Path, formats: str = "html", jobs: int = 2,
@@ -72,19 +72,69 @@ def fne_eval_run(plan: Path, ids: list, out: Path, formats: str = "html", jobs: 
            "--executor", executor, "--no-progress", *extra]
     if ids:
         cmd += ["--only", *ids]
-    t = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=_env(cache), cwd=REPO)
-    seconds = time.perf_counter() - t
+    r = run_measured(cmd, env=_env(cache))
+    seconds = r["seconds"]
     manifest = None
-    for line in proc.stdout.splitlines():
+    for line in r["stdout"].splitlines():
         if line.startswith("Ouvrir : "):
             manifest = Path(line[len("Ouvrir : "):]).parent / "manifest.json"
     entries = {}
     if manifest and manifest.exists():
         m = json.loads(manifest.read_text(encoding="utf-8"))
         entries = {e["id"]: {"status": e["status"], "duration_s": e.get("duration_s")} for e in m["entries"]}
-    return {"seconds": round(seconds, 2), "exit_code": proc.returncode, "entries": entries,
-            "stderr_tail": proc.stderr[-500:] if proc.returncode not in (0, 1) else ""}
+    return {"seconds": round(seconds, 2), "cpu_seconds": round(r["cpu_seconds"], 2), "exit_code": r["returncode"],
+            "entries": entries, "stderr_tail": r["stderr"][-500:] if r["returncode"] not in (0, 1) else ""}
+
+
+# --------------------------------------------------------------------------- measurement
+def run_measured(cmd: list, env: dict, cwd=REPO, interval: float = 0.1) -> dict:
+    """Run a command; return wall seconds, CPU seconds and peak memory of its whole process tree.
+
+    CPU is the sum over every process of the tree (the command, pool or Dask workers, kernel
+    templates, kernels) of its user + system time, sampled every ``interval`` seconds, so a
+    process's last fraction of a sample may be missed (both sides of a comparison are measured
+    the same way). CPU time does not depend on what else the shared machine runs; wall time does.
+    """
+    import threading
+
+    import psutil
+
+    t = time.perf_counter()
+    popen = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=cwd)
+    root = psutil.Process(popen.pid)
+    cpu, peak = {}, {"tree": 0, "driver": 0}
+    stop = threading.Event()
+
+    def sample():
+        while not stop.is_set():
+            try:
+                procs = [root] + root.children(recursive=True)
+            except psutil.Error:
+                procs = []
+            rss = 0
+            for p in procs:
+                try:
+                    with p.oneshot():
+                        ct = p.cpu_times()
+                        cpu[p.pid] = ct.user + ct.system
+                        m = p.memory_info().rss
+                    rss += m
+                    if p.pid == root.pid:
+                        peak["driver"] = max(peak["driver"], m)
+                except psutil.Error:
+                    pass
+            peak["tree"] = max(peak["tree"], rss)
+            stop.wait(interval)
+
+    th = threading.Thread(target=sample, daemon=True)
+    th.start()
+    stdout, stderr = popen.communicate()
+    seconds = time.perf_counter() - t
+    stop.set()
+    th.join()
+    return {"seconds": seconds, "cpu_seconds": sum(cpu.values()), "returncode": popen.returncode,
+            "stdout": stdout, "stderr": stderr, "peak_tree_gb": peak["tree"] / 1e9,
+            "peak_driver_gb": peak["driver"] / 1e9}
 
 
 # --------------------------------------------------------------------------- breakdown
@@ -119,6 +169,7 @@ def breakdown(notebook: str = "impact", parameters: dict = None) -> dict:
             return time.perf_counter() - t0
 
         out["kernel_imports"] = run(_SETUP_IMPORTS)
+        out["kernel_theme_imports"] = run("import fne_eval.report.theme as _t\n_t.apply_theme()")
         out["bundle_load_uncached"] = run(
             "import os\nos.environ['FNE_EVAL_CACHE_DIR'] = 'off'\n"
             "from fne_eval.bundle import load_bundle\nload_bundle(None)")
@@ -143,6 +194,33 @@ def breakdown(notebook: str = "impact", parameters: dict = None) -> dict:
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)
+    # the runner's kernels: forked from a template that has imported everything once per worker
+    from jupyter_client.manager import KernelManager
+
+    from fne_eval.runner.forkkernel import ForkLaunchMixin, close_template, template
+
+    class _ForkedKM(ForkLaunchMixin, KernelManager):
+        pass
+
+    t = time.perf_counter()
+    template()
+    out["fork_template_start_once_per_worker"] = time.perf_counter() - t
+    t = time.perf_counter()
+    km = _ForkedKM(kernel_name="python3")
+    km.start_kernel(cwd=str(REPO / "notebooks"))
+    kc = km.client()
+    kc.start_channels()
+    kc.wait_for_ready(timeout=120)
+    out["forked_kernel_start"] = time.perf_counter() - t
+    try:
+        t = time.perf_counter()
+        reply = kc.execute_interactive(_SETUP_IMPORTS + "import fne_eval.report.theme as _t\n_t.apply_theme()",
+                                       timeout=300, output_hook=lambda msg: None)
+        out["forked_kernel_imports_and_theme"] = time.perf_counter() - t
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+        close_template()
     # render: execute once with papermill in-process, then time nbconvert and WeasyPrint
     import papermill
 

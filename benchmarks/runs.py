@@ -8,18 +8,13 @@ kernels), sampled every 0,1 s.
 """
 from __future__ import annotations
 
-import json
-import os
-import subprocess
 import tempfile
-import threading
-import time
 from pathlib import Path
 
 import nbformat
 import yaml
 
-from benchmarks.batch import REPO, _bin, _env
+from benchmarks.batch import REPO, _bin, _env, run_measured
 
 LIGHT_NOTEBOOK_CELLS = (
     'territory: str = "13"  # territoire\nbundle: str = ""  # bundle\nyear: int = 2025  # année',
@@ -46,61 +41,22 @@ def write_light_plan(folder: Path) -> Path:
     return path
 
 
-def _tree_rss(proc) -> int:
-    import psutil
-
-    total = 0
-    try:
-        procs = [proc] + proc.children(recursive=True)
-    except psutil.Error:
-        return 0
-    for p in procs:
-        try:
-            total += p.memory_info().rss
-        except psutil.Error:
-            pass
-    return total
-
-
 def timed_run(plan: Path, bundle: Path, out: Path, limit: int, executor: str = "local", jobs: int = 2,
               formats: str = "html", cache: str = "") -> dict:
-    """Run ``fne-eval run`` with ``--limit``; return wall time, exit status, peak tree and driver memory."""
-    import psutil
-
+    """Run ``fne-eval run`` with ``--limit``; return wall and CPU time, exit status, peak tree and driver memory."""
     cache = cache or tempfile.mkdtemp(prefix="fne-eval-cache-")
     cmd = [_bin("fne-eval"), "run", str(plan), "--bundle", str(bundle), "--out", str(out), "--limit", str(limit),
            "--to", formats, "--jobs", str(jobs), "--executor", executor, "--no-progress"]
-    t = time.perf_counter()
-    popen = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(cache),
-                             cwd=REPO)
-    proc = psutil.Process(popen.pid)
-    peak = {"tree": 0, "driver": 0}
-    stop = threading.Event()
-
-    def sample():
-        while not stop.is_set():
-            peak["tree"] = max(peak["tree"], _tree_rss(proc))
-            try:
-                peak["driver"] = max(peak["driver"], proc.memory_info().rss)
-            except psutil.Error:
-                pass
-            time.sleep(0.1)
-
-    th = threading.Thread(target=sample, daemon=True)
-    th.start()
-    stdout, stderr = popen.communicate()
-    seconds = time.perf_counter() - t
-    stop.set()
-    th.join()
+    r = run_measured(cmd, env=_env(cache))
     ok = failed = 0
-    for line in stdout.splitlines():
+    for line in r["stdout"].splitlines():
         if "réussi(s)" in line:
             parts = line.split()
             ok, failed = int(parts[0]), int(parts[3])
-    return {"entries": limit, "executor": executor, "jobs": jobs, "seconds": round(seconds, 2),
-            "exit_code": popen.returncode, "ok": ok, "failed": failed,
-            "peak_tree_gb": round(peak["tree"] / 1e9, 3), "peak_driver_gb": round(peak["driver"] / 1e9, 3),
-            "stderr_tail": stderr[-400:] if popen.returncode not in (0, 1) else ""}
+    return {"entries": limit, "executor": executor, "jobs": jobs, "seconds": round(r["seconds"], 2),
+            "cpu_seconds": round(r["cpu_seconds"], 2), "exit_code": r["returncode"], "ok": ok, "failed": failed,
+            "peak_tree_gb": round(r["peak_tree_gb"], 3), "peak_driver_gb": round(r["peak_driver_gb"], 3),
+            "stderr_tail": r["stderr"][-400:] if r["returncode"] not in (0, 1) else ""}
 
 
 def build_bundle(folder: Path, n_activities: int) -> Path:
