@@ -66,7 +66,8 @@ def serve() -> None:
             importlib.import_module(name)
         except Exception:  # noqa: BLE001 - a module that cannot be imported is imported by the kernel, or not
             pass
-    _die_with_parent()
+    if "--die-with-parent" in sys.argv:
+        _die_with_parent()
     mpl_inline = [m for m in sys.modules if m.startswith("matplotlib_inline.backend_inline")]
     plt = sys.modules.get("matplotlib.pyplot")
     if mpl_inline or getattr(plt, "_backend_mod", None) is not None:
@@ -127,7 +128,10 @@ class _Template:
 
     def __init__(self):
         self.lock = threading.Lock()
-        self.proc = subprocess.Popen([sys.executable, "-m", "fne_eval.runner.forkkernel"],
+        # Linux's parent-death signal follows the spawning *thread*: ask for it only from the main
+        # thread (a Dask worker runs tasks in other threads, which may end before the process)
+        flag = ["--die-with-parent"] if threading.current_thread() is threading.main_thread() else []
+        self.proc = subprocess.Popen([sys.executable, "-m", "fne_eval.runner.forkkernel", *flag],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1,
                                      start_new_session=True)
         ready = self.proc.stdout.readline()
@@ -248,7 +252,11 @@ class ForkLaunchMixin:
         if tpl is None:
             return await super()._async_launch_kernel(kernel_cmd, **kw)
         env = kw.get("env")
-        pid = tpl.fork(argv, str(kw["cwd"]) if kw.get("cwd") else None, dict(env) if env else None)
+        try:
+            pid = tpl.fork(argv, str(kw["cwd"]) if kw.get("cwd") else None, dict(env) if env else None)
+        except (OSError, RuntimeError, ValueError):
+            close_template()  # restarted on next use
+            return await super()._async_launch_kernel(kernel_cmd, **kw)
         prov = self.provisioner
         prov.process = _ForkedProcess(pid)
         prov.pid = pid
