@@ -144,8 +144,10 @@ def line_chart(
         import matplotlib.dates as mdates
 
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: F.fmt_month(mdates.num2date(v))))
-        if hue:
-            ax.legend(title="")
+        if hue:  # below the plot, never over the lines
+            handles, names = ax.get_legend_handles_labels()
+            ax.get_legend().remove()
+            fig.legend(handles, names, loc="outside lower center", ncol=max(len(names), 1), title=None)
     ax.set_title(wrap_title(title))
     ax.set_xlabel(x_label)
     ax.set_ylabel(y_label)
@@ -197,9 +199,9 @@ def grouped_bars(
     ax.set_ylabel("")
     _thousands(ax, "x", kind)
     fmt = {"int": F.fmt_int, "eur": F.fmt_eur, "pct": F.fmt_pct}[kind]
-    totals = "; ".join(f"{n} au total {fmt(sum(float(x) for x in df[v] if not F.is_missing(x)))}"
+    totals = " ; ".join(f"{n} au total {fmt(sum(float(x) for x in df[v] if not F.is_missing(x)))}"
                        for v, n in names.items())
-    alt = f"{title}. Barres groupées par {len(df)} éléments ; {totals}."
+    alt = (f"{title}. Barres groupées pour {len(df)} élément{'s' if len(df) > 1 else ''} ; {totals}.")
     return render(fig, alt, caption)
 
 

@@ -129,20 +129,23 @@ class ReportContext:
 
 
 def synthetic_banner(meta: dict) -> str:
-    """Return the HTML banner saying that the monitoring data are synthetic."""
+    """Return the paragraph saying which monitoring tables are synthetic.
+
+    The rendered report already opens with one banner ("Données synthétiques", from the
+    report template, repeated in the footer of every PDF page): this paragraph, under the
+    report's parameters, only details which tables are generated, without a second box.
+    """
     tables = meta.get("synthetic_tables") or []
     names = ", ".join(TABLE_NAMES_FR.get(t, t) for t in tables)
     gen = meta.get("generator") or {}
     seed = gen.get("seed") if isinstance(gen, dict) else None
-    text = ("Données de démonstration : les données de suivi de ce rapport sont synthétiques "
-            "(générées par un programme" + (f", graine {seed}" if seed is not None else "") + ")"
-            + (f" — tables concernées : {names}" if names else "")
+    text = ("générées par un programme" + (f" (graine {seed})" if seed is not None else "")
+            + (f" : {names}" if names else "")
             + ". Les chiffres d'activité, d'exécution budgétaire et d'avancement ne décrivent "
             "pas la réalité ; seuls les référentiels (territoires, populations INSEE, IFN) et "
             "la feuille de route sont réels.")
-    return ('<div class="fne-banner fne-banner-synthetic" role="note" style="border:2px solid '
-            '#C8102E;background:#FDECEA;color:#7A0019;padding:0.5em 0.8em;margin:0.6em 0;'
-            f'font-weight:bold">{html.escape(text)}</div>')
+    return ('<p class="fne-synthetic-detail" style="color:#5a1e00;font-size:0.9em;margin:0.2em 0">'
+            f'<strong>Données de suivi synthétiques</strong>, {html.escape(text)}</p>')
 
 
 def _as_of(year: int, data_as_of: Optional[pd.Timestamp]) -> pd.Timestamp:

@@ -90,7 +90,7 @@ COLUMNS = {
     "n_units_dropped": "Communes hors périmètre", "value_shown": "Valeur",
     "baseline_value_shown": "Réf.", "target_value_shown": "Cible", "expected_value_shown": "Attendu à date",
     "final_shown": "Météo retenue", "computed_shown": "Météo calculée",
-    "figure": "Chiffre", "rule_id": "Règle", "condition": "Condition",
+    "figure": "Chiffre", "rule_id": "Code", "condition": "Condition",
     "lieux_france_services": "France Services", "lieux_conseillers_numeriques": "Conseillers numériques",
     "lieux_aidants_connect": "Aidants Connect", "exposed_population": "Personnes exposées",
     "accompaniments_per_1000_exposed": "Pour 1 000 personnes exposées",
@@ -159,6 +159,14 @@ CODES = {
     "budget_by": {"action_code": "action", "axis_code": "axe", "recipient": "récipiendaire",
                   "funder": "financeur"},
     "axis": {"all": "tous les axes", "1": "axe 1", "2": "axe 2", "3": "axe 3", "4": "axe 4"},
+    "table": {"activities": "Accompagnements", "lieux": "Lieux", "exposed_communes": "Annexe 3 (communes exposées)",
+              "context_figures": "Chiffres de l'état des lieux", "schedule_tasks": "Chronogramme",
+              "schedule_status": "Avancement du chronogramme", "budget_lines": "Lignes budgétaires",
+              "budget_transactions": "Engagements et paiements", "populations": "Populations INSEE",
+              "ifn": "IFN", "territories": "Territoires", "actions": "Actions", "axes": "Axes",
+              "indicators": "Indicateurs", "trainings": "Formations", "events": "Événements",
+              "network_meetings": "Réunions du réseau", "refurbishment": "Reconditionnement",
+              "meteo_overrides": "Météos fixées par le COPIL"},
     "unit": {"persons": "personnes", "pct": "%", "eur": "€", "places": "lieux",
              "per_10k": "pour 10 000 hab.", "per_1000": "pour 1 000 hab.", "index": "indice"},
 }
@@ -173,6 +181,7 @@ COLUMN_VOCABULARY = {
     "meeting_type": "meeting_type", "computed_status": "meteo", "override_status": "meteo",
     "final_status": "meteo", "meteo": "meteo", "state": "task_state",
     "on_track": "bool", "on_time": "bool", "is_exposed": "bool", "has_lieu": "bool",
+    "table": "table",
 }
 
 
@@ -220,3 +229,57 @@ def relabel(df, columns: Optional[Iterable[str]] = None):
         out[col] = [v if (v is None or (not isinstance(v, str) and pd.isna(v)))
                     else code_label(vocab, v) for v in out[col].astype(object)]
     return out
+
+
+#: French renderings of the log lines of the evaluation modules (regex → template), for
+#: the "journal de calcul" of the reports. The modules log in English for developers.
+LOG_MESSAGES = [
+    (r"^budget: (?P<n>\d+) transactions on lines not in budget_lines ignored \((?P<x>.*)\)$",
+     "Budget : {n} opération(s) sur des lignes budgétaires inconnues écartée(s) ({x})."),
+    (r"^reporting_completeness: (?P<n>\d+) (?P<x>\S+) id\(s\) in activities not attributable to a territory$",
+     "Taux de remontée : {n} identifiant(s) ({x}) des accompagnements sans territoire de rattachement."),
+    (r"^suppress: (?P<n>\d+) row totals in (?P<x>.*) differ from the sum of the cells; recomputed$",
+     "Secret statistique : {n} total(aux) différent(s) de la somme de leurs cases, recalculé(s)."),
+    (r"^trend: (?P<n>\d+) unit-periods left out of year-on-year comparisons \(not active in both periods\)$",
+     "Évolution à périmètre constant : {n} couple(s) commune × période écarté(s) de la comparaison "
+     "(pas d'accompagnement sur l'une des deux périodes)."),
+    (r"^did_estimate: design not estimable \((?P<a>\d+) treated, (?P<b>\d+) control, (?P<c>\d+) pre, "
+     r"(?P<d>\d+) post periods\)$",
+     "Estimation d'impact impossible : {a} commune(s) exposée(s), {b} témoin(s), {c} période(s) avant, "
+     "{d} après."),
+    (r"^did_estimate: pre-trend test failed: (?P<x>.*)$",
+     "Estimation d'impact : le test des tendances parallèles n'a pas pu être calculé ({x})."),
+    (r"^population (?P<y>\S+) incomplete for (?P<n>\d+) territories: rates left missing$",
+     "Population {y} incomplète pour {n} territoire(s) : taux non calculés."),
+    (r"^exposed_population: (?P<n>\d+) Annexe 3 rows without a resolved code \(ignored\)$",
+     "Annexe 3 : {n} ligne(s) sans code de commune reconnu, écartée(s)."),
+    (r"^concentration_curve: (?P<n>\d+) activity rows not on a local unit \(left out\)$",
+     "Concentration de l'offre : {n} accompagnement(s) hors commune ou arrondissement, écarté(s)."),
+    (r"^aggregate\((?P<x>[^)]*)\): (?P<n>\d+) of (?P<t>\d+) rows have no territory code \(dropped\)$",
+     "Agrégation : {n} ligne(s) sur {t} sans code de territoire, écartée(s)."),
+    (r"^(?P<w>.+?): (?P<n>\d+) of (?P<t>\d+) rows have no match \(dropped\)$",
+     "{n} ligne(s) sur {t} sans correspondance, écartée(s) ({w})."),
+    (r"^(?P<w>.+?): (?P<n>\d+) of (?P<t>\d+) rows have no match \(kept with missing values\)$",
+     "{n} ligne(s) sur {t} sans correspondance, gardée(s) avec des valeurs manquantes ({w})."),
+]
+
+#: French names of the steps that log (the ``what`` of :data:`LOG_MESSAGES`).
+LOG_STEPS = {"exposed_population: units without IFN": "communes exposées sans IFN",
+             "units without IFN": "communes sans IFN"}
+
+
+def log_label(message: str) -> str:
+    """Return the French rendering of an evaluation module's log line.
+
+    Known lines (:data:`LOG_MESSAGES`) are translated; an unknown one is returned as it
+    is, marked "(message technique)" so that a reader knows why it is not in French.
+    """
+    import re
+
+    text = " ".join(str(message).split())
+    for pattern, template in LOG_MESSAGES:
+        m = re.match(pattern, text)
+        if m:
+            parts = {k: (LOG_STEPS.get(v, v) if k == "w" else v) for k, v in m.groupdict().items()}
+            return template.format(**parts)
+    return f"(message technique) {text}"

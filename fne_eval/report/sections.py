@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import html
 import importlib
+import re
 from typing import Callable, Iterable, List, Optional
 
 import pandas as pd
@@ -54,7 +55,9 @@ class Section(HtmlFragment):
         self.blocks = [b for b in blocks if b is not None]
         self.name = name
         body = "".join(b._repr_html_() if hasattr(b, "_repr_html_") else str(b) for b in self.blocks)
-        super().__init__(f'<div class="fne-section">{body}</div>',
+        slug = re.sub(r"[^a-z0-9_-]", "", str(name).lower())
+        css = f"fne-section fne-section-{slug}" if slug else "fne-section"
+        super().__init__(f'<div class="{css}">{body}</div>',
                          text=f"Section {name} ({len(self.blocks)} éléments)")
 
     @property
@@ -223,8 +226,13 @@ def _action_titles(ctx) -> dict:
 
 
 def _short(text: str, n: int) -> str:
-    """Return ``text`` cut to ``n`` characters with an ellipsis."""
-    return text if len(text) <= n else text[: n - 1].rstrip() + "…"
+    """Return ``text`` cut to at most ``n`` characters, at a word boundary, with an ellipsis."""
+    if len(text) <= n:
+        return text
+    cut = text[: n - 1]
+    if " " in cut[n // 2:]:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,;:'’-") + "…"
 
 
 def _with_action_title(df: pd.DataFrame, ctx) -> pd.DataFrame:
@@ -725,53 +733,150 @@ def qualite(ctx) -> Section:
     return Section(blocks, "qualite")
 
 
-#: Detailed findings listed at most in a report (the summary table counts them all).
-MAX_FINDINGS_SHOWN = 30
+#: Findings about the territory listed one by one at most (the summary counts them all).
+MAX_FINDINGS_SHOWN = 20
+
+#: Order of the severities, most serious first.
+_SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+
+
+def _quality_frame(ctx) -> pd.DataFrame:
+    """Return the bundle's findings (:func:`fne_eval.quality.quality_findings`), computed once."""
+    if "quality" not in ctx.extra:
+        ctx.extra["quality"] = lib("quality", "quality_findings")(ctx.bundle)
+    return ctx.extra["quality"]
+
+
+def quality_summary(findings: pd.DataFrame, mine: Optional[pd.Series] = None, n_examples: int = 1,
+                    example_chars: int = 160) -> pd.DataFrame:
+    """Summarise data-quality findings per rule and severity, with an example message.
+
+    Parameters
+    ----------
+    findings : DataFrame
+        Rows of :func:`fne_eval.quality.quality_findings` (``rule, severity, table, key,
+        message``).
+    mine : Series of bool, optional
+        Which findings concern the report's territory; gives an ``n_territory`` column.
+    n_examples : int
+        Example messages per rule (the territory's first when ``mine`` is given).
+    example_chars : int
+        Length at which an example is cut.
+
+    Returns
+    -------
+    DataFrame
+        ``rule, description, severity, n_findings, [n_territory,] example``, most severe
+        first, then by decreasing count.
+    """
+    summarize_findings = lib("quality", "summarize_findings")
+    if findings.empty:
+        cols = ["rule", "description", "severity", "n_findings"] + (["n_territory"] if mine is not None else [])
+        return pd.DataFrame({c: pd.Series(dtype="string") for c in cols + ["example"]})
+    summ = summarize_findings(findings).copy()
+    f = findings.reset_index(drop=True)
+    flag = (pd.Series(mine).reset_index(drop=True).fillna(False).astype(bool)
+            if mine is not None else pd.Series(False, index=f.index))
+    examples, counts = [], []
+    for r in summ.itertuples():
+        rows = f[(f["rule"] == r.rule).to_numpy() & (f["severity"] == r.severity).to_numpy()]
+        own = flag[rows.index]
+        ordered = pd.concat([rows[own.to_numpy()], rows[~own.to_numpy()]])
+        msgs = [_short(str(m), example_chars) for m in ordered["message"].head(n_examples)]
+        examples.append(" ; ".join(msgs))
+        counts.append(int(own.sum()))
+    summ["example"] = examples
+    if mine is not None:
+        summ["n_territory"] = counts
+    summ["_o"] = summ["severity"].map(_SEVERITY_ORDER).fillna(9)
+    summ = summ.sort_values(["_o", "n_findings", "rule"], ascending=[True, False, True], kind="stable")
+    summ["description"] = summ["description"].astype("string").fillna(summ["rule"].astype("string"))
+    return summ.drop(columns="_o").reset_index(drop=True)
 
 
 def _quality(ctx):
-    quality_findings = lib("quality", "quality_findings")
-    summarize_findings = lib("quality", "summarize_findings")
-    if "quality" not in ctx.extra:
-        ctx.extra["quality"] = quality_findings(ctx.bundle)
-    qf = ctx.extra["quality"].copy()
-    general = 0
-    if ctx.level != "departement" and len(qf):
-        codes = set(_codes(ctx)) | {ctx.territory_code}
-        where = qf["territory_code"].astype("string") if "territory_code" in qf else pd.Series(pd.NA, index=qf.index)
-        mine = where.isin(codes).fillna(False).to_numpy(dtype=bool)
-        general = int(where.isna().sum())
-        qf = qf[mine]
-    blocks = []
+    qf = _quality_frame(ctx).reset_index(drop=True)
     if qf.empty:
-        blocks.append(para("Aucun constat de qualité des données ne concerne en propre ce territoire."))
+        return para("Aucun constat de qualité des données sur le bundle de ce rapport.")
+    codes = set(_codes(ctx)) | {ctx.territory_code}
+    where = (qf["territory_code"].astype("string") if "territory_code" in qf
+             else pd.Series(pd.NA, index=qf.index, dtype="string"))
+    mine = where.isin(codes).fillna(False).astype(bool)
+    counts = qf["severity"].value_counts()
+    summary = ", ".join(f"{F.fmt_int(counts.get(s_, 0))} {code_label('severity', s_).lower()}"
+                        f"{'s' if counts.get(s_, 0) > 1 else ''}"
+                        for s_ in ("error", "warning", "info") if counts.get(s_, 0))
+    n_mine = int(mine.sum())
+    blocks = [para(f"Le bundle de données compte {F.fmt_int(len(qf))} constat{'s' if len(qf) > 1 else ''} "
+                   f"de qualité ({summary}), dont {F.fmt_int(n_mine)} sur des lignes rattachées à "
+                   f"{ctx.territory_name}. Les constats signalent des données à vérifier ; ils "
+                   "n'empêchent pas le calcul des chiffres du rapport.")]
+    summ = quality_summary(qf, mine)
+    blocks.append(html_table(summ, columns=["description", "severity", "n_findings", "n_territory", "example"],
+                             labels={"description": "Règle", "n_territory": "Dont ce territoire",
+                                     "example": "Exemple"},
+                             formats={"n_findings": "int", "n_territory": "int"},
+                             caption="Constats par règle (tout le bundle)"))
+    detail = qf[mine.to_numpy()]
+    if detail.empty:
+        blocks.append(para(f"Aucun constat ne porte sur une ligne rattachée à {ctx.territory_name}."))
     else:
-        order = {"error": 0, "warning": 1, "info": 2}
-        counts = qf["severity"].value_counts()
-        summary = ", ".join(f"{F.fmt_int(counts.get(s_, 0))} {code_label('severity', s_).lower()}"
-                            f"{'s' if counts.get(s_, 0) > 1 else ''}"
-                            for s_ in ("error", "warning", "info") if counts.get(s_, 0))
-        blocks.append(para(f"{F.fmt_int(len(qf))} constats de qualité des données concernent ce "
-                           f"rapport ({summary})."))
-        summ = summarize_findings(qf)
-        blocks.append(html_table(summ, columns=["description", "severity", "n_findings"],
-                                 labels={"description": "Règle"},
-                                 formats={"n_findings": "int"}, caption="Constats par règle"))
-        detail = qf.assign(_o=qf["severity"].map(order)).sort_values(["_o", "rule", "table", "key"],
-                                                                      kind="stable")
-        detail = detail[detail["severity"] != "info"] if (detail["severity"] != "info").any() else detail
-        blocks.append(html_table(detail, columns=["severity", "table", "key", "message"],
-                                 max_rows=MAX_FINDINGS_SHOWN,
-                                 caption="Détail des constats (erreurs et avertissements d'abord)"))
-        blocks.append(note("La liste complète des constats s'obtient avec la commande "
-                           "« fne-eval quality » sur le même bundle."))
-    if general:
-        blocks.append(note(f"{F.fmt_int(general)} autres constats portent sur la feuille de route ou "
-                           "sur l'ensemble du département : ils figurent dans le rapport départemental."))
+        detail = detail.assign(_o=detail["severity"].map(_SEVERITY_ORDER)).sort_values(
+            ["_o", "rule", "table", "key"], kind="stable")
+        shown = detail.head(MAX_FINDINGS_SHOWN)
+        blocks.append(html_table(shown, columns=["severity", "table", "key", "message"],
+                                 caption=f"Constats sur les lignes de {ctx.territory_name} "
+                                         "(erreurs et avertissements d'abord)"))
+        rest = len(detail) - len(shown)
+        if rest > 0:
+            blocks.append(para(f"… et {F.fmt_int(rest)} autre{'s' if rest > 1 else ''} constat"
+                               f"{'s' if rest > 1 else ''} sur ce territoire."))
+    blocks.append(note("La liste complète des constats, ligne par ligne, s'obtient avec la commande "
+                       "« fne-eval quality » sur le même bundle (option --json pour un tableur)."))
     return blocks
 
 
 # --------------------------------------------------------------------------- sources
+_NOT_CITED = re.compile(r"^\s*(?:source\s+)?non\s+cit[ée]e?s?\b(?:\s+dans\s+la\s+feuille\s+de\s+route)?"
+                        r"\s*(?:\((?P<detail>.*)\))?\s*[.;]?\s*$", re.I | re.S)
+
+
+def group_sources(items: Iterable[str]) -> List[str]:
+    """Return the cited sources once each, the "non citée" ones grouped on one line.
+
+    The roadmap's figures cite their source as free text: the same source comes back with
+    other spacing or case, and the figures without a named source say "Non citée (…)" in
+    many variants. Each distinct source is kept once (first spelling, sorted); the
+    "non citée" ones become one line listing their details.
+    """
+    seen, named, details, n_uncited = set(), [], [], 0
+    for raw in items:
+        text = " ".join(str(raw).split())
+        if not text:
+            continue
+        m = _NOT_CITED.match(text)
+        if m:
+            n_uncited += 1
+            d = (m.group("detail") or "").strip()
+            if d and d.lower() not in {x.lower() for x in details}:
+                details.append(d)
+            continue
+        key = text.lower().rstrip(" .")
+        if key not in seen:
+            seen.add(key)
+            named.append(text)
+    import unicodedata
+
+    def _key(t: str) -> str:
+        return unicodedata.normalize("NFKD", t.lower()).encode("ascii", "ignore").decode()
+
+    out = sorted(named, key=_key)
+    if n_uncited:
+        out.append("Source non citée par la feuille de route" + (
+            " (" + " ; ".join(sorted(details, key=_key)) + ")" if details else ""))
+    return out
+
+
 def sources(ctx) -> Section:
     """Return the sources of the report: bundle metadata and the sources cited by the roadmap."""
     meta = getattr(ctx.bundle, "meta", {}) or {}
@@ -782,14 +887,17 @@ def sources(ctx) -> Section:
     else:
         blocks.append(no_data("le bundle ne liste pas ses sources."))
     cf = ctx.bundle["context_figures"]
-    cited = sorted(set(cf["source"].dropna().astype(str)))
+    cited = group_sources(cf["source"].dropna().astype(str))
     if cited:
         blocks.append(para("Sources citées par la feuille de route pour l'état des lieux :"))
         blocks.append(bullets(cited))
     if getattr(ctx, "log", None):
+        from fne_eval.report.labels import log_label
+
+        lines = list(dict.fromkeys(log_label(m) for m in ctx.log))
         blocks.append(para("Journal de calcul (lignes écartées ou incomplètes signalées par les "
                            "fonctions d'évaluation pendant la production de ce rapport) :"))
-        blocks.append(bullets(ctx.log[:40]))
+        blocks.append(bullets(lines[:40]))
     blocks.append(para(f"Bundle : « {meta.get('name', 'sans nom')} », empreinte "
                        f"{str(getattr(ctx.bundle, 'hash', ''))[:12]}"
                        + (f", données arrêtées au {F.fmt_date(meta['data_as_of'])}" if meta.get('data_as_of') else "")

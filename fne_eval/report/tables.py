@@ -25,6 +25,9 @@ FORMATS = ("int", "count", "decimal", "decimal2", "pct", "eur", "eur_cents", "da
 #: Tables longer than this may break across PDF pages.
 LONG_TABLE_ROWS = 8
 
+#: Cells of a number column longer than this many characters may wrap (they hold text).
+NOWRAP_MAX_CHARS = 28
+
 _NUMERIC_FORMATS = {"int", "count", "decimal", "decimal2", "pct", "eur", "eur_cents",
                     "signed", "signed_pct", "numtext"}
 
@@ -237,13 +240,17 @@ def html_table(
         if not callable(f) and f not in FORMATS:
             raise ValueError(f"unknown format {f!r} for column {col!r}, expected one of {FORMATS}")
         fmts[col] = f
-    # a long table may break across pages (its header row repeats); a short one stays whole
-    breaking = "break-inside:auto;page-break-inside:auto;" if len(shown) > LONG_TABLE_ROWS else ""
-    parts = [f'<table class="{html.escape(css_class)}" style="border-collapse:collapse;{breaking}'
-             f'font-size:0.9em;margin:0.4em 0 1em 0">']
+    # a long table may break across pages (its header row repeats); a short one stays whole,
+    # with its caption: the block around it keeps them on the same page
+    is_long = len(shown) > LONG_TABLE_ROWS
+    breaking = "break-inside:auto;page-break-inside:auto;" if is_long else ""
+    keep = "" if is_long else "break-inside:avoid;page-break-inside:avoid;"
+    parts = [f'<div class="fne-table-block" style="{keep}max-width:100%">',
+             f'<table class="{html.escape(css_class)}" style="border-collapse:collapse;{breaking}'
+             f'max-width:100%;font-size:0.9em;margin:0.4em 0 1em 0">']
     if caption:
         parts.append(f'<caption style="caption-side:top;text-align:left;font-weight:bold;'
-                     f'padding-bottom:0.3em">{html.escape(caption)}</caption>')
+                     f'padding-bottom:0.3em;break-after:avoid">{html.escape(caption)}</caption>')
     parts.append("<thead><tr>")
     for col in columns:
         head = labels.get(col) or column_label(str(col))
@@ -268,7 +275,13 @@ def html_table(
                     value = code_label(COLUMN_VOCABULARY[col], value)
                 text = format_cell(value, f, threshold)
                 num = f in _NUMERIC_FORMATS
-            style = "text-align:right;white-space:nowrap" if num else "text-align:left"
+            # figures never break inside ("1 234 €"); a long text in a number column
+            # (a method, a sentence) wraps like any text
+            if num and len(text) > NOWRAP_MAX_CHARS:
+                num = False
+                style = "text-align:left"
+            else:
+                style = "text-align:right;white-space:nowrap" if num else "text-align:left"
             cell = html.escape(text)
             if f == "meteo" and not F.is_missing(value) and not mask[col].iloc[i]:
                 cell = _meteo_dot(str(value)) + cell
@@ -280,4 +293,5 @@ def html_table(
     if omitted:
         parts.append(f'<p class="fne-note"><em>{html.escape(F.fmt_int(omitted))} ligne'
                      f'{"s" if omitted > 1 else ""} non affichée{"s" if omitted > 1 else ""}.</em></p>')
+    parts.append("</div>")
     return Table("".join(parts), data=df[columns], caption=caption)
