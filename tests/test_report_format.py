@@ -1,5 +1,6 @@
 """French formats of the report layer, checked against hand-written values."""
 import datetime as dt
+import re
 import math
 from decimal import Decimal
 
@@ -140,3 +141,60 @@ def test_meteo_cells_have_a_coloured_dot_and_escape_unknown_codes():
     assert "color:#C8102E" in h and "Rouge" in h  # red dot, French label
     assert "<i>x</i>" not in h and "&lt;i&gt;x&lt;/i&gt;" in h
     assert "–" in h  # missing status
+
+
+# --------------------------------------------------------------------------- PDF layout of tables
+def test_report_css_makes_tables_wrap():
+    from fne_eval.runner.render import CSS_FILE
+
+    css = CSS_FILE.read_text(encoding="utf-8")
+    table_rule = css[css.index("table {"):css.index("}", css.index("table {"))]
+    assert "max-width: 100%" in table_rule and "table-layout" in table_rule
+    assert "overflow-wrap: anywhere" in css
+
+
+def test_long_text_in_a_number_column_wraps_and_short_tables_keep_their_caption():
+    method = "MCO à effets fixes unité et période (différence de différences), erreurs robustes"
+    df = pd.DataFrame({"figure": ["Méthode", "Unités"], "value": [method, "134"]})
+    h = html_table(df, formats={"value": "numtext"}, caption="Estimation").html
+    cells = re.findall(r"<td[^>]*>[^<]*</td>", h)
+    long_cell = next(c for c in cells if "MCO" in c)
+    short_cell = next(c for c in cells if ">134<" in c)
+    assert "nowrap" not in long_cell and "text-align:left" in long_cell
+    assert "nowrap" in short_cell and "text-align:right" in short_cell
+    # 2 rows (≤ LONG_TABLE_ROWS): caption and table in one block that does not break
+    assert h.startswith('<div class="fne-table-block" style="break-inside:avoid')
+    assert h.index("<caption") < h.index("</table>") < h.index("</div>")
+
+
+def test_long_tables_may_break():
+    from fne_eval.report.tables import LONG_TABLE_ROWS
+
+    df = pd.DataFrame({"n": list(range(LONG_TABLE_ROWS + 1))})
+    h = html_table(df, caption="Long").html
+    assert "break-inside:avoid" not in h and "break-inside:auto" in h
+
+
+# --------------------------------------------------------------------------- French words
+def test_table_names_and_log_lines_in_french():
+    from fne_eval.report.labels import log_label
+
+    df = pd.DataFrame({"table": ["activities", "lieux", "schedule_tasks"]})
+    h = html_table(df).html
+    assert "Accompagnements" in h and "Chronogramme" in h and "activities" not in h
+    assert log_label("trend: 9 unit-periods left out of year-on-year comparisons "
+                     "(not active in both periods)").startswith("Évolution à périmètre constant : 9 ")
+    assert log_label("exposed_population: units without IFN: 2 of 136 rows have no match "
+                     "(kept with missing values)") == ("2 ligne(s) sur 136 sans correspondance, gardée(s) "
+                                                       "avec des valeurs manquantes (communes exposées sans IFN).")
+    assert log_label("something new happened") == "(message technique) something new happened"
+
+
+@pytest.mark.parametrize("vocabulary, code, label", [
+    ("task_state", "in_progress", "En cours"),
+    ("training_type", "aidants_connect", "Aidants Connect"),
+    ("meteo", "amber", "Orange"),
+    ("table", "exposed_communes", "Annexe 3 (communes exposées)"),
+])
+def test_codes_shown_to_readers_have_french_labels(vocabulary, code, label):
+    assert code_label(vocabulary, code) == label

@@ -317,3 +317,65 @@ def test_log_lines_and_warnings_are_kept_out_of_the_report_text():
             lg.propagate = True
         root.setLevel(before[2])
     assert ctx.log == ["aggregate: 4 of 138 rows dropped", "UserWarning: pattern has match groups"]
+
+
+# --------------------------------------------------------------------------- reading as a COPIL member
+#: Codes of closed vocabularies that a reader must never see as such (labels.py translates them).
+RAW_CODES = ["in_progress", "not_started", "aidants_connect", "mediation_numerique", "green", "amber",
+             "grey", "warning", "error", "activities", "schedule_tasks", "exposed_communes", "True", "False"]
+
+
+def _visible_words(h: str) -> set:
+    text = re.sub(r"<(style|script)\b.*?</\1>", " ", h, flags=re.S)
+    text = re.sub(r'<img[^>]*>', " ", text)  # alt texts are French sentences checked elsewhere
+    text = re.sub(r"<[^>]+>", " ", text)
+    return set(re.findall(r"[A-Za-z_]+", text))
+
+
+def test_no_raw_codes_in_rendered_sections(small_sections):
+    for name, sec in small_sections[1].items():
+        found = _visible_words(sec._repr_html_()) & set(RAW_CODES)
+        assert not found, (name, found)
+
+
+def test_group_sources_dedupes_and_groups_the_uncited():
+    got = sections.group_sources([
+        "Données INSEE 2021", "données INSEE 2021 ", "Non citée", "Non citée (label de la Région Sud)",
+        "Source non citée dans la feuille de route (état des lieux du Hub du Sud, 2024)",
+        "Non citée (label de la Région Sud)", "État des lieux du Hub du Sud", "ANCT 2024"])
+    # 8 items: 2 spellings of one source, 4 "non citée" with 2 distinct details, 2 other sources
+    assert got == ["ANCT 2024", "Données INSEE 2021", "État des lieux du Hub du Sud",
+                   "Source non citée par la feuille de route (état des lieux du Hub du Sud, 2024 ; "
+                   "label de la Région Sud)"]
+
+
+def test_quality_summary_counts_per_rule_with_territory_examples():
+    qf = pd.DataFrame({
+        "rule": ["stale_lieux", "stale_lieux", "stale_lieux", "duplicates", "ifn_mismatch"],
+        "severity": ["warning", "warning", "error", "warning", "info"],
+        "table": ["lieux", "lieux", "lieux", "activities", "exposed_communes"],
+        "key": ["id=1", "id=2", "id=3", "activity_id=A1", "row_number=1"],
+        "message": ["Lieu 1 ancien", "Lieu 2 ancien", "Lieu 3 factice", "Doublon A1", "IFN différent"],
+        "territory_code": ["13004", "13100", "13100", None, "13100"],
+    })
+    mine = qf["territory_code"].isin(["13100"])
+    s = sections.quality_summary(qf, mine)
+    # errors first, then warnings by decreasing count (stale 2 > duplicates 1), then info
+    assert list(zip(s["rule"], s["severity"], s["n_findings"], s["n_territory"])) == [
+        ("stale_lieux", "error", 1, 1), ("stale_lieux", "warning", 2, 1), ("duplicates", "warning", 1, 0),
+        ("ifn_mismatch", "info", 1, 1)]
+    # the example is the territory's own finding first (Lieu 2, not Lieu 1)
+    assert s.loc[1, "example"] == "Lieu 2 ancien"
+
+
+def test_quality_section_lists_only_the_territory_capped(small):
+    ctx = make_context(small, "13", "all", 2024, 5)
+    qf = pd.DataFrame({"rule": ["stale_lieux"] * 25, "severity": ["warning"] * 25, "table": ["lieux"] * 25,
+                       "key": [f"id={i}" for i in range(25)], "message": [f"Lieu {i}" for i in range(25)],
+                       "territory_code": [AIX] * 24 + ["99999"]})
+    ctx.extra["quality"] = qf
+    h = sections.qualite(ctx)._repr_html_()
+    # 24 findings in the département (AIX), 1 outside: 20 listed, "… et 4 autres"
+    assert "… et 4 autres constats" in h
+    assert h.count("Lieu ") == 20 + 1  # 20 detail rows + the example of the summary table
+    assert "fne-eval quality" in h
