@@ -248,6 +248,7 @@ def test_text_from_the_data_cannot_inject_markup(published):
     # the hostile titles are shown, as text (the test is not vacuous)
     assert "&lt;script&gt;alert(&quot;fne&quot;)&lt;/script&gt;" in report or "&lt;script&gt;alert" in report
     assert "Financeur [cliquez ici](javascript:alert(1))" in _visible_text(report)
+    assert MATHTEXT in _visible_text(report)  # dollars stay text; no chart choked on them
     assert "&lt;b&gt;gras&lt;/b&gt;" in report
 
 
