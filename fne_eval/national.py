@@ -433,3 +433,25 @@ def evaluate_per_territory(bundle, codes: Sequence[str], years: Optional[Sequenc
             if years is None or int(y) in years:
                 rows.append((code, int(y), int(r["size"]), int(r["sum"])))
     return pd.DataFrame(rows, columns=["territory_code", "year", "n_activities", "participants"])
+
+
+def main(argv: Optional[list] = None) -> int:
+    """Write a national bundle: ``python -m fne_eval.national OUT [--activities N] [--seed S]``."""
+    import argparse
+    import sys
+
+    p = argparse.ArgumentParser(prog="python -m fne_eval.national",
+                                description="Écrit un bundle national (référentiel réel, accompagnements synthétiques).")
+    p.add_argument("out", help="dossier du bundle à écrire")
+    p.add_argument("--activities", type=int, default=1_000_000, help="nombre d'accompagnements synthétiques")
+    p.add_argument("--seed", type=int, default=None, help="graine du générateur")
+    args = p.parse_args(argv)
+    if args.activities < 0:
+        p.error("--activities doit être positif")
+    out = build_national_bundle(args.out, n_activities=args.activities, seed=args.seed)
+    print(f"bundle national écrit : {out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

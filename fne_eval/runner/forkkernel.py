@@ -41,7 +41,8 @@ WARM_MODULES = (
     "fne_eval.bundle", "fne_eval.bundle.validate", "fne_eval.territory", "fne_eval.report",
     "fne_eval.report.sections", "fne_eval.report.charts", "fne_eval.report.maps", "fne_eval.report.theme",
     "fne_eval.impact", "fne_eval.indicators", "fne_eval.need_offer", "fne_eval.quality", "fne_eval.budget",
-    "fne_eval.meteo", "fne_eval.schedule", "fne_eval.disclosure", "fne_eval.completeness",
+    "fne_eval.meteo", "fne_eval.schedule", "fne_eval.disclosure", "fne_eval.completeness", "fne_eval.figures",
+    "fne_eval.periods",
 )
 
 
