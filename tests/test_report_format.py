@@ -198,3 +198,14 @@ def test_table_names_and_log_lines_in_french():
 ])
 def test_codes_shown_to_readers_have_french_labels(vocabulary, code, label):
     assert code_label(vocabulary, code) == label
+
+
+def test_long_table_caption_is_a_paragraph_kept_with_the_table():
+    from fne_eval.report.tables import LONG_TABLE_ROWS
+
+    df = pd.DataFrame({"n": list(range(LONG_TABLE_ROWS + 3))})
+    h = html_table(df, caption="Décisions à prendre").html
+    assert "<caption" not in h
+    cap = re.search(r'<p class="fne-caption"[^>]*>([^<]*)</p>', h)
+    assert cap and cap.group(1) == "Décisions à prendre" and "break-after:avoid" in cap.group(0)
+    assert cap.end() <= h.index("<table") and 'aria-label="Décisions à prendre"' in h

@@ -748,7 +748,7 @@ def _quality_frame(ctx) -> pd.DataFrame:
 
 
 def quality_summary(findings: pd.DataFrame, mine: Optional[pd.Series] = None, n_examples: int = 1,
-                    example_chars: int = 160) -> pd.DataFrame:
+                    example_chars: int = 110) -> pd.DataFrame:
     """Summarise data-quality findings per rule and severity, with an example message.
 
     Parameters
@@ -1128,10 +1128,52 @@ def _training_fund(ctx):
 
 # --------------------------------------------------------------------------- annual review
 def synthese(ctx) -> Section:
-    """Return the one-page synthesis: key figures of the year."""
+    """Return the one-page synthesis: key figures of the year and the points for the COPIL."""
     blocks = []
     _part(blocks, _key_figures, ctx)
+    _part(blocks, _attention_points, ctx)
     return Section(blocks, "synthese")
+
+
+def _attention_points(ctx):
+    """List, in a few lines, what the COPIL should look at: red and amber actions, late tasks, pace."""
+    m = _with_action_title(_meteo_frame(ctx), ctx)
+    m = m[m["action_code"].astype(str).isin(_axis_actions(ctx)["action_code"].astype(str))]
+    items = []
+    status = m["final_status"].astype("string")
+    red = m[(status == "red").fillna(False).to_numpy(dtype=bool)]
+    for r in red.itertuples():
+        reason = str(r.reasons).split(" ; ")[0].split(" (")[0].rstrip(".") if not F.is_missing(r.reasons) else ""
+        items.append(f"En rouge : action {r.action_code} ({_short(str(r.action_title), 60)})"
+                     + (f" — {reason[:1].lower() + reason[1:]}" if reason else "") + ".")
+    amber = m[(status == "amber").fillna(False).to_numpy(dtype=bool)]
+    if len(amber):
+        items.append(f"En orange : {F.fmt_int(len(amber))} action{'s' if len(amber) > 1 else ''} ("
+                     + ", ".join(amber["action_code"].astype(str)) + "), à suivre au prochain COTHEC.")
+    grey = int((status == "grey").fillna(False).sum())
+    if grey:
+        items.append(f"Sans données de suivi : {F.fmt_int(grey)} action{'s' if grey > 1 else ''}.")
+    try:
+        ts = lib("schedule", "task_status")(ctx.bundle["schedule_tasks"], ctx.bundle["schedule_status"], ctx.as_of)
+        ts = ts[ts["action_code"].astype(str).isin(set(m["action_code"].astype(str)))]
+        late = ts[(ts["state"].astype("string") == "late").fillna(False).to_numpy(dtype=bool)]
+        if len(late):
+            items.append(f"{F.fmt_int(len(late))} tâche{'s' if len(late) > 1 else ''} du chronogramme en "
+                         f"retard au {F.fmt_date(ctx.as_of)} (détail par axe plus loin).")
+    except Missing:
+        pass
+    try:
+        bb = lib("budget", "budget_burn")(*_budget_tables(ctx, "actions"), as_of=ctx.as_of)
+        bb = bb[bb["action_code"].astype(str).isin(set(m["action_code"].astype(str)))]
+        slow = bb[(bb["burn_label"].astype("string") == "en retard").fillna(False).to_numpy(dtype=bool)]
+        if len(slow):
+            items.append(f"Paiements en retard sur le temps écoulé : action{'s' if len(slow) > 1 else ''} "
+                         + ", ".join(slow["action_code"].astype(str)) + ".")
+    except Missing:
+        pass
+    if not items:
+        return para("Aucun point d'attention : toutes les actions sont au vert.")
+    return [heading("Points d'attention pour le COPIL"), bullets(items)]
 
 
 def _key_figures(ctx):

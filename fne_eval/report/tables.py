@@ -245,10 +245,17 @@ def html_table(
     is_long = len(shown) > LONG_TABLE_ROWS
     breaking = "break-inside:auto;page-break-inside:auto;" if is_long else ""
     keep = "" if is_long else "break-inside:avoid;page-break-inside:avoid;"
-    parts = [f'<div class="fne-table-block" style="{keep}max-width:100%">',
-             f'<table class="{html.escape(css_class)}" style="border-collapse:collapse;{breaking}'
-             f'max-width:100%;font-size:0.9em;margin:0.4em 0 1em 0">']
-    if caption:
+    parts = [f'<div class="fne-table-block" style="{keep}max-width:100%">']
+    label = ""
+    if caption and is_long:
+        # a <caption> is left alone at the foot of a page when its long table starts on the
+        # next one; a paragraph kept with what follows is not
+        parts.append(f'<p class="fne-caption" style="font-weight:bold;margin:0.6em 0 0 0;'
+                     f'break-after:avoid;page-break-after:avoid">{html.escape(caption)}</p>')
+        label = f' aria-label="{html.escape(caption, quote=True)}"'
+    parts.append(f'<table class="{html.escape(css_class)}"{label} style="border-collapse:collapse;{breaking}'
+                 f'max-width:100%;font-size:0.9em;margin:0.4em 0 1em 0">')
+    if caption and not is_long:
         parts.append(f'<caption style="caption-side:top;text-align:left;font-weight:bold;'
                      f'padding-bottom:0.3em;break-after:avoid">{html.escape(caption)}</caption>')
     parts.append("<thead><tr>")
