@@ -370,12 +370,19 @@ def test_quality_summary_counts_per_rule_with_territory_examples():
 
 def test_quality_section_lists_only_the_territory_capped(small):
     ctx = make_context(small, "13", "all", 2024, 5)
-    qf = pd.DataFrame({"rule": ["stale_lieux"] * 25, "severity": ["warning"] * 25, "table": ["lieux"] * 25,
+    rules = [f"rule_{i // 3}" for i in range(25)]  # 9 rules: 8 with 3 findings, 1 with 1
+    qf = pd.DataFrame({"rule": rules, "severity": ["warning"] * 25, "table": ["lieux"] * 25,
                        "key": [f"id={i}" for i in range(25)], "message": [f"Lieu {i}" for i in range(25)],
                        "territory_code": [AIX] * 24 + ["99999"]})
     ctx.extra["quality"] = qf
     h = sections.qualite(ctx)._repr_html_()
-    # 24 findings in the département (AIX), 1 outside: 20 listed, "… et 4 autres"
+    # 24 findings in the département (AIX), 1 outside (the last one, rule_8): 20 listed, "… et 4 autres"
     assert "… et 4 autres constats" in h
-    assert h.count("Lieu ") == 20 + 1  # 20 detail rows + the example of the summary table
+    # 20 detail rows + the example of each of the 9 rules in the summary table
+    assert h.count("Lieu ") == 20 + 9
     assert "fne-eval quality" in h
+    # one abundant rule gives at most FINDINGS_PER_RULE_SHOWN rows
+    qf2 = qf.assign(rule="stale_lieux")
+    ctx.extra["quality"] = qf2
+    h = sections.qualite(ctx)._repr_html_()
+    assert h.count("Lieu ") == sections.FINDINGS_PER_RULE_SHOWN + 1 and "… et 21 autres constats" in h

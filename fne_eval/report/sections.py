@@ -735,6 +735,8 @@ def qualite(ctx) -> Section:
 
 #: Findings about the territory listed one by one at most (the summary counts them all).
 MAX_FINDINGS_SHOWN = 20
+#: Findings of one rule listed at most.
+FINDINGS_PER_RULE_SHOWN = 3
 
 #: Order of the severities, most serious first.
 _SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
@@ -808,8 +810,8 @@ def _quality(ctx):
                         for s_ in ("error", "warning", "info") if counts.get(s_, 0))
     n_mine = int(mine.sum())
     blocks = [para(f"Le bundle de données compte {F.fmt_int(len(qf))} constat{'s' if len(qf) > 1 else ''} "
-                   f"de qualité ({summary}), dont {F.fmt_int(n_mine)} sur des lignes rattachées à "
-                   f"{ctx.territory_name}. Les constats signalent des données à vérifier ; ils "
+                   f"de qualité ({summary}), dont {F.fmt_int(n_mine)} sur des lignes rattachées au "
+                   f"territoire ({ctx.territory_name}). Les constats signalent des données à vérifier ; ils "
                    "n'empêchent pas le calcul des chiffres du rapport.")]
     summ = quality_summary(qf, mine)
     blocks.append(html_table(summ, columns=["description", "severity", "n_findings", "n_territory", "example"],
@@ -819,14 +821,17 @@ def _quality(ctx):
                              caption="Constats par règle (tout le bundle)"))
     detail = qf[mine.to_numpy()]
     if detail.empty:
-        blocks.append(para(f"Aucun constat ne porte sur une ligne rattachée à {ctx.territory_name}."))
+        blocks.append(para(f"Aucun constat ne porte sur une ligne rattachée au territoire ({ctx.territory_name})."))
     else:
         detail = detail.assign(_o=detail["severity"].map(_SEVERITY_ORDER)).sort_values(
             ["_o", "rule", "table", "key"], kind="stable")
-        shown = detail.head(MAX_FINDINGS_SHOWN)
+        # a few per rule, so that one abundant rule (stale lieux) does not fill the list
+        shown = detail.groupby(["rule", "severity"], sort=False).head(FINDINGS_PER_RULE_SHOWN)
+        shown = shown.head(MAX_FINDINGS_SHOWN)
         blocks.append(html_table(shown, columns=["severity", "table", "key", "message"],
-                                 caption=f"Constats sur les lignes de {ctx.territory_name} "
-                                         "(erreurs et avertissements d'abord)"))
+                                 caption=f"Exemples de constats sur le territoire, {F.fmt_int(len(shown))} sur "
+                                         f"{F.fmt_int(len(detail))} (au plus {FINDINGS_PER_RULE_SHOWN} par règle, "
+                                         "erreurs d'abord)"))
         rest = len(detail) - len(shown)
         if rest > 0:
             blocks.append(para(f"… et {F.fmt_int(rest)} autre{'s' if rest > 1 else ''} constat"
