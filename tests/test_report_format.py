@@ -209,3 +209,15 @@ def test_long_table_caption_is_a_paragraph_kept_with_the_table():
     cap = re.search(r'<p class="fne-caption"[^>]*>([^<]*)</p>', h)
     assert cap and cap.group(1) == "Décisions à prendre" and "break-after:avoid" in cap.group(0)
     assert cap.end() <= h.index("<table") and 'aria-label="Décisions à prendre"' in h
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("2024-05-21", "21 mai 2024"),  # the seed's "au 21/05/2024"
+    ("2024-01", "janv. 2024"),
+    ("2024", "2024"),
+    ("2024-2025", "2024-2025"),
+    ("non datée (carte consultée en 2024)", "non datée (carte consultée en 2024)"),
+    (None, "–"),
+])
+def test_fmt_reference_date(value, expected):
+    assert F.fmt_reference_date(value) == expected

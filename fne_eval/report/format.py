@@ -254,3 +254,22 @@ def fmt_value(value, unit: str = "") -> str:
         return fmt_decimal(value, digits)
     d = _to_decimal(value)
     return fmt_number(value, 0 if d == d.to_integral_value() else 1)
+
+
+def fmt_reference_date(value) -> str:
+    """Return a free-text reference date in French: ISO dates and months become words.
+
+    ``"2024-05-21"`` → ``"21 mai 2024"``, ``"2024-01"`` → ``"janv. 2024"``; a year, a
+    period (``"2024-2025"``) or a sentence (``"non datée (…)"``) is returned as it is.
+    """
+    import re
+
+    if is_missing(value):
+        return MISSING
+    text = str(value).strip()
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        return fmt_date(text)
+    m = re.fullmatch(r"(\d{4})-(\d{2})", text)
+    if m and 1 <= int(m.group(2)) <= 12:
+        return f"{MONTHS_SHORT[int(m.group(2)) - 1]} {m.group(1)}"
+    return text

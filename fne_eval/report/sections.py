@@ -298,7 +298,7 @@ def _context_figures(ctx):
         illec["shown"] = [F.fmt_value(v, u) for v, u in zip(illec["value"], illec["unit"])]
         blocks.append(html_table(
             illec, columns=["territory_name", "label", "shown", "reference_date", "source"],
-            formats={"shown": "numtext", "reference_date": "text"},
+            formats={"shown": "numtext", "reference_date": F.fmt_reference_date},
             caption="Illectronisme (chiffres cités par la feuille de route)"))
     else:
         blocks.append(no_data("aucun taux d'illectronisme n'est cité pour ce territoire."))
@@ -308,7 +308,7 @@ def _context_figures(ctx):
         others["shown"] = [F.fmt_value(v, u) for v, u in zip(others["value"], others["unit"])]
         blocks.append(html_table(
             others, columns=["label", "shown", "reference_date", "source"],
-            formats={"shown": "numtext", "reference_date": "text"},
+            formats={"shown": "numtext", "reference_date": F.fmt_reference_date},
             caption="Chiffres de l'état des lieux de la feuille de route"))
     return blocks
 
