@@ -1024,7 +1024,8 @@ def _budget_by(ctx, by):
                          value_label="Montant (€)", kind="eur")
     return [chart, html_table(ex, columns=cols,
                               caption=f"Prévu, engagé et payé par {CODES['budget_by'][by]}"),
-            _other_lines_note(ctx)]
+            # said once under the synthesis and the first breakdown, not under each one
+            _other_lines_note(ctx) if by == "action_code" else None]
 
 
 def budget_rythme(ctx) -> Section:
