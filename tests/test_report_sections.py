@@ -386,3 +386,17 @@ def test_quality_section_lists_only_the_territory_capped(small):
     ctx.extra["quality"] = qf2
     h = sections.qualite(ctx)._repr_html_()
     assert h.count("Lieu ") == sections.FINDINGS_PER_RULE_SHOWN + 1 and "… et 21 autres constats" in h
+
+
+def test_same_perimeter_hidden_for_a_small_gap_shows_a_dash_not_a_small_count(default_bundle):
+    # CC Vallée des Baux-Alpilles, 2025: 287 people, 285 in the communes active both years;
+    # the gap (287 - 285 = 2 < 5) would reveal a small count, so 285 is hidden; it is not < 5
+    ctx = make_context(default_bundle, "241300375", "3", 2025, 5)
+    table = sections._yearly_trend(ctx)[0]
+    row = table.html.split("<tr>")[-1]  # the last year, 2025
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", row)
+    assert cells[0] == "2025"
+    heads = [h for h in re.findall(r"<th[^>]*>([^<]*)</th>", table.html)]
+    same = cells[heads.index("Année, même périmètre")]
+    assert same == "–" and "&lt;" not in same
+    assert "révélerait un effectif" in sections.activite(ctx)._repr_html_()

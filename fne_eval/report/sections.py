@@ -563,10 +563,15 @@ def _yearly_trend(ctx) -> list:
                 - pd.to_numeric(yr["previous_same_perimeter"]).astype("float64"))
     small_prev_gap = ((prev_gap > 0) & (prev_gap < ctx.threshold)).fillna(False).to_numpy(dtype=bool)
     yr = suppress_counts(yr, cols, ctx.threshold, "period")
+    n_gap_hidden = 0
     for col, extra in (("participants_same_perimeter", small_gap), ("previous_same_perimeter", small_prev_gap)):
-        yr[f"{col}_is_suppressed"] = yr[f"{col}_is_suppressed"].to_numpy() | extra
-        yr[col] = yr[col].where(~yr[f"{col}_is_suppressed"])
-    hidden = yr[[f"{c}_is_suppressed" for c in cols]].any(axis=1).to_numpy()
+        # a figure hidden because of a small gap is not itself small: it shows "–", not "< 5"
+        gap_only = extra & ~yr[f"{col}_is_suppressed"].to_numpy(dtype=bool) & yr[col].notna().to_numpy()
+        n_gap_hidden += int(gap_only.sum())
+        yr[col] = yr[col].where(~(yr[f"{col}_is_suppressed"].to_numpy(dtype=bool) | gap_only))
+        yr[f"__{col}_gap"] = gap_only
+    hidden = (yr[[f"{c}_is_suppressed" for c in cols]].any(axis=1).to_numpy()
+              | yr["__participants_same_perimeter_gap"].to_numpy() | yr["__previous_same_perimeter_gap"].to_numpy())
     yr["change_pct"] = yr["change_pct"].astype("float64").where(~hidden)
     return [html_table(yr, columns=["period", "participants", "previous_same_perimeter",
                                     "participants_same_perimeter", "change_pct", "n_units_dropped"],
@@ -575,7 +580,9 @@ def _yearly_trend(ctx) -> list:
                        caption="Évolution annuelle à périmètre constant"),
             note("Périmètre constant : seules les communes ayant des accompagnements les deux années "
                  "sont comparées ; une année incomplète est comparée à la même période de l'année "
-                 "précédente.")]
+                 "précédente."
+                 + (f" « – » : chiffre à périmètre constant non publié, car son écart avec le total "
+                    f"révélerait un effectif de moins de {ctx.threshold} personnes." if n_gap_hidden else ""))]
 
 
 # --------------------------------------------------------------------------- impact: résultats
@@ -1017,6 +1024,9 @@ def _budget_by(ctx, by):
     label = body[by].astype(str)
     if by == "axis_code":
         label = "Axe " + label
+    if by == "action_code":  # a reader does not know the actions by their number
+        label = pd.Series([f"{c} · {_short(t, 38)}" if t else c
+                           for c, t in zip(label, body["action_title"].astype(str))], index=body.index)
     chart_df = body.assign(_label=label.to_numpy())
     chart = grouped_bars(chart_df, "_label", ["planned_eur", "committed_eur", "paid_eur"],
                          ["Prévu", "Engagé", "Payé"],
@@ -1473,7 +1483,9 @@ def _axis_indicators_change(ctx, axis):
     df["previous_shown"] = [_shown_value(v, u, ctx) for v, u in zip(df["previous"], units)]
     df["current_shown"] = [_shown_value(v, u, ctx) for v, u in zip(df["current"], units)]
     hidden = [a.startswith("<") or b.startswith("<") for a, b in zip(df["previous_shown"], df["current_shown"])]
-    df["change"] = [F.fmt_signed(c - p, 1) if not (F.is_missing(c) or F.is_missing(p) or h) else F.MISSING
+    # counts change by whole numbers (+22), rates and indices by tenths (+1,5)
+    df["change"] = [F.fmt_signed(c - p, 0 if float(c).is_integer() and float(p).is_integer() else 1)
+                    if not (F.is_missing(c) or F.is_missing(p) or h) else F.MISSING
                     for c, p, h in zip(df["current"].astype("float64"), df["previous"].astype("float64"), hidden)]
     return html_table(df, columns=["label", "previous_shown", "current_shown", "change"],
                       labels={"previous_shown": str(ctx.year - 1), "current_shown": str(ctx.year)},
