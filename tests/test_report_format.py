@@ -221,3 +221,15 @@ def test_long_table_caption_is_a_paragraph_kept_with_the_table():
 ])
 def test_fmt_reference_date(value, expected):
     assert F.fmt_reference_date(value) == expected
+
+
+@pytest.mark.parametrize("key, expected", [
+    ("row_number=19", "ligne 19"),
+    ("activity_id=A0017490, A0017491", "accompagnement A0017490, A0017491"),
+    ("printed_ifn", "IFN imprimé"),
+    ("unknown_field=3", "unknown_field 3"),
+])
+def test_key_label(key, expected):
+    from fne_eval.report.labels import key_label
+
+    assert key_label(key) == expected

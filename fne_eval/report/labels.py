@@ -283,3 +283,26 @@ def log_label(message: str) -> str:
             parts = {k: (LOG_STEPS.get(v, v) if k == "w" else v) for k, v in m.groupdict().items()}
             return template.format(**parts)
     return f"(message technique) {text}"
+
+
+#: French names of the key fields of data-quality findings (``field=value`` or ``field``).
+KEY_FIELDS = {"row_number": "ligne", "activity_id": "accompagnement", "id": "lieu", "figure_id": "chiffre",
+              "task_id": "tâche", "pivot": "SIRET pivot", "territory_code": "code",
+              "printed_postal_code": "code imprimé", "printed_population": "population imprimée",
+              "printed_ifn": "IFN imprimé"}
+
+
+def key_label(key) -> str:
+    """Return the French reading of a finding's key: ``row_number=19`` → ``ligne 19``.
+
+    Several ``field=value`` parts separated by ``", "`` or ``"; "`` are each translated;
+    an unknown field is kept as it is.
+    """
+    import re
+
+    def _one(m):
+        field, value = m.group(1), m.group(2)
+        name = KEY_FIELDS.get(field, field)
+        return f"{name} {value}" if value is not None else name
+
+    return re.sub(r"\b([a-z][a-z_]*)(?:=([^,;]*))?", _one, str(key))

@@ -835,7 +835,10 @@ def _quality(ctx):
         # a few per rule, so that one abundant rule (stale lieux) does not fill the list
         shown = detail.groupby(["rule", "severity"], sort=False).head(FINDINGS_PER_RULE_SHOWN)
         shown = shown.head(MAX_FINDINGS_SHOWN)
+        from fne_eval.report.labels import key_label
+
         blocks.append(html_table(shown, columns=["severity", "table", "key", "message"],
+                                 formats={"key": key_label}, labels={"key": "Ligne concernée"},
                                  caption=f"Exemples de constats sur le territoire, {F.fmt_int(len(shown))} sur "
                                          f"{F.fmt_int(len(detail))} (au plus {FINDINGS_PER_RULE_SHOWN} par règle, "
                                          "erreurs d'abord)"))
