@@ -31,7 +31,7 @@ from fne_eval.bundle.validate import ValidationResult, validate_bundle
 from test_plan import make_bundle
 
 #: Examples per property; the sum is the number of fuzzed inputs reported in the README.
-EXAMPLES = {"cell": 30, "bytes": 20, "columns": 20, "random_file": 12, "xlsx": 10}
+EXAMPLES = {"cell": 40, "bytes": 30, "columns": 30, "random_file": 30, "xlsx": 15}
 #: An example running longer than this is a hang (a guard, not a speed measure).
 HANG_S = 60
 FUZZ = settings(max_examples=10, deadline=None, derandomize=True, database=None,
