@@ -400,3 +400,12 @@ def test_same_perimeter_hidden_for_a_small_gap_shows_a_dash_not_a_small_count(de
     same = cells[heads.index("Année, même périmètre")]
     assert same == "–" and "&lt;" not in same
     assert "révélerait un effectif" in sections.activite(ctx)._repr_html_()
+
+
+def test_readable_reasons():
+    raw = ("Au moins une tâche a plus de 30 jours de retard. (retard maximal : 63 jours) ; "
+           "Moins des trois quarts des tâches sont dans les temps. (part : 66,7 %)")
+    assert sections.readable_reasons(raw) == ("Au moins une tâche a plus de 30 jours de retard (retard maximal : "
+                                              "63 jours) ; Moins des trois quarts des tâches sont dans les temps "
+                                              "(part : 66,7 %).")
+    assert sections.readable_reasons("Aucune règle d'alerte déclenchée.") == "Aucune règle d'alerte déclenchée."

@@ -1250,10 +1250,24 @@ def meteo(ctx) -> Section:
 
 
 def _meteo_frame(ctx) -> pd.DataFrame:
+    """Return :func:`fne_eval.meteo.action_meteo` (computed once), its reasons made readable."""
     if "meteo" not in ctx.extra:
         action_meteo = lib("meteo", "action_meteo")
-        ctx.extra["meteo"] = action_meteo(ctx.bundle, ctx.as_of)
+        m = action_meteo(ctx.bundle, ctx.as_of).copy()
+        m["reasons"] = [readable_reasons(r) for r in m["reasons"].astype(object)]
+        ctx.extra["meteo"] = m
     return ctx.extra["meteo"]
+
+
+def readable_reasons(text):
+    """Return météo reasons as sentences with their figure inside: "… de retard (… : 63 jours)."
+
+    :mod:`fne_eval.meteo` writes each reason as "Sentence. (figure)" joined by " ; ".
+    """
+    if F.is_missing(text):
+        return text
+    parts = [re.sub(r"\.\s*\((.*)\)\s*\.?$", r" (\1)", p.strip()).rstrip(".") for p in str(text).split(" ; ")]
+    return " ; ".join(p for p in parts if p) + "."
 
 
 def _meteo_table(ctx):
