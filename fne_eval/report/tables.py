@@ -289,6 +289,8 @@ def html_table(
                 style = "text-align:left"
             else:
                 style = "text-align:right;white-space:nowrap" if num else "text-align:left"
+            if f in ("date_short", "month") and not mask[col].iloc[i]:
+                style += ";white-space:nowrap"  # "1er janv. 2025" on one line
             cell = html.escape(text)
             if f == "meteo" and not F.is_missing(value) and not mask[col].iloc[i]:
                 cell = _meteo_dot(str(value)) + cell
