@@ -233,3 +233,11 @@ def test_key_label(key, expected):
     from fne_eval.report.labels import key_label
 
     assert key_label(key) == expected
+
+
+def test_html_table_widths():
+    df = pd.DataFrame({"key": ["id=1"], "message": ["Un constat"]})
+    h = html_table(df, widths={"key": 30, "message": 70}).html
+    assert "width:100%" in h and "width:30%" in h and "width:70%" in h
+    with pytest.raises(ValueError, match="widths"):
+        html_table(df, columns=["message"], widths={"key": 30})

@@ -306,8 +306,11 @@ def _context_figures(ctx):
                 & ~cf["indicator"].astype(str).str.contains("illectronisme", case=False)].copy()
     if len(others):
         others["shown"] = [F.fmt_value(v, u) for v, u in zip(others["value"], others["unit"])]
+        # long source notes are cut here: the section "Sources" lists them in full
+        others["source"] = [x if F.is_missing(x) else _short(str(x), 80) for x in others["source"].astype(object)]
         blocks.append(html_table(
             others, columns=["label", "shown", "reference_date", "source"],
+            widths={"label": 42, "shown": 12, "reference_date": 14, "source": 32},
             formats={"shown": "numtext", "reference_date": F.fmt_reference_date},
             caption="Chiffres de l'état des lieux de la feuille de route"))
     return blocks
@@ -822,6 +825,8 @@ def _quality(ctx):
                    "n'empêchent pas le calcul des chiffres du rapport.")]
     summ = quality_summary(qf, mine)
     blocks.append(html_table(summ, columns=["description", "severity", "n_findings", "n_territory", "example"],
+                             widths={"description": 30, "severity": 14, "n_findings": 9, "n_territory": 9,
+                                     "example": 38},
                              labels={"description": "Règle", "n_territory": "Dont ce territoire",
                                      "example": "Exemple"},
                              formats={"n_findings": "int", "n_territory": "int"},
@@ -839,6 +844,7 @@ def _quality(ctx):
 
         blocks.append(html_table(shown, columns=["severity", "table", "key", "message"],
                                  formats={"key": key_label}, labels={"key": "Ligne concernée"},
+                                 widths={"severity": 14, "table": 16, "key": 20, "message": 50},
                                  caption=f"Exemples de constats sur le territoire, {F.fmt_int(len(shown))} sur "
                                          f"{F.fmt_int(len(detail))} (au plus {FINDINGS_PER_RULE_SHOWN} par règle, "
                                          "erreurs d'abord)"))
@@ -1289,6 +1295,8 @@ def _meteo_table(ctx):
     if len(overridden):
         cols += ["override_justification", "override_date"]
     blocks.append(html_table(shown, columns=cols,
+                             widths={"action_code": 7, "action_title": 25, "final_status": 11,
+                                     "computed_status": 11} if len(cols) == 5 else None,
                              formats={"final_status": "meteo", "computed_status": "meteo", "reasons": "text",
                                       "override_date": "date_short"},
                              caption="Météo des actions"))

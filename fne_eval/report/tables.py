@@ -179,6 +179,7 @@ def html_table(
     max_rows: Optional[int] = None,
     relabel_codes: bool = True,
     css_class: str = "fne-table",
+    widths: Optional[Mapping[str, int]] = None,
 ) -> Table:
     """Render ``df`` as an escaped French HTML table.
 
@@ -206,6 +207,9 @@ def html_table(
         Show at most this many rows and say how many were left out.
     relabel_codes : bool
         Translate coded columns (age band, météo...) with their French labels.
+    widths : mapping, optional
+        Column → share of the table width in percent, for tables whose long text would
+        otherwise squeeze a column (the table then spans the page width).
 
     Raises
     ------
@@ -253,8 +257,13 @@ def html_table(
         parts.append(f'<p class="fne-caption" style="font-weight:bold;margin:0.6em 0 0 0;'
                      f'break-after:avoid;page-break-after:avoid">{html.escape(caption)}</p>')
         label = f' aria-label="{html.escape(caption, quote=True)}"'
+    widths = dict(widths or {})
+    bad_w = [c for c in widths if c not in columns]
+    if bad_w:
+        raise ValueError(f"widths given for columns not shown: {bad_w}")
+    full = "width:100%;" if widths else ""
     parts.append(f'<table class="{html.escape(css_class)}"{label} style="border-collapse:collapse;{breaking}'
-                 f'max-width:100%;font-size:0.9em;margin:0.4em 0 1em 0">')
+                 f'{full}max-width:100%;font-size:0.9em;margin:0.4em 0 1em 0">')
     if caption and not is_long:
         parts.append(f'<caption style="caption-side:top;text-align:left;font-weight:bold;'
                      f'padding-bottom:0.3em;break-after:avoid">{html.escape(caption)}</caption>')
@@ -263,7 +272,8 @@ def html_table(
         head = labels.get(col) or column_label(str(col))
         num = fmts[col] in _NUMERIC_FORMATS if not callable(fmts[col]) else False
         align = "right" if num else "left"
-        parts.append(f'<th class="{"num" if num else "text"}" style="text-align:{align};'
+        width = f"width:{int(widths[col])}%;" if col in widths else ""
+        parts.append(f'<th class="{"num" if num else "text"}" style="{width}text-align:{align};'
                      f'border-bottom:1px solid #444;padding:2px 6px">{html.escape(head)}</th>')
     parts.append("</tr></thead><tbody>")
     for i, (_, row) in enumerate(shown.iterrows()):
