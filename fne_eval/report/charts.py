@@ -55,9 +55,14 @@ def render(fig, alt: str, caption: str = "") -> Chart:
 def _thousands(ax, axis: str = "x", kind: str = "int") -> None:
     from matplotlib.ticker import FuncFormatter
 
+    from matplotlib.ticker import MaxNLocator
+
     fmt = {"int": lambda v, _: F.fmt_int(v), "eur": lambda v, _: F.fmt_eur(round(v)),
            "pct": lambda v, _: F.fmt_pct(v, 0)}[kind]
-    (ax.xaxis if axis == "x" else ax.yaxis).set_major_formatter(FuncFormatter(fmt))
+    target = ax.xaxis if axis == "x" else ax.yaxis
+    target.set_major_formatter(FuncFormatter(fmt))
+    # French amounts are wide ("12 500 €"): few ticks on a horizontal axis, so they never touch
+    target.set_major_locator(MaxNLocator(nbins=5 if axis == "x" else 7, integer=kind == "int"))
 
 
 def _describe_extremes(df: pd.DataFrame, label: str, value: str, fmt) -> str:

@@ -675,6 +675,7 @@ def _indicator_table(ctx, axis, year):
                    f"{'s' if len(prog) > 1 else ''} ; " + target_text),
               html_table(prog.sort_values(["action_code", "label"]), columns=cols, labels=labels,
                          formats={c: "numtext" for c in cols if c.endswith("_shown")},
+                         widths={"action_code": 7, "label": 33},
                          caption=f"Indicateurs et cibles — {year}")]
     if "target_origin" in prog and (prog["target_origin"] == "proposition à valider").any():
         blocks.append(note("Les cibles « proposition à valider » ne figurent pas dans la feuille de route : "
