@@ -10,6 +10,8 @@ Parts (issue 5):
 - ``dask``: a light plan on the Dask executor (loopback local cluster) against the pool;
 - ``memory``: the peak memory of a run of N and 10 × N light entries.
 
+``--extras`` adds the loop with a warm bundle cache (and, in quick mode, the PDF run).
+
 Prints a table (figures in French format); with ``--json``, a JSON object whose keys
 include ``batch_speedup_vs_papermill_loop``, ``eval_seconds_<size>``, ``eval_peak_gb``,
 ``eval_linearity_ratio``, ``eval_speedup_vs_per_territory_loop``,
@@ -59,6 +61,9 @@ def log(msg: str) -> None:
 
 
 # --------------------------------------------------------------------------- parts
+EXTRAS = False  # --extras: also the warm-cache loop and, in quick mode, the PDF run
+
+
 def part_batch(mode: str, work: Path) -> dict:
     from benchmarks.batch import REPO, breakdown, fne_eval_run, papermill_loop, plan_entries
 
@@ -74,10 +79,11 @@ def part_batch(mode: str, work: Path) -> dict:
     run_html = fne_eval_run(plan, ids, work / "run-html", formats="html")
     smoke = mode == "smoke"
     log("batch : fne-eval run --to html,pdf")
-    run_pdf = run_html if smoke else fne_eval_run(plan, ids, work / "run-pdf", formats="html,pdf")
+    with_pdf = mode == "full" or (EXTRAS and not smoke)
+    run_pdf = fne_eval_run(plan, ids, work / "run-pdf", formats="html,pdf") if with_pdf else None
     log("batch : boucle papermill, cache du bundle chaud")
     warm_cache = tempfile.mkdtemp(prefix="fne-eval-cache-")
-    if mode == "quick":  # the full pack's warm loop would double the run for an aside
+    if EXTRAS and not smoke:  # an aside: the loop would double the run
         papermill_loop(entries[:1], work / "warm", cache=warm_cache)
         loop_warm = papermill_loop(entries, work / "loop-warm", cache=warm_cache)
     else:
@@ -91,13 +97,14 @@ def part_batch(mode: str, work: Path) -> dict:
         "batch_papermill_loop_seconds": loop["seconds"], "batch_papermill_loop_failed": loop["failed"],
         "batch_papermill_loop_warm_cache_seconds": loop_warm["seconds"],
         "batch_run_html_seconds": run_html["seconds"], "batch_run_html_ok": n_ok,
-        "batch_run_html_pdf_seconds": run_pdf["seconds"],
+        "batch_run_html_pdf_seconds": run_pdf["seconds"] if run_pdf else None,
         "batch_papermill_loop_cpu_seconds": loop["cpu_seconds"],
         "batch_run_html_cpu_seconds": run_html["cpu_seconds"],
-        "batch_run_html_pdf_cpu_seconds": run_pdf["cpu_seconds"],
+        "batch_run_html_pdf_cpu_seconds": run_pdf["cpu_seconds"] if run_pdf else None,
         "batch_cpu_ratio_vs_papermill_loop": round(loop["cpu_seconds"] / run_html["cpu_seconds"], 2),
         "batch_speedup_vs_papermill_loop": round(loop["seconds"] / run_html["seconds"], 2),
-        "batch_speedup_html_pdf_vs_papermill_loop": round(loop["seconds"] / run_pdf["seconds"], 2),
+        "batch_speedup_html_pdf_vs_papermill_loop": round(loop["seconds"] / run_pdf["seconds"], 2)
+        if run_pdf else None,
         "batch_speedup_vs_papermill_loop_warm_cache": round(loop_warm["seconds"] / run_html["seconds"], 2)
         if loop_warm["seconds"] else None,
         "batch_per_entry_loop_seconds": loop["per_entry"],
@@ -204,7 +211,7 @@ def print_table(res: dict) -> None:
     print("Benchmarks fne-eval")
     print(f"  machine : {res['machine']}, mode {res['mode']}")
     for key, label, digits in ROWS:
-        if key in res:
+        if res.get(key) is not None:
             v = res[key]
             print(f"  {label:<72} {fr(v, digits) if isinstance(v, (int, float)) else v}")
     if "batch_breakdown_seconds" in res:
@@ -224,9 +231,13 @@ def main(argv=None) -> int:
     g.add_argument("--smoke", action="store_true", help=argparse.SUPPRESS)  # tests only
     p.add_argument("--json", action="store_true", help="imprime les chiffres en JSON")
     p.add_argument("--only", nargs="+", choices=PARTS, default=list(PARTS), help="parties à lancer")
+    p.add_argument("--extras", action="store_true",
+                   help="ajoute la boucle papermill avec cache chaud et, en mode rapide, le rendu PDF")
     p.add_argument("--work", default=None, help="dossier de travail (défaut : dossier temporaire)")
     args = p.parse_args(argv)
     mode = "full" if args.full else "smoke" if args.smoke else "quick"
+    global EXTRAS
+    EXTRAS = bool(args.extras)
     import os
 
     work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="fne-eval-bench-"))
