@@ -133,6 +133,7 @@ def part_eval(mode: str, work: Path) -> dict:
         "eval_peak_gb": big["peak_gb"], "eval_peak_gb_after_generation": big["peak_gb_after_build"],
         "eval_generation_seconds": big["build_seconds"],
         "eval_linearity_ratio": round(big["eval_seconds"] / res[small]["eval_seconds"], 2),
+        "eval_record_pass_seconds": [res[small]["reduce_seconds"], big["reduce_seconds"]],
         "eval_linearity_rows_ratio": large // small,
         "eval_speedup_vs_per_territory_loop": big["speedup_vs_per_territory_loop"],
         "eval_per_territory_loop_sample": big["loop_sample"],

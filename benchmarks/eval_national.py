@@ -34,6 +34,11 @@ def measure(n: int, loop_sample: int = 12, seed: int = 20241) -> dict:
     res = evaluate_all_levels(tables)
     t_eval = time.perf_counter() - t0
     rss_eval = _rss_gb()
+    from fne_eval.national import _reduce_by_unit_year
+
+    t0 = time.perf_counter()
+    _reduce_by_unit_year(tables["activities"])  # the part that reads every record
+    t_reduce = time.perf_counter() - t0
     terr = tables["territories"]
     codes = terr["territory_code"].astype(str).to_numpy()
     levels = terr["level"].astype(str).to_numpy()
@@ -53,7 +58,7 @@ def measure(n: int, loop_sample: int = 12, seed: int = 20241) -> dict:
     agree = bool((chk.reindex(lchk.index).fillna(0).astype(int) == lchk.astype(int)).all())
     return {
         "n_records": int(n), "n_territories": n_terr, "n_result_rows": int(len(res)),
-        "build_seconds": round(t_build, 2), "eval_seconds": round(t_eval, 2),
+        "build_seconds": round(t_build, 2), "eval_seconds": round(t_eval, 2), "reduce_seconds": round(t_reduce, 3),
         "peak_gb_after_build": round(rss_build, 2), "peak_gb": round(rss_eval, 2),
         "loop_sample": len(sample), "loop_sample_seconds": round(t_loop, 2),
         "loop_seconds_extrapolated": round(t_loop / len(sample) * n_terr, 1),
