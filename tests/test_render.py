@@ -182,3 +182,11 @@ def test_quarto_failure_is_reported(tmp_path, monkeypatch):
     nb = executed_notebook(tmp_path / "x.ipynb")
     with pytest.raises(RenderError, match="no TeX installation"):
         render_pdf_quarto(nb, tmp_path / "x.pdf")
+
+
+def test_synthetic_notice_once_on_screen_and_on_every_pdf_page(html, tmp_path):
+    # one banner at the top of the page, and the notice in the footer of every printed page
+    assert html.count('class="fne-banner"') == 1
+    assert '@bottom-left' in html and 'content: "Données synthétiques"' in html
+    real = render_html(executed_notebook(tmp_path / "z.ipynb"), RenderInfo(is_synthetic=False, **INFO))
+    assert '@bottom-left' not in real and 'class="fne-banner"' not in real
