@@ -1221,7 +1221,10 @@ def _key_figures(ctx):
         v = acc.get("value")
         shown = (F.fmt_count(v, suppressed=True, threshold=ctx.threshold)
                  if not F.is_missing(v) and 0 < float(v) < ctx.threshold else F.fmt_int(v))
-        rows.append((f"Personnes accompagnées en {acc.get('year', ctx.year)}",
+        # figures.headline_figures counts, for a département, the people without a known
+        # commune of residence too: the impact report counts residents only, so say it
+        who = (" (y compris sans commune de résidence connue)" if ctx.level == "departement" else "")
+        rows.append((f"Personnes accompagnées en {acc.get('year', ctx.year)}{who}",
                      shown + (f" ({F.fmt_decimal(acc.get('per_1000'), 1)} pour 1 000 habitants)"
                               if not F.is_missing(acc.get("per_1000")) and not shown.startswith("<") else "")))
     bud = hf.get("budget") or {}
