@@ -89,6 +89,14 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("fne-eval: interrompu", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # the reader went away (e.g. `fne-eval figures --json | head`): no traceback;
+        # point stdout at devnull so the interpreter's final flush does not fail again
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover
