@@ -24,6 +24,8 @@ from typing import Optional, Sequence
 
 import numpy as np
 import pandas as pd
+
+from fne_eval.bundle.io import empty_table, tables_of
 from scipy.stats import chi2
 from statsmodels.stats.proportion import proportion_confint
 
@@ -92,23 +94,9 @@ def wilson_ci(count, nobs, alpha: float = ALPHA) -> tuple:
 
 
 # --------------------------------------------------------------------------- helpers
-def _tables(bundle_or_tables) -> dict:
-    if hasattr(bundle_or_tables, "tables"):
-        return bundle_or_tables.tables
-    if isinstance(bundle_or_tables, dict):
-        return bundle_or_tables
-    raise ValueError("expected a Bundle or a dict of tables")
-
-
-def _empty(name: str) -> pd.DataFrame:
-    from fne_eval.bundle.spec import TABLES
-
-    return pd.DataFrame(columns=TABLES[name].column_names)
-
-
 def _get(tables: dict, name: str) -> pd.DataFrame:
     df = tables.get(name)
-    return _empty(name) if df is None else df
+    return empty_table(name) if df is None else df
 
 
 def _data_end(tables: dict) -> Optional[pd.Timestamp]:
@@ -375,7 +363,7 @@ def indicator_values(bundle_or_tables, indicators: pd.DataFrame, level: str, per
         raise ValueError(f"unknown level {level!r}, expected one of {LEVELS}")
     if period not in PERIODS:
         raise ValueError(f"unknown period {period!r}, expected one of {PERIODS}")
-    tables = _tables(bundle_or_tables)
+    tables = tables_of(bundle_or_tables)
     meta_as_of = (getattr(bundle_or_tables, "meta", None) or {}).get("data_as_of")
     if as_of is not None:
         as_of = to_timestamp(as_of)

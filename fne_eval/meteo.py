@@ -16,6 +16,8 @@ from typing import Optional
 import numpy as np
 import pandas as pd
 
+from fne_eval.bundle.io import empty_table, tables_of
+
 from fne_eval.periods import to_timestamp
 from fne_eval.report.format import fmt_number
 
@@ -154,21 +156,6 @@ def computed_status(metrics: dict, has_data: bool, rules=None) -> tuple:
     return status, " ; ".join(parts), "|".join(r["rule_id"] for r in fired)
 
 
-def _tables(bundle_or_tables) -> dict:
-    if hasattr(bundle_or_tables, "tables"):
-        return bundle_or_tables.tables
-    if isinstance(bundle_or_tables, dict):
-        return bundle_or_tables
-    raise ValueError("expected a Bundle or a dict of tables")
-
-
-def _empty(name: str) -> pd.DataFrame:
-    from fne_eval.bundle.io import coerce_table
-    from fne_eval.bundle.spec import TABLES
-
-    return coerce_table(pd.DataFrame(columns=TABLES[name].column_names), TABLES[name])
-
-
 def _latest_overrides(overrides: Optional[pd.DataFrame], as_of: pd.Timestamp) -> pd.DataFrame:
     if overrides is None or not len(overrides):
         return pd.DataFrame(columns=["action_code", "override_status", "override_justification",
@@ -199,8 +186,8 @@ def action_metrics(bundle_or_tables, as_of, grace_days: int = 30, tolerance: flo
     from fne_eval.indicators import indicator_progress, indicator_values, load_catalogue
     from fne_eval.schedule import schedule_summary, task_status
 
-    t = _tables(bundle_or_tables)
-    get = lambda n: t[n] if t.get(n) is not None else _empty(n)
+    t = tables_of(bundle_or_tables)
+    get = lambda n: t[n] if t.get(n) is not None else empty_table(n)
     as_of = to_timestamp(as_of)
     actions = get("actions")
     ts = task_status(get("schedule_tasks"), get("schedule_status"), as_of, grace_days)
@@ -294,7 +281,7 @@ def action_meteo(bundle_or_tables, as_of, grace_days: int = 30, tolerance: float
     """
     if rules is not None:
         _check_rules(rules)
-    t = _tables(bundle_or_tables)
+    t = tables_of(bundle_or_tables)
     as_of = to_timestamp(as_of)
     metrics = action_metrics(t, as_of, grace_days, tolerance)
     results = []

@@ -25,7 +25,6 @@ import os
 import re
 import shutil
 import tempfile
-import uuid
 import zipfile
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -887,6 +886,26 @@ def _write_xlsx(tables: dict, out: Path, meta: dict) -> Path:
     ws.append(["key", "value"])
     for k in sorted(meta):
         ws.append([str(k), _meta_cell(meta[k])])
+    return save_workbook_atomic(wb, out)
+
+
+def tables_of(bundle_or_tables) -> dict:
+    """Return the dict of tables of a :class:`Bundle`, or the dict itself."""
+    if hasattr(bundle_or_tables, "tables"):
+        return bundle_or_tables.tables
+    if isinstance(bundle_or_tables, dict):
+        return bundle_or_tables
+    raise ValueError("expected a Bundle or a dict of tables")
+
+
+def empty_table(name: str) -> pd.DataFrame:
+    """Return an empty typed frame with the columns of table ``name``."""
+    table = TABLES[name]
+    return coerce_table(pd.DataFrame(columns=table.column_names), table)
+
+
+def save_workbook_atomic(wb, out: Path) -> Path:
+    """Save an openpyxl workbook to ``out`` through a temporary file and a rename."""
     fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
     os.close(fd)
     tmp = Path(tmp_name)

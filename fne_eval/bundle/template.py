@@ -7,12 +7,10 @@ sheet. The empty workbook is itself a valid bundle.
 """
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Union
 
-from fne_eval.bundle.io import META_SHEET
+from fne_eval.bundle.io import META_SHEET, save_workbook_atomic
 from fne_eval.bundle.spec import (ACTION, INSEE, POSTCODE, ROADMAP_END, ROADMAP_START, SIREN, TABLES, TERRITORY,
                                   Column)
 
@@ -188,13 +186,4 @@ def write_template(out: Union[str, Path]) -> Path:
     meta["B1"].font = bold
 
     out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        wb.save(tmp)
-        os.replace(tmp, out)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return out
+    return save_workbook_atomic(wb, out)

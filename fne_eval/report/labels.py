@@ -61,7 +61,7 @@ COLUMNS = {
     "lieux_expected": "Lieux attendus", "completeness_pct": "Complétude",
     # offer
     "lieux": "Lieux", "n_lieux": "Lieux", "lieux_per_10k": "Lieux pour 10 000 hab.",
-    "nom": "Lieu", "commune": "Commune", "dispositif": "Dispositif", "label_name": "Label",
+    "nom": "Lieu", "commune": "Commune", "dispositif": "Dispositif",
     "dispositif_programmes_nationaux": "Dispositifs nationaux", "services": "Services",
     "is_exposed": "Commune exposée", "has_lieu": "Avec un lieu",
     "printed_name": "Commune", "printed_population": "Population (imprimée)",
