@@ -529,6 +529,20 @@ def _float_or_blank(value: str) -> str:
         return ""
 
 
+def _resolved_records(df: pd.DataFrame, report: ImportReport, postcode: str = "code_postal",
+                      name: str = "commune", insee: str = "code_insee", pre=None):
+    """Yield ``(row number, getter, resolution)`` for each row whose commune resolves.
+
+    ``getter(column)`` returns the row's stripped text; ``pre(getter)`` may give already
+    derived (commune, fine) codes. Unresolved rows are recorded in ``report`` and skipped.
+    """
+    for i, r in enumerate(df.to_dict("records"), start=1):
+        g = (lambda rec: lambda c: str(rec.get(c, "") or "").strip())(r)
+        res = _resolve_row(i, g(postcode), g(name), g(insee), report, pre=pre(g) if pre else None)
+        if res is not None:
+            yield i, g, res
+
+
 def _resolve_row(i: int, cp: str, commune: str, code_insee: str, report: ImportReport,
                  pre: Optional[tuple] = None) -> Optional[Resolution]:
     """Resolve one row (``pre`` = already derived (commune, fine) codes), or report it."""
@@ -590,12 +604,8 @@ def read_lieux_hubdusud_2023(path: Optional[Union[str, Path]] = None,
     report.ignored_columns = [c for c in df.columns if c not in used]
     rows = []
     n_placeholder = 0
-    for i, r in enumerate(df.to_dict("records"), start=1):
-        g = lambda c: str(r.get(c, "") or "").strip()  # noqa: E731
-        res = _resolve_row(i, g("code_postal"), g("commune"), g("code_insee"), report,
-                           pre=(g("derive_code_insee_commune"), g("derive_code_insee_arm")))
-        if res is None:
-            continue
+    derived = lambda g: (g("derive_code_insee_commune"), g("derive_code_insee_arm"))  # noqa: E731
+    for i, g, res in _resolved_records(df, report, pre=derived):
         row = _base_row()
         row.update(id=g("id"), pivot=g("pivot"), nom=g("nom"), commune=g("commune"),
                    code_postal=g("code_postal").zfill(5) if g("code_postal") else "",
@@ -717,11 +727,7 @@ def read_lieux_standard(path: Union[str, Path], report: Optional[ImportReport] =
     used = set(direct) | set(lists) | {"code_postal", "code_insee", "latitude", "longitude", "date_maj"}
     report.ignored_columns = [c for c in df.columns if c not in used]
     rows = []
-    for i, r in enumerate(df.to_dict("records"), start=1):
-        g = lambda c: str(r.get(c, "") or "").strip()  # noqa: E731
-        res = _resolve_row(i, g("code_postal"), g("commune"), g("code_insee"), report)
-        if res is None:
-            continue
+    for i, g, res in _resolved_records(df, report):
         row = _base_row()
         row.update({c: g(c) for c in direct})
         row["typologie"] = "|".join(_split(g("typologie"), "|"))
@@ -766,11 +772,7 @@ def read_lieux_aix_2024(path: Optional[Union[str, Path]] = None,
             "latitude", "longitude", "typologie", "source", "date_maj", "services", "labels_nationaux"}
     report.ignored_columns = [c for c in df.columns if c not in used]
     rows = []
-    for i, r in enumerate(df.to_dict("records"), start=1):
-        g = lambda c: str(r.get(c, "") or "").strip()  # noqa: E731
-        res = _resolve_row(i, g("code_postal"), g("commune"), g("code_insee"), report)
-        if res is None:
-            continue
+    for i, g, res in _resolved_records(df, report):
         row = _base_row()
         row.update(id=g("id"), pivot=g("pivot"), nom=g("nom"), commune=g("commune"),
                    code_postal=g("code_postal").zfill(5), territory_code=res.territory_code,
@@ -827,11 +829,7 @@ def read_france_services(path: Optional[Union[str, Path]] = None,
     if not d:
         raise ValueError(f"date_maj {date_maj!r}: expected an ISO date YYYY-MM-DD")
     rows = []
-    for i, r in enumerate(df.to_dict("records"), start=1):
-        g = lambda c: str(r.get(c, "") or "").strip()  # noqa: E731
-        res = _resolve_row(i, g("code_postal"), g("lib_com"), g("insee_com"), report)
-        if res is None:
-            continue
+    for i, g, res in _resolved_records(df, report, name="lib_com", insee="insee_com"):
         mobile = g("itinerance").lower() == "oui" or g("format_fs_anct").lower() == "mobile"
         row = _base_row()
         adresse = g("adresse") + (", " + g("complement_adresse") if g("complement_adresse") else "")
