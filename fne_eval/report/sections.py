@@ -138,22 +138,25 @@ def _part(blocks: list, builder: Callable, *args) -> None:
 
 
 # --------------------------------------------------------------------------- shared helpers
+def _once(ctx, key, compute):
+    """Return ``compute()``, computed once per report and kept in ``ctx.extra[key]``."""
+    if key not in ctx.extra:
+        ctx.extra[key] = compute()
+    return ctx.extra[key]
+
+
 def _units(ctx) -> list:
     """Return the local units of the territory (:func:`fne_eval.territory.members`)."""
     members = lib("territory", "members")
-    key = ("units", ctx.territory_code)
-    if key not in ctx.extra:
-        ctx.extra[key] = members(ctx.bundle["territories"], ctx.territory_code)
-    return ctx.extra[key]
+    return _once(ctx, ("units", ctx.territory_code),
+                 lambda: members(ctx.bundle["territories"], ctx.territory_code))
 
 
 def _codes(ctx) -> list:
     """Return every code whose rows count for the territory (:func:`fne_eval.territory.member_codes`)."""
     member_codes = lib("territory", "member_codes")
-    key = ("codes", ctx.territory_code)
-    if key not in ctx.extra:
-        ctx.extra[key] = member_codes(ctx.bundle["territories"], ctx.territory_code)
-    return ctx.extra[key]
+    return _once(ctx, ("codes", ctx.territory_code),
+                 lambda: member_codes(ctx.bundle["territories"], ctx.territory_code))
 
 
 def _communes_of(ctx) -> list:
@@ -610,11 +613,9 @@ def _indicator_rows(ctx, axis: Optional[str], year: int) -> pd.DataFrame:
         inds = inds[(ax == axis).fillna(False).to_numpy(dtype=bool)]
     if inds.empty:
         return inds
-    key = ("indicator_values", ctx.level, ctx.territory_code)
-    if key not in ctx.extra:
-        ctx.extra[key] = indicator_values(ctx.bundle, ctx.bundle["indicators"], ctx.level, period="year",
-                                          territories=[ctx.territory_code], as_of=ctx.as_of)
-    vals = ctx.extra[key]
+    vals = _once(ctx, ("indicator_values", ctx.level, ctx.territory_code),
+                 lambda: indicator_values(ctx.bundle, ctx.bundle["indicators"], ctx.level, period="year",
+                                          territories=[ctx.territory_code], as_of=ctx.as_of))
     vals = vals[(vals["territory_code"].astype(str) == ctx.territory_code)
                 & vals["indicator_code"].isin(inds["indicator_code"])]
     as_of = ctx.as_of if year == ctx.year else pd.Timestamp(year=year, month=12, day=31)
@@ -700,9 +701,7 @@ def _impact_estimate(ctx):
         return no_data("l'action 1.2 (animation du réseau), dont le début sert de date de référence, "
                        "n'est pas dans la feuille de route du bundle.")
     start = start_row["start_date"].iloc[0]
-    if "impact" not in ctx.extra:
-        ctx.extra["impact"] = did_estimate(ctx.bundle, start_date=start)
-    res = ctx.extra["impact"]
+    res = _once(ctx, "impact", lambda: did_estimate(ctx.bundle, start_date=start))
     if res is None or len(res) == 0:
         return no_data("pas assez de données pour estimer un effet (il faut des communes exposées et "
                        "d'autres, et des périodes avant et après le début de l'action).")
@@ -755,9 +754,7 @@ _SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 
 def _quality_frame(ctx) -> pd.DataFrame:
     """Return the bundle's findings (:func:`fne_eval.quality.quality_findings`), computed once."""
-    if "quality" not in ctx.extra:
-        ctx.extra["quality"] = lib("quality", "quality_findings")(ctx.bundle)
-    return ctx.extra["quality"]
+    return _once(ctx, "quality", lambda: lib("quality", "quality_findings")(ctx.bundle))
 
 
 def quality_summary(findings: pd.DataFrame, mine: Optional[pd.Series] = None, n_examples: int = 1,
@@ -1425,10 +1422,8 @@ def _action_done(ctx, action_code):
     b = ctx.bundle
     items = []
     try:
-        key = ("task_status", str(ctx.as_of.date()))
-        if key not in ctx.extra:
-            ctx.extra[key] = lib("schedule", "task_status")(b["schedule_tasks"], b["schedule_status"], ctx.as_of)
-        ts = ctx.extra[key]
+        ts = _once(ctx, ("task_status", str(ctx.as_of.date())),
+                   lambda: lib("schedule", "task_status")(b["schedule_tasks"], b["schedule_status"], ctx.as_of))
         ts = ts[ts["action_code"].astype(str) == action_code]
         ends = pd.to_datetime(ts["actual_end"])
         done = ts[(ts["status"].astype("string") == "done").fillna(False).to_numpy(dtype=bool)
