@@ -18,13 +18,13 @@ def _rss_gb() -> float:
 def measure(n: int, loop_sample: int = 12, seed: int = 20241) -> dict:
     """Generate ``n`` records on the national bundle, evaluate every level, time a per-territory loop.
 
-    The per-territory loop (:func:`fne_eval.national.evaluate_per_territory`) is timed on
+    The per-territory loop (:func:`fne_eval.evaluate.national.evaluate_per_territory`) is timed on
     ``loop_sample`` territories spread over the levels and extrapolated to all of them:
     running it for the 37 000 territories would take hours.
     """
     import numpy as np
 
-    from fne_eval.national import evaluate_all_levels, evaluate_per_territory, national_tables
+    from fne_eval.evaluate.national import evaluate_all_levels, evaluate_per_territory, national_tables
 
     t0 = time.perf_counter()
     tables, _ = national_tables(n, seed=seed, compact=True)
@@ -34,7 +34,7 @@ def measure(n: int, loop_sample: int = 12, seed: int = 20241) -> dict:
     res = evaluate_all_levels(tables)
     t_eval = time.perf_counter() - t0
     rss_eval = _rss_gb()
-    from fne_eval.national import _reduce_by_unit_year
+    from fne_eval.evaluate.national import _reduce_by_unit_year
 
     t0 = time.perf_counter()
     _reduce_by_unit_year(tables["activities"])  # the part that reads every record

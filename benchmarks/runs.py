@@ -61,7 +61,7 @@ def timed_run(plan: Path, bundle: Path, out: Path, limit: int, executor: str = "
 
 def build_bundle(folder: Path, n_activities: int) -> Path:
     """Write a national bundle with ``n_activities`` synthetic records (subprocess-free)."""
-    from fne_eval.national import build_national_bundle
+    from fne_eval.evaluate.national import build_national_bundle
 
     if not (folder / "bundle.json").exists():
         build_national_bundle(folder, n_activities=n_activities)

@@ -1,10 +1,10 @@
-"""Tests of fne_eval.budget on small inline frames (expected values computed by hand)."""
+"""Tests of fne_eval.evaluate.budget on small inline frames (expected values computed by hand)."""
 from decimal import Decimal
 
 import pandas as pd
 import pytest
 
-from fne_eval.budget import budget_burn, budget_execution, burn_label, sum_decimal, training_fund
+from fne_eval.evaluate.budget import budget_burn, budget_execution, burn_label, sum_decimal, training_fund
 from fne_eval.bundle.io import coerce_table
 from fne_eval.bundle.spec import TABLES
 

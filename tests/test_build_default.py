@@ -1,4 +1,4 @@
-"""Tests of the default bundle's builder (fne_eval.bundle.build_default).
+"""Tests of the default bundle's builder (fne_eval.build.default_bundle).
 
 Expected figures come from the seed (feuille de route, section 3 and annexe 3) and from
 fne_eval/data/PROVENANCE.md, with the arithmetic written in comments.
@@ -8,10 +8,10 @@ import json
 import pandas as pd
 import pytest
 
-from fne_eval.bundle import build_default as bd
+from fne_eval.build import default_bundle as bd
 from fne_eval.bundle.io import META_FILE
 from fne_eval.bundle.spec import TABLES
-from fne_eval.paths import DEFAULT_BUNDLE_DIR
+from fne_eval.core.paths import DEFAULT_BUNDLE_DIR
 
 AMP, ACCM, CATP, CCVBA = "200054807", "241300417", "200035087", "241300375"
 
@@ -245,7 +245,7 @@ def test_meta_of_the_build(built):
     meta = json.loads((built / META_FILE).read_text(encoding="utf-8"))
     assert meta["data_as_of"] == "2026-10-31"
     assert meta["roadmap"] == "Feuille de route FNE Bouches-du-Rhône 2024-2027"
-    assert meta["generator"] == {"module": "fne_eval.bundle.synthetic", "seed": 20241}
+    assert meta["generator"] == {"module": "fne_eval.build.synthetic", "seed": 20241}
     assert any("La MedNum, via ANCT" in s for s in meta["sources"])
     assert meta["is_synthetic"] == bool(meta["synthetic_tables"])
     assert set(meta["synthetic_tables"]) <= set(TABLES) - {"lieux"}
@@ -264,7 +264,7 @@ def test_monitoring_falls_back_to_empty_tables(monkeypatch):
 
 def test_optional_function_missing_module():
     assert bd._optional_function("fne_eval.no_such_module_xyz", "f") is None
-    assert bd._optional_function("fne_eval.paths", "no_such_function") is None
+    assert bd._optional_function("fne_eval.core.paths", "no_such_function") is None
 
 
 # --------------------------------------------------------------------------- committed bundle

@@ -1,10 +1,10 @@
-"""Tests of fne_eval.completeness (hand-computed expected values)."""
+"""Tests of fne_eval.evaluate.completeness (hand-computed expected values)."""
 import math
 
 import pandas as pd
 import pytest
 
-from fne_eval.completeness import reporting_completeness, totals_with_completeness
+from fne_eval.evaluate.completeness import reporting_completeness, totals_with_completeness
 
 E1, E2 = "111111111", "222222222"
 

@@ -1,11 +1,11 @@
-"""Tests of fne_eval.disclosure: primary and complementary suppression."""
+"""Tests of fne_eval.store.disclosure: primary and complementary suppression."""
 import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fne_eval.disclosure import (
+from fne_eval.store.disclosure import (
     _lines,
     protection_problems,
     recomputable,

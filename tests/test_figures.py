@@ -1,4 +1,4 @@
-"""Tests of fne_eval.figures: the seed's figures on the embedded bundle, and JSON/text output.
+"""Tests of fne_eval.evaluate.figures: the seed's figures on the embedded bundle, and JSON/text output.
 
 Expected values come from the seed (feuille de route, section 3 « Données INSEE 2021 » and
 annexe 6) and from DOMAIN.md (IFN mean 5.25 over the 134 valued communes/arrondissements).
@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import pandas as pd
 import pytest
 
-from fne_eval.figures import cmd_figures, figures_to_json, figures_to_text, headline_figures
+from fne_eval.evaluate.figures import cmd_figures, figures_to_json, figures_to_text, headline_figures
 
 EPCI_2021 = {  # seed, section 3, « Données INSEE 2021 »
     "200054807": 1911311,  # Métropole Aix-Marseille-Provence
@@ -51,9 +51,9 @@ def test_epci_populations_2021(default_bundle, siren):
 
 
 def test_json_agrees_with_functions(default_bundle, dept_2021):
-    from fne_eval.budget import budget_execution
-    from fne_eval.meteo import action_meteo
-    from fne_eval.territory import territory_population
+    from fne_eval.evaluate.budget import budget_execution
+    from fne_eval.evaluate.meteo import action_meteo
+    from fne_eval.core.territory import territory_population
 
     t = default_bundle.tables
     data = json.loads(figures_to_json(dept_2021))
@@ -89,7 +89,7 @@ def test_cmd_unknown_territory(capsys):
 
 def test_cli_json_2021(capsys):
     # `fne-eval figures --year 2021 --json`, run in-process through the CLI entry point
-    from fne_eval.cli import main
+    from fne_eval.cli.main import main
 
     assert main(["figures", "--year", "2021", "--json"]) == 0
     stdout = capsys.readouterr().out
@@ -167,7 +167,7 @@ def _ifn_table():
 
 
 def test_territory_ifn_takes_the_published_value_of_the_latest_vintage():
-    from fne_eval.figures import territory_ifn
+    from fne_eval.evaluate.figures import territory_ifn
 
     out = territory_ifn({"ifn": _ifn_table()}, pd.DataFrame(), "241300375", "epci")
     assert out["value"] == pytest.approx(6.22) and out["vintage"] == "2023" and out["n_units"] == 1
@@ -178,7 +178,7 @@ def test_territory_ifn_takes_the_published_value_of_the_latest_vintage():
 
 
 def test_territory_ifn_without_table_and_unknown_level():
-    from fne_eval.figures import territory_ifn
+    from fne_eval.evaluate.figures import territory_ifn
 
     assert territory_ifn({}, pd.DataFrame(), "13", "departement")["method"] == "IFN absent du bundle"
     with pytest.raises(ValueError, match="unknown level"):
@@ -186,7 +186,7 @@ def test_territory_ifn_without_table_and_unknown_level():
 
 
 def test_territory_ifn_departement_is_the_mean_of_its_units(default_bundle):
-    from fne_eval.figures import territory_ifn
+    from fne_eval.evaluate.figures import territory_ifn
 
     t = default_bundle.tables
     out = territory_ifn(t, t["territories"], "13", "departement")

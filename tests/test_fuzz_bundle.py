@@ -300,7 +300,7 @@ def test_formula_like_text_is_neutralised_when_written_to_excel(base, tmp_path):
 
 
 def test_cli_validate_answers_0_1_or_2_on_a_truncated_bundle(base, tmp_path):
-    from fne_eval.cli import main
+    from fne_eval.cli.main import main
 
     folder = _fresh(base, tmp_path)
     path = folder / "territories.csv"

@@ -1,11 +1,11 @@
-"""Tests of fne_eval.impact: constant-perimeter trend and difference in differences."""
+"""Tests of fne_eval.evaluate.impact: constant-perimeter trend and difference in differences."""
 import math
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from fne_eval.impact import DID_COLUMNS, TREND_COLUMNS, build_panel, did_estimate, simulate_panel, trend
+from fne_eval.evaluate.impact import DID_COLUMNS, TREND_COLUMNS, build_panel, did_estimate, simulate_panel, trend
 
 E1, E2 = "111111111", "222222222"
 

@@ -1,4 +1,4 @@
-"""Tests of fne_eval.importers on the real sample files and on small inline files.
+"""Tests of fne_eval.ingest.opendata on the real sample files and on small inline files.
 
 Expected counts come from PROVENANCE.md section 3 (written when the samples were
 extracted), not from the importer's own output.
@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from fne_eval.bundle.spec import TABLES
-from fne_eval.importers import (
+from fne_eval.ingest.opendata import (
     STANDARD_EXAMPLE_PATH, ImportReport, is_personal_column, parse_french_amount,
     read_conseillers_numeriques, read_france_services, read_lieux_aix_2024,
     read_lieux_hubdusud_2023, read_lieux_standard, read_text_csv, resolve_commune,
@@ -259,7 +259,7 @@ def test_summarize_conseillers_unknown_level():
 
 # --------------------------------------------------------------------------- CLI
 def test_cli_import_writes_bundle_csv(tmp_path, capsys):
-    from fne_eval.cli import main
+    from fne_eval.cli.main import main
 
     out = tmp_path / "lieux.csv"
     rc = main(["import", "lieux-standard", str(STANDARD_EXAMPLE_PATH), "--out", str(out)])
@@ -274,8 +274,8 @@ def test_cli_import_writes_bundle_csv(tmp_path, capsys):
 
 
 def test_cli_import_conseillers(tmp_path):
-    from fne_eval.cli import main
-    from fne_eval.importers import CONSEILLERS_PATH
+    from fne_eval.cli.main import main
+    from fne_eval.ingest.opendata import CONSEILLERS_PATH
 
     out = tmp_path / "cnum.csv"
     assert main(["import", "conseillers-numeriques", str(CONSEILLERS_PATH), "--out", str(out)]) == 0
@@ -284,7 +284,7 @@ def test_cli_import_conseillers(tmp_path):
 
 
 def test_cli_import_unreadable(tmp_path):
-    from fne_eval.cli import main
+    from fne_eval.cli.main import main
 
     assert main(["import", "lieux-standard", str(tmp_path / "absent.csv"), "--out", str(tmp_path / "o.csv")]) == 2
     assert not (tmp_path / "o.csv").exists()
@@ -299,7 +299,7 @@ def test_resolve_commune_locality_of_a_commune():
 
 
 def test_hubdusud_without_derived_columns(tmp_path):
-    from fne_eval.importers import HUBDUSUD_2023_PATH
+    from fne_eval.ingest.opendata import HUBDUSUD_2023_PATH
 
     raw = pd.read_csv(HUBDUSUD_2023_PATH, dtype=str, keep_default_na=False)
     raw = raw[[c for c in raw.columns if not c.startswith("derive_")]]

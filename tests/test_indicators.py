@@ -1,4 +1,4 @@
-"""Tests of fne_eval.indicators on a small inline bundle (expected values computed by hand).
+"""Tests of fne_eval.evaluate.indicators on a small inline bundle (expected values computed by hand).
 
 Toy hierarchy: département 13 → EPCI 200000001 (communes 13001 and 13055, the latter with
 arrondissements 13201, 13202) and EPCI 200000002 (commune 13002).
@@ -14,7 +14,7 @@ from scipy.special import gammaincinv
 
 from fne_eval.bundle.io import coerce_table
 from fne_eval.bundle.spec import TABLES
-from fne_eval.indicators import (DEFINITIONS, indicator_progress, indicator_values, load_catalogue,
+from fne_eval.evaluate.indicators import (DEFINITIONS, indicator_progress, indicator_values, load_catalogue,
                                  poisson_ci, wilson_ci)
 
 A, B = "200000001", "200000002"

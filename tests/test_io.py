@@ -10,7 +10,7 @@ from fne_eval.bundle import io as bio
 from fne_eval.bundle.io import (Bundle, BundleError, coerce_table, load_bundle, parse_column, read_raw,
                                 split_list, to_text_frame, write_bundle)
 from fne_eval.bundle.spec import TABLES, Column
-from fne_eval.cli import main
+from fne_eval.cli.main import main
 
 
 @pytest.fixture(autouse=True)

@@ -1,10 +1,10 @@
-"""Tests of fne_eval.meteo on small inline tables (expected values computed by hand)."""
+"""Tests of fne_eval.evaluate.meteo on small inline tables (expected values computed by hand)."""
 import pandas as pd
 import pytest
 
 from fne_eval.bundle.io import coerce_table
 from fne_eval.bundle.spec import TABLES
-from fne_eval.meteo import (METEO_RULES, action_meteo, computed_status, evaluate_rules,
+from fne_eval.evaluate.meteo import (METEO_RULES, action_meteo, computed_status, evaluate_rules,
                             meteo_rules_table)
 
 

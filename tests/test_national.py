@@ -1,13 +1,13 @@
-"""National bundle and one-pass evaluation of every territory (fne_eval.national)."""
+"""National bundle and one-pass evaluation of every territory (fne_eval.evaluate.national)."""
 import csv
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from fne_eval.national import (ARRONDISSEMENT_PARENTS, RESULT_COLUMNS, evaluate_all_levels,
+from fne_eval.evaluate.national import (ARRONDISSEMENT_PARENTS, RESULT_COLUMNS, evaluate_all_levels,
                                evaluate_per_territory, national_reference_tables)
-from fne_eval.paths import NATIONAL_DIR
+from fne_eval.core.paths import NATIONAL_DIR
 
 E1, E2 = "200054807", "241300417"
 
@@ -148,7 +148,7 @@ def test_national_territories_match_the_files(national):
 
 
 def test_national_population_is_the_sum_of_local_units(national):
-    from fne_eval.territory import population_by_territory
+    from fne_eval.core.territory import population_by_territory
 
     communes = _csv_rows("communes_france.csv")
     parents = set(ARRONDISSEMENT_PARENTS.values())
@@ -166,7 +166,7 @@ def test_national_population_is_the_sum_of_local_units(national):
 @pytest.mark.slow
 def test_national_bundle_validates_and_evaluates(tmp_path):
     from fne_eval.bundle.validate import validate_bundle
-    from fne_eval.national import build_national_bundle
+    from fne_eval.evaluate.national import build_national_bundle
 
     out = build_national_bundle(tmp_path / "nat", n_activities=3_000, seed=7)
     assert (out / "activities.parquet").exists() and not (out / "activities.csv").exists()

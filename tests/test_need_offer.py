@@ -1,10 +1,10 @@
-"""Tests of fne_eval.need_offer on a tiny hand-made bundle (expected values by hand)."""
+"""Tests of fne_eval.evaluate.offer on a tiny hand-made bundle (expected values by hand)."""
 import math
 
 import pandas as pd
 import pytest
 
-from fne_eval import need_offer as N
+from fne_eval.evaluate import offer as N
 from fne_eval.bundle.spec import TABLES
 
 E1, E2 = "111111111", "222222222"

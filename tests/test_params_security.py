@@ -144,7 +144,7 @@ def test_random_codes_are_either_bundle_codes_or_refused(tmp_path, bundle, terri
 # --------------------------------------------------------------------------- what papermill injects
 
 def _cli(argv):
-    from fne_eval.cli import main
+    from fne_eval.cli.main import main
 
     out, err = io.StringIO(), io.StringIO()
     with redirect_stdout(out), redirect_stderr(err):

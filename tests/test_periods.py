@@ -1,8 +1,8 @@
-"""Tests of fne_eval.periods (bounds and labels computed by hand)."""
+"""Tests of fne_eval.core.periods (bounds and labels computed by hand)."""
 import pandas as pd
 import pytest
 
-from fne_eval.periods import (assign_periods, elapsed_share, parse_period, period_bounds, period_code,
+from fne_eval.core.periods import (assign_periods, elapsed_share, parse_period, period_bounds, period_code,
                               period_label, period_range)
 
 

@@ -233,7 +233,7 @@ def test_notebook_parameters_read_types_defaults_and_help():
 # --------------------------------------------------------------------------- CLI
 
 def test_cli_plan_list_json(tmp_path, bundle, capsys):
-    from fne_eval.cli import main
+    from fne_eval.cli.main import main
 
     path = write_plan(tmp_path, _base_plan(territories={"levels": ["epci"]}, axes=["1"]))
     assert main(["plan", str(path), "--list", "--json", "--bundle", bundle.source]) == 0
@@ -243,7 +243,7 @@ def test_cli_plan_list_json(tmp_path, bundle, capsys):
 
 
 def test_cli_plan_invalid_exit_1(tmp_path, bundle, capsys):
-    from fne_eval.cli import main
+    from fne_eval.cli.main import main
 
     path = write_plan(tmp_path, _base_plan(axes=["9"]))
     assert main(["plan", str(path), "--list", "--bundle", bundle.source]) == 1

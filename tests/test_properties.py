@@ -16,9 +16,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fne_eval.completeness import reporting_completeness
-from fne_eval.need_offer import accompaniments_by_territory, lieux_offer
-from fne_eval.territory import aggregate, code_membership, population_by_territory
+from fne_eval.evaluate.completeness import reporting_completeness
+from fne_eval.evaluate.offer import accompaniments_by_territory, lieux_offer
+from fne_eval.core.territory import aggregate, code_membership, population_by_territory
 
 SETTINGS = dict(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 EPCIS = ["200000001", "200000002", "200000003"]
@@ -181,7 +181,7 @@ def test_weighted_mean_is_stated_aggregation(b, values):
 @settings(**SETTINGS)
 @given(bundles())
 def test_trend_levels_add_up(b):
-    from fne_eval.impact import trend
+    from fne_eval.evaluate.impact import trend
 
     tr = trend(b["activities"], b["territories"], freq="year")
     if len(tr):

@@ -123,7 +123,7 @@ def test_loaded_tables_hold_no_personal_data(hostile):
 # --------------------------------------------------------------------------- one real run
 
 def _cli(argv):
-    from fne_eval.cli import main
+    from fne_eval.cli.main import main
 
     out, err = io.StringIO(), io.StringIO()
     with redirect_stdout(out), redirect_stderr(err):

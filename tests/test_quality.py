@@ -1,4 +1,4 @@
-"""Tests of fne_eval.quality: each rule on a tiny inline bundle that triggers it and one
+"""Tests of fne_eval.evaluate.quality: each rule on a tiny inline bundle that triggers it and one
 that does not, then the seed's own slips found on the embedded default bundle.
 
 Expected values are computed by hand (arithmetic in comments) or read from the seed
@@ -11,7 +11,7 @@ import pytest
 
 from fne_eval.bundle.io import Bundle, coerce_table, write_bundle
 from fne_eval.bundle.spec import TABLES
-from fne_eval.quality import (
+from fne_eval.evaluate.quality import (
     FINDING_COLUMNS, RULES, mixed_script_words, quality_findings, quality_rules_table,
     summarize_findings,
 )
@@ -477,7 +477,7 @@ def test_seed_2082886_includes_two_outside_communes(seed_findings):
 
 def test_seed_ifn_count(seed_findings):
     # independent count: the printed IFN of Annexe 3 (seed) vs reference/ifn_13.csv rounded to 1 decimal
-    from fne_eval.paths import REFERENCE_DIR
+    from fne_eval.core.paths import REFERENCE_DIR
 
     printed = {"13215": 6.8, "13214": 6.7, "13203": 6.3, "13004": 6.9, "13077": 6.2, "13108": 7.2, "13014": 6.7,
                "13216": 6.2, "13100": 6.7, "13078": 8.0, "13084": 6.2, "13027": 6.5, "13096": 9.3, "13067": 7.2,
@@ -524,7 +524,7 @@ def test_summarize_findings(seed_findings):
 
 # =========================================================================== CLI
 def test_cli_quality_json(tmp_path, capsys):
-    from fne_eval.cli import main
+    from fne_eval.cli.main import main
 
     tables = {"exposed_communes": typed("exposed_communes", exposed(
         {"printed_name": "Village", "printed_population": 125, "printed_fragile_population": 513,
@@ -538,13 +538,13 @@ def test_cli_quality_json(tmp_path, capsys):
 
 
 def test_cli_quality_unreadable(tmp_path):
-    from fne_eval.cli import main
+    from fne_eval.cli.main import main
 
     assert main(["quality", str(tmp_path / "absent")]) == 2
 
 
 def test_partial_tables_and_failing_rule(monkeypatch):
-    import fne_eval.quality as q
+    import fne_eval.evaluate.quality as q
 
     # a frame without most columns is read as empty columns, not a crash
     b = Bundle(tables={"lieux": pd.DataFrame({"id": ["a"], "date_maj": [pd.Timestamp("1970-01-01")]})},

@@ -10,9 +10,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bundles.small import AIX, EPCI, small_tables, write_small_bundle  # noqa: E402
 
 from fne_eval.bundle import load_bundle  # noqa: E402
-from fne_eval.paths import DEFAULT_BUNDLE_DIR  # noqa: E402
+from fne_eval.core.paths import DEFAULT_BUNDLE_DIR  # noqa: E402
 from fne_eval.report import make_context, sections  # noqa: E402
-from fne_eval.report.breakdowns import count_by, monthly_counts, territory_activities  # noqa: E402
+from fne_eval.evaluate.activity import count_by, monthly_counts, territory_activities  # noqa: E402
 
 IMPACT = ["contexte", "offre", "activite", "resultats", "impact", "qualite", "sources"]
 BUDGET = ["budget_synthese", "budget_rythme", "fonds_formation"]
@@ -303,7 +303,7 @@ def test_log_lines_and_warnings_are_kept_out_of_the_report_text():
     before = (list(root.handlers), root.propagate, root.level)
     try:
         capture_logs(ctx)
-        logging.getLogger("fne_eval.territory").warning("aggregate: 4 of 138 rows dropped")
+        logging.getLogger("fne_eval.core.territory").warning("aggregate: 4 of 138 rows dropped")
         with warnings.catch_warnings():
             warnings.simplefilter("always")
             warnings.warn("pattern has match groups", UserWarning)

@@ -33,7 +33,7 @@ reports:
 
 
 def _cli(argv):
-    from fne_eval.cli import main
+    from fne_eval.cli.main import main
 
     out, err = io.StringIO(), io.StringIO()
     with redirect_stdout(out), redirect_stderr(err):

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from fne_eval.bundle.build_default import build_roadmap_tables
+from fne_eval.build.default_bundle import build_roadmap_tables
 from fne_eval.bundle.spec import ACTION_CODES, ROADMAP_END, ROADMAP_START
 
 SEED = Path(__file__).resolve().parents[1].parent / "shared" / "seed" / "feuille-de-route-fne-13.txt"

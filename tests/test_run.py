@@ -13,7 +13,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from fne_eval.cli import main
+from fne_eval.cli.main import main
 from fne_eval.runner.index import list_runs, write_outputs_index
 
 from test_plan import make_bundle, write_plan

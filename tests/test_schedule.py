@@ -1,10 +1,10 @@
-"""Tests of fne_eval.schedule on small inline frames (expected values computed by hand)."""
+"""Tests of fne_eval.evaluate.schedule on small inline frames (expected values computed by hand)."""
 import pandas as pd
 import pytest
 
 from fne_eval.bundle.io import coerce_table
 from fne_eval.bundle.spec import TABLES
-from fne_eval.schedule import gantt_data, schedule_summary, task_status
+from fne_eval.evaluate.schedule import gantt_data, schedule_summary, task_status
 
 
 def typed(name, rows):

@@ -1,4 +1,4 @@
-"""Tests of the seeded synthetic monitoring generator (fne_eval.bundle.synthetic).
+"""Tests of the seeded synthetic monitoring generator (fne_eval.build.synthetic).
 
 Expected values are hand-computed from the generator's documented model (module
 docstring) or come from the roadmap (seed) and the reference data files, never from the
@@ -14,8 +14,8 @@ import pytest
 
 from fne_eval.bundle.io import coerce_table, load_bundle, write_bundle
 from fne_eval.bundle.spec import ROADMAP_START, TABLES
-from fne_eval.bundle import synthetic as syn
-from fne_eval.paths import REFERENCE_DIR, SAMPLES_DIR
+from fne_eval.build import synthetic as syn
+from fne_eval.core.paths import REFERENCE_DIR, SAMPLES_DIR
 
 AS_OF = "2026-10-31"
 
@@ -404,7 +404,7 @@ def test_speed_smoke_200k_rows(tables):
 
 def test_end_to_end_on_the_real_reference_and_roadmap_tables(tmp_path):
     """Generate from the builders' real tables, write a bundle and validate it at the door."""
-    bd = pytest.importorskip("fne_eval.bundle.build_default")
+    bd = pytest.importorskip("fne_eval.build.default_bundle")
     validate = pytest.importorskip("fne_eval.bundle.validate")
     tables = bd.build_reference_tables()
     tables.update(bd.build_roadmap_tables())

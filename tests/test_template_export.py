@@ -10,7 +10,7 @@ from bundles.small import small_tables, write_small_bundle
 from fne_eval.bundle.io import load_bundle
 from fne_eval.bundle.spec import TABLES
 from fne_eval.bundle.template import INSTRUCTIONS_SHEET, LISTS_SHEET
-from fne_eval.cli import main
+from fne_eval.cli.main import main
 
 
 @pytest.fixture(autouse=True)
@@ -155,7 +155,7 @@ def test_export_meta_in_json_for_folders(tmp_path, capsys):
 
 # ----------------------------------------------------------------- the embedded default bundle
 def _default_or_skip():
-    from fne_eval.paths import DEFAULT_BUNDLE_DIR
+    from fne_eval.core.paths import DEFAULT_BUNDLE_DIR
 
     if not any(DEFAULT_BUNDLE_DIR.glob("*.csv")):
         pytest.skip("the embedded default bundle is not built yet")

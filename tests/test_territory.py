@@ -1,12 +1,12 @@
-"""Tests of fne_eval.territory: hierarchy, populations, aggregation across levels."""
+"""Tests of fne_eval.core.territory: hierarchy, populations, aggregation across levels."""
 import logging
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from fne_eval.paths import REFERENCE_DIR
-from fne_eval.territory import (
+from fne_eval.core.paths import REFERENCE_DIR
+from fne_eval.core.territory import (
     aggregate,
     code_membership,
     level_of,
@@ -212,7 +212,7 @@ def test_aggregate_sum_every_level():
 def test_aggregate_logs_lost_rows(caplog):
     t = tiny_territories()
     df = pd.DataFrame({"code": ["13001", "99999"], "n": [1, 1]})
-    with caplog.at_level(logging.WARNING, logger="fne_eval.territory"):
+    with caplog.at_level(logging.WARNING, logger="fne_eval.core.territory"):
         aggregate(df, t, ["n"], "code")
     assert "1 of 2 rows" in caplog.text
 
@@ -266,7 +266,7 @@ def test_aggregate_nullable_values():
 
 
 def test_member_codes_include_parent_commune():
-    from fne_eval.territory import member_codes
+    from fne_eval.core.territory import member_codes
 
     t = tiny_territories()
     assert member_codes(t, "13") == ["13001", "13004", "13055", "13201", "13202"]

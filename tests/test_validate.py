@@ -12,7 +12,7 @@ from bundles.small import EPCI, small_tables, write_small_bundle, write_table
 from fne_eval.bundle.io import BundleError, BundleValidationError, load_bundle
 from fne_eval.bundle.spec import TABLES
 from fne_eval.bundle.validate import MAX_ERRORS_PER_CHECK, format_error, validate_bundle
-from fne_eval.cli import main
+from fne_eval.cli.main import main
 
 
 @pytest.fixture(autouse=True)
@@ -319,7 +319,7 @@ def test_format_error_table_level():
 
 def test_validate_default_bundle(capsys):
     """The embedded default bundle validates (exit 0)."""
-    from fne_eval.paths import DEFAULT_BUNDLE_DIR
+    from fne_eval.core.paths import DEFAULT_BUNDLE_DIR
 
     if not any(DEFAULT_BUNDLE_DIR.glob("*.csv")):
         pytest.skip("the embedded default bundle is not built yet")

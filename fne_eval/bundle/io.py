@@ -732,7 +732,7 @@ def load_bundle(path: Optional[Union[str, Path]] = None, validate: bool = True) 
     BundleValidationError
         The bundle is invalid; ``.errors`` lists every error.
     """
-    from fne_eval.paths import DEFAULT_BUNDLE_DIR
+    from fne_eval.core.paths import DEFAULT_BUNDLE_DIR
 
     path = Path(path) if path is not None else DEFAULT_BUNDLE_DIR
     if not path.exists():

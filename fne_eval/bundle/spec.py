@@ -17,7 +17,7 @@ Column kinds
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Optional
 
 KINDS = ("code", "str", "int", "float", "money", "date", "bool", "list")

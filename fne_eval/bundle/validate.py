@@ -454,6 +454,6 @@ def validate_bundle(path: Optional[Union[str, Path]] = None) -> ValidationResult
     fne_eval.bundle.io.BundleError
         When the bundle cannot be read at all (the CLI's exit status 2).
     """
-    from fne_eval.paths import DEFAULT_BUNDLE_DIR
+    from fne_eval.core.paths import DEFAULT_BUNDLE_DIR
 
     return validate_raw(read_bundle_raw(Path(path) if path is not None else DEFAULT_BUNDLE_DIR))

@@ -107,7 +107,7 @@ class ReportContext:
         """Return the report header: subtitle, parameters, provenance, synthetic banner."""
         meta = getattr(self.bundle, "meta", {}) or {}
         lines = [
-            f'<div class="fne-header">',
+            '<div class="fne-header">',
             f'<p class="fne-subtitle" style="font-size:1.15em;font-weight:bold;margin:0.2em 0">'
             f'{html.escape(self.territory_label)} — {html.escape(self.axis_label)} — '
             f'année {self.year}</p>',

@@ -2,7 +2,7 @@
 
 The outlines come from ``fne_eval/data/reference/communes_13.geojson`` (119 communes;
 Marseille is one polygon, 13055: values at arrondissement level must be rolled up to the
-commune by the caller, with :mod:`fne_eval.territory`). No geopandas: the GeoJSON is read
+commune by the caller, with :mod:`fne_eval.core.territory`). No geopandas: the GeoJSON is read
 with :mod:`json` and drawn as a :class:`matplotlib.collections.PolyCollection`.
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ import math
 from functools import lru_cache
 from typing import Iterable, Mapping, Optional
 
-from fne_eval.paths import REFERENCE_DIR
+from fne_eval.core.paths import REFERENCE_DIR
 from fne_eval.report import format as F
 from fne_eval.report.charts import Chart, render, wrap_title
 from fne_eval.report.theme import MUTED, new_figure

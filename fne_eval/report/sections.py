@@ -3,9 +3,9 @@
 Each function takes the :class:`~fne_eval.report.context.ReportContext` returned by
 :func:`~fne_eval.report.open_report` and returns a :class:`Section`, an object Jupyter
 displays (``_repr_html_``): short French sentences, HTML tables and charts with alt text.
-Every figure comes from an evaluation module (:mod:`fne_eval.territory`,
-:mod:`fne_eval.budget`, :mod:`fne_eval.indicators`, ...); this module only selects,
-formats and composes. Counts of people go through :func:`fne_eval.disclosure.suppress`
+Every figure comes from an evaluation module (:mod:`fne_eval.core.territory`,
+:mod:`fne_eval.evaluate.budget`, :mod:`fne_eval.evaluate.indicators`, ...); this module only selects,
+formats and composes. Counts of people go through :func:`fne_eval.store.disclosure.suppress`
 before display, and text from the data is HTML-escaped.
 
 When an evaluation function is not available in the installed version, its part of the
@@ -22,32 +22,32 @@ Sections per notebook
 ``revue_annuelle``  :func:`synthese`, :func:`meteo`, :func:`decisions`, :func:`revue_axe`
                     (one per axis), :func:`regles_meteo`, :func:`sources`
 
-Where the numbers come from: :mod:`fne_eval.territory` (members, populations, roll-ups),
-:mod:`fne_eval.figures` (IFN of a territory, headline figures), :mod:`fne_eval.need_offer`,
-:mod:`fne_eval.completeness`, :mod:`fne_eval.impact`, :mod:`fne_eval.indicators`,
-:mod:`fne_eval.budget`, :mod:`fne_eval.schedule`, :mod:`fne_eval.meteo`,
-:mod:`fne_eval.quality`, and :mod:`fne_eval.report.breakdowns` for the plain counts by
-category; :mod:`fne_eval.disclosure` hides the small counts of people.
+Where the numbers come from: :mod:`fne_eval.core.territory` (members, populations, roll-ups),
+:mod:`fne_eval.evaluate.figures` (IFN of a territory, headline figures), :mod:`fne_eval.evaluate.offer`,
+:mod:`fne_eval.evaluate.completeness`, :mod:`fne_eval.evaluate.impact`, :mod:`fne_eval.evaluate.indicators`,
+:mod:`fne_eval.evaluate.budget`, :mod:`fne_eval.evaluate.schedule`, :mod:`fne_eval.evaluate.meteo`,
+:mod:`fne_eval.evaluate.quality`, and :mod:`fne_eval.evaluate.activity` for the plain counts by
+category; :mod:`fne_eval.store.disclosure` hides the small counts of people.
 """
 from __future__ import annotations
 
 import html
-import importlib
 import re
 from typing import Callable, Iterable, List, Optional
 
 import pandas as pd
 
+from fne_eval.core import territory
+from fne_eval.evaluate import budget, completeness, figures, indicators, offer, quality, schedule
+from fne_eval.evaluate import impact as impact_eval
+from fne_eval.evaluate import meteo as meteo_eval
 from fne_eval.report import format as F
+from fne_eval.store import disclosure
 from fne_eval.report.labels import CODES, code_label
 from fne_eval.report.tables import HtmlFragment, Table, html_table
 
 
 # --------------------------------------------------------------------------- building blocks
-class Missing(Exception):
-    """An evaluation function this section needs is not available."""
-
-
 class Section(HtmlFragment):
     """A report section: a list of HTML blocks (sentences, tables, charts)."""
 
@@ -93,14 +93,6 @@ def no_data(text: str) -> HtmlFragment:
                         text=msg)
 
 
-def unavailable(what: str) -> HtmlFragment:
-    """Return the visible French sentence of a section part that cannot be computed."""
-    msg = f"Section non disponible : {what}"
-    return HtmlFragment(f'<p class="fne-absence fne-unavailable" style="color:#555;background:#F0F0F0;'
-                        f'padding:0.3em 0.6em;border-left:4px solid #9E9E9E">{html.escape(msg)}</p>',
-                        text=msg)
-
-
 def note(text: str) -> HtmlFragment:
     """Return a caveat or methodological note (escaped, in a box)."""
     return HtmlFragment(f'<p class="fne-note" style="font-size:0.9em;color:#333;background:#F4F7FB;'
@@ -108,27 +100,9 @@ def note(text: str) -> HtmlFragment:
                         text=text)
 
 
-def lib(module: str, name: str) -> Callable:
-    """Return ``fne_eval.<module>.<name>`` or raise :class:`Missing` when it does not exist."""
-    try:
-        mod = importlib.import_module(f"fne_eval.{module}")
-    except ModuleNotFoundError as exc:
-        if exc.name and exc.name.startswith(f"fne_eval.{module}"):
-            raise Missing(f"le module fne_eval.{module} n'est pas disponible dans cette version") from exc
-        raise
-    fn = getattr(mod, name, None)
-    if fn is None:
-        raise Missing(f"la fonction fne_eval.{module}.{name} n'est pas disponible dans cette version")
-    return fn
-
-
 def _part(blocks: list, builder: Callable, *args) -> None:
-    """Append the blocks of one part of a section, or an "unavailable" sentence."""
-    try:
-        out = builder(*args)
-    except Missing as exc:
-        blocks.append(unavailable(str(exc) + "."))
-        return
+    """Append the block or blocks returned by ``builder(*args)`` (nothing when it returns None)."""
+    out = builder(*args)
     if out is None:
         return
     if isinstance(out, (list, tuple)):
@@ -146,22 +120,22 @@ def _once(ctx, key, compute):
 
 
 def _units(ctx) -> list:
-    """Return the local units of the territory (:func:`fne_eval.territory.members`)."""
-    members = lib("territory", "members")
+    """Return the local units of the territory (:func:`fne_eval.core.territory.members`)."""
+    members = territory.members
     return _once(ctx, ("units", ctx.territory_code),
                  lambda: members(ctx.bundle["territories"], ctx.territory_code))
 
 
 def _codes(ctx) -> list:
-    """Return every code whose rows count for the territory (:func:`fne_eval.territory.member_codes`)."""
-    member_codes = lib("territory", "member_codes")
+    """Return every code whose rows count for the territory (:func:`fne_eval.core.territory.member_codes`)."""
+    member_codes = territory.member_codes
     return _once(ctx, ("codes", ctx.territory_code),
                  lambda: member_codes(ctx.bundle["territories"], ctx.territory_code))
 
 
 def _communes_of(ctx) -> list:
     """Return the commune codes (13055 for Marseille's arrondissements) of the territory."""
-    cm = lib("territory", "code_membership")(ctx.bundle["territories"])
+    cm = territory.code_membership(ctx.bundle["territories"])
     units = set(_units(ctx))
     return sorted(set(cm.loc[cm["unit_code"].isin(units), "commune_code"].dropna().astype(str)))
 
@@ -181,7 +155,7 @@ def suppress_counts(df: pd.DataFrame, count_cols: list, threshold: int, group_co
     Each column of ``count_cols`` is treated as a one-way table of ``group_col`` (whose
     total is known to the reader; with ``by``, one table per value of ``by``, e.g. the
     months of each year, whose yearly total is published) by
-    :func:`fne_eval.disclosure.suppress_long`, with complementary suppression. A hidden
+    :func:`fne_eval.store.disclosure.suppress_long`, with complementary suppression. A hidden
     cell has a missing value and a True ``<col>_is_suppressed`` flag, so that tables print
     "< threshold", never 0.
     """
@@ -193,7 +167,7 @@ def suppress_counts(df: pd.DataFrame, count_cols: list, threshold: int, group_co
     keys = [group_col] + ([by] if by else [])
     if out[keys].duplicated().any():
         raise ValueError(f"suppress_counts: {keys} must identify the rows")
-    suppress_long = lib("disclosure", "suppress_long")
+    suppress_long = disclosure.suppress_long
     key = out[group_col].astype("string")
     part = out[by].astype("string") if by else pd.Series("", index=out.index, dtype="string")
     for col in count_cols:
@@ -260,14 +234,14 @@ def contexte(ctx) -> Section:
 
 
 def _population_ifn(ctx):
-    territory_population = lib("territory", "territory_population")
+    territory_population = territory.territory_population
     t = ctx.bundle
     pop, pop_year = territory_population(t["territories"], t["populations"], ctx.territory_code)
     n_units = len(_units(ctx))
     parts = [f"{ctx.territory_name} compte {F.fmt_int(pop)} habitants (population municipale "
              f"INSEE, millésime {pop_year}), répartis sur {F.fmt_int(n_units)} "
              f"commune{'s' if n_units > 1 else ''} ou arrondissement{'s' if n_units > 1 else ''}."]
-    territory_ifn = lib("figures", "territory_ifn")  # the one definition of a territory's IFN
+    territory_ifn = figures.territory_ifn  # the one definition of a territory's IFN
     ifn_d = territory_ifn(t.tables, t["territories"], ctx.territory_code, ctx.level)
     if not F.is_missing(ifn_d.get("value")):
         method = str(ifn_d.get("method") or "")
@@ -354,10 +328,10 @@ def _exposed_communes(ctx):
 
 def _commune_ifn(ctx) -> dict:
     """Return the IFN of each commune (Marseille: unweighted mean of its arrondissements)."""
-    aggregate = lib("territory", "aggregate")
-    ifn_by_unit = lib("need_offer", "ifn_by_unit")
+    aggregate = territory.aggregate
+    ifn_by_unit = offer.ifn_by_unit
     units = ifn_by_unit(ctx.bundle)  # one variant, one vintage
-    cm = lib("territory", "code_membership")(ctx.bundle["territories"])
+    cm = territory.code_membership(ctx.bundle["territories"])
     units = units[units["unit_code"].astype("string").isin(set(cm["unit_code"])).fillna(False)
                   .to_numpy(dtype=bool)]  # the EPCI rows are not communes
     agg = aggregate(units, ctx.bundle["territories"], ["ifn_total"], "unit_code",
@@ -370,7 +344,7 @@ def _ifn_map(ctx):
 
     values = _commune_ifn(ctx)
     exposed = _exposed(ctx)
-    cm = lib("territory", "code_membership")(ctx.bundle["territories"])
+    cm = territory.code_membership(ctx.bundle["territories"])
     to_commune = dict(zip(cm["unit_code"].astype(str), cm["commune_code"].astype(str)))
     marked = {to_commune.get(str(c), str(c)) for c in exposed["territory_code"].dropna()}
     chart = choropleth(values, title=f"Indice de fragilité numérique par commune — {ctx.territory_name}",
@@ -391,8 +365,8 @@ def offre(ctx) -> Section:
 
 
 def _offer_summary(ctx):
-    lieux_by_territory = lib("need_offer", "lieux_by_territory")
-    labels = lib("need_offer", "LABELS")
+    lieux_by_territory = offer.lieux_by_territory
+    labels = offer.LABELS
     res = lieux_by_territory(ctx.bundle, levels=(ctx.level,))
     res = res[res["territory_code"].astype(str) == ctx.territory_code]
     allrow = res[res["label"] == "all"]
@@ -415,7 +389,7 @@ def _offer_summary(ctx):
 
 
 def _exposed_without_lieu(ctx):
-    exposed_communes_offer = lib("need_offer", "exposed_communes_offer")
+    exposed_communes_offer = offer.exposed_communes_offer
     start, end = _year_bounds(ctx)
     res = exposed_communes_offer(ctx.bundle, source="annexe3", start=start, end=end)
     codes = set(_codes(ctx))
@@ -463,14 +437,14 @@ def activite(ctx) -> Section:
 
 
 def _year_activities(ctx, year: Optional[int] = None) -> pd.DataFrame:
-    from fne_eval.report.breakdowns import territory_activities
+    from fne_eval.evaluate.activity import territory_activities
 
     start, end = _year_bounds(ctx, year)
     return territory_activities(ctx.bundle["activities"], _codes(ctx), start, end)
 
 
 def _activity_summary(ctx):
-    totals_with_completeness = lib("completeness", "totals_with_completeness")
+    totals_with_completeness = completeness.totals_with_completeness
     start, end = _year_bounds(ctx)
     tot = totals_with_completeness(ctx.bundle, ctx.territory_code, start=start, end=end,
                                    threshold=ctx.threshold)
@@ -487,7 +461,7 @@ def _activity_summary(ctx):
 
 def _activity_publics(ctx):
     from fne_eval.bundle.spec import AGE_BANDS, GENDERS, SOCIAL_STATUSES
-    from fne_eval.report.breakdowns import count_by
+    from fne_eval.evaluate.activity import count_by
 
     acts = _year_activities(ctx)
     if acts.empty:
@@ -505,7 +479,7 @@ def _activity_publics(ctx):
 
 
 def _activity_themes(ctx):
-    from fne_eval.report.breakdowns import count_by
+    from fne_eval.evaluate.activity import count_by
     from fne_eval.report.charts import bar_chart
 
     acts = _year_activities(ctx)
@@ -527,7 +501,7 @@ def _activity_themes(ctx):
 
 
 def _activity_trend(ctx):
-    from fne_eval.report.breakdowns import monthly_counts, territory_activities
+    from fne_eval.evaluate.activity import monthly_counts, territory_activities
     from fne_eval.report.charts import line_chart
 
     acts = territory_activities(ctx.bundle["activities"], _codes(ctx), None, ctx.as_of)
@@ -541,10 +515,7 @@ def _activity_trend(ctx):
                        title=f"Personnes accompagnées par mois — {ctx.territory_name}",
                        y_label="Personnes accompagnées")
     blocks = [chart]
-    try:
-        blocks.extend(_yearly_trend(ctx))
-    except Missing as exc:
-        blocks.append(unavailable(f"évolution annuelle à périmètre constant ({exc})."))
+    blocks.extend(_yearly_trend(ctx))
     last = m.tail(12)
     blocks.append(html_table(last, columns=["month", "participants"], count_columns=["participants"],
                              threshold=ctx.threshold, caption="Douze derniers mois (données du graphique)"))
@@ -552,7 +523,7 @@ def _activity_trend(ctx):
 
 
 def _yearly_trend(ctx) -> list:
-    trend = lib("impact", "trend")
+    trend = impact_eval.trend
     yr = trend(ctx.bundle["activities"], ctx.bundle["territories"], ctx.level, freq="year", end=ctx.as_of)
     yr = yr[(yr["territory_code"].astype(str) == ctx.territory_code)
             & (yr["period"].astype(str) <= str(ctx.year))].reset_index(drop=True)
@@ -600,9 +571,9 @@ def resultats(ctx) -> Section:
 
 
 def _indicator_rows(ctx, axis: Optional[str], year: int) -> pd.DataFrame:
-    """Return :func:`fne_eval.indicators.indicator_progress` rows of the territory at the end of ``year``."""
-    indicator_values = lib("indicators", "indicator_values")
-    indicator_progress = lib("indicators", "indicator_progress")
+    """Return :func:`fne_eval.evaluate.indicators.indicator_progress` rows of the territory at the end of ``year``."""
+    indicator_values = indicators.indicator_values
+    indicator_progress = indicators.indicator_progress
     inds = ctx.bundle["indicators"].copy()
     if inds.empty:
         return inds
@@ -694,7 +665,7 @@ def impact(ctx) -> Section:
 
 
 def _impact_estimate(ctx):
-    did_estimate = lib("impact", "did_estimate")
+    did_estimate = impact_eval.did_estimate
     acts = ctx.bundle["actions"]
     start_row = acts[acts["action_code"].astype(str) == "1.2"]
     if start_row.empty:
@@ -753,8 +724,8 @@ _SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 
 
 def _quality_frame(ctx) -> pd.DataFrame:
-    """Return the bundle's findings (:func:`fne_eval.quality.quality_findings`), computed once."""
-    return _once(ctx, "quality", lambda: lib("quality", "quality_findings")(ctx.bundle))
+    """Return the bundle's findings (:func:`fne_eval.evaluate.quality.quality_findings`), computed once."""
+    return _once(ctx, "quality", lambda: quality.quality_findings(ctx.bundle))
 
 
 def quality_summary(findings: pd.DataFrame, mine: Optional[pd.Series] = None, n_examples: int = 1,
@@ -764,7 +735,7 @@ def quality_summary(findings: pd.DataFrame, mine: Optional[pd.Series] = None, n_
     Parameters
     ----------
     findings : DataFrame
-        Rows of :func:`fne_eval.quality.quality_findings` (``rule, severity, table, key,
+        Rows of :func:`fne_eval.evaluate.quality.quality_findings` (``rule, severity, table, key,
         message``).
     mine : Series of bool, optional
         Which findings concern the report's territory; gives an ``n_territory`` column.
@@ -779,7 +750,7 @@ def quality_summary(findings: pd.DataFrame, mine: Optional[pd.Series] = None, n_
         ``rule, description, severity, n_findings, [n_territory,] example``, most severe
         first, then by decreasing count.
     """
-    summarize_findings = lib("quality", "summarize_findings")
+    summarize_findings = quality.summarize_findings
     if findings.empty:
         cols = ["rule", "description", "severity", "n_findings"] + (["n_territory"] if mine is not None else [])
         return pd.DataFrame({c: pd.Series(dtype="string") for c in cols + ["example"]})
@@ -950,7 +921,7 @@ def _budget_tables(ctx, scope: str = "all"):
 
 def _other_lines_note(ctx) -> Optional[HtmlFragment]:
     """Return a sentence on the budget lines without an action (training fund), if any."""
-    budget_execution = lib("budget", "budget_execution")
+    budget_execution = budget.budget_execution
     lines, tx, acts = _budget_tables(ctx, "other")
     if lines.empty:
         return None
@@ -977,7 +948,7 @@ def budget_synthese(ctx) -> Section:
 
 
 def _budget_totals(ctx):
-    budget_execution = lib("budget", "budget_execution")
+    budget_execution = budget.budget_execution
     ex = budget_execution(*_budget_tables(ctx, "actions"), by="action_code", as_of=ctx.as_of, totals=True)
     tot = ex[ex["is_total"]]
     if tot.empty or len(ex) <= 1:
@@ -1009,7 +980,7 @@ def budget_par(ctx, by: str = "action_code") -> Section:
 def _budget_by(ctx, by):
     from fne_eval.report.charts import grouped_bars
 
-    budget_execution = lib("budget", "budget_execution")
+    budget_execution = budget.budget_execution
     ex = budget_execution(*_budget_tables(ctx, "actions"), by=by, as_of=ctx.as_of, totals=True)
     if ex.empty:
         return no_data("aucune ligne budgétaire.")
@@ -1057,7 +1028,7 @@ def _budget_over_time(ctx):
     """Chart the cumulative committed and paid amounts at each month end, against the plan."""
     from fne_eval.report.charts import line_chart
 
-    budget_execution = lib("budget", "budget_execution")
+    budget_execution = budget.budget_execution
     lines, tx, acts = _budget_tables(ctx, "actions")
     if tx.empty:
         return no_data("aucun engagement ni paiement enregistré.")
@@ -1084,7 +1055,7 @@ def _budget_over_time(ctx):
 
 
 def _budget_burn(ctx):
-    budget_burn = lib("budget", "budget_burn")
+    budget_burn = budget.budget_burn
     bb = budget_burn(*_budget_tables(ctx, "actions"), as_of=ctx.as_of)
     if bb.empty:
         return no_data("aucune action.")
@@ -1116,7 +1087,7 @@ def fonds_formation(ctx) -> Section:
 
 
 def _training_fund(ctx):
-    training_fund = lib("budget", "training_fund")
+    training_fund = budget.training_fund
     tf = training_fund(ctx.bundle["budget_lines"], ctx.bundle["trainings"], as_of=ctx.as_of,
                        by=("training_type",))
     tot = tf[tf["is_total"]].iloc[0]
@@ -1176,31 +1147,25 @@ def _attention_points(ctx):
     grey = int((status == "grey").fillna(False).sum())
     if grey:
         items.append(f"Sans données de suivi : {F.fmt_int(grey)} action{'s' if grey > 1 else ''}.")
-    try:
-        ts = lib("schedule", "task_status")(ctx.bundle["schedule_tasks"], ctx.bundle["schedule_status"], ctx.as_of)
-        ts = ts[ts["action_code"].astype(str).isin(set(m["action_code"].astype(str)))]
-        late = ts[(ts["state"].astype("string") == "late").fillna(False).to_numpy(dtype=bool)]
-        if len(late):
-            items.append(f"{F.fmt_int(len(late))} tâche{'s' if len(late) > 1 else ''} du chronogramme en "
-                         f"retard au {F.fmt_date(ctx.as_of)} (détail par axe plus loin).")
-    except Missing:
-        pass
-    try:
-        bb = lib("budget", "budget_burn")(*_budget_tables(ctx, "actions"), as_of=ctx.as_of)
-        bb = bb[bb["action_code"].astype(str).isin(set(m["action_code"].astype(str)))]
-        slow = bb[(bb["burn_label"].astype("string") == "en retard").fillna(False).to_numpy(dtype=bool)]
-        if len(slow):
-            items.append(f"Paiements en retard sur le temps écoulé : action{'s' if len(slow) > 1 else ''} "
-                         + ", ".join(slow["action_code"].astype(str)) + ".")
-    except Missing:
-        pass
+    ts = schedule.task_status(ctx.bundle["schedule_tasks"], ctx.bundle["schedule_status"], ctx.as_of)
+    ts = ts[ts["action_code"].astype(str).isin(set(m["action_code"].astype(str)))]
+    late = ts[(ts["state"].astype("string") == "late").fillna(False).to_numpy(dtype=bool)]
+    if len(late):
+        items.append(f"{F.fmt_int(len(late))} tâche{'s' if len(late) > 1 else ''} du chronogramme en "
+                     f"retard au {F.fmt_date(ctx.as_of)} (détail par axe plus loin).")
+    bb = budget.budget_burn(*_budget_tables(ctx, "actions"), as_of=ctx.as_of)
+    bb = bb[bb["action_code"].astype(str).isin(set(m["action_code"].astype(str)))]
+    slow = bb[(bb["burn_label"].astype("string") == "en retard").fillna(False).to_numpy(dtype=bool)]
+    if len(slow):
+        items.append(f"Paiements en retard sur le temps écoulé : action{'s' if len(slow) > 1 else ''} "
+                     + ", ".join(slow["action_code"].astype(str)) + ".")
     if not items:
         return para("Aucun point d'attention : toutes les actions sont au vert.")
     return [heading("Points d'attention pour le COPIL"), bullets(items)]
 
 
 def _key_figures(ctx):
-    headline_figures = lib("figures", "headline_figures")
+    headline_figures = figures.headline_figures
     hf = headline_figures(ctx.bundle, ctx.territory_code, as_of=ctx.as_of)
     rows = []
     pop = hf.get("population") or {}
@@ -1257,9 +1222,9 @@ def meteo(ctx) -> Section:
 
 
 def _meteo_frame(ctx) -> pd.DataFrame:
-    """Return :func:`fne_eval.meteo.action_meteo` (computed once), its reasons made readable."""
+    """Return :func:`fne_eval.evaluate.meteo.action_meteo` (computed once), its reasons made readable."""
     if "meteo" not in ctx.extra:
-        action_meteo = lib("meteo", "action_meteo")
+        action_meteo = meteo_eval.action_meteo
         m = action_meteo(ctx.bundle, ctx.as_of).copy()
         m["reasons"] = [readable_reasons(r) for r in m["reasons"].astype(object)]
         ctx.extra["meteo"] = m
@@ -1269,7 +1234,7 @@ def _meteo_frame(ctx) -> pd.DataFrame:
 def readable_reasons(text):
     """Return météo reasons as sentences with their figure inside: "… de retard (… : 63 jours)."
 
-    :mod:`fne_eval.meteo` writes each reason as "Sentence. (figure)" joined by " ; ".
+    :mod:`fne_eval.evaluate.meteo` writes each reason as "Sentence. (figure)" joined by " ; ".
     """
     if F.is_missing(text):
         return text
@@ -1342,11 +1307,11 @@ def _decisions(ctx):
 
 
 def regles_meteo(ctx) -> Section:
-    """Return the météo rules in French, as applied by :mod:`fne_eval.meteo`."""
+    """Return the météo rules in French, as applied by :mod:`fne_eval.evaluate.meteo`."""
     blocks = []
 
     def _rules():
-        rules = lib("meteo", "meteo_rules_table")()
+        rules = meteo_eval.meteo_rules_table()
         return html_table(rules, caption="Règles de calcul de la météo")
 
     _part(blocks, _rules)
@@ -1380,7 +1345,7 @@ def revue_axe(ctx, axis: str) -> Section:
 
 
 def _axis_budget(ctx, axis):
-    budget_execution = lib("budget", "budget_execution")
+    budget_execution = budget.budget_execution
     ex = budget_execution(*_budget_tables(ctx, "actions"), by="action_code", as_of=ctx.as_of)
     codes = set(_axis_actions(ctx, axis)["action_code"].astype(str))
     ex = ex[ex["action_code"].astype("string").isin(codes).fillna(False).to_numpy(dtype=bool)]
@@ -1396,7 +1361,7 @@ def _axis_budget(ctx, axis):
 def _axis_gantt(ctx, axis):
     from fne_eval.report.charts import gantt_chart
 
-    gantt_data = lib("schedule", "gantt_data")
+    gantt_data = schedule.gantt_data
     g = gantt_data(ctx.bundle["schedule_tasks"], ctx.bundle["schedule_status"], ctx.as_of)
     codes = set(_axis_actions(ctx, axis)["action_code"].astype(str))
     g = g[g["action_code"].astype("string").isin(codes).fillna(False).to_numpy(dtype=bool)]
@@ -1421,24 +1386,21 @@ def _action_done(ctx, action_code):
     start, end = _year_bounds(ctx)
     b = ctx.bundle
     items = []
-    try:
-        ts = _once(ctx, ("task_status", str(ctx.as_of.date())),
-                   lambda: lib("schedule", "task_status")(b["schedule_tasks"], b["schedule_status"], ctx.as_of))
-        ts = ts[ts["action_code"].astype(str) == action_code]
-        ends = pd.to_datetime(ts["actual_end"])
-        done = ts[(ts["status"].astype("string") == "done").fillna(False).to_numpy(dtype=bool)
-                  & (ends >= start).fillna(False).to_numpy(dtype=bool)
-                  & (ends <= end).fillna(False).to_numpy(dtype=bool)]
-        if len(done):
-            items.append(f"Tâche{'s' if len(done) > 1 else ''} terminée{'s' if len(done) > 1 else ''} "
-                         f"en {ctx.year} : " + " ; ".join(
-                             f"{t} ({F.fmt_date_short(d)})" for t, d in zip(done["task_label"], done["actual_end"])) + ".")
-        late = ts[(ts["state"].astype("string") == "late").fillna(False).to_numpy(dtype=bool)]
-        if len(late):
-            items.append(f"En retard au {F.fmt_date(ctx.as_of)} : " + " ; ".join(
-                f"{t} ({F.fmt_int(d)} jours)" for t, d in zip(late["task_label"], late["slippage_days"])) + ".")
-    except Missing:
-        pass
+    ts = _once(ctx, ("task_status", str(ctx.as_of.date())),
+               lambda: schedule.task_status(b["schedule_tasks"], b["schedule_status"], ctx.as_of))
+    ts = ts[ts["action_code"].astype(str) == action_code]
+    ends = pd.to_datetime(ts["actual_end"])
+    done = ts[(ts["status"].astype("string") == "done").fillna(False).to_numpy(dtype=bool)
+              & (ends >= start).fillna(False).to_numpy(dtype=bool)
+              & (ends <= end).fillna(False).to_numpy(dtype=bool)]
+    if len(done):
+        items.append(f"Tâche{'s' if len(done) > 1 else ''} terminée{'s' if len(done) > 1 else ''} "
+                     f"en {ctx.year} : " + " ; ".join(
+                         f"{t} ({F.fmt_date_short(d)})" for t, d in zip(done["task_label"], done["actual_end"])) + ".")
+    late = ts[(ts["state"].astype("string") == "late").fillna(False).to_numpy(dtype=bool)]
+    if len(late):
+        items.append(f"En retard au {F.fmt_date(ctx.as_of)} : " + " ; ".join(
+            f"{t} ({F.fmt_int(d)} jours)" for t, d in zip(late["task_label"], late["slippage_days"])) + ".")
     ev = b["events"]
     ev = ev[(ev["action_code"].astype(str) == action_code) & (pd.to_datetime(ev["date"]) >= start)
             & (pd.to_datetime(ev["date"]) <= end)]
@@ -1470,18 +1432,15 @@ def _action_done(ctx, action_code):
         if len(tr):
             items.append(f"{_count_text(pd.to_numeric(tr['departures']).sum(), ctx, 'départs en formation')} "
                          f"dans l'année.")
-    try:
-        m = _meteo_frame(ctx)
-        r = m[m["action_code"].astype(str) == action_code]
-        if len(r):
-            r = r.iloc[0]
-            extra = (f" (météo COPIL du {F.fmt_date(r['override_date'])} : {r['override_justification']})"
-                     if not F.is_missing(r.get("override_status")) else "")
-            reasons = str(r["reasons"]).strip().rstrip(".") if not F.is_missing(r.get("reasons")) else ""
-            items.insert(0, f"Météo : {code_label('meteo', str(r['final_status']))}{extra}"
-                         + (f" — {reasons}" if reasons else "") + ".")
-    except Missing:
-        pass
+    m = _meteo_frame(ctx)
+    r = m[m["action_code"].astype(str) == action_code]
+    if len(r):
+        r = r.iloc[0]
+        extra = (f" (météo COPIL du {F.fmt_date(r['override_date'])} : {r['override_justification']})"
+                 if not F.is_missing(r.get("override_status")) else "")
+        reasons = str(r["reasons"]).strip().rstrip(".") if not F.is_missing(r.get("reasons")) else ""
+        items.insert(0, f"Météo : {code_label('meteo', str(r['final_status']))}{extra}"
+                     + (f" — {reasons}" if reasons else "") + ".")
     if not items:
         return no_data(f"aucune réalisation enregistrée pour l'action {action_code} en {ctx.year}.")
     return bullets(items)

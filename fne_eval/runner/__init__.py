@@ -6,7 +6,7 @@
 - :mod:`~fne_eval.runner.render`: HTML (nbconvert) and PDF (WeasyPrint or Quarto);
 - :mod:`~fne_eval.runner.manifest`, :mod:`~fne_eval.runner.index`: ``manifest.json`` and
   the ``index.html`` pages;
-- :mod:`~fne_eval.runner.commands`: ``cmd_plan`` and ``cmd_run``.
+- :mod:`~fne_eval.cli.run`: ``cmd_plan`` and ``cmd_run``.
 
 Imports are kept out of this file so that ``fne-eval --help`` stays fast.
 """

@@ -21,7 +21,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterable, Iterator, Optional, Union
+from typing import Iterator, Optional, Union
 
 from fne_eval.runner.plan import PlanEntry, PlanError
 
@@ -539,7 +539,7 @@ def run_plan(
     import platform
 
     from fne_eval import __version__
-    from fne_eval.paths import DEFAULT_BUNDLE_DIR, OUTPUTS_DIR
+    from fne_eval.core.paths import DEFAULT_BUNDLE_DIR, OUTPUTS_DIR
     from fne_eval.runner.index import write_outputs_index, write_run_index
     from fne_eval.runner.manifest import build_manifest, write_json_atomic
     from fne_eval.runner.plan import expand_plan, load_plan, notebook_parameters, select_entries

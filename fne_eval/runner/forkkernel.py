@@ -38,11 +38,11 @@ ENV = "FNE_EVAL_FORK_KERNELS"
 WARM_MODULES = (
     "ipykernel.kernelapp", "IPython", "numpy", "pandas", "pyarrow", "matplotlib", "matplotlib.pyplot",
     "scipy.stats", "seaborn", "statsmodels.api", "statsmodels.formula.api",
-    "fne_eval.bundle", "fne_eval.bundle.validate", "fne_eval.territory", "fne_eval.report",
+    "fne_eval.bundle", "fne_eval.bundle.validate", "fne_eval.core.territory", "fne_eval.report",
     "fne_eval.report.sections", "fne_eval.report.charts", "fne_eval.report.maps", "fne_eval.report.theme",
-    "fne_eval.impact", "fne_eval.indicators", "fne_eval.need_offer", "fne_eval.quality", "fne_eval.budget",
-    "fne_eval.meteo", "fne_eval.schedule", "fne_eval.disclosure", "fne_eval.completeness", "fne_eval.figures",
-    "fne_eval.periods",
+    "fne_eval.evaluate.impact", "fne_eval.evaluate.indicators", "fne_eval.evaluate.offer", "fne_eval.evaluate.quality", "fne_eval.evaluate.budget",
+    "fne_eval.evaluate.meteo", "fne_eval.evaluate.schedule", "fne_eval.store.disclosure", "fne_eval.evaluate.completeness", "fne_eval.evaluate.figures",
+    "fne_eval.core.periods",
 )
 
 

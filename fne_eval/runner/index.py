@@ -7,7 +7,6 @@ folder left by an interrupted run is never listed.
 """
 from __future__ import annotations
 
-import html
 from pathlib import Path
 from typing import Union
 

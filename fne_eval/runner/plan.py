@@ -117,7 +117,7 @@ class RunPlan:
     @property
     def notebooks_dir(self) -> Path:
         """Return the folder the plan's notebook names are resolved in."""
-        from fne_eval.paths import NOTEBOOKS_DIR
+        from fne_eval.core.paths import NOTEBOOKS_DIR
 
         if self.model.notebooks_dir is None:
             return NOTEBOOKS_DIR

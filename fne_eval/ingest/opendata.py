@@ -20,7 +20,7 @@ Each reader returns a DataFrame; pass ``report=ImportReport()`` to get the repor
 
 Example
 -------
->>> from fne_eval.importers import ImportReport, read_lieux_hubdusud_2023
+>>> from fne_eval.ingest.opendata import ImportReport, read_lieux_hubdusud_2023
 >>> rep = ImportReport()
 >>> lieux = read_lieux_hubdusud_2023(report=rep)
 >>> len(lieux), rep.n_rows_read
@@ -49,7 +49,7 @@ from fne_eval.bundle.spec import (
     DISPOSITIFS, FRAIS, MODALITES_ACCOMPAGNEMENT, PERSONAL_DATA_COLUMNS, PUBLICS, SERVICES,
     TABLES,
 )
-from fne_eval.paths import REFERENCE_DIR, SAMPLES_DIR, STANDARDS_DIR
+from fne_eval.core.paths import REFERENCE_DIR, SAMPLES_DIR, STANDARDS_DIR
 
 LIEUX = TABLES["lieux"]
 LIEUX_COLUMNS = LIEUX.column_names

@@ -3,8 +3,8 @@
 The rules live in ONE place, :data:`METEO_RULES`: a list of records, each with a status,
 conditions on per-action metrics (all must hold) and a French text that reports show
 (:func:`meteo_rules_table`). The metrics come from the chronogramme
-(:mod:`fne_eval.schedule`), the budget burn (:mod:`fne_eval.budget`) and the indicators'
-progress (:mod:`fne_eval.indicators`). A COPIL decision in ``meteo_overrides`` replaces
+(:mod:`fne_eval.evaluate.schedule`), the budget burn (:mod:`fne_eval.evaluate.budget`) and the indicators'
+progress (:mod:`fne_eval.evaluate.indicators`). A COPIL decision in ``meteo_overrides`` replaces
 the computed status; both are kept and shown, with the justification.
 """
 from __future__ import annotations
@@ -18,7 +18,7 @@ import pandas as pd
 
 from fne_eval.bundle.io import empty_table, tables_of
 
-from fne_eval.periods import to_timestamp
+from fne_eval.core.periods import to_timestamp
 from fne_eval.report.format import fmt_number
 
 #: Severity order of the statuses.
@@ -182,9 +182,9 @@ def action_metrics(bundle_or_tables, as_of, grace_days: int = 30, tolerance: flo
         ``n_indicators_observed``, ``n_indicators_off_track``, ``min_progress_pct`` and
         ``has_data`` (a status report, a transaction or an observed indicator exists).
     """
-    from fne_eval.budget import budget_burn
-    from fne_eval.indicators import indicator_progress, indicator_values, load_catalogue
-    from fne_eval.schedule import schedule_summary, task_status
+    from fne_eval.evaluate.budget import budget_burn
+    from fne_eval.evaluate.indicators import indicator_progress, indicator_values, load_catalogue
+    from fne_eval.evaluate.schedule import schedule_summary, task_status
 
     t = tables_of(bundle_or_tables)
     get = lambda n: t[n] if t.get(n) is not None else empty_table(n)
@@ -263,9 +263,9 @@ def action_meteo(bundle_or_tables, as_of, grace_days: int = 30, tolerance: float
     as_of : date-like
         Evaluation date; later reports, transactions and COPIL decisions are ignored.
     grace_days : int, default 30
-        Grace period of a task's start (see :func:`fne_eval.schedule.task_status`).
+        Grace period of a task's start (see :func:`fne_eval.evaluate.schedule.task_status`).
     tolerance : float, default 0.2
-        Band of the budget burn label (see :func:`fne_eval.budget.budget_burn`).
+        Band of the budget burn label (see :func:`fne_eval.evaluate.budget.budget_burn`).
     rules : list of dict, optional
         Rules to apply instead of :data:`METEO_RULES` (same record shape).
 

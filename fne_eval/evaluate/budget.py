@@ -15,7 +15,7 @@ from typing import Iterable, Optional, Union
 import numpy as np
 import pandas as pd
 
-from fne_eval.periods import elapsed_share, to_timestamp
+from fne_eval.core.periods import elapsed_share, to_timestamp
 
 log = logging.getLogger(__name__)
 

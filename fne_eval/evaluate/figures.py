@@ -14,7 +14,7 @@ from typing import Optional
 import numpy as np
 import pandas as pd
 
-from fne_eval.periods import to_timestamp
+from fne_eval.core.periods import to_timestamp
 
 DEFAULT_TERRITORY = "13"
 PER = 10000
@@ -26,7 +26,7 @@ STATE_FR = {"not_started": "non commencées", "in_progress": "en cours", "done":
 
 
 def _bundle_as_of(bundle) -> pd.Timestamp:
-    from fne_eval.indicators import _data_end
+    from fne_eval.evaluate.indicators import _data_end
 
     meta = getattr(bundle, "meta", {}) or {}
     if meta.get("data_as_of"):
@@ -42,7 +42,7 @@ def _membership_column(level: str) -> str:
 
 def _in_territory(codes: pd.Series, territories: pd.DataFrame, code: str, level: str) -> pd.Series:
     """Return a boolean mask: which commune/arrondissement ``codes`` lie in the territory."""
-    from fne_eval.territory import code_membership
+    from fne_eval.core.territory import code_membership
 
     cm = code_membership(territories)
     m = cm.set_index(cm["unit_code"])[_membership_column(level)]
@@ -87,7 +87,7 @@ def territory_ifn(tables: dict, territories: pd.DataFrame, code: str, level: str
     ifn = ifn[(ifn["vintage"] == vintage).to_numpy()]
     out["vintage"] = str(vintage)
     if level == "departement":
-        from fne_eval.territory import code_membership
+        from fne_eval.core.territory import code_membership
 
         m = code_membership(territories)
         units = set(m.loc[(m["departement_code"] == code).fillna(False), "unit_code"])
@@ -148,11 +148,11 @@ def headline_figures(bundle, territory_code: Optional[str] = None, year: Optiona
     ValueError
         For an unknown territory, or a millésime the territory has no population for.
     """
-    from fne_eval.budget import budget_execution
-    from fne_eval.indicators import poisson_ci
-    from fne_eval.meteo import action_meteo
-    from fne_eval.schedule import task_status
-    from fne_eval.territory import level_of, territory_name, territory_population
+    from fne_eval.evaluate.budget import budget_execution
+    from fne_eval.evaluate.indicators import poisson_ci
+    from fne_eval.evaluate.meteo import action_meteo
+    from fne_eval.evaluate.schedule import task_status
+    from fne_eval.core.territory import level_of, territory_name, territory_population
 
     t = bundle.tables
     territories, populations = t["territories"], t["populations"]
@@ -167,9 +167,9 @@ def headline_figures(bundle, territory_code: Optional[str] = None, year: Optiona
         "population": {"value": int(pop), "year": int(pop_year)},
     }
     if level == "departement":
-        from fne_eval.territory import code_membership
+        from fne_eval.core.territory import code_membership
 
-        from fne_eval.territory import population_by_territory
+        from fne_eval.core.territory import population_by_territory
 
         m = code_membership(territories)
         epcis = sorted(m.loc[(m["departement_code"] == code).fillna(False), "epci_siren"].dropna().unique())
@@ -241,7 +241,7 @@ def headline_figures(bundle, territory_code: Optional[str] = None, year: Optiona
                        ci_lower=lo / pop * 1000 if pop else None, ci_upper=hi / pop * 1000 if pop else None,
                        complete_year=bool(as_of >= pd.Timestamp(acc_year, 12, 31)))
     # publishing rule: a count of people below the threshold is never shown, nor its rate
-    from fne_eval.disclosure import DEFAULT_THRESHOLD
+    from fne_eval.store.disclosure import DEFAULT_THRESHOLD
 
     acc["is_suppressed"] = bool(0 < acc["value"] < DEFAULT_THRESHOLD)
     if acc["is_suppressed"]:
@@ -320,7 +320,7 @@ def figures_to_text(figures: dict) -> str:
     if a["year"] is None:
         lines.append("Accompagnements : pas de données")
     elif a.get("is_suppressed"):
-        from fne_eval.disclosure import DEFAULT_THRESHOLD
+        from fne_eval.store.disclosure import DEFAULT_THRESHOLD
 
         lines.append(f"Accompagnements {a['year']} : moins de {DEFAULT_THRESHOLD} (secret statistique)")
     else:

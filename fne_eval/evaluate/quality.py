@@ -185,7 +185,7 @@ def quality_findings(bundle, rules: Optional[Iterable[str]] = None, as_of=None,
         if unknown:
             raise ValueError(f"unknown rule(s) {unknown}, expected among {known}")
     if sources_dir is None:
-        from fne_eval.paths import DEFAULT_BUNDLE_DIR, ROADMAP_DIR
+        from fne_eval.core.paths import DEFAULT_BUNDLE_DIR, ROADMAP_DIR
 
         src = str(getattr(bundle, "source", "") or "")
         if src and Path(src).resolve() == DEFAULT_BUNDLE_DIR.resolve():
@@ -519,7 +519,7 @@ def _perimeter(ctx, t, total, parts):
 # ---------------------------------------------------------------- codes
 @rule("postcode_as_code", "Code postal utilisé là où un code INSEE est attendu, ou code partagé par plusieurs lignes")
 def _postcode_as_code(ctx):
-    from fne_eval.importers import _reference
+    from fne_eval.ingest.opendata import _reference
 
     ref = _reference()
     names = ctx.territory_names()
@@ -752,7 +752,7 @@ def _reference_counts(territory_code: str) -> dict:
     The samples (PROVENANCE.md section 3) cover one département; a territory they do not
     cover gets no count (never a count of another territory).
     """
-    from fne_eval.importers import read_conseillers_numeriques, read_france_services
+    from fne_eval.ingest.opendata import read_conseillers_numeriques, read_france_services
 
     code = str(territory_code)
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from fne_eval.periods import to_timestamp
+from fne_eval.core.periods import to_timestamp
 
 STATES = ("not_started", "in_progress", "done", "late", "cancelled")
 DEFAULT_GRACE_DAYS = 30

@@ -81,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    from fne_eval import commands  # imported late: keeps `--help` fast
+    from fne_eval.cli import commands  # imported late: keeps `--help` fast
 
     handler = getattr(commands, "cmd_" + args.command)
     try:

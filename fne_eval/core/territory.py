@@ -27,11 +27,11 @@ Rules of the hierarchy
   ``{'weighted_mean', 'unweighted_mean'}``; ratios are aggregated by summing their
   numerator and denominator and dividing afterwards (never by averaging ratios).
 
-Every merge uses ``validate=`` and logs the rows it loses (logger ``fne_eval.territory``).
+Every merge uses ``validate=`` and logs the rows it loses (logger ``fne_eval.core.territory``).
 
 Examples
 --------
->>> from fne_eval.territory import aggregate, territory_population
+>>> from fne_eval.core.territory import aggregate, territory_population
 >>> value, year = territory_population(territories, populations, "200054807", 2023)
 >>> aggregate(activities, territories, ["participants"], "beneficiary_commune_code",
 ...           by=["year"])  # doctest: +SKIP

@@ -7,40 +7,40 @@ from __future__ import annotations
 
 
 def cmd_validate(args) -> int:
-    from fne_eval.bundle.commands import cmd_validate as run
+    from fne_eval.cli.bundle import cmd_validate as run
     return run(args)
 
 
 def cmd_export(args) -> int:
-    from fne_eval.bundle.commands import cmd_export as run
+    from fne_eval.cli.bundle import cmd_export as run
     return run(args)
 
 
 def cmd_template(args) -> int:
-    from fne_eval.bundle.commands import cmd_template as run
+    from fne_eval.cli.bundle import cmd_template as run
     return run(args)
 
 
 def cmd_quality(args) -> int:
-    from fne_eval.quality import cmd_quality as run
+    from fne_eval.evaluate.quality import cmd_quality as run
     return run(args)
 
 
 def cmd_import(args) -> int:
-    from fne_eval.importers import cmd_import as run
+    from fne_eval.ingest.opendata import cmd_import as run
     return run(args)
 
 
 def cmd_figures(args) -> int:
-    from fne_eval.figures import cmd_figures as run
+    from fne_eval.evaluate.figures import cmd_figures as run
     return run(args)
 
 
 def cmd_plan(args) -> int:
-    from fne_eval.runner.commands import cmd_plan as run
+    from fne_eval.cli.run import cmd_plan as run
     return run(args)
 
 
 def cmd_run(args) -> int:
-    from fne_eval.runner.commands import cmd_run as run
+    from fne_eval.cli.run import cmd_run as run
     return run(args)

@@ -26,13 +26,13 @@ rate is computed last.
 from __future__ import annotations
 
 import logging
-from typing import Iterable, Optional, Union
+from typing import Iterable, Union
 
 import numpy as np
 import pandas as pd
 
-from fne_eval.periods import PERIODS, assign_periods, period_range
-from fne_eval.territory import _str, aggregate, member_codes, merge_logged
+from fne_eval.core.periods import PERIODS, assign_periods, period_range
+from fne_eval.core.territory import _str, aggregate, member_codes, merge_logged
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ COLUMNS = ["level", "territory_code", "period", "reporter", "n_expected", "n_rep
 
 
 def _table(bundle, name):
-    from fne_eval.need_offer import _table as t
+    from fne_eval.evaluate.offer import _table as t
 
     return t(bundle, name)
 
@@ -80,7 +80,7 @@ def reporting_completeness(bundle, level: Union[str, Iterable[str]] = LEVELS, pe
     level : str or iterable of {'arrondissement', 'commune', 'epci', 'departement'}
         Level(s) of the result.
     period : {'month', 'quarter', 'year'}, default 'year'
-        Period codes as :func:`fne_eval.periods.period_code` ("2025", "2025-T1", "2025-01").
+        Period codes as :func:`fne_eval.core.periods.period_code` ("2025", "2025-T1", "2025-01").
     reporter : {'lieu', 'mediator'}, default 'lieu'
         What is expected to report (see the module docstring for each denominator).
     start, end : date-like, optional
@@ -166,7 +166,7 @@ def totals_with_completeness(bundle, territory_code: str, start=None, end=None, 
         Denominator of the rate (see module docstring).
     geography : {'beneficiary', 'lieu'}, default 'beneficiary'
         Where an accompaniment is counted: the beneficiaries' commune of residence (as in
-        :mod:`fne_eval.need_offer`) or the lieu's commune. The rate is always about the
+        :mod:`fne_eval.evaluate.offer`) or the lieu's commune. The rate is always about the
         lieux (or médiateurs) of the territory.
     threshold : int, default 5
         Disclosure threshold for the sentence: a count ``0 < n < threshold`` is written

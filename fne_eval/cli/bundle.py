@@ -20,7 +20,7 @@ def _unreadable(message: str) -> dict:
 def cmd_validate(args) -> int:
     """Validate a bundle; print every error as text lines or as JSON."""
     from fne_eval.bundle.validate import format_error, validate_bundle
-    from fne_eval.paths import DEFAULT_BUNDLE_DIR
+    from fne_eval.core.paths import DEFAULT_BUNDLE_DIR
 
     as_json = getattr(args, "json", False)
     source = args.bundle if args.bundle is not None else str(DEFAULT_BUNDLE_DIR)

@@ -3,11 +3,11 @@
 These are the small counting steps that sit between the evaluation modules and the
 display (the notebooks may not filter or group): the accompaniments of a territory in a
 period, and their breakdown by one coded column. Every count of people they return must
-still go through :func:`fne_eval.disclosure.suppress` before display; the section
+still go through :func:`fne_eval.store.disclosure.suppress` before display; the section
 builders do that.
 
 Geography: an accompaniment belongs to the territory of the beneficiaries' commune of
-residence (``beneficiary_commune_code``, as in :mod:`fne_eval.need_offer`); rows without
+residence (``beneficiary_commune_code``, as in :mod:`fne_eval.evaluate.offer`); rows without
 it are counted apart (``n_unlocated``) and only in département-wide figures.
 """
 from __future__ import annotations
@@ -31,7 +31,7 @@ def territory_activities(activities: pd.DataFrame, units: Iterable[str], start=N
     activities : DataFrame
         The bundle's ``activities`` table.
     units : iterable of str
-        Local unit codes of the territory (:func:`fne_eval.territory.members`).
+        Local unit codes of the territory (:func:`fne_eval.core.territory.members`).
     start, end : date-like, optional
         Inclusive bounds on ``date``.
     include_unlocated : bool, default False

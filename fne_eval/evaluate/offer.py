@@ -2,7 +2,7 @@
 
 Every function takes the bundle (a :class:`fne_eval.bundle.Bundle`, or a dict of its
 tables) and returns a tidy frame; all levels are computed in one pass with
-:func:`fne_eval.territory.aggregate`, so they add up.
+:func:`fne_eval.core.territory.aggregate`, so they add up.
 
 Definitions
 -----------
@@ -38,7 +38,7 @@ from typing import Iterable, Optional
 import numpy as np
 import pandas as pd
 
-from fne_eval.territory import (
+from fne_eval.core.territory import (
     _str,
     aggregate,
     code_membership,

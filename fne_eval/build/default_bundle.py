@@ -10,13 +10,13 @@ reads when no bundle is given. It assembles:
 - the **roadmap tables** (``axes``, ``actions``, ``budget_lines``, ``schedule_tasks``, and
   ``indicators`` / ``meteo_overrides`` when their CSV exists), read from
   ``fne_eval/data/roadmap/``;
-- the ``lieux`` table (real, Hub du Sud 2023, via :mod:`fne_eval.importers`);
-- the **synthetic monitoring tables** made by :func:`fne_eval.bundle.synthetic.generate_monitoring`
+- the ``lieux`` table (real, Hub du Sud 2023, via :mod:`fne_eval.ingest.opendata`);
+- the **synthetic monitoring tables** made by :func:`fne_eval.build.synthetic.generate_monitoring`
   with a fixed seed, declared as synthetic in ``bundle.json``.
 
 Rebuild the committed folder with::
 
-    python -m fne_eval.bundle.build_default
+    python -m fne_eval.build.default_bundle
 
 The build is deterministic: two runs give byte-identical files.
 """
@@ -36,7 +36,7 @@ import pandas as pd
 
 from fne_eval.bundle.io import coerce_table, write_bundle
 from fne_eval.bundle.spec import TABLES, table_names
-from fne_eval.paths import DEFAULT_BUNDLE_DIR, REFERENCE_DIR, ROADMAP_DIR, SAMPLES_DIR
+from fne_eval.core.paths import DEFAULT_BUNDLE_DIR, REFERENCE_DIR, ROADMAP_DIR, SAMPLES_DIR
 
 log = logging.getLogger(__name__)
 
@@ -309,7 +309,7 @@ def build_exposed_communes(roadmap_dir: Union[str, Path] = ROADMAP_DIR,
 
     The printed values are kept as they are (errors included: the data-quality rules
     report them). Each row's ``territory_code`` is resolved from the printed name and
-    « Code postal » by :func:`fne_eval.importers.resolve_commune` — the printed code is a
+    « Code postal » by :func:`fne_eval.ingest.opendata.resolve_commune` — the printed code is a
     postcode, never used as an INSEE code — and ``resolution_note`` says how. The total
     row « Moyenne département » gets no code.
 
@@ -330,7 +330,7 @@ def build_exposed_communes(roadmap_dir: Union[str, Path] = ROADMAP_DIR,
     ValueError
         A row other than the total row does not resolve.
     """
-    from fne_eval.importers import resolve_commune
+    from fne_eval.ingest.opendata import resolve_commune
 
     ref = Path(reference_dir)
     df = _read_text(Path(roadmap_dir) / "exposed_communes.csv")
@@ -439,7 +439,7 @@ def build_lieux(path: Optional[Union[str, Path]] = None) -> tuple:
     tuple
         ``(lieux, is_real)``: the typed ``lieux`` table and whether it was read.
     """
-    reader = _optional_function("fne_eval.importers", "read_lieux_hubdusud_2023")
+    reader = _optional_function("fne_eval.ingest.opendata", "read_lieux_hubdusud_2023")
     if reader is None:
         return _empty("lieux"), False
     path = Path(path) if path is not None else SAMPLES_DIR / "lieux_mediation_numerique_13_hubdusud_2023.csv"
@@ -466,7 +466,7 @@ def build_monitoring_tables(tables: dict, seed: int = DEFAULT_SEED, as_of: str =
         excluded) and the sorted names of the tables that hold synthetic data.
     """
     names = [n for n in table_names("monitoring") if n != "lieux"]
-    generate = _optional_function("fne_eval.bundle.synthetic", "generate_monitoring")
+    generate = _optional_function("fne_eval.build.synthetic", "generate_monitoring")
     if generate is None:
         return {n: _empty(n) for n in names}, []
     generated = generate(tables, seed=seed, as_of=as_of)
@@ -480,7 +480,7 @@ def build_monitoring_tables(tables: dict, seed: int = DEFAULT_SEED, as_of: str =
 # --------------------------------------------------------------------------- assembly
 def bundle_meta(seed: int, synthetic_tables: list, lieux_is_real: bool, as_of: str = DATA_AS_OF) -> dict:
     """Return the ``bundle.json`` metadata of the default bundle."""
-    module = "fne_eval.bundle.synthetic"
+    module = "fne_eval.build.synthetic"
     sources = list(SOURCES)
     if lieux_is_real:
         sources.append(SOURCE_LIEUX)
@@ -567,7 +567,7 @@ def build_default_bundle(out: Union[str, Path] = DEFAULT_BUNDLE_DIR, seed: int =
 
 def main(argv: Optional[list] = None) -> int:
     """Rebuild the default bundle from the command line."""
-    parser = argparse.ArgumentParser(prog="python -m fne_eval.bundle.build_default",
+    parser = argparse.ArgumentParser(prog="python -m fne_eval.build.default_bundle",
                                      description="Reconstruit le bundle par défaut embarqué.")
     parser.add_argument("--out", default=str(DEFAULT_BUNDLE_DIR), help="dossier de sortie")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="graine du générateur synthétique")

@@ -24,8 +24,8 @@ from typing import Iterable, Optional, Sequence, Union
 import numpy as np
 import pandas as pd
 
-from fne_eval.periods import PERIODS, assign_periods, period_end, period_start
-from fne_eval.territory import _str, aggregate, code_membership, unit_membership, unit_populations
+from fne_eval.core.periods import PERIODS, assign_periods, period_end, period_start
+from fne_eval.core.territory import _str, aggregate, code_membership, unit_membership, unit_populations
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ DID_COLUMNS = ["estimate", "ci_lower", "ci_upper", "p_value", "n_obs", "n_units"
 
 
 def _table(bundle, name):
-    from fne_eval.need_offer import _table as t
+    from fne_eval.evaluate.offer import _table as t
 
     return t(bundle, name)
 
@@ -233,7 +233,7 @@ def build_panel(bundle, freq: str = "quarter", start=None, end=None, year: Optio
 
 def _code_date(code: str) -> pd.Timestamp:
     """Return a date inside the period of a code ("2025", "2025-T2", "2025-03")."""
-    from fne_eval.periods import parse_period
+    from fne_eval.core.periods import parse_period
 
     return parse_period(str(code))[1]
 

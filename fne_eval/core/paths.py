@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = PACKAGE_DIR / "data"
 #: Raw reference data copied from shared/data (with PROVENANCE.md).
 REFERENCE_DIR = DATA_DIR / "reference"

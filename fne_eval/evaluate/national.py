@@ -8,14 +8,14 @@ at once. This module builds that bundle and evaluates it:
   ``fne_eval/data/PROVENANCE.md`` section 6) into the bundle's ``territories``,
   ``populations`` and ``ifn`` tables;
 * :func:`national_tables` / :func:`build_national_bundle` add placeholder lieux
-  (:func:`fne_eval.bundle.synthetic.synthetic_lieux`) and a **synthetic** activity table of
+  (:func:`fne_eval.build.synthetic.synthetic_lieux`) and a **synthetic** activity table of
   any size made by the package's seeded generator
-  (:func:`fne_eval.bundle.synthetic.generate_activities`), and keep the roadmap and the
+  (:func:`fne_eval.build.synthetic.generate_activities`), and keep the roadmap and the
   other monitoring tables of the embedded bundle;
 * :func:`evaluate_all_levels` computes the territorial indicators of every territory of
   every level in one pass over the activity table: the records are reduced once to one
   row per (local unit, year) with integer bincounts, then rolled up every level by
-  :func:`fne_eval.territory.aggregate` (a few groupbys, never a loop over territories).
+  :func:`fne_eval.core.territory.aggregate` (a few groupbys, never a loop over territories).
   :func:`evaluate_per_territory` is the naive alternative (filter the table once per
   territory), kept as the benchmark's baseline and as an independent check.
 
@@ -31,7 +31,7 @@ from typing import Iterable, Optional, Sequence, Union
 import numpy as np
 import pandas as pd
 
-from fne_eval.paths import NATIONAL_DIR
+from fne_eval.core.paths import NATIONAL_DIR
 
 log = logging.getLogger(__name__)
 
@@ -161,12 +161,12 @@ def national_reference_tables(national_dir: Union[str, Path] = NATIONAL_DIR) -> 
 def national_lieux(territories: pd.DataFrame, populations: pd.DataFrame, seed: int) -> pd.DataFrame:
     """Return placeholder lieux for all of France, complete enough to pass validation.
 
-    :func:`fne_eval.bundle.synthetic.synthetic_lieux` places them (one per 9 238
+    :func:`fne_eval.build.synthetic.synthetic_lieux` places them (one per 9 238
     inhabitants); the placeholders' ``code_postal`` is the département's ``XX000``
     (``20000`` for Corsica) and ``date_maj`` the data date, both stated as synthetic in
     ``source``.
     """
-    from fne_eval.bundle.synthetic import DEFAULT_AS_OF, synthetic_lieux
+    from fne_eval.build.synthetic import DEFAULT_AS_OF, synthetic_lieux
 
     lieux = synthetic_lieux(territories, populations, rng=seed)
     code = lieux["territory_code"].astype(str)
@@ -187,7 +187,7 @@ def national_tables(n_activities: int = 1_000_000, seed: Optional[int] = None, c
     n_activities : int, default 1 000 000
         Exact number of activity records (10 million for the national benchmark).
     seed : int, optional
-        Seed of the generator (default :data:`fne_eval.bundle.synthetic.DEFAULT_SEED`).
+        Seed of the generator (default :data:`fne_eval.build.synthetic.DEFAULT_SEED`).
     compact : bool, default True
         Categorical code columns in ``activities`` (a fraction of the memory).
     national_dir : str or Path
@@ -200,7 +200,7 @@ def national_tables(n_activities: int = 1_000_000, seed: Optional[int] = None, c
         embedded bundle) and the ``bundle.json`` metadata, flagged synthetic.
     """
     from fne_eval.bundle import load_bundle
-    from fne_eval.bundle.synthetic import DEFAULT_SEED, generate_activities
+    from fne_eval.build.synthetic import DEFAULT_SEED, generate_activities
 
     seed = DEFAULT_SEED if seed is None else int(seed)
     base = load_bundle(None, validate=False)
@@ -217,7 +217,7 @@ def national_tables(n_activities: int = 1_000_000, seed: Optional[int] = None, c
                         "SYNTHÉTIQUES ; feuille de route et autres tables de suivi du bundle embarqué."),
         "is_synthetic": True,
         "synthetic_tables": sorted(set(meta.get("synthetic_tables") or []) | {"activities", "lieux"}),
-        "generator": {"module": "fne_eval.bundle.synthetic", "seed": seed, "n_activities": int(n_activities)},
+        "generator": {"module": "fne_eval.build.synthetic", "seed": seed, "n_activities": int(n_activities)},
     })
     return tables, meta
 
@@ -325,7 +325,7 @@ def evaluate_all_levels(bundle, levels: Iterable[str] = LEVELS, years: Optional[
     10 000 inhabitants (LIEUX_PER_10K) and the population-weighted IFN.
 
     The activity table is read once (:func:`_reduce_by_unit_year`); everything else is a
-    handful of :func:`fne_eval.territory.aggregate` passes over at most (units × years)
+    handful of :func:`fne_eval.core.territory.aggregate` passes over at most (units × years)
     rows, whatever the number of territories.
 
     Parameters
@@ -351,7 +351,7 @@ def evaluate_all_levels(bundle, levels: Iterable[str] = LEVELS, years: Optional[
     ValueError
         On an unknown level.
     """
-    from fne_eval.territory import AGGREGATE_LEVELS, aggregate, population_by_territory
+    from fne_eval.core.territory import AGGREGATE_LEVELS, aggregate, population_by_territory
 
     levels = list(levels)
     bad = [lv for lv in levels if lv not in AGGREGATE_LEVELS]
@@ -376,7 +376,7 @@ def evaluate_all_levels(bundle, levels: Iterable[str] = LEVELS, years: Optional[
 
     ifn = _table(bundle, "ifn")
     ifn = ifn[ifn["variant"].astype(str) == IFN_VARIANT] if "variant" in ifn.columns else ifn
-    from fne_eval.territory import unit_populations
+    from fne_eval.core.territory import unit_populations
 
     up = unit_populations(terr, _table(bundle, "populations"), population_year)
     w = up.merge(pd.DataFrame({"unit_code": ifn["territory_code"].astype("string"),
@@ -405,7 +405,7 @@ def evaluate_per_territory(bundle, codes: Sequence[str], years: Optional[Sequenc
 
     The naive way (what a loop of per-territory reports does): for every territory, the
     activity rows whose beneficiary code is one of its
-    :func:`fne_eval.territory.member_codes` are selected, then counted by year. Kept as
+    :func:`fne_eval.core.territory.member_codes` are selected, then counted by year. Kept as
     the benchmark's baseline and as an independent check of :func:`evaluate_all_levels`.
 
     Returns
@@ -413,7 +413,7 @@ def evaluate_per_territory(bundle, codes: Sequence[str], years: Optional[Sequenc
     pandas.DataFrame
         Columns ``territory_code, year, n_activities, participants``.
     """
-    from fne_eval.territory import code_membership
+    from fne_eval.core.territory import code_membership
 
     terr = _table(bundle, "territories")
     act = _table(bundle, "activities")
@@ -436,11 +436,11 @@ def evaluate_per_territory(bundle, codes: Sequence[str], years: Optional[Sequenc
 
 
 def main(argv: Optional[list] = None) -> int:
-    """Write a national bundle: ``python -m fne_eval.national OUT [--activities N] [--seed S]``."""
+    """Write a national bundle: ``python -m fne_eval.evaluate.national OUT [--activities N] [--seed S]``."""
     import argparse
     import sys
 
-    p = argparse.ArgumentParser(prog="python -m fne_eval.national",
+    p = argparse.ArgumentParser(prog="python -m fne_eval.evaluate.national",
                                 description="Écrit un bundle national (référentiel réel, accompagnements synthétiques).")
     p.add_argument("out", help="dossier du bundle à écrire")
     p.add_argument("--activities", type=int, default=1_000_000, help="nombre d'accompagnements synthétiques")
