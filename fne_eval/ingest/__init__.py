@@ -1,0 +1,1 @@
+"""Bring real monitoring data into a bundle (La Coop, Mon Inclusion Numérique)."""
