@@ -7,6 +7,7 @@ from those rows (the arithmetic is in the comments).
 import datetime as dt
 from collections import Counter
 
+import pandas as pd
 import pytest
 
 from coop_fixtures import (OLD_COLUMNS_2024, resave_without_table, write_current_export, write_old_export)
@@ -463,3 +464,25 @@ def test_cli_exit_statuses(tmp_path, capsys):
 
     key = tmp_path / "secret" / "pseudonym.key"
     assert stat.S_IMODE(os.stat(key).st_mode) == 0o600
+
+
+def test_gerer_ses_contenus_without_export_date(tmp_path):
+    rows = early_rows()[:1]  # dated 2024-12-20, « Gérer ses contenus numériques »
+    path = write_old_export(tmp_path / "sans-date.xlsx", rows, columns=OLD_COLUMNS_2024, export_date="")
+    r = read_coop_exports([path], key=KEY)
+    # no export date and nothing dated after 2025-03-26: the label cannot be decided, the theme is left out
+    assert r.activities["themes"].tolist() == ["social_sante|aide_aux_demarches_administratives"]
+    assert "thématique ambiguë" in r.report.errors[0].text()
+    assert any("pas de date d'export" in n for n in r.report.notes)
+
+
+def test_match_lieux_by_name_and_commune(team):
+    from fne_eval.ingest.coop import match_lieux
+
+    r = read_coop_exports([team], key=KEY)
+    lieux = pd.DataFrame({"id": ["L1", "L2", "L3"],
+                          "nom": ["MÉDIATHÈQUE de la gare", "Espace numérique Aix", "Espace numérique Aix"],
+                          "code_insee": ["13201", "13001", "13001"], "territory_code": ["13201", "13001", "13001"]})
+    acts, n = match_lieux(r.activities, r.places, lieux)
+    # A matches L1 (accents and case ignored); B matches two lieux: left unmatched
+    assert n == 1 and acts.set_index("activity_id")["lieu_id"].dropna().to_dict() == {ID_A: "L1"}

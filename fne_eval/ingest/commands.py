@@ -71,7 +71,7 @@ def _write_out(out: str, tables: dict) -> list:
     for k, (name, df) in enumerate(tables.items()):
         target = out if k == 0 else out.with_name(f"{out.stem}_{name}{out.suffix or '.csv'}")
         write_csv_atomic(to_text_frame(df, TABLES[name]), target)
-        written.append(f"{target} ({name}, {len(df)} lignes)")
+        written.append(f"{target} ({name}, {len(df)} ligne{'s' if len(df) > 1 else ''})")
     return written
 
 
@@ -97,7 +97,9 @@ def _finish(args, report, tables: dict, record: dict, deleted=None, data_as_of=N
         for e in res.errors[:50]:
             print("  " + e["message"], file=sys.stderr)
         return 1
-    rows = ", ".join(f"{n} {c} lignes" for n, c in res.rows.items())
+    from fne_eval.report.format import fmt_int
+
+    rows = ", ".join(f"{n} {fmt_int(c)} ligne{'s' if c > 1 else ''}" for n, c in res.rows.items())
     print(f"Bundle mis à jour ({mode}) : {args.into} — {rows}.")
     return status
 
