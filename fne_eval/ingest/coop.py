@@ -703,6 +703,8 @@ class _FileReader:
         if d is None:
             self.err(row, "date", self.get(r, "date"), "date illisible (date Excel ou JJ/MM/AAAA attendue)")
             ok = False
+        elif self.info.get("export_date") and d.isoformat() > self.info["export_date"]:
+            self.warn(row, "date", d.isoformat(), f"date postérieure à la date d'export ({self.info['export_date']})")
         t_label = _text(self.get(r, "type"))
         t = _TYPES.get(norm_label(t_label))
         if t is None:

@@ -57,7 +57,8 @@ def init_bundle(out: Union[str, Path], force: bool = False) -> Path:
     out : str or Path
         Folder to create. It must not exist, or be empty.
     force : bool, default False
-        Replace an existing bundle folder (its tables are overwritten).
+        Replace an existing bundle folder (its tables and metadata are overwritten;
+        other files are kept).
 
     Raises
     ------
@@ -97,7 +98,7 @@ def init_bundle(out: Union[str, Path], force: bool = False) -> Path:
     }
     meta = sync_flags(meta)
     _check_key_outside(out)
-    return _swap_in(out, lambda tmp: write_bundle(tables, tmp, meta), keep_extra=not force)
+    return _swap_in(out, lambda tmp: write_bundle(tables, tmp, meta))
 
 
 def _check_key_outside(bundle: Path) -> None:
