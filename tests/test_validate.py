@@ -45,8 +45,8 @@ def set_cell(tables, table, key_value, column, value):
 # (case id, table, first-column value of the row, column, new value,
 #  expected error: (table, row, column, value, substring of the message))
 CELL_CASES = [
-    ("missing_required_value", "activities", "A2", "gender", "",
-     ("activities", 3, "gender", "", "obligatoire")),
+    ("missing_required_value", "activities", "A2", "place_type", "",
+     ("activities", 3, "place_type", "", "obligatoire")),
     ("unknown_commune", "activities", "A1", "beneficiary_commune_code", "13099",
      ("activities", 2, "beneficiary_commune_code", "13099", "inconnu")),
     ("insee_lost_leading_zero", "activities", "A1", "beneficiary_commune_code", "1001",

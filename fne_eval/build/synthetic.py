@@ -736,6 +736,8 @@ def generate_activities(
         "age_band": _string_array(age, AGE_BANDS, c),
         "gender": _string_array(gender, GENDERS, c),
         "social_status": _string_array(status, SOCIAL_STATUSES, c),
+        # legacy one-value-per-activity layout: the place's commune is left to lieu_id
+        "place_commune_code": _string_array(np.full(n, -1, dtype=np.int32), (), c),
     }, copy=False)
     return out[TABLES["activities"].column_names]
 

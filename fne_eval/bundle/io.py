@@ -898,6 +898,72 @@ def tables_of(bundle_or_tables) -> dict:
     raise ValueError("expected a Bundle or a dict of tables")
 
 
+def participant_rows(tables) -> pd.DataFrame:
+    """Return one row per participant of every activity: the table to count people from.
+
+    Activities imported from La Coop carry their participants in the ``participants``
+    table (residence, age band, gender, status per accompagnement). Bundles in the older
+    layout (the synthetic generator, user workbooks) hold one age band, gender, status and
+    residence per activity instead. This function returns the ``participants`` rows, and
+    for every activity that has none, derives its rows from the activity-level columns:
+    ``participants`` rows with the activity's values copied (``non_communique`` when
+    empty), ``demographics_random`` False and no ``beneficiary_key``. When the
+    ``participants`` table is empty, every row is derived; when it covers every
+    activity, it is returned as it is.
+
+    Parameters
+    ----------
+    tables : Bundle or dict of str to pandas.DataFrame
+        Typed tables; ``activities`` and ``participants`` are read (either may be absent).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Typed frame with the columns of ``spec.TABLES["participants"]``: the table's own
+        rows first, then the derived ones in the order of ``activities``.
+
+    Examples
+    --------
+    >>> acts = pd.DataFrame({"activity_id": ["A"], "participants": [2], "gender": ["feminin"]})
+    >>> participant_rows({"activities": acts})[["activity_id", "participant_index", "gender"]].values.tolist()
+    [['A', 1, 'feminin'], ['A', 2, 'feminin']]
+    """
+    tables = tables_of(tables)
+    spec = TABLES["participants"]
+    parts = tables.get("participants")
+    parts = empty_table("participants") if parts is None else parts
+    acts = tables.get("activities")
+    if acts is None or acts.empty:
+        return coerce_table(parts.reset_index(drop=True), spec)
+    legacy = acts
+    if len(parts):
+        legacy = acts[~acts["activity_id"].isin(pd.unique(parts["activity_id"].dropna()))]
+        if legacy.empty:
+            return coerce_table(parts.reset_index(drop=True), spec)
+    n = pd.to_numeric(legacy["participants"], errors="coerce").fillna(0).astype("int64").clip(lower=0).to_numpy()
+    pos = np.repeat(np.arange(len(legacy)), n)
+    starts = np.repeat(np.cumsum(n) - n, n)
+    derived = {
+        "activity_id": legacy["activity_id"].to_numpy()[pos],
+        "participant_index": np.arange(len(pos), dtype="int64") - starts + 1,
+    }
+    for target, source in (("commune_code", "beneficiary_commune_code"), ("age_band", "age_band"),
+                           ("gender", "gender"), ("social_status", "social_status")):
+        if source in legacy.columns:
+            values = legacy[source].astype(object).to_numpy()[pos]
+        else:
+            values = np.full(len(pos), None, dtype=object)
+        if target != "commune_code":
+            values = np.where(pd.isna(values), "non_communique", values)
+        derived[target] = values
+    derived["demographics_random"] = np.zeros(len(pos), dtype=bool)
+    derived["beneficiary_key"] = np.full(len(pos), None, dtype=object)
+    frames = [coerce_table(pd.DataFrame(derived), spec)]
+    if len(parts):
+        frames.insert(0, coerce_table(parts.reset_index(drop=True), spec))
+    return coerce_table(pd.concat(frames, ignore_index=True), spec)
+
+
 def empty_table(name: str) -> pd.DataFrame:
     """Return an empty typed frame with the columns of table ``name``."""
     table = TABLES[name]

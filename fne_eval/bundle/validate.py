@@ -18,7 +18,9 @@ Checks, in order:
 5. dates of ``Table.roadmap_dates`` inside the roadmap period, end dates not before
    start dates;
 6. budget: payments of a line above its commitments, commitments above the planned
-   amount, a payment dated before the line's first commitment.
+   amount, a payment dated before the line's first commitment;
+7. participants: an activity with participant rows has exactly ``participants`` of
+   them, none ranked above that number.
 
 Columns not in the spec are accepted silently, except personal-data columns
 (:data:`fne_eval.bundle.spec.PERSONAL_DATA_COLUMNS`), which are dropped with a warning.
@@ -412,6 +414,34 @@ def _check_budget(typed: dict, places: dict, out: _Collector) -> None:
                             f"({first.strftime('%Y-%m-%d')})", "payment_before_commitment")
 
 
+def _check_participants(typed: dict, places: dict, out: _Collector) -> None:
+    """Check that each activity with participant rows has exactly ``participants`` of them, ranked 1..n."""
+    parts, acts = typed["participants"], typed["activities"]
+    if parts.empty or acts.empty:
+        return
+    place = places.get("participants", "participants.csv")
+    n_of = acts.dropna(subset=["activity_id"]).drop_duplicates("activity_id").set_index("activity_id")["participants"]
+    ok = parts["activity_id"].isin(n_of.index).to_numpy(dtype=bool) & parts["participant_index"].notna().to_numpy()
+    p = parts[ok]
+    if p.empty:
+        return
+    expected_n = p["activity_id"].map(n_of)
+    over = (p["participant_index"] > expected_n).fillna(False).to_numpy(dtype=bool)
+    rows = p.index[over]
+    out.add_rows("participants", place, rows, "participant_index", p.loc[rows, "participant_index"].astype(str).tolist(),
+                 lambda v: f"rang supérieur au nombre de participants de l'activité "
+                           f"({places.get('activities', 'activities.csv')}, colonne participants)", "participant_rank")
+    counts = p.groupby("activity_id", sort=False).size()
+    bad = counts[counts.to_numpy() != n_of.reindex(counts.index).to_numpy()]
+    first_row = p.reset_index().groupby("activity_id", sort=False)[p.index.name or "index"].min()
+    shown = bad.index[: out.room("participants", "activity_id", "participant_count")]
+    for aid in shown:
+        out.add("participants", place, int(first_row[aid]), "activity_id", str(aid),
+                f"{bad[aid]} ligne(s) de participants pour cette activité, alors que sa colonne participants vaut "
+                f"{n_of[aid]} ({places.get('activities', 'activities.csv')})", "participant_count")
+    out.count_more("participants", "activity_id", "participant_count", len(bad) - len(shown))
+
+
 def validate_raw(raw: RawBundle) -> ValidationResult:
     """Validate a bundle already read as text (see :func:`fne_eval.bundle.io.read_bundle_raw`)."""
     out = _Collector()
@@ -430,6 +460,7 @@ def validate_raw(raw: RawBundle) -> ValidationResult:
     for name in TABLES:
         _check_foreign_keys(name, typed, places, flagged[name], out)
     _check_budget(typed, places, out)
+    _check_participants(typed, places, out)
     out.finish()
     # parse_text already gives the dtypes documented in fne_eval.bundle
     tables = {name: typed[name].reset_index(drop=True) for name in TABLES}

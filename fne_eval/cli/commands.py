@@ -31,6 +31,11 @@ def cmd_import(args) -> int:
     return run(args)
 
 
+def cmd_bundle(args) -> int:
+    from fne_eval.ingest.commands import cmd_bundle as run
+    return run(args)
+
+
 def cmd_figures(args) -> int:
     from fne_eval.evaluate.figures import cmd_figures as run
     return run(args)

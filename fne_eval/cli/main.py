@@ -48,12 +48,16 @@ def build_parser() -> argparse.ArgumentParser:
     _add_bundle_arg(p)
     p.add_argument("out", help="output folder or .xlsx path")
 
-    p = sub.add_parser("import", help="import a real open-data file into bundle tables")
+    from fne_eval.ingest.commands import REAL_KINDS, add_bundle_parser, add_import_arguments
+
+    p = sub.add_parser("import", help="import a real file (open data, La Coop, Mon Inclusion Numérique)")
     p.add_argument("kind", choices=["lieux-standard", "lieux-hubdusud-2023", "lieux-aix-2024",
-                                    "france-services", "conseillers-numeriques"],
+                                    "france-services", "conseillers-numeriques", *REAL_KINDS],
                    help="format of the file")
-    p.add_argument("path", help="file to import")
-    p.add_argument("--out", required=True, help="output CSV path")
+    p.add_argument("path", nargs="*", help="file(s) to import")
+    p.add_argument("--out", default=None, help="output CSV path")
+    add_import_arguments(p)
+    add_bundle_parser(sub)
 
     p = sub.add_parser("plan", help="list the entries of a run plan")
     p.add_argument("plan", help="run plan (YAML)")

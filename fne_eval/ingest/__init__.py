@@ -1,1 +1,1 @@
-
+"""Bring data into a bundle: national open-data files, La Coop, Mon Inclusion Numérique."""

@@ -1051,7 +1051,17 @@ def cmd_import(args) -> int:
     Writes the imported table in the bundle's CSV format (atomically) and prints what was
     mapped and dropped, in French. Exit 0 when imported, 1 when the file was imported but
     breaks the standard (lieux-standard) or has unresolved communes, 2 when unreadable.
+    La Coop and Mon Inclusion Numérique kinds are run by :mod:`fne_eval.ingest.commands`.
     """
+    from fne_eval.ingest.commands import REAL_KINDS, cmd_import_real
+
+    if args.kind in REAL_KINDS:
+        return cmd_import_real(args)
+    if isinstance(args.path, list):
+        if len(args.path) != 1 or not args.out or getattr(args, "into", None):
+            print(f"fne-eval import {args.kind} : un fichier et --out SORTIE.csv attendus", file=sys.stderr)
+            return 2
+        args.path = args.path[0]
     try:
         df, rep = import_file(args.kind, args.path)
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:

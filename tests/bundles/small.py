@@ -94,6 +94,7 @@ def small_tables() -> dict:
              "themes": "aide_aux_demarches_administratives", "age_band": "quarante_cinquante_neuf",
              "gender": "masculin", "social_status": "sans_emploi"},
         ],
+        "participants": [],  # legacy layout: participants are derived from the activity columns
         "budget_transactions": [
             {"transaction_id": "B1", "budget_line_id": "BL1", "action_code": "1.1", "date": "2024-02-01",
              "kind": "commitment", "amount_eur": "6000.00", "reference": "Convention 2024-01"},
