@@ -213,15 +213,24 @@ def render_html(notebook: Union[str, Path], info: RenderInfo, out: Optional[Unio
 
 # --------------------------------------------------------------------------- PDF
 
+#: Tagged PDF/UA-1: a structure tree (headings, tables, ``/Figure`` with the charts' alt
+#: text as ``/Alt``), ``/MarkInfo /Marked true`` and ``/Lang`` from ``<html lang="fr">``.
+WEASYPRINT_OPTIONS = {"pdf_variant": "pdf/ua-1"}
+
+
 def render_pdf_weasyprint(html: str, out: Union[str, Path], base_url: Optional[str] = None) -> Path:
-    """Write ``html`` as an A4 PDF with WeasyPrint (page numbers come from the CSS ``@page``)."""
+    """Write ``html`` as a tagged A4 PDF with WeasyPrint (page numbers come from the CSS ``@page``).
+
+    This starts WeasyPrint afresh (new font configuration) for each call; the runner uses
+    the warm engines of :mod:`fne_eval.runner.pdf_engines`.
+    """
     import logging
 
     import weasyprint
 
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
-    weasyprint.HTML(string=html, base_url=base_url).write_pdf(str(out))
+    weasyprint.HTML(string=html, base_url=base_url).write_pdf(str(out), **WEASYPRINT_OPTIONS)
     return Path(out)
 
 
