@@ -294,19 +294,37 @@ class ChromiumEngine:
                 self._wait_event("Page.loadEventFired")
                 self.send("Runtime.evaluate", {"expression": "document.fonts.ready.then(() => true)",
                                                "awaitPromise": True}, session=True)
-                result = self.send("Page.printToPDF", {
-                    "printBackground": True, "preferCSSPageSize": True,
-                    "paperWidth": A4_INCHES[0], "paperHeight": A4_INCHES[1],
-                    "displayHeaderFooter": False, "generateTaggedPDF": True,
-                    "generateDocumentOutline": True,
-                }, session=True)
+                data = self._print()
+                toc = self._evaluate(_TOC_TARGETS_JS)
+                for _ in range(3):  # page numbers of the table of contents, until they are stable
+                    if not toc:
+                        break
+                    pages = _toc_pages(data, toc)
+                    if pages is None or not self._evaluate(_TOC_SET_JS % json.dumps(pages)):
+                        break
+                    data = self._print()
             finally:
                 try:
                     os.unlink(page)
                 except OSError:
                     pass
             self.reports += 1
-            return _atomic_write(out, base64.b64decode(result["data"]))
+            return _atomic_write(out, data)
+
+    def _print(self) -> bytes:
+        result = self.send("Page.printToPDF", {
+            "printBackground": True, "preferCSSPageSize": True,
+            "paperWidth": A4_INCHES[0], "paperHeight": A4_INCHES[1],
+            "displayHeaderFooter": False, "generateTaggedPDF": True,
+            "generateDocumentOutline": True,
+        }, session=True)
+        return base64.b64decode(result["data"])
+
+    def _evaluate(self, expression: str):
+        result = self.send("Runtime.evaluate", {"expression": expression, "returnByValue": True}, session=True)
+        if "exceptionDetails" in result:
+            raise PdfEngineError(f"chromium : script en échec ({result['exceptionDetails'].get('text', '')})")
+        return result.get("result", {}).get("value")
 
     def close(self) -> None:
         """Quit Chromium (politely, then by force) and remove its temporary profile."""
@@ -341,6 +359,74 @@ class ChromiumEngine:
         if getattr(self, "profile", None):
             shutil.rmtree(self.profile, ignore_errors=True)
             self.profile = None
+
+
+# Chromium lays out no ``target-counter()``: the page numbers of the table of contents are
+# read from the outline of a first print (one entry per heading, in document order), written
+# into the page, and the report is printed again.
+_TOC_TARGETS_JS = """(() => Array.from(document.querySelectorAll('nav.fne-toc a[href^="#"]')).map(a => {
+  const h = document.getElementById(decodeURIComponent(a.getAttribute('href').slice(1)));
+  return h ? h.textContent.replace(/\\s+/g, ' ').trim() : null;
+}))()"""
+_TOC_SET_JS = """((pages) => {
+  const links = Array.from(document.querySelectorAll('nav.fne-toc a[href^="#"]'));
+  let changed = false;
+  if (!document.getElementById('fne-toc-pages')) {
+    const st = document.createElement('style');
+    st.id = 'fne-toc-pages';
+    st.textContent = '.fne-toc a { display: flex; align-items: baseline; } '
+      + '.fne-toc .fne-toc-leader { flex: 1; border-bottom: 1px dotted #888; margin: 0 0.3em; min-width: 1em; } '
+      + '.fne-toc .fne-toc-page { color: #161616; }';
+    document.head.appendChild(st);
+  }
+  links.forEach((a, i) => {
+    if (pages[i] === null || pages[i] === undefined) return;
+    let num = a.querySelector('.fne-toc-page');
+    if (!num) {
+      const lead = document.createElement('span');
+      lead.className = 'fne-toc-leader';
+      num = document.createElement('span');
+      num.className = 'fne-toc-page';
+      a.appendChild(lead);
+      a.appendChild(num);
+    }
+    if (num.textContent !== String(pages[i])) { num.textContent = String(pages[i]); changed = true; }
+  });
+  return changed;
+})(%s)"""
+
+
+def _toc_pages(pdf: bytes, headings: list) -> Optional[list]:
+    """Return the 1-based page of each heading of ``headings`` from the PDF outline (None if unreadable)."""
+    import io
+    import re as _re
+
+    try:
+        import pypdf
+
+        reader = pypdf.PdfReader(io.BytesIO(pdf))
+        entries = []
+
+        def walk(items):
+            for item in items:
+                if isinstance(item, list):
+                    walk(item)
+                else:
+                    entries.append((_re.sub(r"\s+", " ", str(item.title)).strip(),
+                                    reader.get_destination_page_number(item) + 1))
+
+        walk(reader.outline)
+    except Exception:  # noqa: BLE001 - no outline: the table of contents stays without numbers
+        return None
+    pages, start = [], 0
+    for title in headings:
+        found = None
+        for k in range(start, len(entries)):
+            if title is not None and entries[k][0] == title:
+                found, start = entries[k][1], k + 1
+                break
+        pages.append(found)
+    return pages
 
 
 # --------------------------------------------------------------------------- one per process
