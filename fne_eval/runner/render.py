@@ -251,14 +251,20 @@ SYNTHETIC_NOTICE = ("Données synthétiques : les données de suivi de ce rappor
 
 
 def quarto_command(notebook: Union[str, Path], out_name: str, is_synthetic: bool = False) -> list:
-    """Return the command line that renders ``notebook`` to PDF with Quarto.
+    """Return the command line that renders ``notebook`` to PDF with Quarto through Typst.
 
-    Code is hidden (``echo: false``) and cells are not re-run (papermill already executed
-    them): ``quarto render NB --to pdf --no-execute -M echo:false --output NAME``. For a
-    synthetic bundle the notice goes in the document's subtitle, whatever the notebook shows.
+    ``--to typst`` makes Quarto write Typst and compile it to PDF with the Typst binary it
+    ships (conda-forge's quarto includes it), where ``--to pdf`` would need a TeX
+    installation that neither conda-forge's quarto nor ``environment.yml`` provides. Code
+    is hidden (``echo: false``), cells are not re-run (papermill already executed them),
+    the language is French and the paper A4:
+    ``quarto render NB --to typst --no-execute -M echo:false -M lang:fr -M papersize:a4
+    --output NAME``. For a synthetic bundle the notice goes in the document's subtitle,
+    whatever the notebook shows.
     """
     binary = quarto_path() or "quarto"
-    cmd = [binary, "render", str(notebook), "--to", "pdf", "--no-execute", "-M", "echo:false"]
+    cmd = [binary, "render", str(notebook), "--to", "typst", "--no-execute", "-M", "echo:false",
+           "-M", "lang:fr", "-M", "papersize:a4"]
     if is_synthetic:
         cmd += ["-M", f"subtitle:{SYNTHETIC_NOTICE}"]
     return cmd + ["--output", out_name]
@@ -268,7 +274,8 @@ def render_pdf_quarto(notebook: Union[str, Path], out: Union[str, Path], timeout
                       is_synthetic: bool = False) -> Path:
     """Render an executed notebook to PDF with Quarto and move the PDF to ``out``.
 
-    Quarto writes next to the notebook; the PDF is then moved to ``out``.
+    Quarto writes next to the notebook (``--to typst`` compiles the ``.typ`` it writes to
+    ``NAME.pdf``; the intermediate ``.typ`` is not kept); the PDF is then moved to ``out``.
 
     Raises
     ------
