@@ -15,7 +15,8 @@ engine prints every report ``rounds`` times, in the same process run, one after 
   Chromium kept running, ``Page.printToPDF`` over the DevTools pipe; its start is timed
   apart (``chromium_start_s``), once per worker.
 
-Per engine: the median seconds per report and per page (each report's time divided by its
+Per engine: the median seconds per report and per page, the median CPU seconds per report of
+the warm engines (Chromium: summed over all its processes), (each report's time divided by its
 page count, then the median), the pages of each report, whether the PDF is tagged
 (``/StructTreeRoot`` and ``/MarkInfo /Marked``), its ``/Lang``, and whether every page
 carries « page X / Y » and, for synthetic data, « Données synthétiques ».
@@ -36,6 +37,24 @@ _PER_REPORT = ("import sys, time; t = time.perf_counter(); "
                "from pathlib import Path; "
                "render_pdf_weasyprint(Path(sys.argv[1]).read_text(encoding='utf-8'), sys.argv[2]); "
                "print(time.perf_counter() - t)")
+
+
+def _tree_cpu(pid: int) -> float:
+    """Return the user + system CPU seconds of a process and its descendants (psutil)."""
+    import psutil
+
+    total = 0.0
+    try:
+        root = psutil.Process(pid)
+        for p in [root] + root.children(recursive=True):
+            try:
+                ct = p.cpu_times()
+                total += ct.user + ct.system + ct.children_user + ct.children_system
+            except psutil.Error:
+                pass
+    except psutil.Error:
+        pass
+    return total
 
 
 def check_pdf(path: Path, synthetic: bool) -> dict:
@@ -62,6 +81,7 @@ def measure(out_dir: Path, reports: list, rounds: int = 3) -> dict:
     out_dir.mkdir(parents=True, exist_ok=True)
     htmls = {Path(r).stem: Path(r).read_text(encoding="utf-8") for r in reports}
     times = {e: {name: [] for name in htmls} for e in ENGINES}
+    cpu = {"weasyprint_warm": [], "chromium_warm": []}  # CPU seconds (Chromium: all its processes)
     res = {"rounds": rounds, "reports": list(htmls)}
     warm = WeasyPrintEngine()
     chromium = None
@@ -82,13 +102,17 @@ def measure(out_dir: Path, reports: list, rounds: int = 3) -> dict:
                 t = time.perf_counter()
                 render_pdf_weasyprint(html, out_dir / f"{name}.weasyprint_in_process.pdf")
                 times["weasyprint_in_process"][name].append(time.perf_counter() - t)
+                c0 = time.process_time()
                 t = time.perf_counter()
                 warm.render(html, out_dir / f"{name}.weasyprint_warm.pdf")
                 times["weasyprint_warm"][name].append(time.perf_counter() - t)
+                cpu["weasyprint_warm"].append(time.process_time() - c0)
                 if chromium is not None:
+                    c0 = _tree_cpu(chromium.proc.pid) + time.process_time()
                     t = time.perf_counter()
                     chromium.render(html, out_dir / f"{name}.chromium_warm.pdf")
                     times["chromium_warm"][name].append(time.perf_counter() - t)
+                    cpu["chromium_warm"].append(_tree_cpu(chromium.proc.pid) + time.process_time() - c0)
     finally:
         if chromium is not None:
             chromium.close()
@@ -105,6 +129,8 @@ def measure(out_dir: Path, reports: list, rounds: int = 3) -> dict:
             "median_s_by_report": {n: round(statistics.median(v), 3) for n, v in times[engine].items()},
             "pdf": checks,
         }
+        if cpu.get(engine):
+            res[engine]["median_cpu_s_per_report"] = round(statistics.median(cpu[engine]), 3)
     return res
 
 
