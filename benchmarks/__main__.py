@@ -8,7 +8,10 @@ Parts (issue 5):
   (``--quick``: 200 000 and 2 million records; ``--full``: 1 and 10 million), its peak
   memory, its growth and its speed against filtering the table once per territory;
 - ``dask``: a light plan on the Dask executor (loopback local cluster) against the pool;
-- ``memory``: the peak memory of a run of N and 10 × N light entries.
+- ``memory``: the peak memory of a run of N and 10 × N light entries;
+- ``pdf``: the PDF engines side by side on the same 3 HTML reports (``params/exemple-petit.yaml``
+  and the annual review): WeasyPrint started per report, WeasyPrint warm, Chromium warm
+  (``benchmarks/pdf_render.py``); ``pdf_render_median_s`` is the default engine's median.
 
 ``--extras`` adds the loop with a warm bundle cache (and, in quick mode, the PDF run).
 
@@ -28,7 +31,7 @@ import tempfile
 import time
 from pathlib import Path
 
-PARTS = ("batch", "eval", "dask", "memory")
+PARTS = ("batch", "pdf", "eval", "dask", "memory")
 QUICK_BATCH_IDS = ["impact-13-axe-all", "impact-200054807-axe-2", "budget", "revue-annuelle"]
 SIZES = {
     "quick": {"eval": (200_000, 2_000_000), "dask_entries": 8, "memory": (10, 40), "loop_sample": 8},
@@ -114,6 +117,48 @@ def part_batch(mode: str, work: Path) -> dict:
     }
 
 
+def part_pdf(mode: str, work: Path) -> dict:
+    from benchmarks.batch import REPO, fne_eval_run
+
+    work.mkdir(parents=True, exist_ok=True)
+    cache = tempfile.mkdtemp(prefix="fne-eval-cache-")
+    log("pdf : rapports HTML de params/exemple-petit.yaml et de la revue annuelle")
+    runs = [fne_eval_run(REPO / "params" / "exemple-petit.yaml", [], work / "html", formats="html", cache=cache),
+            fne_eval_run(REPO / "params" / "copil-2025.yaml", ["revue-annuelle"], work / "html", formats="html",
+                         cache=cache)]
+    htmls = sorted(str(p) for p in (work / "html").glob("*/html/*.html"))
+    if any(r["exit_code"] != 0 for r in runs) or len(htmls) != 3:
+        raise RuntimeError(f"pdf : rapports HTML manquants ({htmls}) {[r['stderr_tail'] for r in runs]}")
+    rounds = 1 if mode == "smoke" else 3 if mode == "quick" else 5
+    log(f"pdf : 3 rapports × {rounds} tours, moteurs côte à côte")
+    out = subprocess.run([sys.executable, "-m", "benchmarks.pdf_render", f"--rounds={rounds}", str(work / "pdf"),
+                          *htmls], capture_output=True, text=True, cwd=REPO)
+    if out.returncode != 0:
+        raise RuntimeError(f"pdf : {out.stderr[-800:]}")
+    res = json.loads(out.stdout.strip().splitlines()[-1])
+    load = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+    keys = {"weasyprint_per_report": "per_report", "weasyprint_in_process": "in_process",
+            "weasyprint_warm": "weasyprint_warm", "chromium_warm": "chromium_warm"}
+    figures = {"pdf_render_engine": "weasyprint_warm", "pdf_reports": res["reports"], "pdf_rounds": rounds,
+               "pdf_uptime": load, "pdf_chromium_start_s": res.get("chromium_start_s")}
+    for engine, short in keys.items():
+        if engine in res:
+            figures[f"pdf_{short}_median_s"] = res[engine]["median_s_per_report"]
+            figures[f"pdf_{short}_median_s_per_page"] = res[engine]["median_s_per_page"]
+            figures[f"pdf_{short}_pages"] = {k: v["pages"] for k, v in res[engine]["pdf"].items()}
+            if "median_cpu_s_per_report" in res[engine]:
+                figures[f"pdf_{short}_median_cpu_s"] = res[engine]["median_cpu_s_per_report"]
+            figures[f"pdf_{short}_checks_ok"] = all(
+                v["tagged"] and v["lang"] == "fr" and v["footer_every_page"]
+                and v["synthetic_notice_every_page"] in (True, None) for v in res[engine]["pdf"].values())
+    figures["pdf_render_median_s"] = figures.get("pdf_weasyprint_warm_median_s")
+    figures["pdf_render_median_s_per_page"] = figures.get("pdf_weasyprint_warm_median_s_per_page")
+    if figures.get("pdf_chromium_warm_median_s"):
+        figures["pdf_chromium_speedup_vs_weasyprint_warm"] = round(
+            figures["pdf_weasyprint_warm_median_s"] / figures["pdf_chromium_warm_median_s"], 2)
+    return figures
+
+
 def part_eval(mode: str, work: Path) -> dict:
     small, large = SIZES[mode]["eval"]
     res = {}
@@ -197,6 +242,13 @@ ROWS = [
     ("batch_papermill_loop_seconds", "Boucle papermill (s)", 1),
     ("batch_run_html_seconds", "fne-eval run --to html (s)", 1),
     ("batch_run_html_pdf_seconds", "fne-eval run --to html,pdf (s)", 1),
+    ("pdf_render_median_s", "PDF, moteur par défaut (WeasyPrint chaud), s par rapport", 2),
+    ("pdf_per_report_median_s", "PDF, WeasyPrint démarré pour chaque rapport, s par rapport", 2),
+    ("pdf_weasyprint_warm_median_s", "PDF, WeasyPrint chaud, s par rapport", 2),
+    ("pdf_chromium_warm_median_s", "PDF, Chromium chaud, s par rapport", 2),
+    ("pdf_chromium_warm_median_s_per_page", "PDF, Chromium chaud, s par page", 3),
+    ("pdf_weasyprint_warm_median_s_per_page", "PDF, WeasyPrint chaud, s par page", 3),
+    ("pdf_chromium_speedup_vs_weasyprint_warm", "Gain Chromium chaud / WeasyPrint chaud", 2),
     ("eval_seconds_10m", "Évaluation nationale, 10 M lignes (s, cible ≤ 60)", 1),
     ("eval_seconds_2m", "Évaluation nationale, 2 M lignes (s)", 1),
     ("eval_peak_gb", "Mémoire maximale du processus d'évaluation (Go, cible ≤ 8)", 2),

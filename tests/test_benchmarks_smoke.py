@@ -38,3 +38,33 @@ def test_quick_machinery_runs_on_tiny_sizes(tmp_path):
         assert isinstance(res[key], (int, float)) and res[key] > 0, key
     assert res["eval_rows"] == 20_000 and res["eval_rows_small"] == 2_000
     assert res["eval_loop_agrees"] is True  # the per-territory loop finds the one pass's figures
+
+
+def test_pdf_engines_benchmark_machinery(tmp_path):
+    """``benchmarks.pdf_render`` prints each engine's medians and checks on two tiny reports (measures nothing)."""
+    style = ('<style>@page { size: A4; @bottom-right { content: "page " counter(page) " / " counter(pages); } '
+             '@bottom-left { content: "Données synthétiques"; } }</style>')
+    pages = []
+    for name, n in (("un", 1), ("deux", 2)):
+        body = "".join(f'<h2{" style=\'break-before: page\'" if i else ""}>Partie {i}</h2><p>Texte.</p>'
+                       for i in range(n))
+        path = tmp_path / f"{name}.html"
+        path.write_text(f'<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8"><title>{name}</title>{style}'
+                        f'</head><body><div class="fne-banner">Données synthétiques.</div>{body}</body></html>',
+                        encoding="utf-8")
+        pages.append(str(path))
+    out = subprocess.run([sys.executable, "-m", "benchmarks.pdf_render", "--rounds=1", str(tmp_path / "pdf"), *pages],
+                         capture_output=True, text=True, cwd=REPO, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    res = json.loads(out.stdout)
+    engines = ["weasyprint_per_report", "weasyprint_in_process", "weasyprint_warm"]
+    if "chromium_start_s" in res:
+        engines.append("chromium_warm")
+    for engine in engines:
+        r = res[engine]
+        assert r["median_s_per_report"] > 0 and r["median_s_per_page"] > 0
+        # the first report has one page, the second two (a forced page break)
+        assert {k: v["pages"] for k, v in r["pdf"].items()} == {"un": 1, "deux": 2}
+        for check in r["pdf"].values():
+            assert check["tagged"] and check["lang"] == "fr"
+            assert check["footer_every_page"] and check["synthetic_notice_every_page"]

@@ -114,8 +114,9 @@ def test_parse_formats():
     assert parse_formats("html,pdf") == ("html", "pdf")
     assert parse_formats("pdf, html") == ("html", "pdf")
     assert parse_formats("html") == ("html",)
-    with pytest.raises(ValueError, match="docx"):
-        parse_formats("html,docx")
+    assert parse_formats("docx,html") == ("html", "docx")
+    with pytest.raises(ValueError, match="odt"):
+        parse_formats("html,odt")
     with pytest.raises(ValueError):
         parse_formats("")
 
@@ -151,10 +152,14 @@ def test_quarto_missing_is_a_clear_error(tmp_path, monkeypatch):
 
 
 def test_quarto_branch_with_a_fake_binary(tmp_path, monkeypatch):
-    """Covers: detection on PATH (auto picks Quarto), the command line, moving the PDF to its place.
+    """Covers: detection on PATH (auto picks Quarto), the command line (``--to typst``), moving the PDF.
 
-    Does not cover: Quarto's own rendering (TeX, fonts, the look of the PDF), which needs
-    the real binary (conda-forge, environment.yml); it cannot be installed from PyPI.
+    The real ``quarto`` binary is not run here: it cannot be installed from the registries
+    this project's machines and CI reach (not on PyPI as a binary: its PyPI sdist downloads
+    the binary from elsewhere at build time; not on npm or in Debian), only from conda-forge
+    (``environment.yml``) or quarto.org. So Quarto's own rendering (Typst, fonts, the look of
+    the PDF) is not covered; a stand-in script records its arguments and writes a PDF where
+    ``--output`` says.
     """
     log = tmp_path / "args.txt"
     script = _fake_quarto(tmp_path / "bin", log)
@@ -163,24 +168,27 @@ def test_quarto_branch_with_a_fake_binary(tmp_path, monkeypatch):
     (tmp_path / "run" / "notebooks").mkdir(parents=True)
     nb = executed_notebook(tmp_path / "run" / "notebooks" / "impact-13.ipynb")
     out = tmp_path / "run" / "pdf" / "impact-13.pdf"
+    # --to typst: PDF through the Typst binary that conda-forge's quarto ships, no TeX needed
     assert quarto_command(nb, "impact-13.pdf") == [
-        str(script), "render", str(nb), "--to", "pdf", "--no-execute", "-M", "echo:false", "--output", "impact-13.pdf"]
+        str(script), "render", str(nb), "--to", "typst", "--no-execute", "-M", "echo:false", "-M", "lang:fr",
+        "-M", "papersize:a4", "--output", "impact-13.pdf"]
     assert quarto_command(nb, "x.pdf", is_synthetic=True)[-4:-2] == ["-M", f"subtitle:{SYNTHETIC_NOTICE}"]
     render_pdf_quarto(nb, out)
     assert out.read_bytes().startswith(b"%PDF")
     assert not (nb.parent / "impact-13.pdf").exists()  # moved, not copied
-    assert log.read_text().split("\n")[:9] == [
-        "render", str(nb), "--to", "pdf", "--no-execute", "-M", "echo:false", "--output", "impact-13.pdf"]
+    assert log.read_text().split("\n")[:13] == [
+        "render", str(nb), "--to", "typst", "--no-execute", "-M", "echo:false", "-M", "lang:fr", "-M", "papersize:a4",
+        "--output", "impact-13.pdf"]
 
 
 def test_quarto_failure_is_reported(tmp_path, monkeypatch):
     bindir = tmp_path / "bin"
     bindir.mkdir()
-    (bindir / "quarto").write_text("#!/bin/sh\necho 'ERROR: no TeX installation' >&2\nexit 1\n")
+    (bindir / "quarto").write_text("#!/bin/sh\necho 'ERROR: typst compile failed: unknown font' >&2\nexit 1\n")
     (bindir / "quarto").chmod(0o755)
     monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}{os.environ['PATH']}")
     nb = executed_notebook(tmp_path / "x.ipynb")
-    with pytest.raises(RenderError, match="no TeX installation"):
+    with pytest.raises(RenderError, match="typst compile failed"):
         render_pdf_quarto(nb, tmp_path / "x.pdf")
 
 
@@ -190,3 +198,35 @@ def test_synthetic_notice_once_on_screen_and_on_every_pdf_page(html, tmp_path):
     assert '@bottom-left' in html and 'content: "Données synthétiques"' in html
     real = render_html(executed_notebook(tmp_path / "z.ipynb"), RenderInfo(is_synthetic=False, **INFO))
     assert '@bottom-left' not in real and 'class="fne-banner"' not in real
+
+
+def test_chromium_asked_but_missing_is_a_clear_error(tmp_path, monkeypatch):
+    """``--renderer chromium`` without a Chromium binary: a French error naming the fix, before anything runs."""
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    monkeypatch.delenv("FNE_EVAL_CHROMIUM", raising=False)
+    with pytest.raises(RenderError, match="'chromium' est introuvable.*--renderer weasyprint"):
+        resolve_renderer("chromium", ("html", "pdf"))
+    assert resolve_renderer("chromium", ("html", "docx")) is None  # no PDF asked, no renderer needed
+
+
+def test_pdf_weasyprint_is_tagged_with_alt_and_french(tmp_path):
+    """The per-report path writes tagged PDF/UA-1: structure tree, /Figure with the image's alt, /Lang fr."""
+    import pypdf
+
+    html = ('<!DOCTYPE html><html lang="fr"><head><title>Essai</title></head><body><h1>Titre</h1>'
+            f'<figure><img alt="Courbe des accompagnements, 2 points" src="data:image/png;base64,{PNG}" '
+            'width="20"></figure></body></html>')
+    reader = pypdf.PdfReader(str(render_pdf_weasyprint(html, tmp_path / "t.pdf")))
+    root = reader.trailer["/Root"]
+    assert root["/MarkInfo"]["/Marked"] and str(root["/Lang"]) == "fr"
+    stack, alts = [root["/StructTreeRoot"]], []
+    while stack:
+        node = stack.pop().get_object()
+        if isinstance(node, pypdf.generic.ArrayObject):
+            stack.extend(node)
+        elif isinstance(node, pypdf.generic.DictionaryObject):
+            if node.get("/S") == "/Figure":
+                alts.append(str(node.get("/Alt")))
+            if "/K" in node:
+                stack.append(node["/K"])
+    assert alts == ["Courbe des accompagnements, 2 points"]

@@ -72,9 +72,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, default=None, help="parallel entries (default: number of cores)")
     p.add_argument("--only", nargs="+", default=None, metavar="ID", help="run only these entry ids")
     p.add_argument("--limit", type=int, default=None, help="run at most this many entries")
-    p.add_argument("--to", default="html,pdf", help="formats: html, pdf, or html,pdf")
-    p.add_argument("--renderer", choices=["auto", "weasyprint", "quarto"], default="auto",
-                   help="PDF renderer (auto: Quarto when its binary is on PATH, else WeasyPrint)")
+    p.add_argument("--to", default="html,pdf", help="formats: html, pdf, docx, or a list such as html,pdf,docx")
+    p.add_argument("--renderer", choices=["auto", "weasyprint", "chromium", "quarto"], default="auto",
+                   help="PDF renderer (auto: Quarto when its binary is on PATH, else WeasyPrint; "
+                        "chromium: a headless Chromium kept running by each worker)")
     p.add_argument("--executor", choices=["local", "dask"], default="local", help="where entries run")
     p.add_argument("--scheduler", default=None, help="Dask scheduler address (default: a local cluster)")
     p.add_argument("--timeout", type=float, default=None, help="per-entry timeout in seconds")

@@ -28,7 +28,7 @@ from fne_eval.runner.plan import PlanEntry, PlanError
 KERNEL_NAME = "python3"
 EXECUTORS = ("local", "dask")
 #: Sub-folders of a run folder, by output kind.
-OUTPUT_DIRS = {"notebook": "notebooks", "html": "html", "pdf": "pdf"}
+OUTPUT_DIRS = {"notebook": "notebooks", "html": "html", "pdf": "pdf", "docx": "docx"}
 
 
 @dataclass
@@ -40,9 +40,10 @@ class RunContext:
     run_dir : str
         The run folder being written (the ``.partial`` one); outputs go below it.
     formats : tuple of str
-        Subset of ``('html', 'pdf')``.
+        Subset of ``('html', 'pdf', 'docx')``.
     renderer : str or None
-        ``'weasyprint'``, ``'quarto'`` or None when no PDF is asked.
+        ``'weasyprint'``, ``'chromium'``, ``'quarto'`` or None when no PDF is asked; the
+        first two are warm engines, one per worker process (:mod:`fne_eval.runner.pdf_engines`).
     timeout : float or None
         Per-cell execution timeout in seconds (papermill ``execution_timeout``); a cell
         that runs longer stops the entry, which is reported as failed.
@@ -167,7 +168,8 @@ def run_entry(entry: PlanEntry, context: RunContext) -> EntryResult:
     """Execute one entry's notebook with papermill, then render it; never raise.
 
     The executed notebook goes to ``notebooks/<id>.ipynb`` (kept also when execution
-    fails, for diagnosis), the reports to ``html/<id>.html`` and ``pdf/<id>.pdf``.
+    fails, for diagnosis), the reports to ``html/<id>.html``, ``pdf/<id>.pdf`` and
+    ``docx/<id>.docx``.
 
     Parameters
     ----------
@@ -184,7 +186,7 @@ def run_entry(entry: PlanEntry, context: RunContext) -> EntryResult:
 
     import papermill
 
-    from fne_eval.runner.render import RenderInfo, render_html, render_pdf_quarto, render_pdf_weasyprint
+    from fne_eval.runner.render import RenderInfo, render_html, render_pdf_quarto
 
     # papermill warns on help comments it cannot parse and on parameters it does not see;
     # plan.py has already checked every parameter against the notebook.
@@ -241,9 +243,17 @@ def run_entry(entry: PlanEntry, context: RunContext) -> EntryResult:
             (run_dir / rel).parent.mkdir(parents=True, exist_ok=True)
             if context.renderer == "quarto":
                 render_pdf_quarto(nb_out, run_dir / rel, timeout=context.timeout, is_synthetic=context.is_synthetic)
-            else:
-                render_pdf_weasyprint(html, run_dir / rel)
+            else:  # one warm engine per worker process, reused by its next reports
+                from fne_eval.runner.pdf_engines import get_engine
+
+                get_engine(context.renderer or "weasyprint").render(html, run_dir / rel)
             outputs["pdf"] = rel
+        if "docx" in context.formats:
+            from fne_eval.runner.render_docx import render_docx
+
+            rel = f"{OUTPUT_DIRS['docx']}/{entry.id}.docx"
+            render_docx(html, run_dir / rel)
+            outputs["docx"] = rel
     except Exception as exc:  # noqa: BLE001
         return EntryResult(entry.id, entry.notebook, dict(entry.parameters), "failed",
                            "rendu : " + _error_message(exc, None), round(time.perf_counter() - start, 3), outputs,

@@ -4,8 +4,10 @@ HTML comes from nbconvert's :class:`~nbconvert.HTMLExporter` with the ``fne_repo
 template of ``templates/``: no code, no prompts, self-contained images, a table of contents
 built from the markdown headings, a synthetic-data banner driven by ``is_synthetic`` (not by
 the notebook), and a footer with the bundle's sources, its short hash, the package version
-and the run date. PDF comes from WeasyPrint over that HTML (A4, "page X / Y"), or from
-Quarto (``quarto render x.ipynb --to pdf``) when its binary is on PATH.
+and the run date. PDF comes from that HTML through a warm engine of
+:mod:`fne_eval.runner.pdf_engines` (WeasyPrint by default, or a headless Chromium; A4,
+"page X / Y", tagged), or from Quarto (``quarto render x.ipynb --to typst``) when its
+binary is on PATH. Word comes from the same HTML (:mod:`fne_eval.runner.render_docx`).
 """
 from __future__ import annotations
 
@@ -21,8 +23,8 @@ from typing import Optional, Union
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 TEMPLATE_NAME = "fne_report"
 CSS_FILE = TEMPLATES_DIR / TEMPLATE_NAME / "report.css"
-FORMATS = ("html", "pdf")
-RENDERERS = ("auto", "weasyprint", "quarto")
+FORMATS = ("html", "pdf", "docx")
+RENDERERS = ("auto", "weasyprint", "chromium", "quarto")
 TOC_PLACEHOLDER = "<!--FNE-TOC-->"
 
 
@@ -61,8 +63,8 @@ class RenderInfo:
 def parse_formats(value: Union[str, list, tuple]) -> tuple:
     """Return the output formats of ``--to`` (``"html,pdf"``) as a tuple in canonical order.
 
-    PDF from WeasyPrint is made from the HTML, so asking for ``pdf`` alone still builds the
-    HTML in memory but only writes the PDF.
+    PDF and Word are made from the HTML, so asking for ``pdf`` or ``docx`` alone still
+    builds the HTML in memory but only writes what was asked.
 
     Raises
     ------
@@ -73,7 +75,8 @@ def parse_formats(value: Union[str, list, tuple]) -> tuple:
     items = [i.strip().lower() for i in items if i.strip()]
     unknown = [i for i in items if i not in FORMATS]
     if unknown or not items:
-        raise ValueError(f"format inconnu {', '.join(unknown) or '(vide)'} : attendu html, pdf ou html,pdf")
+        raise ValueError(f"format inconnu {', '.join(unknown) or '(vide)'} : "
+                         "attendu html, pdf, docx ou une liste comme html,pdf,docx")
     return tuple(f for f in FORMATS if f in items)
 
 
@@ -83,12 +86,13 @@ def quarto_path() -> Optional[str]:
 
 
 def resolve_renderer(renderer: str = "auto", formats=("html", "pdf")) -> Optional[str]:
-    """Return the PDF renderer to use: ``'weasyprint'``, ``'quarto'`` or None (no PDF asked).
+    """Return the PDF renderer to use: ``'weasyprint'``, ``'chromium'``, ``'quarto'`` or None (no PDF asked).
 
     Parameters
     ----------
-    renderer : {'auto', 'weasyprint', 'quarto'}
-        ``auto`` picks Quarto when its binary is on PATH, else WeasyPrint.
+    renderer : {'auto', 'weasyprint', 'chromium', 'quarto'}
+        ``auto`` picks Quarto when its binary is on PATH, else WeasyPrint; ``chromium``
+        prints with a headless Chromium kept running by each worker.
     formats : tuple of str
         The formats asked for; without ``pdf`` no renderer is needed.
 
@@ -97,13 +101,21 @@ def resolve_renderer(renderer: str = "auto", formats=("html", "pdf")) -> Optiona
     ValueError
         An unknown renderer name.
     RenderError
-        ``quarto`` asked for but not on PATH, or WeasyPrint not importable; raised before
-        anything runs.
+        ``quarto`` or ``chromium`` asked for but not on PATH, or WeasyPrint not importable;
+        raised before anything runs.
     """
     if renderer not in RENDERERS:
-        raise ValueError(f"moteur de rendu inconnu {renderer!r} : attendu auto, weasyprint ou quarto")
+        raise ValueError(f"moteur de rendu inconnu {renderer!r} : attendu auto, weasyprint, chromium ou quarto")
     if "pdf" not in formats:
         return None
+    if renderer == "chromium":
+        from fne_eval.runner.pdf_engines import chromium_path
+
+        if not chromium_path():
+            raise RenderError(
+                "--renderer chromium : le programme 'chromium' est introuvable dans le PATH. "
+                "Installez-le (apt-get install chromium) ou utilisez --renderer weasyprint.")
+        return "chromium"
     if renderer == "quarto" or (renderer == "auto" and quarto_path()):
         if not quarto_path():
             raise RenderError(
@@ -213,15 +225,24 @@ def render_html(notebook: Union[str, Path], info: RenderInfo, out: Optional[Unio
 
 # --------------------------------------------------------------------------- PDF
 
+#: Tagged PDF/UA-1: a structure tree (headings, tables, ``/Figure`` with the charts' alt
+#: text as ``/Alt``), ``/MarkInfo /Marked true`` and ``/Lang`` from ``<html lang="fr">``.
+WEASYPRINT_OPTIONS = {"pdf_variant": "pdf/ua-1"}
+
+
 def render_pdf_weasyprint(html: str, out: Union[str, Path], base_url: Optional[str] = None) -> Path:
-    """Write ``html`` as an A4 PDF with WeasyPrint (page numbers come from the CSS ``@page``)."""
+    """Write ``html`` as a tagged A4 PDF with WeasyPrint (page numbers come from the CSS ``@page``).
+
+    This starts WeasyPrint afresh (new font configuration) for each call; the runner uses
+    the warm engines of :mod:`fne_eval.runner.pdf_engines`.
+    """
     import logging
 
     import weasyprint
 
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
-    weasyprint.HTML(string=html, base_url=base_url).write_pdf(str(out))
+    weasyprint.HTML(string=html, base_url=base_url).write_pdf(str(out), **WEASYPRINT_OPTIONS)
     return Path(out)
 
 
@@ -230,14 +251,20 @@ SYNTHETIC_NOTICE = ("Données synthétiques : les données de suivi de ce rappor
 
 
 def quarto_command(notebook: Union[str, Path], out_name: str, is_synthetic: bool = False) -> list:
-    """Return the command line that renders ``notebook`` to PDF with Quarto.
+    """Return the command line that renders ``notebook`` to PDF with Quarto through Typst.
 
-    Code is hidden (``echo: false``) and cells are not re-run (papermill already executed
-    them): ``quarto render NB --to pdf --no-execute -M echo:false --output NAME``. For a
-    synthetic bundle the notice goes in the document's subtitle, whatever the notebook shows.
+    ``--to typst`` makes Quarto write Typst and compile it to PDF with the Typst binary it
+    ships (conda-forge's quarto includes it), where ``--to pdf`` would need a TeX
+    installation that neither conda-forge's quarto nor ``environment.yml`` provides. Code
+    is hidden (``echo: false``), cells are not re-run (papermill already executed them),
+    the language is French and the paper A4:
+    ``quarto render NB --to typst --no-execute -M echo:false -M lang:fr -M papersize:a4
+    --output NAME``. For a synthetic bundle the notice goes in the document's subtitle,
+    whatever the notebook shows.
     """
     binary = quarto_path() or "quarto"
-    cmd = [binary, "render", str(notebook), "--to", "pdf", "--no-execute", "-M", "echo:false"]
+    cmd = [binary, "render", str(notebook), "--to", "typst", "--no-execute", "-M", "echo:false",
+           "-M", "lang:fr", "-M", "papersize:a4"]
     if is_synthetic:
         cmd += ["-M", f"subtitle:{SYNTHETIC_NOTICE}"]
     return cmd + ["--output", out_name]
@@ -247,7 +274,8 @@ def render_pdf_quarto(notebook: Union[str, Path], out: Union[str, Path], timeout
                       is_synthetic: bool = False) -> Path:
     """Render an executed notebook to PDF with Quarto and move the PDF to ``out``.
 
-    Quarto writes next to the notebook; the PDF is then moved to ``out``.
+    Quarto writes next to the notebook (``--to typst`` compiles the ``.typ`` it writes to
+    ``NAME.pdf``; the intermediate ``.typ`` is not kept); the PDF is then moved to ``out``.
 
     Raises
     ------
