@@ -46,8 +46,8 @@ def test_pdf_engines_benchmark_machinery(tmp_path):
              '@bottom-left { content: "Données synthétiques"; } }</style>')
     pages = []
     for name, n in (("un", 1), ("deux", 2)):
-        body = "".join(f'<h2{" style=\'break-before: page\'" if i else ""}>Partie {i}</h2><p>Texte.</p>'
-                       for i in range(n))
+        page_break = " style='break-before: page'"
+        body = "".join(f'<h2{page_break if i else ""}>Partie {i}</h2><p>Texte.</p>' for i in range(n))
         path = tmp_path / f"{name}.html"
         path.write_text(f'<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8"><title>{name}</title>{style}'
                         f'</head><body><div class="fne-banner">Données synthétiques.</div>{body}</body></html>',
