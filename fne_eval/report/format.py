@@ -21,6 +21,8 @@ import math
 from decimal import ROUND_HALF_UP, Decimal
 from numbers import Number
 
+from fne_eval.core.periods import parse_period
+
 #: Thousands separator: narrow no-break space.
 THOUSANDS = "\u202f"
 #: Space before a unit sign (€, %): no-break space.
@@ -273,3 +275,13 @@ def fmt_reference_date(value) -> str:
     if m and 1 <= int(m.group(2)) <= 12:
         return f"{MONTHS_SHORT[int(m.group(2)) - 1]} {m.group(1)}"
     return text
+
+
+def period_label(code: str) -> str:
+    """Return the French label of a period code: "2025", "T1 2025", "janv. 2025"."""
+    from_period, start, _ = parse_period(code)
+    if from_period == "year":
+        return str(start.year)
+    if from_period == "quarter":
+        return f"T{(start.month - 1) // 3 + 1} {start.year}"
+    return f"{MONTHS_SHORT[start.month - 1]} {start.year}"
