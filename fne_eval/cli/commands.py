@@ -49,3 +49,8 @@ def cmd_plan(args) -> int:
 def cmd_run(args) -> int:
     from fne_eval.cli.run import cmd_run as run
     return run(args)
+
+
+def cmd_indicators(args) -> int:
+    from fne_eval.cli.indicators import cmd_indicators as run
+    return run(args)

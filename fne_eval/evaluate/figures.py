@@ -112,9 +112,27 @@ def territory_ifn(tables: dict, territories: pd.DataFrame, code: str, level: str
 _ifn = territory_ifn  # former private name, kept for callers not yet moved
 
 
+def _store_value(store: pd.DataFrame, indicator_id: str, code: str, period: str, breakdown: str = ""):
+    """Return the store's row of one figure (a Series), or None."""
+    rows = store[(store["indicator"] == indicator_id) & (store["territory_code"] == code)
+                 & (store["period"] == period) & (store["breakdown"] == breakdown)]
+    return rows.iloc[0] if len(rows) else None
+
+
+def _shown(row) -> Optional[float]:
+    if row is None or row["status"] != "shown" or pd.isna(row["value"]):
+        return None
+    return float(row["value"])
+
+
+def _money(row) -> Decimal:
+    v = _shown(row)
+    return Decimal("0.00") if v is None else Decimal(f"{v:.2f}")
+
+
 def headline_figures(bundle, territory_code: Optional[str] = None, year: Optional[int] = None,
-                     as_of=None) -> dict:
-    """Compute the headline figures of one territory.
+                     as_of=None, threshold: int = 5) -> dict:
+    """Compute the headline figures of one territory for an evaluated year, from the indicator store.
 
     Parameters
     ----------
@@ -123,89 +141,107 @@ def headline_figures(bundle, territory_code: Optional[str] = None, year: Optiona
     territory_code : str, optional
         Any territory of the ``territories`` table; the département "13" when omitted.
     year : int, optional
-        INSEE population millésime; the latest one of the bundle when omitted.
+        Evaluated year (as in the annual review of that year); default: the year of the
+        bundle's data end. The population millésime follows
+        :data:`fne_eval.store.registry.POPULATION_RULE`.
     as_of : date-like, optional
-        Date of the monitoring figures (budget, chronogramme, météo, accompaniments):
-        the bundle's ``data_as_of`` or its latest date when omitted.
+        Date of the figures; default: 31 December of ``year``, or the data's end if earlier
+        (:func:`fne_eval.core.periods.evaluated_as_of`), the same date as the pack of that year.
+    threshold : int, default 5
+        Disclosure threshold (the pack's).
 
     Returns
     -------
     dict
-        ``territory`` {code, name, level}; ``population`` {value, year} (sum of the
-        territory's communes for that millésime; for a département only its own communes);
-        for a département ``population_members_total`` {value, year, epci} (sum over the
-        EPCI holding its communes, members outside the département included);
-        ``ifn`` {value, vintage, method, n_units}; ``lieux`` and ``lieux_per_10k``;
-        ``budget`` {planned_eur, committed_eur, paid_eur (Decimal), as_of, scope, note};
-        ``actions_by_status`` {status: count} with ``actions_by_status_source``;
-        ``tasks_by_state``; ``accompaniments`` {year (the latest year with activities up
-        to ``as_of``), value, per_1000, ci_lower, ci_upper (exact Poisson), population_year,
-        n_records, complete_year, is_suppressed (a count of people below the disclosure
-        threshold is replaced by None, and so is its rate)}; ``is_synthetic`` and ``as_of``.
+        ``territory`` {code, name, level}; ``year``; ``as_of``; ``population`` {value, year};
+        for a département ``population_members_total`` {value, year, epci}; ``ifn``
+        {value, vintage, method}; ``lieux``, ``lieux_per_10k``, ``lieux_date``; ``budget``
+        {planned_eur, committed_eur, paid_eur (Decimal), rates, as_of, scope, note};
+        ``actions_by_status``; ``tasks_by_state``; ``accompaniments`` {year, value} (activity
+        records) and ``participations`` {year, value, per_1000, ci_lower, ci_upper,
+        population_year, complete_year, is_suppressed}: every value is the store's, and a
+        cell the store hides is None here too.
 
     Raises
     ------
     ValueError
-        For an unknown territory, or a millésime the territory has no population for.
+        For an unknown territory, or a year the bundle has no population for.
     """
-    from fne_eval.evaluate.budget import budget_execution
+    from fne_eval.core.periods import evaluated_as_of
+    from fne_eval.core.territory import level_of, territory_name
     from fne_eval.evaluate.indicators import poisson_ci
     from fne_eval.evaluate.meteo import action_meteo
     from fne_eval.evaluate.schedule import task_status
-    from fne_eval.core.territory import level_of, territory_name, territory_population
+    from fne_eval.store import get_store, population_year_for
 
     t = bundle.tables
     territories, populations = t["territories"], t["populations"]
     code = str(territory_code).strip() if territory_code is not None else DEFAULT_TERRITORY
     level = level_of(territories, code)  # ValueError on an unknown code
+    data_end = _bundle_as_of(bundle)
     if year is None:
-        year = int(pd.to_numeric(populations["year"]).max())
-    as_of = to_timestamp(as_of) if as_of is not None else _bundle_as_of(bundle)
-    pop, pop_year = territory_population(territories, populations, code, int(year))
+        year = int(data_end.year)
+    year = int(year)
+    years = sorted(set(pd.to_numeric(populations["year"]).astype(int)))
+    if not years or year < years[0]:
+        raise ValueError(f"aucune population INSEE pour l'année {year} ni avant "
+                         f"(millésimes du bundle : {', '.join(map(str, years)) or 'aucun'})")
+    as_of = to_timestamp(as_of) if as_of is not None else evaluated_as_of(year, data_end)
+    store = get_store(bundle, as_of, threshold)
+    period = str(year)
+    pop_row = _store_value(store, "population", code, str(as_of.year))
+    pop_year = population_year_for(populations, as_of.year)
+    if pop_row is None or pd.isna(pop_row["value"]):
+        raise ValueError(f"population {pop_year} inconnue pour le territoire {code}")
+    pop = int(pop_row["value"])
     fig = {
         "territory": {"code": code, "name": territory_name(territories, code), "level": level},
-        "population": {"value": int(pop), "year": int(pop_year)},
+        "year": year, "population": {"value": pop, "year": int(pop_year)},
     }
     if level == "departement":
         from fne_eval.core.territory import code_membership
 
-        from fne_eval.core.territory import population_by_territory
-
         m = code_membership(territories)
         epcis = sorted(m.loc[(m["departement_code"] == code).fillna(False), "epci_siren"].dropna().unique())
-        pops = population_by_territory(territories, populations, int(year), levels=["epci"]).set_index("territory_code")
-        incomplete = [e for e in epcis if e not in pops.index or pops.loc[e, "n_units_missing"] > 0]
-        if incomplete:
-            raise ValueError(f"population {year} incomplète pour les EPCI {', '.join(incomplete)}")
-        parts = {e: int(pops.loc[e, "population"]) for e in epcis}
+        parts = {}
+        for e in epcis:
+            r = _store_value(store, "population", e, str(as_of.year))
+            if r is None or pd.isna(r["value"]):
+                raise ValueError(f"population {pop_year} incomplète pour l'EPCI {e}")
+            parts[e] = int(r["value"])
         fig["population_members_total"] = {
-            "value": int(sum(parts.values())), "year": int(pop_year), "epci": {e: int(v) for e, v in parts.items()},
+            "value": int(sum(parts.values())), "year": int(pop_year), "epci": parts,
             "note": "Somme des EPCI qui regroupent les communes du département, communes membres hors département comprises",
         }
-    fig["ifn"] = territory_ifn(t, territories, code, level)
-
+    ifn_row = _store_value(store, "ifn", code, str(as_of.year))
+    ifn_method = {"departement": "moyenne des communes et arrondissements pondérée par leur population",
+                  "epci": "valeur publiée pour l'EPCI (La MedNum)",
+                  "commune": "valeur publiée pour la commune, ou moyenne de ses arrondissements pondérée par leur population",
+                  "arrondissement": "valeur publiée pour l'arrondissement (La MedNum)"}[level]
+    fig["ifn"] = {"value": _shown(ifn_row), "vintage": (str(ifn_row["vintage"]).replace("IFN ", "")
+                                                        if ifn_row is not None else None),
+                  "method": ifn_method if _shown(ifn_row) is not None else "aucune valeur pour ce territoire"}
+    lieux_row = _store_value(store, "lieux", code, str(as_of.year))
+    fig["lieux"] = int(lieux_row["value"]) if lieux_row is not None else 0
+    fig["lieux_per_10k"] = _shown(_store_value(store, "lieux_per_10000", code, str(as_of.year)))
     lieux = t.get("lieux")
-    n_lieux = int(_in_territory(lieux["territory_code"], territories, code, level).sum()) if lieux is not None and len(lieux) else 0
-    fig["lieux"] = n_lieux
-    fig["lieux_per_10k"] = (n_lieux / pop * PER) if pop else None
     lieux_dates = pd.to_datetime(lieux["date_maj"]) if lieux is not None and len(lieux) else pd.Series(dtype="datetime64[ns]")
     fig["lieux_date"] = lieux_dates.max().strftime("%Y-%m-%d") if len(lieux_dates.dropna()) else None
 
-    lines = t["budget_lines"]
-    action_lines = lines[lines["action_code"].notna().to_numpy()]
-    tx = t["budget_transactions"]
-    tx = tx[tx["budget_line_id"].isin(set(action_lines["budget_line_id"])).to_numpy()] if len(tx) else tx
-    ex = budget_execution(action_lines, tx, t["actions"], by="action_code", as_of=as_of, totals=True)
-    tot = ex[ex["is_total"]].iloc[0]
-    scope = f"budget FNE des {action_lines['action_code'].nunique()} actions de la feuille de route (annexe 6), niveau départemental"
+    dept = sorted(territories.loc[territories["level"].astype(str) == "departement", "territory_code"].astype(str))
+    dcode = dept[0] if dept else DEFAULT_TERRITORY
+    planned = _money(_store_value(store, "budget_planned_eur", dcode, str(as_of.year)))
+    committed = _money(_store_value(store, "budget_committed_eur", dcode, str(as_of.year)))
+    paid = _money(_store_value(store, "budget_paid_eur", dcode, str(as_of.year)))
+    n_actions = t["budget_lines"]["action_code"].dropna().nunique()
+    scope = f"budget FNE des {n_actions} actions de la feuille de route (annexe 6), niveau départemental"
     note = None
     if level != "departement":
         note = ("Le budget FNE n'est pas territorialisé dans la feuille de route : "
                 "les montants sont ceux du département, pas de ce territoire.")
-    fig["budget"] = {"planned_eur": tot["planned_eur"] if tot["planned_eur"] is not None else Decimal("0.00"),
-                     "committed_eur": tot["committed_eur"], "paid_eur": tot["paid_eur"],
-                     "commitment_rate_pct": _float(tot["commitment_rate_pct"]),
-                     "payment_rate_pct": _float(tot["payment_rate_pct"]),
+    rate = (lambda x: float(x / planned * 100) if planned else None)
+    fig["budget"] = {"planned_eur": planned, "committed_eur": committed, "paid_eur": paid,
+                     "commitment_rate_pct": rate(committed), "payment_rate_pct": rate(paid),
                      "as_of": as_of.strftime("%Y-%m-%d"), "scope": scope, "note": note}
 
     meteo = action_meteo(t, as_of)
@@ -218,35 +254,23 @@ def headline_figures(bundle, territory_code: Optional[str] = None, year: Optiona
     states = ts["state"].value_counts()
     fig["tasks_by_state"] = {s: int(states.get(s, 0)) for s in ("not_started", "in_progress", "done", "late", "cancelled")}
 
-    act = t.get("activities")
-    acc = {"year": None, "value": 0, "per_1000": None, "ci_lower": None, "ci_upper": None,
-           "population_year": int(pop_year), "n_records": 0}
-    if act is not None and len(act):
-        dates = pd.to_datetime(act["date"])
-        act = act[(dates <= as_of).to_numpy()]
-        dates = dates[dates <= as_of]
-        if len(act):
-            acc_year = int(dates.dt.year.max())
-            in_year = act[(dates.dt.year == acc_year).to_numpy()]
-            if level == "departement":
-                # accompaniments without a commune of residence still took place in the département
-                codes = in_year["beneficiary_commune_code"]
-                mask = _in_territory(codes, territories, code, level) | codes.isna().to_numpy()
-            else:
-                mask = _in_territory(in_year["beneficiary_commune_code"], territories, code, level)
-            k = int(pd.to_numeric(in_year.loc[mask.to_numpy(), "participants"]).sum())
-            lo, hi = poisson_ci(k)
-            acc.update(year=acc_year, value=k, n_records=int(mask.sum()),
-                       per_1000=k / pop * 1000 if pop else None,
-                       ci_lower=lo / pop * 1000 if pop else None, ci_upper=hi / pop * 1000 if pop else None,
-                       complete_year=bool(as_of >= pd.Timestamp(acc_year, 12, 31)))
-    # publishing rule: a count of people below the threshold is never shown, nor its rate
-    from fne_eval.store.disclosure import DEFAULT_THRESHOLD
-
-    acc["is_suppressed"] = bool(0 < acc["value"] < DEFAULT_THRESHOLD)
-    if acc["is_suppressed"]:
-        acc.update(value=None, per_1000=None, ci_lower=None, ci_upper=None)
-    fig["accompaniments"] = acc
+    acc_row = _store_value(store, "accompaniments", code, period)
+    part_row = _store_value(store, "participations", code, period)
+    rate_row = _store_value(store, "participations_per_1000", code, period)
+    hidden = part_row is not None and part_row["status"] in ("primary", "secondary")
+    k = _shown(part_row)
+    per = _shown(rate_row)
+    denom = float(rate_row["denominator"]) if rate_row is not None and not pd.isna(rate_row["denominator"]) else None
+    lo = hi = None
+    if k is not None and denom:
+        lo_k, hi_k = poisson_ci(int(k))
+        lo, hi = lo_k / denom * 1000, hi_k / denom * 1000
+    fig["accompaniments"] = {"year": year, "value": None if _shown(acc_row) is None else int(_shown(acc_row)),
+                             "is_suppressed": acc_row is not None and acc_row["status"] in ("primary", "secondary")}
+    fig["participations"] = {
+        "year": year, "value": None if k is None else int(k), "per_1000": per, "ci_lower": lo, "ci_upper": hi,
+        "population_year": int(population_year_for(populations, year)),
+        "complete_year": bool(as_of >= pd.Timestamp(year, 12, 31)), "is_suppressed": bool(hidden)}
     fig["is_synthetic"] = bool(getattr(bundle, "is_synthetic", False))
     fig["synthetic_tables"] = list((getattr(bundle, "meta", {}) or {}).get("synthetic_tables", []))
     fig["as_of"] = as_of.strftime("%Y-%m-%d")
@@ -316,19 +340,18 @@ def figures_to_text(figures: dict) -> str:
     lines.append(f"Actions par météo : {st} — {f['actions_by_status_source']}")
     tk = ", ".join(f"{STATE_FR[s]} {n}" for s, n in f["tasks_by_state"].items())
     lines.append(f"Tâches du chronogramme : {tk}")
-    a = f["accompaniments"]
-    if a["year"] is None:
-        lines.append("Accompagnements : pas de données")
-    elif a.get("is_suppressed"):
-        from fne_eval.store.disclosure import DEFAULT_THRESHOLD
-
-        lines.append(f"Accompagnements {a['year']} : moins de {DEFAULT_THRESHOLD} (secret statistique)")
+    a, p = f["accompaniments"], f["participations"]
+    partial = "" if p.get("complete_year") else f" (année incomplète, jusqu'au {fmt_date(f['as_of'])})"
+    hidden = "moins de 5 ou masqué (secret statistique)"
+    lines.append(f"Accompagnements {a['year']}{partial} : "
+                 + (hidden if a.get("is_suppressed") else fmt_int(a["value"] or 0)))
+    if p.get("is_suppressed"):
+        lines.append(f"Participations {p['year']} (personnes × séances) : {hidden}")
     else:
-        partial = "" if a.get("complete_year") else f" (année incomplète, jusqu'au {fmt_date(f['as_of'])})"
-        lines.append(f"Accompagnements {a['year']}{partial} : {fmt_int(a['value'])}, soit "
-                     f"{fmt_decimal(a['per_1000'], 1)} pour 1 000 habitants "
-                     f"(IC 95 % {fmt_decimal(a['ci_lower'], 1)} – {fmt_decimal(a['ci_upper'], 1)} ; "
-                     f"population millésime {a['population_year']})")
+        rate = (f", soit {fmt_decimal(p['per_1000'], 1)} pour 1 000 habitants (IC 95 % "
+                f"{fmt_decimal(p['ci_lower'], 1)} – {fmt_decimal(p['ci_upper'], 1)} ; population millésime "
+                f"{p['population_year']})") if p.get("per_1000") is not None else ""
+        lines.append(f"Participations {p['year']} (personnes × séances) : {fmt_int(p['value'] or 0)}{rate}")
     if f.get("is_synthetic"):
         tables = ", ".join(f.get("synthetic_tables") or [])
         lines += ["", f"Attention : données de suivi synthétiques (fictives){' : ' + tables if tables else ''}."]
@@ -346,7 +369,8 @@ def cmd_figures(args) -> int:
         print(f"fne-eval figures : bundle illisible : {exc}", file=sys.stderr)
         return 2
     try:
-        figures = headline_figures(bundle, getattr(args, "territory", None), getattr(args, "year", None))
+        figures = headline_figures(bundle, getattr(args, "territory", None), getattr(args, "year", None),
+                                   as_of=getattr(args, "as_of", None))
     except ValueError as exc:
         print(f"fne-eval figures : {exc}", file=sys.stderr)
         return 1

@@ -219,6 +219,10 @@ def _budget_figures(bundle, as_of: pd.Timestamp, depts: list) -> pd.DataFrame:
     lines, tx, acts = bundle["budget_lines"], bundle["budget_transactions"], bundle["actions"]
     if lines.empty or len(depts) != 1:
         return pd.DataFrame(columns=STORE_COLUMNS)
+    # the FNE budget is the roadmap's action lines (annexe 6); other lines (funds, co-financing) are not in it
+    lines = lines[lines["action_code"].notna().to_numpy()]
+    if len(tx):
+        tx = tx[tx["budget_line_id"].isin(set(lines["budget_line_id"])).to_numpy()]
     rows = []
     for by in ("action_code", "axis_code"):
         ex = budget_eval.budget_execution(lines, tx, acts, by=by, as_of=as_of, totals=True)

@@ -195,7 +195,8 @@ def _protect_system(cells: pd.DataFrame, threshold: int, atom_of, members, depts
     level = cells["level"].astype(str).to_numpy()
     total = (cells["breakdown"].astype(str) == "").to_numpy()
     klass = np.select([np.isin(level, ["commune", "arrondissement"]), ~total, level == "epci"], [1, 2, 50], 1000)
-    weights = klass * np.maximum(values, threshold)
+    # hiding a zero protects little (the hidden sum is then the small count itself): avoid it
+    weights = klass * np.where(values > 0, np.maximum(values, threshold), 4 * threshold)
     for _ in range(len(cells)):
         determined = _determined(A, E, status > 0)
         if not determined.any():
