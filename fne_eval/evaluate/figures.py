@@ -49,69 +49,6 @@ def _in_territory(codes: pd.Series, territories: pd.DataFrame, code: str, level:
     return (codes.astype("string").map(m) == code).fillna(False).astype(bool)
 
 
-def territory_ifn(tables: dict, territories: pd.DataFrame, code: str, level: str) -> dict:
-    """Return the IFN of a territory with its vintage and how it was obtained.
-
-    The one definition of a territory's Indice de fragilité numérique, used by
-    :func:`headline_figures` and by the reports. The ``tout_age`` variant of the latest
-    vintage is used; a département gets the unweighted mean of its communes and
-    arrondissements (the method of La MedNum's files), an EPCI, a commune or an
-    arrondissement its published value.
-
-    Parameters
-    ----------
-    tables : dict
-        Bundle tables (``tables["ifn"]`` is read; absent or empty gives no value).
-    territories : DataFrame
-        The bundle's ``territories`` table.
-    code : str
-        Territory code (``"13"``, an EPCI SIREN, an INSEE code).
-    level : {'departement', 'epci', 'commune', 'arrondissement'}
-        Level of ``code``.
-
-    Returns
-    -------
-    dict
-        ``value`` (float or None), ``vintage`` (str or None), ``method`` (French text) and
-        ``n_units`` (number of values behind ``value``).
-    """
-    if level not in ("departement", "epci", "commune", "arrondissement"):
-        raise ValueError(f"unknown level {level!r}, expected 'departement', 'epci', 'commune' or 'arrondissement'")
-    ifn = tables.get("ifn")
-    out = {"value": None, "vintage": None, "method": None, "n_units": None}
-    if ifn is None or not len(ifn):
-        out["method"] = "IFN absent du bundle"
-        return out
-    ifn = ifn[(ifn["variant"] == "tout_age").fillna(False).to_numpy()] if (ifn["variant"] == "tout_age").any() else ifn
-    vintage = sorted(ifn["vintage"].dropna().unique().tolist())[-1]
-    ifn = ifn[(ifn["vintage"] == vintage).to_numpy()]
-    out["vintage"] = str(vintage)
-    if level == "departement":
-        from fne_eval.core.territory import code_membership
-
-        m = code_membership(territories)
-        units = set(m.loc[(m["departement_code"] == code).fillna(False), "unit_code"])
-        vals = ifn[ifn["territory_code"].isin(units).to_numpy() & ifn["ifn_total"].notna().to_numpy()]
-        if len(vals):
-            out["value"] = float(vals["ifn_total"].astype("float64").mean())
-            out["n_units"] = int(len(vals))
-        out["method"] = (f"moyenne non pondérée des {len(vals)} communes et arrondissements du département "
-                         "ayant une valeur (méthode des fichiers de La MedNum ; non pondérée par la population)")
-        return out
-    row = ifn[(ifn["territory_code"] == code).to_numpy()]
-    if len(row) and not pd.isna(row["ifn_total"].iloc[0]):
-        out["value"] = float(row["ifn_total"].iloc[0])
-        out["n_units"] = 1
-        out["method"] = ("valeur publiée pour l'EPCI (La MedNum)" if level == "epci"
-                         else f"valeur publiée pour {'la commune' if level == 'commune' else 'l’arrondissement'} (La MedNum)")
-    else:
-        out["method"] = "aucune valeur publiée pour ce territoire"
-    return out
-
-
-_ifn = territory_ifn  # former private name, kept for callers not yet moved
-
-
 def _store_value(store: pd.DataFrame, indicator_id: str, code: str, period: str, breakdown: str = ""):
     """Return the store's row of one figure (a Series), or None."""
     rows = store[(store["indicator"] == indicator_id) & (store["territory_code"] == code)

@@ -335,16 +335,10 @@ def _exposed_communes(ctx):
 
 
 def _commune_ifn(ctx) -> dict:
-    """Return the IFN of each commune (Marseille: unweighted mean of its arrondissements)."""
-    aggregate = territory.aggregate
-    ifn_by_unit = offer.ifn_by_unit
-    units = ifn_by_unit(ctx.bundle)  # one variant, one vintage
-    cm = territory.code_membership(ctx.bundle["territories"])
-    units = units[units["unit_code"].astype("string").isin(set(cm["unit_code"])).fillna(False)
-                  .to_numpy(dtype=bool)]  # the EPCI rows are not communes
-    agg = aggregate(units, ctx.bundle["territories"], ["ifn_total"], "unit_code",
-                    levels=("commune",), how="unweighted_mean")
-    return dict(zip(agg["territory_code"].astype(str), agg["ifn_total"]))
+    """Return the store's IFN of each commune (Marseille: its arrondissements weighted by population)."""
+    st = storeview.store_of(ctx)
+    rows = st[(st["indicator"] == "ifn") & (st["level"] == "commune") & (st["period"] == str(ctx.as_of.year))]
+    return {c: v for c, v in zip(rows["territory_code"], rows["value"]) if not pd.isna(v)}
 
 
 def _ifn_map(ctx):
