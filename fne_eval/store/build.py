@@ -327,5 +327,10 @@ def build_store(bundle, as_of, threshold: int = 5) -> pd.DataFrame:
     store = protect(store, terr, threshold)
     for c in ("value", "numerator", "denominator", "ci_lower", "ci_upper"):
         store[c] = pd.to_numeric(store[c], errors="coerce").astype("float64")
+    for c in ("indicator", "level", "territory_code", "period", "breakdown", "unit", "status", "source", "vintage"):
+        store[c] = store[c].astype("str")  # the dtype Parquet gives back: a cached store equals a built one
+    store["breakdown"] = store["breakdown"].fillna("")
+    store["synthetic"] = store["synthetic"].astype(bool)
+    store["inferred"] = store["inferred"].astype(bool)
     store = store[STORE_COLUMNS].sort_values(["indicator", "level", "territory_code", "period", "breakdown"])
     return store.reset_index(drop=True)
