@@ -1,4 +1,4 @@
-"""Tests of fne_eval.evaluate.figures: the seed's figures on the embedded bundle, and JSON/text output.
+"""Tests of fne_eval.store.figures and fne_eval.cli.figures: the seed's figures on the embedded bundle, and JSON/text output.
 
 Expected values come from the seed (feuille de route, section 3 « Données INSEE 2021 » and
 annexe 6) and from DOMAIN.md (IFN mean 5.25 over the 134 valued communes/arrondissements).
@@ -10,7 +10,8 @@ from types import SimpleNamespace
 import pandas as pd
 import pytest
 
-from fne_eval.evaluate.figures import cmd_figures, figures_to_json, figures_to_text, headline_figures
+from fne_eval.cli.figures import cmd_figures, figures_to_text
+from fne_eval.store.figures import figures_to_json, headline_figures
 
 EPCI_2021 = {  # seed, section 3, « Données INSEE 2021 »
     "200054807": 1911311,  # Métropole Aix-Marseille-Provence

@@ -228,7 +228,7 @@ def test_same_figure_same_text_in_every_report(default_bundle, s2025):
 
 def test_figures_command_matches_the_review_year(default_bundle):
     """`figures --year 2025` is as of 31 Dec 2025, like the 2025 review; the bundle's last date is later."""
-    from fne_eval.evaluate.figures import headline_figures
+    from fne_eval.store.figures import headline_figures
 
     f = headline_figures(default_bundle, year=2025)
     assert f["as_of"] == "2025-12-31"

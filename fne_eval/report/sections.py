@@ -23,7 +23,7 @@ Sections per notebook
                     (one per axis), :func:`regles_meteo`, :func:`sources`
 
 Where the numbers come from: :mod:`fne_eval.core.territory` (members, populations, roll-ups),
-:mod:`fne_eval.evaluate.figures` (IFN of a territory, headline figures), :mod:`fne_eval.evaluate.offer`,
+:mod:`fne_eval.store` (every published figure, one definition each; :mod:`fne_eval.store.figures` for headline figures), :mod:`fne_eval.evaluate.offer`,
 :mod:`fne_eval.evaluate.completeness`, :mod:`fne_eval.evaluate.impact`, :mod:`fne_eval.evaluate.indicators`,
 :mod:`fne_eval.evaluate.budget`, :mod:`fne_eval.evaluate.schedule`, :mod:`fne_eval.evaluate.meteo`,
 :mod:`fne_eval.evaluate.quality`, and :mod:`fne_eval.evaluate.activity` for the plain counts by
@@ -38,7 +38,8 @@ from typing import Callable, Iterable, List, Optional
 import pandas as pd
 
 from fne_eval.core import territory
-from fne_eval.evaluate import budget, completeness, figures, indicators, offer, quality, schedule
+from fne_eval.evaluate import budget, completeness, indicators, offer, quality, schedule
+from fne_eval.store import figures
 from fne_eval.evaluate import impact as impact_eval
 from fne_eval.evaluate import meteo as meteo_eval
 from fne_eval.report import format as F
