@@ -238,3 +238,17 @@ def test_figures_command_matches_the_review_year(default_bundle):
     tx = tx[tx["budget_line_id"].isin(action_lines) & (pd.to_datetime(tx["date"]) <= "2025-12-31")]
     paid = pd.to_numeric(tx.loc[tx["kind"].astype(str) == "payment", "amount_eur"].astype(float)).sum()
     assert float(f["budget"]["paid_eur"]) == pytest.approx(paid, abs=0.005)
+
+
+def test_readme_analyst_queries_run(default_bundle):
+    """The README's three analyst queries run as printed and give the store's figures."""
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    block = readme.split("Trois requêtes d'analyste")[1].split("```python\n")[1].split("```")[0]
+    ns = {}
+    exec(compile(block.replace(".plot(", ".head(").replace(', x="period", y="value")', ")"), "README", "exec"), ns)
+    p = ns["p"].pivot(index="territory_code", columns="indicator", values="value")
+    assert len(p) == 4 and (p["participations"] > 0).all()
+    assert len(ns["m"]) >= 12 and (ns["m"]["status"] == "shown").all()
+    assert ns["b"]["breakdown"].nunique() == 10

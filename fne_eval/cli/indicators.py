@@ -1,6 +1,7 @@
 """``fne-eval indicators OUT``: every published figure of the store, as open data.
 
-Writes, in a new folder ``OUT``: ``indicateurs.<csv|parquet|xlsx>`` (one row per indicator ×
+Writes, in a new folder ``OUT`` (``OUT.xlsx``, ``OUT.parquet`` or ``OUT.csv`` name the format
+and the folder ``OUT``): ``indicateurs.<csv|parquet|xlsx>`` (one row per indicator ×
 territory × period × breakdown, the value empty where the pack hides it), ``registre.<ext>``
 (the definition of every indicator) and ``datapackage.json`` (Frictionless Data Package with a
 Table Schema per file). The folder is written next to ``OUT`` and renamed at the end: a failed
@@ -118,7 +119,10 @@ def cmd_indicators(args) -> int:
                               "label": roadmap["label"].astype(str) if "label" in roadmap else "",
                               "unit": roadmap["unit"].astype(str),
                               "source": "catalogue des indicateurs de la feuille de route"})
-        out = export_indicators(store, registry_frame(extra), Path(args.out), getattr(args, "fmt", "csv"),
+        out_path, fmt = Path(args.out), getattr(args, "fmt", None)
+        if out_path.suffix.lower() in (".csv", ".parquet", ".xlsx"):  # the extension names the format
+            fmt, out_path = out_path.suffix.lower()[1:], out_path.with_suffix("")
+        out = export_indicators(store, registry_frame(extra), out_path, fmt or "csv",
                                 meta={"bundle": bundle.source, "bundle_hash": bundle.hash,
                                       "as_of": str(as_of.date())})
     except (OSError, ValueError) as exc:

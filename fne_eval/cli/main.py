@@ -49,8 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("out", help="dossier de sortie")
     p.add_argument("--year", type=int, default=None, help="année évaluée (défaut : l'année de la fin des données)")
     p.add_argument("--as-of", dest="as_of", default=None, help="date d'arrêté AAAA-MM-JJ")
-    p.add_argument("--format", dest="fmt", choices=["parquet", "csv", "xlsx"], default="csv",
-                   help="format des fichiers (défaut : csv)")
+    p.add_argument("--format", dest="fmt", choices=["parquet", "csv", "xlsx"], default=None,
+                   help="format des fichiers (défaut : l'extension de OUT, sinon csv)")
 
     p = sub.add_parser("template", help="write an empty Excel workbook to fill in")
     p.add_argument("out", help="output .xlsx path")

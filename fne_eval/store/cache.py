@@ -19,6 +19,7 @@ from fne_eval.bundle.diskcache import cache_dir
 from fne_eval.core.periods import evaluated_as_of, to_timestamp
 from fne_eval.bundle.io import Bundle, load_bundle
 from fne_eval.store.build import STORE_COLUMNS, build_store
+from fne_eval.store.registry import INDICATORS
 
 __all__ = ["load", "get_store", "store_key", "as_of_for"]
 
@@ -141,10 +142,17 @@ def load(bundle=None, year: Optional[int] = 2025, as_of=None, threshold: int = 5
     Returns
     -------
     pandas.DataFrame
-        One row per indicator × territory × period × breakdown (columns :data:`STORE_COLUMNS`),
+        One row per indicator × territory × period × breakdown (columns :data:`STORE_COLUMNS`, and
+        ``label``, the indicator's French label, after ``indicator``),
         with plain ``float64`` values (euros included) and a ``status`` column; hidden cells
         keep their value here (analyst use) and are never printed by the reports.
     """
     if not isinstance(bundle, Bundle):
         bundle = load_bundle(bundle)
-    return get_store(bundle, as_of_for(bundle, year, as_of), threshold).copy()
+    out = get_store(bundle, as_of_for(bundle, year, as_of), threshold).copy()
+    labels = {k: v.label for k, v in INDICATORS.items()}
+    cat = bundle["indicators"]
+    if len(cat) and "label" in cat:
+        labels.update(zip("roadmap." + cat["indicator_code"].astype(str), cat["label"].astype(str)))
+    out.insert(1, "label", out["indicator"].map(labels))
+    return out
