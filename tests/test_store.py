@@ -247,7 +247,7 @@ def test_readme_analyst_queries_run(default_bundle):
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
     block = readme.split("Trois requêtes d'analyste")[1].split("```python\n")[1].split("```")[0]
     ns = {}
-    exec(compile(block.replace(".plot(", ".head(").replace(', x="period", y="value")', ")"), "README", "exec"), ns)
+    exec(compile(block.replace('m.plot(x="period", y="value")', "m.head()"), "README", "exec"), ns)
     p = ns["p"].pivot(index="territory_code", columns="indicator", values="value")
     assert len(p) == 4 and (p["participations"] > 0).all()
     assert len(ns["m"]) >= 12 and (ns["m"]["status"] == "shown").all()
