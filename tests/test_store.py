@@ -207,7 +207,7 @@ def test_same_figure_same_text_in_every_report(default_bundle, s2025):
     codes = ["13"] + sorted(terr.loc[terr["level"].astype(str) == "epci", "territory_code"].astype(str))
     for code in codes:
         ctx = make_context(default_bundle, code, "all", 2025, 5)
-        for build in (sections.contexte, sections.offre, sections.activite, sections.resultats):
+        for build in (sections.context, sections.offer, sections.activity, sections.results):
             for key in _tagged(build(ctx)._repr_html_()):
                 seen[key[:4]].add(key[4])
     assert len(seen) > 100
