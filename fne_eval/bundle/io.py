@@ -16,6 +16,7 @@ from __future__ import annotations
 import copy
 import csv
 import datetime as _dt
+import errno
 import functools
 import hashlib
 import io
@@ -903,6 +904,24 @@ def load_bundle(path: Optional[Union[str, Path]] = None, validate: bool = True) 
 
 
 # --------------------------------------------------------------------------- writing
+_ERRNO_FR = {
+    errno.EACCES: "permission refusée", errno.EPERM: "opération non permise",
+    errno.ENOTDIR: "un élément du chemin n'est pas un dossier", errno.EISDIR: "c'est un dossier",
+    errno.EROFS: "système de fichiers en lecture seule", errno.ENOSPC: "disque plein",
+    errno.EEXIST: "un fichier existe déjà à cet endroit", errno.ENOENT: "chemin inexistant",
+    errno.ENAMETOOLONG: "nom de fichier trop long",
+}
+
+
+def os_error_fr(exc: OSError) -> str:
+    """Return a file-system error as a short French phrase (the path is named by the caller)."""
+    if exc.errno in _ERRNO_FR:
+        return _ERRNO_FR[exc.errno]
+    if exc.strerror:
+        return exc.strerror
+    return str(exc)
+
+
 def _format_cell(v):
     return value_to_text(v)
 

@@ -445,6 +445,11 @@ def _check_participants(typed: dict, places: dict, out: _Collector) -> None:
     out.count_more("participants", "activity_id", "participant_count", len(bad) - len(shown))
 
 
+#: Tables that no report can do without, and why (French, for the message).
+NON_EMPTY_TABLES = {
+    "territories": "le référentiel des territoires",
+    "populations": "une population par territoire, pour les taux et les chiffres clés",
+}
 #: Years a bundle's ``data_as_of`` may name.
 DATA_AS_OF_YEARS = (2000, 2100)
 _ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -495,6 +500,11 @@ def validate_raw(raw: RawBundle) -> ValidationResult:
         _check_duplicates(name, t, place, out)
         _check_dates(name, t, place, out)
         typed[name] = t
+    for name in NON_EMPTY_TABLES:
+        if name in typed and typed[name].empty:
+            out.add(name, places[name], None, None, None,
+                    f"table vide : les rapports ont besoin d'au moins une ligne ({NON_EMPTY_TABLES[name]})",
+                    check="empty")
     for name in TABLES:
         _check_foreign_keys(name, typed, places, flagged[name], out)
     _check_budget(typed, places, out)
