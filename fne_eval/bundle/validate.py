@@ -445,10 +445,11 @@ def _check_participants(typed: dict, places: dict, out: _Collector) -> None:
     out.count_more("participants", "activity_id", "participant_count", len(bad) - len(shown))
 
 
-#: Tables that no report can do without, and why (French, for the message).
+#: Tables that must have rows once another one has: (that table, why), in French for the message.
+#: (An entirely empty bundle, such as the template, stays valid.)
 NON_EMPTY_TABLES = {
-    "territories": "le référentiel des territoires",
-    "populations": "une population par territoire, pour les taux et les chiffres clés",
+    "populations": ("territories", "les rapports ont besoin d'une population par territoire, pour les taux "
+                                   "et les chiffres clés"),
 }
 #: Years a bundle's ``data_as_of`` may name.
 DATA_AS_OF_YEARS = (2000, 2100)
@@ -500,10 +501,10 @@ def validate_raw(raw: RawBundle) -> ValidationResult:
         _check_duplicates(name, t, place, out)
         _check_dates(name, t, place, out)
         typed[name] = t
-    for name in NON_EMPTY_TABLES:
-        if name in typed and typed[name].empty:
+    for name, (needed_by, why) in NON_EMPTY_TABLES.items():
+        if name in typed and typed[name].empty and not typed[needed_by].empty:
             out.add(name, places[name], None, None, None,
-                    f"table vide : les rapports ont besoin d'au moins une ligne ({NON_EMPTY_TABLES[name]})",
+                    f"table vide alors que la table {needed_by} a {len(typed[needed_by])} ligne(s) : {why}",
                     check="empty")
     for name in TABLES:
         _check_foreign_keys(name, typed, places, flagged[name], out)
