@@ -614,7 +614,7 @@ XLSX_MAX_RATIO = 100
 XLSX_RATIO_SLACK = 8 * 1024 ** 2
 
 
-def _check_xlsx_size(path: Path) -> None:
+def check_xlsx_size(path: Path) -> None:
     """Refuse a workbook whose parts would unzip to an unreasonable size (a decompression bomb)."""
     try:
         with zipfile.ZipFile(path) as zf:
@@ -638,7 +638,7 @@ def _read_xlsx(path: Path) -> RawBundle:
 
     if path.stat().st_size == 0:
         raise BundleError(f"{path} : fichier vide (0 octet)")
-    _check_xlsx_size(path)
+    check_xlsx_size(path)
     try:
         wb = load_workbook(path, read_only=True, data_only=False)
     except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
