@@ -133,6 +133,17 @@ def test_bundle_edited_during_a_run_is_detected(tmp_path):
     assert m["bundle"]["hash"] == bundle.hash and m["bundle"]["hash_at_end"] != bundle.hash
 
 
+def test_duplicated_key_in_bundle_json_is_refused(tmp_path):
+    """`"is_synthetic": true, …, "is_synthetic": false`: the last one silently removed the banner."""
+    folder = write_small_bundle(tmp_path / "b")
+    (folder / "bundle.json").write_text('{"name": "x", "is_synthetic": true, "synthetic_tables": ["activities"], '
+                                        '"is_synthetic": false}', encoding="utf-8")
+    with pytest.raises(BundleError, match="en double"):
+        read_bundle_raw(folder)
+    code, _, err = _cli(["validate", str(folder)])
+    assert code == 2 and "is_synthetic" in err and "Traceback" not in err
+
+
 def test_load_bundle_sees_a_same_size_same_mtime_change(tmp_path):
     folder = write_small_bundle(tmp_path / "b")
     first = load_bundle(folder)

@@ -719,6 +719,16 @@ def _meta_cell(value) -> str:
     return json.dumps(value, ensure_ascii=False, default=str)
 
 
+def _unique_keys(pairs: list) -> dict:
+    """Build a JSON object, refusing a key given twice (the last one would win silently)."""
+    out = {}
+    for k, v in pairs:
+        if k in out:
+            raise ValueError(f"clé « {k} » en double")
+        out[k] = v
+    return out
+
+
 def _undeclared_provenance(frames: dict, missing: str) -> tuple:
     """Return ``(meta, warnings)`` for a bundle without metadata: its monitoring data count as synthetic.
 
@@ -762,8 +772,8 @@ def _read_folder(path: Path) -> RawBundle:
     m = path / META_FILE
     if m.exists():
         try:
-            meta = json.loads(m.read_text(encoding="utf-8-sig"))
-        except (ValueError, UnicodeDecodeError) as exc:
+            meta = json.loads(m.read_text(encoding="utf-8-sig"), object_pairs_hook=_unique_keys)
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
             raise BundleError(f"{m} : JSON illisible ({exc})") from exc
         if not isinstance(meta, dict):
             raise BundleError(f"{m} : un objet JSON {{clé: valeur}} est attendu")
