@@ -234,3 +234,14 @@ def test_duplicated_yaml_key_is_refused(tmp_path):
     with pytest.raises(PlanError) as info:
         load_plan(path)
     assert "defaults" in str(info.value) and "en double" in str(info.value) and "ligne 6" in str(info.value)
+
+
+def test_seal_gives_back_only_this_users_blob_for_this_key(shared_cache):
+    """The helper other caches (the indicator store's Parquet files) can wrap their entries with."""
+    from fne_eval.bundle import diskcache
+
+    blob = diskcache.seal(b"table", "cle-a")
+    assert diskcache.unseal(blob, "cle-a") == b"table"
+    assert diskcache.unseal(blob, "cle-b") is None  # copied under another key
+    assert diskcache.unseal(blob[:-1] + b"X", "cle-a") is None  # altered
+    assert diskcache.unseal(b"table", "cle-a") is None  # planted unsealed

@@ -148,6 +148,30 @@ def _mac(secret: bytes, key: str, payload: bytes) -> bytes:
     return hmac.new(secret, MAGIC + key.encode() + b"\0" + payload, hashlib.sha256).digest()
 
 
+def seal(payload: bytes, key: str, folder: Optional[Path] = None) -> Optional[bytes]:
+    """Return ``payload`` preceded by its HMAC for ``key``, ready to write in the cache; None without a key.
+
+    For any cache entry kept in :func:`cache_dir` (parsed bundles here, other caches too):
+    :func:`unseal` gives the payload back only when it was sealed by this user for this key.
+    """
+    folder = folder if folder is not None else cache_dir()
+    secret = secret_key(folder) if folder is not None else None
+    if secret is None:
+        return None
+    return MAGIC + _mac(secret, key, payload) + payload
+
+
+def unseal(blob: bytes, key: str, folder: Optional[Path] = None) -> Optional[bytes]:
+    """Return the payload of a :func:`seal`-ed blob, or None when it was not sealed by this user for ``key``."""
+    folder = folder if folder is not None else cache_dir()
+    secret = secret_key(folder) if folder is not None else None
+    head = len(MAGIC) + _MAC_SIZE
+    if secret is None or len(blob) < head or blob[:len(MAGIC)] != MAGIC:
+        return None
+    payload = blob[head:]
+    return payload if hmac.compare_digest(blob[len(MAGIC):head], _mac(secret, key, payload)) else None
+
+
 def _read_entry(target: Path, secret: bytes, key: str):
     """Return the bundle of an authenticated entry, or None (missing, foreign, corrupt: deleted)."""
     try:
