@@ -65,8 +65,13 @@ def _scrub(obj, labels):
     if isinstance(obj, list):
         return [_scrub(v, labels) for v in obj]
     if isinstance(obj, dict):
-        return {k: _scrub(v, labels) for k, v in obj.items()}
+        # base64 images (image/png...) are left alone: a path cannot hide there, a random "/home/" could
+        return {k: v if _is_binary_mime(k) else _scrub(v, labels) for k, v in obj.items()}
     return obj
+
+
+def _is_binary_mime(key) -> bool:
+    return isinstance(key, str) and (key.startswith(("image/", "application/pdf")) and key != "image/svg+xml")
 
 
 def scrub_notebook(path: Union[str, Path], labels: list) -> bool:
