@@ -104,7 +104,7 @@ def _finish(args, report, tables: dict, record: dict, deleted=None, data_as_of=N
         for e in res.errors[:50]:
             print("  " + e["message"], file=sys.stderr)
         return 1
-    from fne_eval.report.format import fmt_int
+    from fne_eval.core.fmt import fmt_int
 
     rows = ", ".join(f"{n} {fmt_int(c)} ligne{'s' if c > 1 else ''}" for n, c in res.rows.items())
     print(f"Bundle mis à jour ({mode}) : {args.into} — {rows}.")

@@ -23,7 +23,7 @@ Sections per notebook
                     (one per axis), :func:`regles_meteo`, :func:`sources`
 
 Where the numbers come from: :mod:`fne_eval.core.territory` (members, populations, roll-ups),
-:mod:`fne_eval.evaluate.figures` (IFN of a territory, headline figures), :mod:`fne_eval.evaluate.offer`,
+:mod:`fne_eval.store` (every published figure, one definition each; :mod:`fne_eval.store.figures` for headline figures), :mod:`fne_eval.evaluate.offer`,
 :mod:`fne_eval.evaluate.completeness`, :mod:`fne_eval.evaluate.impact`, :mod:`fne_eval.evaluate.indicators`,
 :mod:`fne_eval.evaluate.budget`, :mod:`fne_eval.evaluate.schedule`, :mod:`fne_eval.evaluate.meteo`,
 :mod:`fne_eval.evaluate.quality`, and :mod:`fne_eval.evaluate.activity` for the plain counts by
@@ -38,10 +38,12 @@ from typing import Callable, Iterable, List, Optional
 import pandas as pd
 
 from fne_eval.core import territory
-from fne_eval.evaluate import budget, completeness, figures, indicators, offer, quality, schedule
+from fne_eval.evaluate import budget, completeness, indicators, offer, quality, schedule
+from fne_eval.store import figures
 from fne_eval.evaluate import impact as impact_eval
 from fne_eval.evaluate import meteo as meteo_eval
 from fne_eval.report import format as F
+from fne_eval.report import storeview
 from fne_eval.store import disclosure
 from fne_eval.report.labels import CODES, code_label
 from fne_eval.report.tables import HtmlFragment, Table, html_table
@@ -234,23 +236,30 @@ def contexte(ctx) -> Section:
 
 
 def _population_ifn(ctx):
-    territory_population = territory.territory_population
-    t = ctx.bundle
-    pop, pop_year = territory_population(t["territories"], t["populations"], ctx.territory_code)
+    year = str(ctx.as_of.year)
+    pop = storeview.cell(ctx, "population", year)
+    ifn = storeview.cell(ctx, "ifn", year)
+    srow = storeview.store_of(ctx)
+    vint = srow[(srow["indicator"] == "population") & (srow["territory_code"] == ctx.territory_code)
+                & (srow["period"] == year)]["vintage"]
     n_units = len(_units(ctx))
-    parts = [f"{ctx.territory_name} compte {F.fmt_int(pop)} habitants (population municipale "
-             f"INSEE, millésime {pop_year}), répartis sur {F.fmt_int(n_units)} "
-             f"commune{'s' if n_units > 1 else ''} ou arrondissement{'s' if n_units > 1 else ''}."]
-    territory_ifn = figures.territory_ifn  # the one definition of a territory's IFN
-    ifn_d = territory_ifn(t.tables, t["territories"], ctx.territory_code, ctx.level)
-    if not F.is_missing(ifn_d.get("value")):
-        method = str(ifn_d.get("method") or "")
-        parts.append(f"Indice de fragilité numérique (IFN) : {F.fmt_decimal(ifn_d['value'], 2)} sur 10. "
-                     + (f"Calcul : {method[:1].lower() + method[1:]}. " if method else "")
-                     + f"Source : La MedNum, via ANCT, millésime {ifn_d.get('vintage')}.")
+    th = ctx.threshold
+    text = (f"{ctx.territory_name} compte {{pop}} habitants (population municipale INSEE, "
+            f"{vint.iloc[0] if len(vint) else 'millésime inconnu'}), répartis sur {F.fmt_int(n_units)} "
+            f"commune{'s' if n_units > 1 else ''} ou arrondissement{'s' if n_units > 1 else ''}.")
+    figs = {"pop": storeview.figure_html(pop, th)}
+    if ifn is not None and ifn.value is not None:
+        how = {"departement": "moyenne des communes et arrondissements pondérée par leur population",
+               "epci": "valeur publiée pour l'EPCI"}.get(ctx.level, "valeur publiée, ou moyenne de ses "
+                                                                  "arrondissements pondérée par leur population")
+        ivint = srow[(srow["indicator"] == "ifn") & (srow["territory_code"] == ctx.territory_code)
+                     & (srow["period"] == year)]["vintage"]
+        text += (f" Indice de fragilité numérique (IFN) : {{ifn}} sur 10 ({how} ; source : La MedNum, via ANCT, "
+                 f"{ivint.iloc[0] if len(ivint) else ''}).")
+        figs["ifn"] = storeview.figure_html(ifn, th, lambda v: F.fmt_decimal(v, 2))
     else:
-        parts.append(f"Indice de fragilité numérique : pas de valeur ({ifn_d.get('method')}).")
-    return [para(" ".join(parts))]
+        text += " Indice de fragilité numérique : pas de valeur pour ce territoire."
+    return [para_figures(text, figs)]
 
 
 def _context_figures(ctx):
@@ -327,16 +336,10 @@ def _exposed_communes(ctx):
 
 
 def _commune_ifn(ctx) -> dict:
-    """Return the IFN of each commune (Marseille: unweighted mean of its arrondissements)."""
-    aggregate = territory.aggregate
-    ifn_by_unit = offer.ifn_by_unit
-    units = ifn_by_unit(ctx.bundle)  # one variant, one vintage
-    cm = territory.code_membership(ctx.bundle["territories"])
-    units = units[units["unit_code"].astype("string").isin(set(cm["unit_code"])).fillna(False)
-                  .to_numpy(dtype=bool)]  # the EPCI rows are not communes
-    agg = aggregate(units, ctx.bundle["territories"], ["ifn_total"], "unit_code",
-                    levels=("commune",), how="unweighted_mean")
-    return dict(zip(agg["territory_code"].astype(str), agg["ifn_total"]))
+    """Return the store's IFN of each commune (Marseille: its arrondissements weighted by population)."""
+    st = storeview.store_of(ctx)
+    rows = st[(st["indicator"] == "ifn") & (st["level"] == "commune") & (st["period"] == str(ctx.as_of.year))]
+    return {c: v for c, v in zip(rows["territory_code"], rows["value"]) if not pd.isna(v)}
 
 
 def _ifn_map(ctx):
@@ -372,14 +375,16 @@ def _offer_summary(ctx):
     allrow = res[res["label"] == "all"]
     if allrow.empty or int(allrow["n_lieux"].iloc[0]) == 0:
         return no_data(f"aucun lieu de médiation numérique n'est recensé pour {ctx.territory_name}.")
-    r = allrow.iloc[0]
     lieux = ctx.bundle["lieux"]
     last = pd.to_datetime(lieux["date_maj"]).max() if len(lieux) else None
-    blocks = [para(f"{F.fmt_int(r['n_lieux'])} lieux de médiation numérique sont recensés dans le "
-                   f"territoire, soit {F.fmt_decimal(r['lieux_per_10k'], 2)} pour 10 000 habitants "
-                   f"(population {r['population_year']})"
-                   + (f" ; mise à jour la plus récente de la liste des lieux : {F.fmt_date(last)}"
-                      if last is not None and not F.is_missing(last) else "") + ".")]
+    year = str(ctx.as_of.year)
+    n = storeview.cell(ctx, "lieux", year)
+    per = storeview.cell(ctx, "lieux_per_10000", year)
+    text = ("{n} lieux de médiation numérique sont recensés dans le territoire, soit {per} pour 10 000 habitants"
+            + (f" ; mise à jour la plus récente de la liste des lieux : {F.fmt_date(last)}"
+               if last is not None and not F.is_missing(last) else "") + ".")
+    blocks = [para_figures(text, {"n": storeview.figure_html(n, ctx.threshold),
+                                  "per": storeview.figure_html(per, ctx.threshold, lambda v: F.fmt_decimal(v, 2))})]
     tab = res.copy()
     tab["label_name"] = [("Tous les lieux" if k == "all" else labels.get(k, k)) for k in tab["label"]]
     blocks.append(html_table(tab, columns=["label_name", "n_lieux", "lieux_per_10k"],
@@ -405,17 +410,22 @@ def _exposed_without_lieu(ctx):
         text = (f"{F.fmt_int(len(without))} des {F.fmt_int(len(res))} communes ou arrondissements exposés "
                 f"du territoire (annexe 3) n'ont aucun lieu de médiation numérique recensé : "
                 + ", ".join(without["territory_name"].astype(str)) + ".")
-    shown = suppress_counts(res, ["participants"], ctx.threshold, "territory_code")
+    # the participations of each commune are the store's (hidden the same way in every report)
+    shown = res.reset_index(drop=True).copy()
+    shown["part_cell"] = [storeview.cell(ctx, "participations", territory=str(c)) for c in shown["territory_code"]]
+    hidden = pd.Series([c is not None and c.hidden for c in shown["part_cell"]], index=shown.index)
+    shown["participants"] = [None if (c is None or c.hidden) else c.value for c in shown["part_cell"]]
     # a rate computed on a hidden count would give it away
-    shown["accompaniments_per_1000_exposed"] = shown["accompaniments_per_1000_exposed"].astype("float64").where(
-        ~shown["participants_is_suppressed"])
+    shown["accompaniments_per_1000_exposed"] = [
+        None if h or F.is_missing(v) or F.is_missing(pop) or not pop else v / pop * 1000
+        for h, v, pop in zip(hidden, shown["participants"], shown["exposed_population"])]
     return [para(text),
             html_table(shown, columns=["territory_name", "ifn_total", "exposed_population", "n_lieux",
                                        "participants", "accompaniments_per_1000_exposed"],
-                       formats={"ifn_total": "decimal2", "exposed_population": "int"},
-                       labels={"participants": f"Personnes accompagnées en {ctx.year}",
+                       labels={"participants": f"Participations en {ctx.year}",
                                "accompaniments_per_1000_exposed": "Pour 1 000 personnes exposées"},
-                       count_columns=["participants"], threshold=ctx.threshold,
+                       formats={"ifn_total": "decimal2", "exposed_population": "int", "participants": "count"},
+                       cells={"participants": "part_cell"}, threshold=ctx.threshold,
                        caption="Communes exposées : offre et accompagnements"),
             note("Personnes exposées : population en fragilité socio-numérique imprimée à l'annexe 3. "
                  "Un taux calculé sur un effectif masqué (« < " + str(ctx.threshold) + " ») n'est pas "
@@ -443,123 +453,144 @@ def _year_activities(ctx, year: Optional[int] = None) -> pd.DataFrame:
     return territory_activities(ctx.bundle["activities"], _codes(ctx), start, end)
 
 
+def para_figures(text: str, figures_html: dict) -> HtmlFragment:
+    """Return a paragraph whose ``{name}`` placeholders are store figures (see :func:`storeview.figure_html`)."""
+    body = html.escape(text)
+    plain = text
+    for name, fig in figures_html.items():
+        body = body.replace("{" + name + "}", fig)
+        plain = plain.replace("{" + name + "}", re.sub(r"<[^>]+>", "", fig))
+    return HtmlFragment(f'<p class="fne-text">{body}</p>', text=html.unescape(plain))
+
+
 def _activity_summary(ctx):
-    totals_with_completeness = completeness.totals_with_completeness
     start, end = _year_bounds(ctx)
-    tot = totals_with_completeness(ctx.bundle, ctx.territory_code, start=start, end=end,
-                                   threshold=ctx.threshold)
-    r = tot.iloc[0]
-    if int(r["n_activities"]) == 0:
+    acc = storeview.cell(ctx, "accompaniments")
+    part = storeview.cell(ctx, "participations")
+    if acc is None or (not acc.hidden and not acc.value):
         return no_data(f"aucun accompagnement n'est enregistré pour {ctx.territory_name} en {ctx.year}.")
-    return [para(f"Du {F.fmt_date(start)} au {F.fmt_date(end)} : {r['text']}, pour "
-                 f"{_count_text(r['participants'], ctx, 'personnes accompagnées')} résidant dans le "
-                 f"territoire."),
-            note("Un accompagnement est compté dans le territoire de résidence des personnes "
-                 "accompagnées ; le taux de remontée est la part des lieux du territoire ayant saisi "
-                 "au moins un accompagnement sur la période.")]
+    rate = storeview.cell(ctx, "participations_per_1000")
+    tot = completeness.totals_with_completeness(ctx.bundle, ctx.territory_code, start=start, end=end,
+                                                threshold=ctx.threshold)
+    rep = tot.iloc[0]["reporting_rate_pct"]
+    who = ("résidant dans le territoire, ou sans commune de résidence connue" if ctx.level == "departement"
+           else "résidant dans le territoire")
+    th = ctx.threshold
+    text = (f"Du {F.fmt_date(start)} au {F.fmt_date(end)} : {{acc}} accompagnements, soit {{part}} participations "
+            f"(personnes × séances) de personnes {who}"
+            + (", {rate} pour 1 000 habitants" if rate is not None else "")
+            + (f" ; taux de remontée : {F.fmt_pct(rep)}." if not F.is_missing(rep) else "."))
+    figs = {"acc": storeview.figure_html(acc, th), "part": storeview.figure_html(part, th),
+            "rate": storeview.figure_html(rate, th, lambda v: F.fmt_decimal(v, 1))}
+    return [para_figures(text, figs),
+            note("Un accompagnement est un compte rendu d'activité (individuel ou collectif) ; une participation "
+                 "est une personne présente à un accompagnement (une personne venue trois fois compte trois). "
+                 "Ils sont comptés dans le territoire de résidence des personnes ; le taux de remontée est la part "
+                 "des lieux du territoire ayant saisi au moins un accompagnement sur la période.")]
+
+
+def _store_breakdown_table(ctx, indicator_id: str, dim: str, cats, caption: str, value_label: str,
+                           sort_by_value: bool = False):
+    g = storeview.cells_by(ctx, indicator_id, dim)
+    if g.empty:
+        return None
+    if cats is not None:
+        order = {c: i for i, c in enumerate(cats)}
+        g = g.assign(__o=g["category"].map(order)).sort_values("__o").drop(columns="__o")
+    if sort_by_value:
+        g = g.assign(__v=[c.value for c in g["cell"]]).sort_values(["__v", "category"], ascending=[False, True])
+        g = g[[c.value != 0 for c in g["cell"]]].drop(columns="__v")
+    g = g.rename(columns={"category": dim}).reset_index(drop=True)
+    return html_table(g, columns=[dim, "value"], labels={"value": value_label}, formats={"value": "count"},
+                      cells={"value": "cell"}, threshold=ctx.threshold, caption=caption)
 
 
 def _activity_publics(ctx):
     from fne_eval.bundle.spec import AGE_BANDS, GENDERS, SOCIAL_STATUSES
-    from fne_eval.evaluate.activity import count_by
 
-    acts = _year_activities(ctx)
-    if acts.empty:
-        return no_data("aucun public à décrire.")
     blocks = []
-    for col, cats, cap in (("age_band", AGE_BANDS, "Personnes accompagnées par tranche d'âge"),
-                           ("gender", GENDERS, "Personnes accompagnées par genre"),
-                           ("social_status", SOCIAL_STATUSES, "Personnes accompagnées par statut")):
-        g = count_by(acts, col, cats)
-        g = suppress_counts(g, ["participants", "activities"], ctx.threshold, col)
-        blocks.append(html_table(g, columns=[col, "participants", "activities"],
-                                 count_columns=["participants", "activities"],
-                                 threshold=ctx.threshold, caption=cap))
+    for col, cats, cap in (("age_band", AGE_BANDS, "Participations par tranche d'âge"),
+                           ("gender", GENDERS, "Participations par genre"),
+                           ("social_status", SOCIAL_STATUSES, "Participations par statut")):
+        t = _store_breakdown_table(ctx, "participations", col, cats, f"{cap} — {ctx.year}", "Participations")
+        if t is not None:
+            blocks.append(t)
+    if not blocks:
+        return no_data(f"les publics ne sont publiés qu'au niveau du département et des EPCI ({ctx.territory_name} "
+                       "est une commune : ses effectifs par catégorie seraient trop petits).")
+    blocks.append(note("Participations : personnes × séances. Les participants des ateliers collectifs dont La Coop "
+                       "ne connaît pas le profil sont comptés « non communiqué ». "
+                       + storeview.hidden_legend(ctx.threshold)))
     return blocks
 
 
 def _activity_themes(ctx):
-    from fne_eval.evaluate.activity import count_by
     from fne_eval.report.charts import bar_chart
 
-    acts = _year_activities(ctx)
-    if acts.empty:
-        return no_data("aucune thématique à décrire.")
-    g = count_by(acts, "themes")
-    g = g[g["activities"] > 0].sort_values(["activities", "theme"], ascending=[False, True])
-    g = suppress_counts(g, ["activities"], ctx.threshold, "theme")
-    g = g.drop(columns=["participants"])
-    shown = g[~g["activities_is_suppressed"]].copy()
-    shown["theme_label"] = [code_label("theme", t) for t in shown["theme"]]
-    chart = bar_chart(shown.head(12), "theme_label", "activities",
+    g = storeview.cells_by(ctx, "accompaniments", "theme")
+    if g.empty:
+        return no_data("aucune thématique à décrire à ce niveau territorial.")
+    g = g.assign(n=[c.value for c in g["cell"]])
+    g = g[g["n"] > 0].sort_values(["n", "category"], ascending=[False, True])
+    shown = g[[not c.hidden for c in g["cell"]]].copy()
+    shown["theme_label"] = [code_label("theme", t) for t in shown["category"]]
+    shown["value"] = shown["n"]
+    chart = bar_chart(shown.head(12), "theme_label", "value",
                       title="Thématiques les plus fréquentes des accompagnements",
                       value_label="Accompagnements", max_bars=12)
+    tab = g.rename(columns={"category": "theme"}).drop(columns="n").reset_index(drop=True)
     return [chart, note("Un accompagnement peut porter sur plusieurs thématiques : les lignes ne "
                         "s'additionnent pas au total."),
-            html_table(g, columns=["theme", "activities"], count_columns=["activities"],
-                       threshold=ctx.threshold, caption="Accompagnements par thématique")]
+            html_table(tab, columns=["theme", "value"], labels={"value": "Accompagnements"},
+                       formats={"value": "count"}, cells={"value": "cell"}, threshold=ctx.threshold,
+                       caption=f"Accompagnements par thématique — {ctx.year}")]
 
 
 def _activity_trend(ctx):
-    from fne_eval.evaluate.activity import monthly_counts, territory_activities
     from fne_eval.report.charts import line_chart
 
-    acts = territory_activities(ctx.bundle["activities"], _codes(ctx), None, ctx.as_of)
-    m = monthly_counts(acts)
+    m = storeview.monthly(ctx, "participations")
     if m.empty:
-        return no_data("aucun accompagnement à suivre dans le temps.")
-    # months are protected within their year: the yearly total is published elsewhere
-    m = suppress_counts(m.assign(year=m["month"].dt.year), ["participants"], ctx.threshold, "month", by="year")
-    shown = m[~m["participants_is_suppressed"]]
+        return no_data("la série mensuelle n'est publiée qu'au niveau du département et des EPCI.")
+    shown = m[[not c.hidden for c in m["cell"]]].assign(participants=lambda d: d["value"].astype("float64"))
     chart = line_chart(shown, "month", "participants",
-                       title=f"Personnes accompagnées par mois — {ctx.territory_name}",
-                       y_label="Personnes accompagnées")
+                       title=f"Participations par mois — {ctx.territory_name}",
+                       y_label="Participations (personnes × séances)")
     blocks = [chart]
     blocks.extend(_yearly_trend(ctx))
-    last = m.tail(12)
-    blocks.append(html_table(last, columns=["month", "participants"], count_columns=["participants"],
+    last = m.tail(12).rename(columns={"value": "participants"})
+    blocks.append(html_table(last, columns=["month", "participants"], labels={"participants": "Participations"},
+                             formats={"participants": "count"}, cells={"participants": "cell"},
                              threshold=ctx.threshold, caption="Douze derniers mois (données du graphique)"))
     return blocks
 
 
 def _yearly_trend(ctx) -> list:
-    trend = impact_eval.trend
-    yr = trend(ctx.bundle["activities"], ctx.bundle["territories"], ctx.level, freq="year", end=ctx.as_of)
-    yr = yr[(yr["territory_code"].astype(str) == ctx.territory_code)
-            & (yr["period"].astype(str) <= str(ctx.year))].reset_index(drop=True)
-    if yr.empty:
+    rows = []
+    for y in range(ctx.year - 3, ctx.year + 1):
+        c = storeview.cell(ctx, "participations", str(y))
+        a = storeview.cell(ctx, "accompaniments", str(y))
+        if c is None or a is None:
+            continue
+        rows.append({"period": str(y), "accompaniments": None if a.hidden else a.value, "acc_cell": a,
+                     "participants": None if c.hidden else c.value, "part_cell": c})
+    if not rows:
         return []
-    cols = ["participants", "participants_same_perimeter", "previous_same_perimeter"]
-    # the gap between the whole and the same-perimeter figure counts the people of the units
-    # left out: a small gap would publish a small count, so the same-perimeter figure goes
-    gap = (pd.to_numeric(yr["participants"]).astype("float64")
-           - pd.to_numeric(yr["participants_same_perimeter"]).astype("float64"))
-    small_gap = ((gap > 0) & (gap < ctx.threshold)).fillna(False).to_numpy(dtype=bool)
-    prev_total = dict(zip(yr["period"].astype(str), pd.to_numeric(yr["participants"]).astype("float64")))
-    prev_gap = (pd.Series([prev_total.get(str(p), float("nan")) for p in yr["previous_period"]], index=yr.index)
-                - pd.to_numeric(yr["previous_same_perimeter"]).astype("float64"))
-    small_prev_gap = ((prev_gap > 0) & (prev_gap < ctx.threshold)).fillna(False).to_numpy(dtype=bool)
-    yr = suppress_counts(yr, cols, ctx.threshold, "period")
-    n_gap_hidden = 0
-    for col, extra in (("participants_same_perimeter", small_gap), ("previous_same_perimeter", small_prev_gap)):
-        # a figure hidden because of a small gap is not itself small: it shows "–", not "< 5"
-        gap_only = extra & ~yr[f"{col}_is_suppressed"].to_numpy(dtype=bool) & yr[col].notna().to_numpy()
-        n_gap_hidden += int(gap_only.sum())
-        yr[col] = yr[col].where(~(yr[f"{col}_is_suppressed"].to_numpy(dtype=bool) | gap_only))
-        yr[f"__{col}_gap"] = gap_only
-    hidden = (yr[[f"{c}_is_suppressed" for c in cols]].any(axis=1).to_numpy()
-              | yr["__participants_same_perimeter_gap"].to_numpy() | yr["__previous_same_perimeter_gap"].to_numpy())
-    yr["change_pct"] = yr["change_pct"].astype("float64").where(~hidden)
-    return [html_table(yr, columns=["period", "participants", "previous_same_perimeter",
-                                    "participants_same_perimeter", "change_pct", "n_units_dropped"],
-                       labels={"period": "Année"},
-                       formats={"n_units_dropped": "int"}, count_columns=cols, threshold=ctx.threshold,
-                       caption="Évolution annuelle à périmètre constant"),
-            note("Périmètre constant : seules les communes ayant des accompagnements les deux années "
-                 "sont comparées ; une année incomplète est comparée à la même période de l'année "
-                 "précédente."
-                 + (f" « – » : chiffre à périmètre constant non publié, car son écart avec le total "
-                    f"révélerait un effectif de moins de {ctx.threshold} personnes." if n_gap_hidden else ""))]
+    yr = pd.DataFrame(rows)
+    prev = yr["participants"].shift(1)
+    yr["change_pct"] = [(v / p - 1) * 100 if v is not None and p is not None and not pd.isna(p) and p else None
+                        for v, p in zip(yr["participants"], prev)]
+    partial = ctx.as_of < pd.Timestamp(ctx.year, 12, 31)
+    return [html_table(yr, columns=["period", "accompaniments", "participants", "change_pct"],
+                       labels={"period": "Année", "accompaniments": "Accompagnements",
+                               "participants": "Participations", "change_pct": "Évolution des participations"},
+                       formats={"accompaniments": "count", "participants": "count", "change_pct": "pct"},
+                       cells={"accompaniments": "acc_cell", "participants": "part_cell"},
+                       threshold=ctx.threshold, caption="Évolution annuelle"),
+            note("Chaque année compte les accompagnements de ses douze mois"
+                 + (f" ; {ctx.year} s'arrête au {F.fmt_date(ctx.as_of)}." if partial else ".")
+                 + " Les communes qui ne saisissent pas encore leurs accompagnements font varier le total "
+                 "d'une année à l'autre : voir le taux de remontée.")]
 
 
 # --------------------------------------------------------------------------- impact: résultats
@@ -592,7 +623,20 @@ def _indicator_rows(ctx, axis: Optional[str], year: int) -> pd.DataFrame:
     as_of = ctx.as_of if year == ctx.year else pd.Timestamp(year=year, month=12, day=31)
     if vals.empty or pd.to_datetime(vals["period_start"]).min() > as_of:
         return inds.iloc[0:0]
-    return indicator_progress(vals, ctx.bundle["indicators"], as_of).reset_index(drop=True)
+    # a roadmap indicator that is a registry quantity takes the store's figure (one definition)
+    from fne_eval.store.build import ALIASES
+
+    vals = vals.copy()
+    for i, r in vals.iterrows():
+        alias = ALIASES.get(str(r["indicator_code"]))
+        if alias:
+            c = storeview.cell(ctx, alias, str(r["period"]))
+            if c is not None:
+                vals.at[i, "value"] = c.value
+    prog = indicator_progress(vals, ctx.bundle["indicators"], as_of).reset_index(drop=True)
+    prog["cell"] = [storeview.cell(ctx, ALIASES.get(str(c), "roadmap." + str(c)), str(p))
+                    for c, p in zip(prog["indicator_code"], prog["period"])]
+    return prog
 
 
 #: Units whose values count people: small values are hidden like any count of people.
@@ -618,6 +662,9 @@ def _indicator_table(ctx, axis, year):
     for c in ("value", "baseline_value", "target_value", "expected_value"):
         if c in prog.columns:
             prog[c + "_shown"] = [_shown_value(v, u, ctx) for v, u in zip(prog[c], units)]
+    # the measured value is printed as the store publishes it (same text, same mark in every report)
+    prog["value_shown"] = [c.text(ctx.threshold, lambda v, u=u: F.fmt_value(v, u)) if c is not None and c.hidden
+                           else t for c, t, u in zip(prog["cell"], prog["value_shown"], units)]
     if "target_year" in prog.columns and "target_value_shown" in prog.columns:
         prog["target_value_shown"] = [
             f"{t} ({int(y)})" if not F.is_missing(y) and int(y) != year and t != F.MISSING else t
@@ -647,6 +694,7 @@ def _indicator_table(ctx, axis, year):
                    f"{'s' if len(prog) > 1 else ''} ; " + target_text),
               html_table(prog.sort_values(["action_code", "label"]), columns=cols, labels=labels,
                          formats={c: "numtext" for c in cols if c.endswith("_shown")},
+                         cells={"value_shown": "cell"},
                          widths={"action_code": 7, "label": 33},
                          caption=f"Indicateurs et cibles — {year}")]
     if "target_origin" in prog and (prog["target_origin"] == "proposition à valider").any():
@@ -1166,7 +1214,7 @@ def _attention_points(ctx):
 
 def _key_figures(ctx):
     headline_figures = figures.headline_figures
-    hf = headline_figures(ctx.bundle, ctx.territory_code, as_of=ctx.as_of)
+    hf = headline_figures(ctx.bundle, ctx.territory_code, year=ctx.year, as_of=ctx.as_of, threshold=ctx.threshold)
     rows = []
     pop = hf.get("population") or {}
     rows.append(("Population", f"{F.fmt_int(pop.get('value'))} (INSEE, millésime {pop.get('year', '–')})"))
@@ -1178,17 +1226,17 @@ def _key_figures(ctx):
         rows.append(("Lieux de médiation numérique", F.fmt_int(hf.get("lieux"))))
     if "lieux_per_10k" in hf:
         rows.append(("Lieux pour 10 000 habitants", F.fmt_decimal(hf.get("lieux_per_10k"), 2)))
-    acc = hf.get("accompaniments") or {}
-    if acc:
-        v = acc.get("value")
-        shown = (F.fmt_count(v, suppressed=True, threshold=ctx.threshold)
-                 if not F.is_missing(v) and 0 < float(v) < ctx.threshold else F.fmt_int(v))
-        # figures.headline_figures counts, for a département, the people without a known
-        # commune of residence too: the impact report counts residents only, so say it
-        who = (" (y compris sans commune de résidence connue)" if ctx.level == "departement" else "")
-        rows.append((f"Personnes accompagnées en {acc.get('year', ctx.year)}{who}",
-                     shown + (f" ({F.fmt_decimal(acc.get('per_1000'), 1)} pour 1 000 habitants)"
-                              if not F.is_missing(acc.get("per_1000")) and not shown.startswith("<") else "")))
+    th = ctx.threshold
+    acc = storeview.cell(ctx, "accompaniments")
+    part = storeview.cell(ctx, "participations")
+    rate = storeview.cell(ctx, "participations_per_1000")
+    who = " (y compris sans commune de résidence connue)" if ctx.level == "departement" else ""
+    if acc is not None:
+        rows.append((f"Accompagnements en {ctx.year}{who}", acc.text(th)))
+    if part is not None:
+        rows.append((f"Participations (personnes × séances) en {ctx.year}",
+                     part.text(th) + (f" ({rate.text(th, lambda v: F.fmt_decimal(v, 1))} pour 1 000 habitants)"
+                                      if rate is not None and not rate.hidden and not part.hidden else "")))
     bud = hf.get("budget") or {}
     if bud:
         rows.append(("Budget prévu (10 actions)", F.fmt_eur(bud.get("planned_eur"))))
