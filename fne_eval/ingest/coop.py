@@ -355,6 +355,12 @@ def _read_sheet(path: Path) -> _Sheet:
     if not zipfile.is_zipfile(path):
         raise IngestError(f"{place} : n'est pas un classeur Excel .xlsx (un export « Mes activités » de La Coop "
                           "est attendu ; un fichier réenregistré en CSV ne convient pas : reprendre le .xlsx)")
+    from fne_eval.bundle.io import BundleError, check_xlsx_size
+
+    try:
+        check_xlsx_size(path)  # a decompression bomb is refused before anything is parsed
+    except BundleError as exc:
+        raise IngestError(str(exc)) from exc
     try:
         tables = table_objects(path)
         wb = load_workbook(path, read_only=True, data_only=True)

@@ -868,8 +868,21 @@ def _frame_as_text(df: pd.DataFrame, kind: str) -> pd.DataFrame:
 
 
 def write_csv_atomic(df: pd.DataFrame, out: Union[str, Path]) -> Path:
-    """Write a text frame as UTF-8 CSV through a temporary file renamed into place."""
+    """Write a text frame as UTF-8 CSV through a temporary file renamed into place.
+
+    Text cells that a spreadsheet would run as a formula (``=HYPERLINK(…)``, ``+cmd|…``)
+    are prefixed with ``'`` (the bundle reader removes it). Raises ``OSError`` with a French
+    message when ``out`` is a folder or cannot be written.
+    """
+    from fne_eval.bundle.io import neutralise_csv_column
+
     out = Path(out)
+    if out.is_dir():
+        raise IsADirectoryError(f"{out} est un dossier ; un chemin de fichier .csv est attendu")
+    df = df.copy()
+    for c in df.columns:
+        if df[c].dtype == object or pd.api.types.is_string_dtype(df[c].dtype):
+            df[c] = neutralise_csv_column(df[c])
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix="." + out.name + ".", suffix=".tmp", dir=out.parent)
     try:
@@ -902,7 +915,13 @@ def cmd_import(args) -> int:
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         print(f"fne-eval import : fichier illisible {args.path} : {exc}", file=sys.stderr)
         return 2
-    write_csv_atomic(_frame_as_text(df, args.kind), args.out)
+    try:
+        write_csv_atomic(_frame_as_text(df, args.kind), args.out)
+    except OSError as exc:
+        from fne_eval.bundle.io import os_error_fr
+
+        print(f"fne-eval import : écriture impossible vers {args.out} : {os_error_fr(exc)}", file=sys.stderr)
+        return 2
     for line in rep.lines_fr():
         print(line)
     print(f"Écrit : {args.out} ({_n(len(df))} lignes).")
