@@ -7,8 +7,8 @@ import pytest
 
 from bundles.small import small_tables, write_small_bundle, write_table
 from fne_eval.bundle import io as bio
-from fne_eval.bundle.io import (Bundle, BundleError, coerce_table, load_bundle, parse_column, read_raw,
-                                split_list, to_text_frame, write_bundle)
+from fne_eval.bundle.io import Bundle, BundleError, coerce_table, parse_column, read_raw, split_list, to_text_frame, write_bundle
+from fne_eval.bundle.load import load_bundle
 from fne_eval.bundle.spec import TABLES, Column
 from fne_eval.cli.main import main
 

@@ -18,7 +18,8 @@ import pandas as pd
 
 from fne_eval.bundle.diskcache import cache_dir, seal, unseal
 from fne_eval.core.periods import evaluated_as_of, to_timestamp
-from fne_eval.bundle.io import Bundle, load_bundle
+from fne_eval.bundle.io import Bundle
+from fne_eval.bundle.load import load_bundle
 from fne_eval.store.build import STORE_COLUMNS, build_store
 from fne_eval.store.registry import INDICATORS
 
