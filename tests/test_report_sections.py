@@ -332,8 +332,15 @@ def _visible_words(h: str) -> set:
     return set(re.findall(r"[A-Za-z_]+", text))
 
 
+#: Sections of the old annual review that report/dossier.py replaces (issue 11): the météo now
+#: returns rule ids and findings, worded by the dossier; the lead removes these when splitting sections.
+SUPERSEDED_BY_DOSSIER = {"regles_meteo"}
+
+
 def test_no_raw_codes_in_rendered_sections(small_sections):
     for name, sec in small_sections[1].items():
+        if name in SUPERSEDED_BY_DOSSIER:
+            continue
         found = _visible_words(sec._repr_html_()) & set(RAW_CODES)
         assert not found, (name, found)
 
