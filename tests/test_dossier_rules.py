@@ -155,3 +155,26 @@ def test_target_verdicts():
     assert v.loc["MEET_OFF", "verdict"] == "off_track" and v.loc["MEET_OFF", "counted"]
     # « n sur m sur la trajectoire » counts only the two roadmap verdicts
     assert int(v["counted"].sum()) == 2
+
+
+# ------------------------------------------------------------------ baselines and as-of
+def test_two_misattributed_baselines_are_gone():
+    # seed roadmap: « plus de 60 personnes » counts the concertation (section 2), and the
+    # October 2024 event is in the axis-3 calendar as planned: neither is a baseline of the roadmap
+    from fne_eval.evaluate.indicators import load_catalogue
+
+    cat = load_catalogue().set_index("indicator_code")
+    for code in ("NETWORK_PARTICIPANTS", "EVT_N_3_1"):
+        assert pd.isna(cat.loc[code, "baseline_value"]), code
+        assert cat.loc[code, "baseline_source"].startswith("Pas de valeur de référence dans la feuille de route")
+
+
+def test_impact_estimate_uses_data_up_to_as_of_only():
+    from fne_eval.build.default_bundle import DEFAULT_BUNDLE_DIR
+    from fne_eval.bundle import load_bundle
+    from fne_eval.evaluate.impact import did_estimate
+
+    b = load_bundle(DEFAULT_BUNDLE_DIR)
+    r = did_estimate(b, start_date="2024-12-01", as_of="2025-12-31").iloc[0]
+    # post periods: 2024-T4 (holds 1 December 2024) to 2025-T4 = 5 quarters, none of 2026
+    assert r["n_post_periods"] == 5
