@@ -1271,6 +1271,59 @@ def generate_decisions(meetings: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFr
     return _typed("decisions", rows)
 
 
+# =================================================================== consistency
+def reconcile_schedule_and_events(schedule_tasks: Optional[pd.DataFrame], status: pd.DataFrame,
+                                  events: pd.DataFrame, as_of: pd.Timestamp) -> tuple:
+    """Make the chronogramme and the events tell the same story (issue 11).
+
+    - An event whose title is part of a task that is still not started at ``as_of`` did
+      not take place: it is dropped (« Des Clics et des Livres 2025 » while its task waits
+      for means).
+    - The exhibition tour task of action 3.2 is reported from the exhibitions themselves:
+      started at the first opening, done EXHIBITION_WEEKS after the last one.
+
+    Returns ``(status, events)``.
+    """
+    if schedule_tasks is None or not len(schedule_tasks) or not len(status):
+        return status, events
+    latest = status.sort_values(["task_id", "status_date"]).drop_duplicates("task_id", keep="last")
+    waiting = set(latest.loc[latest["status"].astype(str) == "not_started", "task_id"].astype(str))
+    labels = schedule_tasks.set_index(schedule_tasks["task_id"].astype(str))["task_label"].astype(str)
+    drop = pd.Series(False, index=events.index)
+    for tid in waiting:
+        label = labels.get(tid, "")
+        drop |= np.array([bool(t) and t in label for t in events["title"].astype(str)], dtype=bool)
+    events = events[~drop.to_numpy()].reset_index(drop=True)
+    if len(events):
+        events["event_id"] = [f"E{i + 1:03d}" for i in range(len(events))]
+    tours = schedule_tasks[(schedule_tasks["action_code"].astype(str) == "3.2")
+                           & schedule_tasks["task_label"].astype(str).str.contains("tournée")]
+    expo = events[(events["action_code"].astype(str) == "3.2")]
+    if len(tours) and len(expo):
+        first = _ts(pd.to_datetime(expo["date"]).min())
+        end = _ts(pd.to_datetime(expo["date"]).max()) + pd.Timedelta(weeks=EXHIBITION_WEEKS)
+        span = max((end - first).days, 1)
+        rows = []
+        for tid in tours["task_id"].astype(str):
+            for d in _quarter_ends(first, as_of) + ([as_of] if end <= as_of else []):
+                if d < first:
+                    continue
+                done = end <= d
+                pct = 100.0 if done else float(np.clip(round(100 * (d - first).days / span / 5) * 5, 5, 95))
+                rows.append({"task_id": tid, "status_date": d, "status": "done" if done else "in_progress",
+                             "actual_start": first, "actual_end": end if done else None, "progress_pct": pct,
+                             "comment": None})
+                if done:
+                    break
+        keep = status[~status["task_id"].astype(str).isin(set(tours["task_id"].astype(str)))]
+        new = _typed("schedule_status", rows)
+        status = pd.concat([keep, new], ignore_index=True)
+        status = status.drop_duplicates(["task_id", "status_date"], keep="last")
+        status = status.sort_values(["task_id", "status_date"], kind="stable").reset_index(drop=True)
+        status = coerce_table(status[TABLES["schedule_status"].column_names], TABLES["schedule_status"])
+    return status, events
+
+
 # =================================================================== entry point
 def exposed_territory_codes(exposed_communes: Optional[pd.DataFrame]) -> list:
     """Return the resolved codes of the exposed communes (Annexe 3), total row excluded."""
@@ -1347,6 +1400,8 @@ def generate_monitoring(
         tables.get("schedule_tasks"), _rng(seed, "schedule_status"), as_of_ts)
     out["refurbishment"] = generate_refurbishment(territories, _rng(seed, "refurbishment"), as_of_ts)
     out["events"] = generate_events(territories, _rng(seed, "events"), as_of_ts)
+    out["schedule_status"], out["events"] = reconcile_schedule_and_events(
+        tables.get("schedule_tasks"), out["schedule_status"], out["events"], as_of_ts)
     out["network_meetings"] = generate_network_meetings(_rng(seed, "network_meetings"), as_of_ts)
     out["meetings"] = generate_meetings(out["network_meetings"], _rng(seed, "meetings"))
     out["decisions"] = generate_decisions(out["meetings"], as_of_ts)

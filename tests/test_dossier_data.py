@@ -1,0 +1,122 @@
+"""Tests of the dossier's data (issue 11): governance tables, decisions, key figures, what to confirm.
+
+Run on the embedded bundle (synthetic monitoring data, real roadmap) and on hand-made frames.
+"""
+import pandas as pd
+import pytest
+
+from fne_eval.build.default_bundle import DEFAULT_BUNDLE_DIR
+from fne_eval.bundle import load_bundle
+from fne_eval.evaluate import decisions as D
+from fne_eval.evaluate.meteo import action_meteo
+from fne_eval.evaluate.schedule import task_status
+
+AS_OF = "2025-12-31"
+
+
+@pytest.fixture(scope="module")
+def bundle():
+    return load_bundle(DEFAULT_BUNDLE_DIR)
+
+
+@pytest.fixture(scope="module")
+def meteo(bundle):
+    return action_meteo(bundle, AS_OF)
+
+
+def test_governance_tables_are_loaded(bundle):
+    m, d = bundle["meetings"], bundle["decisions"]
+    assert len(m) and set(m["instance"].astype(str)) <= {"copil", "cothec"}
+    assert len(d) and set(d["follow_up_status"].astype(str)) <= {"done", "in_progress", "not_done", "dropped"}
+    # governance meetings are the COPIL/COTHEC of the network meetings table, same dates
+    nm = bundle["network_meetings"]
+    gov = nm[nm["meeting_type"].astype(str).isin(["copil", "cothec"])]
+    assert sorted(pd.to_datetime(gov["date"])) == sorted(pd.to_datetime(m["date"]))
+
+
+def test_no_event_of_a_task_not_started(bundle):
+    # 3.1: « Événement Des Clics et des Livres 2025 » is not started at the end of 2025 (seed:
+    # October 2025 event); no event of that title may then be recorded
+    ts = task_status(bundle["schedule_tasks"], bundle["schedule_status"], AS_OF).set_index("task_id")
+    assert ts.loc["CAL-3.1-02", "status"] == "not_started"
+    titles = bundle["events"]["title"].astype(str)
+    assert not titles.str.contains("Des Clics et des Livres 2025").any()
+    # 3.2: the tour task runs with the exhibitions (first opening April 2025), not « done June 2024 »
+    ev = bundle["events"][bundle["events"]["action_code"].astype(str) == "3.2"]
+    first = pd.to_datetime(ev["date"]).min()
+    assert ts.loc["CAL-3.2-01", "actual_start"] == first
+    assert ts.loc["CAL-3.2-01", "status"] == "in_progress"
+
+
+def test_no_red_from_a_late_start_alone(meteo):
+    # 2.1's long task « Expérimentations » (July 2025 -> end 2027) started late: not a reason for red
+    r = meteo.set_index("action_code").loc["2.1"]
+    assert r["computed_status"] != "red"
+    assert all(f.get("task_id") != "CAL-2.1-04" for f in r["findings"])
+
+
+def test_propose_decisions(bundle, meteo):
+    from fne_eval.evaluate.budget import budget_execution
+
+    fu = D.decision_follow_up(bundle, AS_OF)
+    bud = budget_execution(bundle["budget_lines"], bundle["budget_transactions"], bundle["actions"],
+                           by="action_code", as_of=AS_OF)
+    p = D.propose_decisions(meteo, fu, bud)
+    assert 3 <= len(p) <= 5
+    assert p["action_code"].is_unique and set(p["kind"]) <= set(D.PROPOSAL_KINDS)
+    by = p.set_index("action_code")
+    # 3.1: the overdue event waits for means and the February 2025 COPIL decision was not done: unblock
+    assert by.loc["3.1", "kind"] == "unblock" and by.loc["3.1", "previous_status"] == "not_done"
+    assert by.loc["3.1", "finding"]["days_overdue"] == 61  # 2025-12-31 − 2025-10-31
+    # firm causes come before causes resting on inferred dates
+    inferred = p["inferred"].tolist()
+    assert inferred == sorted(inferred)
+
+
+def test_propose_decisions_completes_to_three():
+    meteo = pd.DataFrame([
+        {"action_code": "1.1", "final_status": "amber", "action_dates_inferred": False,
+         "findings": [{"rule_id": "A1", "status": "amber", "task_id": "T", "days_overdue": 40, "inferred": False,
+                       "comment": None}]},
+        {"action_code": "1.3", "final_status": "green", "action_dates_inferred": True, "findings": []},
+        {"action_code": "1.4", "final_status": "green", "action_dates_inferred": True, "findings": []},
+        {"action_code": "4.1", "final_status": "green", "action_dates_inferred": False, "findings": []},
+    ])
+    p = D.propose_decisions(meteo)
+    assert list(p["action_code"]) == ["1.1", "1.3", "1.4"]
+    assert list(p["kind"]) == ["replan", "confirm_date", "confirm_date"]
+
+
+def test_key_figures_compare_with_previous_year(bundle):
+    k = D.key_figures(bundle, 2025, AS_OF).set_index("figure_id")
+    ev = bundle["events"]
+    d = pd.to_datetime(ev["date"])
+    expo = ev["event_type"].astype(str) == "exposition"
+    # counted independently from the events table
+    assert k.loc["exhibitions", "current"] == int(((d.dt.year == 2025) & expo).sum())
+    assert k.loc["events", "previous"] == int(((d.dt.year == 2024) & ~expo).sum())
+    tr = bundle["trainings"]
+    assert k.loc["training_departures", "current"] == int(tr.loc[pd.to_datetime(tr["date"]).dt.year == 2025,
+                                                                 "departures"].sum())
+    assert k.loc["accompaniments", "change"] == k.loc["accompaniments", "current"] - k.loc["accompaniments", "previous"]
+
+
+def test_to_confirm_lists_inferred_items(bundle):
+    tc = D.to_confirm(bundle, AS_OF)
+    tasks = set(tc.loc[tc["kind"] == "task_dates", "item"])
+    # the 13 windows of annexe 5 read « fenêtre déduite » in the transcription
+    assert {f"A5-1.2-0{i}" for i in range(1, 7)} | {f"A5-2.1-0{i}" for i in range(1, 8)} <= tasks
+    # a roadmap target is never listed; the training fund's 2025 and 2026 steps are proposals
+    t = tc[tc["kind"] == "target"]
+    fund = t[t["item"] == "TRAINING_FUND_DEPARTURES_CUM"]
+    assert sorted(fund["year"].astype(int)) == [2025, 2026]
+    assert not ((t["item"] == "EVT_N_3_1") & (t["year"] == 2025)).any()
+
+
+def test_follow_up_after_as_of_is_unknown():
+    d = pd.DataFrame({"decision_id": ["D1"], "meeting_date": [pd.Timestamp("2025-02-01")], "instance": ["copil"],
+                      "action_code": ["3.1"], "decision": ["x"], "owner": ["y"], "due_date": [pd.NaT],
+                      "follow_up_status": ["done"], "follow_up": ["fait"],
+                      "follow_up_date": [pd.Timestamp("2026-02-01")]})
+    out = D.decision_follow_up({"decisions": d}, AS_OF)
+    assert out.loc[0, "follow_up_status"] == "in_progress" and pd.isna(out.loc[0, "follow_up"])
