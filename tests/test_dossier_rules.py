@@ -139,7 +139,7 @@ def test_target_verdicts():
                                           "Feuille de route", "Feuille de route"]})
     row = lambda code, period, value, base, target, on: dict(
         indicator_code=code, period=period, value=value, baseline_value=base, target_year=2025,
-        target_value=target, on_track=on)
+        target_value=target, on_track=on, baseline_origin="catalogue")
     progress = pd.DataFrame([
         row("FUND", "2025", 30, 0, 20, True),        # proposal for 2025: never counted
         row("STALE", "2023", 67.7, 50, 60, True),    # a 2023 value in the 2025 review: not up to date

@@ -11,7 +11,8 @@ indicator one verdict id (French wording in the report layer):
                                      baseline: the only verdicts that count;
 ``T2`` ``proposal``                  the target of the year is a proposal: shown apart, never counted;
 ``T3`` ``stale``                     the latest value is older than the evaluated year (« donnée non à jour »);
-``T4`` ``target_equals_baseline``    nothing to progress towards: no verdict;
+``T4`` ``target_equals_baseline``    the roadmap's baseline equals the target: nothing to
+                                     progress towards, no verdict;
 ``T0`` ``no_target``                 no target for that year.
 """
 from __future__ import annotations
@@ -110,7 +111,8 @@ def target_verdicts(progress: pd.DataFrame, catalogue: pd.DataFrame, year: int) 
             verdict = "no_target"
         elif origin == "proposal":
             verdict = "proposal"
-        elif base is not None and not pd.isna(base) and float(base) == float(t_val):
+        elif (r.get("baseline_origin") == "catalogue" and base is not None and not pd.isna(base)
+              and float(base) == float(t_val)):
             verdict = "target_equals_baseline"
         elif r.get("on_track") is pd.NA or r.get("on_track") is None or pd.isna(r.get("on_track")):
             verdict = "no_target"
