@@ -70,7 +70,7 @@ def propose_decisions(meteo: pd.DataFrame, follow_up: Optional[pd.DataFrame] = N
         ``rank``, ``action_code``, ``status`` (final météo), ``kind`` (see the module
         docstring), ``rule_id``, ``finding`` (dict: the task and its dates and figure, or
         the budget figures), ``inferred``, ``previous_decision`` (text of a previous decision
-        on the action not done, or None), ``planned_eur`` and ``paid_eur``. One decision per
+        on the action not done, or None), ``planned_eur``, ``paid_eur`` and ``committed_eur``. One decision per
         action; when fewer than 3 actions have a finding, the actions whose dates must be
         confirmed complete the list (``kind`` ``confirm_date``, ``rule_id`` ``C``).
     """
@@ -84,7 +84,7 @@ def propose_decisions(meteo: pd.DataFrame, follow_up: Optional[pd.DataFrame] = N
     if budget is not None and len(budget):
         for r in budget.to_dict("records"):
             if not pd.isna(r.get("action_code")):
-                money[str(r["action_code"])] = (r.get("planned_eur"), r.get("paid_eur"))
+                money[str(r["action_code"])] = (r.get("planned_eur"), r.get("paid_eur"), r.get("committed_eur"))
     rows = []
     for m in meteo.to_dict("records"):
         findings = list(m.get("findings") or [])
@@ -98,12 +98,12 @@ def propose_decisions(meteo: pd.DataFrame, follow_up: Optional[pd.DataFrame] = N
         p = prev.get(code)
         if p is not None and p["follow_up_status"] == "not_done":
             kind = "unblock"
-        planned, paid = money.get(code, (None, None))
+        planned, paid, committed = money.get(code, (None, None, None))
         rows.append({"action_code": code, "status": m.get("final_status"), "kind": kind, "rule_id": f["rule_id"],
                      "finding": f, "inferred": bool(f.get("inferred")),
                      "previous_decision": None if p is None else str(p["decision"]),
                      "previous_status": None if p is None else str(p["follow_up_status"]),
-                     "planned_eur": planned, "paid_eur": paid,
+                     "planned_eur": planned, "paid_eur": paid, "committed_eur": committed,
                      "_order": (_RANK.get(str(m.get("final_status")), 9), bool(f.get("inferred")),
                                 _RANK.get(f["status"], 9), -float(planned or 0))})
     rows.sort(key=lambda r: r["_order"])
@@ -118,9 +118,9 @@ def propose_decisions(meteo: pd.DataFrame, follow_up: Optional[pd.DataFrame] = N
             rows.append({"action_code": str(m["action_code"]), "status": m.get("final_status"),
                          "kind": "confirm_date", "rule_id": "C", "finding": {"rule_id": "C", "inferred": True},
                          "inferred": True, "previous_decision": None, "previous_status": None,
-                         "planned_eur": None, "paid_eur": None, "_order": ()})
+                         "planned_eur": None, "paid_eur": None, "committed_eur": None, "_order": ()})
     cols = ["rank", "action_code", "status", "kind", "rule_id", "finding", "inferred", "previous_decision",
-            "previous_status", "planned_eur", "paid_eur"]
+            "previous_status", "planned_eur", "paid_eur", "committed_eur"]
     out = pd.DataFrame([{k: v for k, v in r.items() if k != "_order"} for r in rows],
                        columns=[c for c in cols if c != "rank"])
     out.insert(0, "rank", range(1, len(out) + 1))

@@ -190,12 +190,15 @@ def finding_text(f: dict, as_of, labels: Optional[dict] = None) -> str:
             extra = f", avancement {F.fmt_number(f['progress_pct'], 0)} %"
         elif f.get("status_reported") == "not_started":
             extra = ", non démarrée"
-        comment = f" ; « {f['comment']} »" if f.get("comment") else ""
-        return (f"« {_short(f.get('task_label'), 70)} » (prévue du {_d(f.get('planned_start'))} au "
+        comment = ""
+        if f.get("comment"):
+            extra = ""
+            comment = f" ; « {f['comment']} »"
+        return (f"« {_short(f.get('task_label'), 55)} » (prévue du {_d(f.get('planned_start'))} au "
                 f"{_d(f.get('planned_end'))}) n'est pas terminée au {F.fmt_date_short(as_of)} : "
                 f"{F.fmt_int(f.get('days_overdue'))} jours après sa fin prévue{extra}{comment}{mark}")
     if rid == "A2":
-        return (f"« {_short(f.get('task_label'), 70)} » (prévue du {_d(f.get('planned_start'))} au "
+        return (f"« {_short(f.get('task_label'), 55)} » (prévue du {_d(f.get('planned_start'))} au "
                 f"{_d(f.get('planned_end'))}) : avancement {F.fmt_number(f.get('progress_pct'), 0)} % pour "
                 f"{F.fmt_number(f.get('elapsed_pct'), 0)} % de sa période écoulée{mark}")
     if rid in ("R2", "A3"):
@@ -218,10 +221,10 @@ def finding_text(f: dict, as_of, labels: Optional[dict] = None) -> str:
 def proposal_text(d: dict, ctx) -> str:
     """Return the French proposal of one decision."""
     f = d.get("finding") or {}
-    task = _short(f.get("task_label"), 60)
+    task = _short(f.get("task_label"), 45)
     kind = d["kind"]
     if kind == "unblock":
-        prev = (f" ; la décision précédente (« {_short(d['previous_decision'], 70)} ») n'est pas réalisée"
+        prev = (" (décision précédente du COPIL non réalisée)"
                 if d.get("previous_decision") and d.get("previous_status") == "not_done" else "")
         return f"Désigner un porteur et les moyens pour « {task} », puis fixer une nouvelle date{prev}."
     if kind == "replan":
@@ -229,13 +232,15 @@ def proposal_text(d: dict, ctx) -> str:
     if kind == "reallocate":
         planned, paid = d.get("planned_eur"), d.get("paid_eur")
         rest = (Decimal(str(planned)) - Decimal(str(paid or 0))) if not F.is_missing(planned) else None
-        money = (f" ({F.fmt_eur(paid)} payés sur {F.fmt_eur(planned)} ; reste {F.fmt_eur(rest)})"
+        committed = d.get("committed_eur")
+        eng = f"{F.fmt_eur(committed)} engagés, " if not F.is_missing(committed) else ""
+        money = (f" ({eng}{F.fmt_eur(paid)} payés sur {F.fmt_eur(planned)} prévus)"
                  if rest is not None else "")
         return f"Arrêter un calendrier de paiement ou réaffecter le reliquat{money}."
     if kind == "confirm_date":
         if f.get("task_label"):
-            return (f"Faire confirmer par le Hub du Sud la fenêtre de « {task} » (déduite{MARK}) avant de "
-                    f"décider : le constat en dépend.")
+            return (f"Faire confirmer par le Hub du Sud la fenêtre prévue de la tâche (déduite{MARK}) : "
+                    f"le constat en dépend ; re-planifier ensuite si besoin.")
         return f"Faire confirmer par le Hub du Sud les dates de l'action (déduites{MARK})."
     return "Faire fixer par le COPIL une cible chiffrée."
 
@@ -288,7 +293,7 @@ def premiere_page(ctx) -> HtmlFragment:
     drows = []
     for r in d.to_dict("records"):
         drows.append({"n": str(r["rank"]),
-                      "action": f"{r['action_code']} {_short(titles.get(r['action_code'], ''), 38)}",
+                      "action": f"{r['action_code']} {_short(titles.get(r['action_code'], ''), 32)}",
                       "cause": finding_text(r["finding"], ctx.as_of)[:1].upper()
                       + finding_text(r["finding"], ctx.as_of)[1:] + ".",
                       "proposal": f"{PROPOSAL_TEXT[r['kind']]} : " + _lower_first(proposal_text(r, ctx))})
@@ -299,7 +304,10 @@ def premiere_page(ctx) -> HtmlFragment:
                                     "proposal": "Proposition"},
                             widths={"n": 4, "action": 18, "cause": 42, "proposal": 36}))
     parts.append(_note(MARK_LEGEND))
-    return _frag(parts, "premiere-page")
+    frag = _frag(parts, "premiere-page")
+    # page 1 is one A4 page: a slightly smaller type, kept whole
+    return HtmlFragment(f'<div style="font-size:0.9em;break-inside:avoid">{frag._repr_html_()}</div>',
+                        text="Dossier COPIL : première page")
 
 
 # --------------------------------------------------------------------------- action pages
