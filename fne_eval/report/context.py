@@ -23,6 +23,7 @@ REPORTS = {
     "impact": "Évaluation d'impact",
     "budget": "Suivi budgétaire",
     "revue_annuelle": "Revue annuelle de la feuille de route",
+    "annexe": "Annexe pour l'analyste : qualité des données et traçabilité",
 }
 
 #: French names of the monitoring tables, for the synthetic-data banner.
