@@ -2,6 +2,8 @@
 
 Run on the embedded bundle (synthetic monitoring data, real roadmap) and on hand-made frames.
 """
+import html
+
 import pandas as pd
 import pytest
 
@@ -120,3 +122,24 @@ def test_follow_up_after_as_of_is_unknown():
                       "follow_up_date": [pd.Timestamp("2026-02-01")]})
     out = D.decision_follow_up({"decisions": d}, AS_OF)
     assert out.loc[0, "follow_up_status"] == "in_progress" and pd.isna(out.loc[0, "follow_up"])
+
+
+def test_run_index_order_without_running_a_pack():
+    from fne_eval.runner.index import render_run_index
+
+    entry = lambda i, nb, label: {"id": i, "notebook": nb, "parameters": {}, "status": "ok", "error": None,
+                                  "duration_s": 1.0, "label": label,
+                                  "outputs": {"html": f"html/{i}.html", "pdf": f"pdf/{i}.pdf"}}
+    m = {"run_id": "r", "plan": {"name": "p", "title": "Dossier COPIL 2025"},
+         "bundle": {"hash": "0" * 64, "embedded": True, "is_synthetic": True},
+         "package_version": "0", "python_version": "3.11", "started_at": "2026-01-01T00:00:00+00:00",
+         "finished_at": "2026-01-01T00:01:00+00:00", "duration_s": 60, "counts": {"ok": 4, "failed": 0},
+         # the plan lists the territories first: the front page still opens on the dossier
+         "entries": [entry("impact-13-axe-all", "impact", "Bouches-du-Rhône"), entry("annexe", "annexe", ""),
+                     entry("budget", "budget", "année 2025"), entry("revue-annuelle", "revue_annuelle", "année 2025")]}
+    page = render_run_index(m)
+    order = [page.find(s) for s in ("html/revue-annuelle.html", "html/budget.html", "html/impact-13-axe-all.html",
+                                    "html/annexe.html")]
+    assert -1 not in order and order == sorted(order)
+    assert page.find('class="run-status"') < page.find("1. Dossier du COPIL")
+    assert "Annexe pour l'analyste" in html.unescape(page)

@@ -32,6 +32,7 @@ TABLE_NAMES_FR = {
     "schedule_status": "avancement du chronogramme", "trainings": "départs en formation",
     "refurbishment": "reconditionnement", "events": "événements",
     "network_meetings": "réunions du réseau", "lieux": "lieux",
+    "meetings": "réunions de gouvernance", "decisions": "décisions des instances et leur suivi",
 }
 
 

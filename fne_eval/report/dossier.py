@@ -328,7 +328,8 @@ def _task_table(ctx, code: str):
         rows.append({
             "task": _short(t["task_label"], 60),
             "planned": f"{_d(t['planned_start'], t['start_inferred'])} – {_d(t['planned_end'], t['end_inferred'])}",
-            "actual": (f"{_d(t['actual_start'])} – {_d(t['actual_end'])}" if not F.is_missing(t["actual_start"])
+            "actual": ((f"{_d(t['actual_start'])} – {_d(t['actual_end'])}" if not F.is_missing(t["actual_end"])
+                        else f"depuis le {_d(t['actual_start'])}") if not F.is_missing(t["actual_start"])
                        else "non démarrée"),
             "state": state,
             "progress": F.MISSING if F.is_missing(t["progress_pct"]) else f"{F.fmt_number(t['progress_pct'], 0)} %",
@@ -362,10 +363,10 @@ def _done_items(ctx, code: str) -> list:
         expo = ev["event_type"].astype(str) == "exposition"
         people = int(pd.to_numeric(ev["participants"]).sum())
         if expo.all():
-            items.append(f"{F.fmt_int(len(ev))} étapes d'exposition en {ctx.year} "
+            items.append(f"{F.fmt_int(len(ev))} étapes d'exposition "
                          f"({_people(people, ctx)} visiteurs).")
         else:
-            items.append(f"{F.fmt_int(len(ev))} événement{'s' if len(ev) > 1 else ''} en {ctx.year} : "
+            items.append(f"{F.fmt_int(len(ev))} événement{'s' if len(ev) > 1 else ''} : "
                          + ", ".join(sorted(set(ev['title'].astype(str)))) + f" ({_people(people, ctx)} participants).")
     mt = b["network_meetings"]
     mt = mt[(mt["action_code"].astype(str) == code) & (pd.to_datetime(mt["date"]) >= start)
@@ -428,8 +429,9 @@ def fiche_action(ctx, code: str, new_page: bool = True) -> HtmlFragment:
     status = code_label("meteo", str(m["final_status"]))
     reasons = [finding_text(f, ctx.as_of) for f in m["findings"]]
     head = (f"Météo : {status}" + (f" (à confirmer{MARK})" if m["to_confirm"] else "") + ". "
-            + (("Motifs : " + " ; ".join(reasons) + ".") if reasons else rule_text(
-                "V" if m["final_status"] == "green" else "G")))
+            + (("Motifs : " + " ; ".join(reasons) + ".") if reasons else (
+                "aucune règle d'alerte déclenchée." if m["final_status"] == "green"
+                else "pas de données de suivi à cette date.")))
     if not F.is_missing(m.get("override_status")):
         head += (f" Météo fixée par le COPIL du {F.fmt_date_short(m['override_date'])} : "
                  f"{m['override_justification']}.")
