@@ -143,3 +143,15 @@ def test_run_index_order_without_running_a_pack():
     assert -1 not in order and order == sorted(order)
     assert page.find('class="run-status"') < page.find("1. Dossier du COPIL")
     assert "Annexe pour l'analyste" in html.unescape(page)
+
+
+def test_dossier_on_one_axis_counts_only_that_axis():
+    # issue 11: an axis-2 review said « 2 vert, 7 orange, 1 rouge » (all actions) then « Météo des 1 actions »
+    import re
+
+    from fne_eval.report import dossier, open_report
+
+    ctx = open_report("", "13", "2", 2025, 5, report="revue_annuelle", display=False)
+    text = html.unescape(re.sub(r"<[^>]+>", " ", dossier.premiere_page(ctx)._repr_html_()))
+    assert "Météo de l'action de l'axe 2 : 1 orange" in text
+    assert set(dossier._decisions(ctx)["action_code"]) <= {"2.1"}

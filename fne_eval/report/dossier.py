@@ -132,12 +132,22 @@ def _people(value, ctx) -> str:
 
 # --------------------------------------------------------------------------- data (computed once)
 def _meteo(ctx) -> pd.DataFrame:
-    return _once(ctx, "meteo", lambda: meteo_eval.action_meteo(ctx.bundle, ctx.as_of))
+    """The météo of the report's actions (all, or those of its axis: counts and decisions agree)."""
+    def compute():
+        m = meteo_eval.action_meteo(ctx.bundle, ctx.as_of)
+        if ctx.axis != "all":
+            m = m[m["axis_code"].astype(str) == str(ctx.axis)].reset_index(drop=True)
+        return m
+    return _once(ctx, "meteo", compute)
 
 
 def _tasks(ctx) -> pd.DataFrame:
-    return _once(ctx, "tasks", lambda: sched.task_status(ctx.bundle["schedule_tasks"],
-                                                         ctx.bundle["schedule_status"], ctx.as_of))
+    def compute():
+        ts = sched.task_status(ctx.bundle["schedule_tasks"], ctx.bundle["schedule_status"], ctx.as_of)
+        if ctx.axis != "all":
+            ts = ts[ts["action_code"].astype(str).str.split(".").str[0] == str(ctx.axis)].reset_index(drop=True)
+        return ts
+    return _once(ctx, "tasks", compute)
 
 
 def _budget(ctx) -> pd.DataFrame:
@@ -282,7 +292,9 @@ def premiere_page(ctx) -> HtmlFragment:
     late_end = int(((ts["state"] == "late") & (ts["late_rule"] == "S1")).fillna(False).sum())
     behind = int(((ts["state"] == "late") & (ts["late_rule"] == "S2")).fillna(False).sum())
     late_start = int((ts["start_late"].fillna(False) & (ts["state"] != "late").fillna(True)).sum())
-    parts.append(_p(f"Météo des {F.fmt_int(len(m))} actions : {summary}"
+    scope = "" if ctx.axis == "all" else f" de l'axe {ctx.axis}"
+    what = f"des {F.fmt_int(len(m))} actions" if len(m) > 1 else "de l'action"
+    parts.append(_p(f"Météo {what}{scope} : {summary}"
                     + (f" (dont {F.fmt_int(n_conf)} à confirmer{MARK})" if n_conf else "") + ". "
                     f"Chronogramme : {F.fmt_int(late_end)} tâche{'s' if late_end > 1 else ''} dont la fin prévue "
                     f"est dépassée, {F.fmt_int(behind)} en retard sur son avancement, "
