@@ -1295,7 +1295,8 @@ def reconcile_schedule_and_events(schedule_tasks: Optional[pd.DataFrame], status
         drop |= np.array([bool(t) and t in label for t in events["title"].astype(str)], dtype=bool)
     events = events[~drop.to_numpy()].reset_index(drop=True)
     if len(events):
-        events["event_id"] = [f"E{i + 1:03d}" for i in range(len(events))]
+        events = events.assign(event_id=[f"E{i + 1:03d}" for i in range(len(events))])
+        events = coerce_table(events[TABLES["events"].column_names].astype(object), TABLES["events"])
     tours = schedule_tasks[(schedule_tasks["action_code"].astype(str) == "3.2")
                            & schedule_tasks["task_label"].astype(str).str.contains("tournée")]
     expo = events[(events["action_code"].astype(str) == "3.2")]
