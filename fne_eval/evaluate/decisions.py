@@ -21,6 +21,8 @@ import pandas as pd
 
 from fne_eval.bundle.io import empty_table, tables_of
 from fne_eval.core.periods import to_timestamp
+from fne_eval.evaluate.schedule import inferred_dates
+from fne_eval.evaluate.targets import target_origin
 
 #: Words of a task comment saying that the task waits for means or for a partner.
 WAITING_MARKERS = ("attente", "moyens", "partenaire", "financement", "porteur")
@@ -234,9 +236,6 @@ def to_confirm(bundle_or_tables, as_of) -> pd.DataFrame:
         ``start``, ``end`` (the inferred dates), ``value`` (the proposed target or baseline),
         ``year``.
     """
-    from fne_eval.evaluate.schedule import inferred_dates
-    from fne_eval.evaluate.targets import target_origin
-
     t = tables_of(bundle_or_tables)
     year = to_timestamp(as_of).year
     rows = []

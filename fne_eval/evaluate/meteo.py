@@ -27,6 +27,10 @@ import pandas as pd
 
 from fne_eval.bundle.io import empty_table, tables_of
 from fne_eval.core.periods import to_timestamp
+from fne_eval.evaluate.budget import budget_burn
+from fne_eval.evaluate.indicators import indicator_progress, indicator_values, load_catalogue
+from fne_eval.evaluate.schedule import inferred_dates, schedule_summary, task_status
+from fne_eval.evaluate.targets import target_verdicts
 
 #: Severity order of the statuses.
 STATUS_RANK = {"grey": 0, "green": 1, "amber": 2, "red": 3}
@@ -232,11 +236,6 @@ def action_metrics(bundle_or_tables, as_of, grace_days: int = 30, tolerance: flo
         roadmap's own targets only, see :mod:`fne_eval.evaluate.targets`),
         ``min_progress_pct`` (idem), ``action_dates_inferred`` and ``has_data``.
     """
-    from fne_eval.evaluate.budget import budget_burn
-    from fne_eval.evaluate.indicators import indicator_progress, indicator_values, load_catalogue
-    from fne_eval.evaluate.schedule import inferred_dates, schedule_summary, task_status
-    from fne_eval.evaluate.targets import target_verdicts
-
     t = tables_of(bundle_or_tables)
     get = lambda n: t[n] if t.get(n) is not None else empty_table(n)
     as_of = to_timestamp(as_of)
@@ -342,8 +341,6 @@ def action_meteo(bundle_or_tables, as_of, grace_days: int = 30, tolerance: float
         ``override_justification``, ``override_date``, ``override_decided_by``,
         ``final_status``, then the metrics of :func:`action_metrics`.
     """
-    from fne_eval.evaluate.schedule import task_status
-
     if rules is not None:
         _check_rules(rules)
     t = tables_of(bundle_or_tables)
