@@ -136,7 +136,8 @@ def test_run_index_order_without_running_a_pack():
          "finished_at": "2026-01-01T00:01:00+00:00", "duration_s": 60, "counts": {"ok": 4, "failed": 0},
          # the plan lists the territories first: the front page still opens on the dossier
          "entries": [entry("impact-13-axe-all", "impact", "Bouches-du-Rhône"), entry("annexe", "annexe", ""),
-                     entry("budget", "budget", "année 2025"), entry("revue-annuelle", "revue_annuelle", "année 2025")]}
+                     entry("budget", "budget", "année 2025"),
+                     entry("revue-annuelle", "revue_annuelle", "année 2025")]}
     page = render_run_index(m)
     order = [page.find(s) for s in ("html/revue-annuelle.html", "html/budget.html", "html/impact-13-axe-all.html",
                                     "html/annexe.html")]

@@ -33,7 +33,8 @@ SNAKE = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b", re.IGNORECASE)
 HEXID = re.compile(r"\b(?=[0-9a-f]*[0-9])(?=[0-9a-f]*[a-f])[0-9a-f]{8,}\b")
 WORDS = re.compile(r"fne-eval|\bgraine\b", re.IGNORECASE)
 
-pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils (pdftotext) missing")
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils (pdftotext) missing")]
 
 
 @pytest.fixture(scope="session")
@@ -127,7 +128,8 @@ def test_published_text_has_no_code_words(pack, kind, request):
     assert not mine, mine
     lead = {k: v for k, v in found.items() if k[1] in LEAD_NOTEBOOKS}
     if lead:
-        request.applymarker(pytest.mark.xfail(strict=True, reason="impact.ipynb and budget.ipynb (lead) still show quality and lineage"))
+        request.applymarker(pytest.mark.xfail(
+            strict=True, reason="impact.ipynb and budget.ipynb (lead) still show quality and lineage"))
         assert not lead, lead
 
 

@@ -262,7 +262,8 @@ def schedule_summary(task_status: pd.DataFrame, actions: pd.DataFrame, by: str =
         open_sl = grp.loc[~grp["state"].isin(["done", "cancelled"]), "slippage_days"].dropna()
         row["max_open_slippage_days"] = int(open_sl.max()) if len(open_sl) else pd.NA
         rows.append(row)
-    cols = [by, "n_tasks"] + [f"n_{s}" for s in STATES] + ["n_reported", "n_start_late", "on_time_pct", "max_slippage_days",
+    cols = [by, "n_tasks"] + [f"n_{s}" for s in STATES] + ["n_reported", "n_start_late", "on_time_pct",
+                                                           "max_slippage_days",
                                                            "max_open_slippage_days"]
     out = pd.DataFrame(rows, columns=cols)
     out[by] = out[by].astype("string")
