@@ -156,3 +156,35 @@ def test_dossier_on_one_axis_counts_only_that_axis():
     text = html.unescape(re.sub(r"<[^>]+>", " ", dossier.premiere_page(ctx)._repr_html_()))
     assert "Météo de l'action de l'axe 2 : 1 orange" in text
     assert set(dossier._decisions(ctx)["action_code"]) <= {"2.1"}
+
+
+@pytest.fixture(scope="module")
+def dossier_text():
+    import re
+
+    from fne_eval.report import dossier, open_report
+
+    ctx = open_report("", "13", "all", 2025, 5, report="revue_annuelle", display=False)
+    parts = [dossier.premiere_page(ctx), dossier.fiches_actions(ctx), dossier.gouvernance(ctx),
+             dossier.financement(ctx), dossier.a_confirmer(ctx), dossier.regles(ctx)]
+    return html.unescape(re.sub(r"<[^>]+>", " ", "".join(p._repr_html_() for p in parts)))
+
+
+def test_dossier_text_has_no_code_words(dossier_text):
+    import re
+
+    assert not re.findall(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b", dossier_text, re.I)
+    assert not re.findall(r"\b(?=[0-9a-f]*[0-9])(?=[0-9a-f]*[a-f])[0-9a-f]{8,}\b", dossier_text)
+    assert "fne-eval" not in dossier_text.lower() and "graine" not in dossier_text.lower()
+
+
+def test_dossier_governance_and_late_start_shown_apart(bundle, dossier_text):
+    d = bundle["decisions"]
+    known = d[pd.to_datetime(d["meeting_date"]) <= AS_OF]
+    done = ((known["follow_up_status"].astype(str) == "done")
+            & (pd.to_datetime(known["follow_up_date"]) <= AS_OF)).sum()
+    assert f"{done} décisions sur {len(known)} réalisées" in dossier_text
+    # 2.1's long task: its late start is a separate column and a risk, not a late end
+    assert "Retard au début" in dossier_text and "Retard à la fin" in dossier_text
+    assert "« Expérimentations d'actions pour préfigurer une fi… » a démarré avec 129 jours de retard" in dossier_text
+    assert "« Tâche non démarrée : en attente de moyens »" in dossier_text  # the comment reaches the reader

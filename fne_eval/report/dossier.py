@@ -500,12 +500,15 @@ def gouvernance(ctx) -> HtmlFragment:
     if len(m):
         rows = [{"date": F.fmt_date_short(r["date"]), "instance": INSTANCE_TEXT.get(str(r["instance"]), r["instance"]),
                  "chair": r["chair"], "n": _people(r["participants_n"], ctx),
-                 "structures": ", ".join(str(r["structures"]).split("|"))} for r in m.to_dict("records")]
+                 "structures": F.fmt_int(len(str(r["structures"]).split("|")))} for r in m.to_dict("records")]
         parts.append(html_table(pd.DataFrame(rows), formats={c: "text" for c in rows[0]},
                                 labels={"date": "Date", "instance": "Instance", "chair": "Présidence",
                                         "n": "Participants", "structures": "Structures représentées"},
-                                widths={"date": 12, "instance": 9, "chair": 17, "n": 10, "structures": 52},
+                                widths={"date": 18, "instance": 12, "chair": 36, "n": 14, "structures": 20},
                                 caption=f"COPIL et COTHEC tenus en {ctx.year}"))
+        members = sorted({s for v in m["structures"].astype(str) for s in v.split("|") if s})
+        parts.append(_p(f"Structures représentées au moins une fois en {ctx.year} ({F.fmt_int(len(members))}) : "
+                        + ", ".join(members) + "."))
     else:
         parts.append(_p(f"Aucune réunion de gouvernance enregistrée en {ctx.year}."))
     fu = _follow_up(ctx)
@@ -518,15 +521,15 @@ def gouvernance(ctx) -> HtmlFragment:
                  "status": FOLLOW_UP_TEXT.get(str(r["follow_up_status"]), str(r["follow_up_status"]))
                  + ("" if F.is_missing(r["follow_up"]) else f" : {r['follow_up']}")}
                 for r in fu.to_dict("records")]
-        parts.append(html_table(pd.DataFrame(rows), formats={c: "text" for c in rows[0]},
-                                labels={"date": "Décidé par", "action": "Action", "decision": "Décision",
-                                        "owner": "Responsable", "due": "Échéance", "status": "Suivi"},
-                                widths={"date": 14, "action": 7, "decision": 32, "owner": 14, "due": 11,
-                                        "status": 22},
-                                caption="Décisions précédentes et leur suivi"))
         n_done = int((fu["follow_up_status"].astype(str) == "done").sum())
         parts.append(_p(f"{F.fmt_int(n_done)} décision{'s' if n_done > 1 else ''} sur {F.fmt_int(len(fu))} "
                         f"réalisée{'s' if n_done > 1 else ''} au {F.fmt_date_short(ctx.as_of)}."))
+        parts.append(html_table(pd.DataFrame(rows), formats={c: "text" for c in rows[0]},
+                                labels={"date": "Décidé par", "action": "Action", "decision": "Décision",
+                                        "owner": "Responsable", "due": "Échéance", "status": "Suivi"},
+                                widths={"date": 13, "action": 7, "decision": 30, "owner": 12, "due": 10,
+                                        "status": 28},
+                                caption="Décisions précédentes et leur suivi"))
     else:
         parts.append(_p("Aucune décision antérieure enregistrée dans les données."))
     return _frag(parts, "gouvernance")
