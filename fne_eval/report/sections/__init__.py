@@ -16,8 +16,9 @@ Sections per notebook
                     :func:`data_quality`, :func:`sources`
 ``budget``          :mod:`.budget`: :func:`budget_summary`, :func:`budget_by` (action, axis,
                     recipient, funder), :func:`budget_pace`, :func:`training_fund`
-``revue_annuelle``  :mod:`.annual_review`: :func:`summary`, :func:`action_status`,
-                    :func:`decisions`, :func:`axis_review` (one per axis), :func:`status_rules`
+``revue_annuelle``  :mod:`.annual_review` (the COPIL dossier): :func:`first_page`,
+                    :func:`action_pages`, :func:`governance`, :func:`funding_outlook`,
+                    :func:`to_confirm`, :func:`rules`
 
 Where a new section goes: in the module of its notebook; a block two notebooks share goes
 to :mod:`.common`. Modules import one way: ``common`` ← ``budget`` ← ``impact`` ←

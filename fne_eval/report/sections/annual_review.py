@@ -1,377 +1,634 @@
-"""Sections of the annual roadmap review (notebook ``revue_annuelle``): summary, action status (météo), decisions, axis reviews, rules."""
+"""Render the COPIL dossier: the annual review as a decision document (issue 11).
+
+Order of the dossier (one function per part, each returns an :class:`HtmlFragment`):
+
+:func:`first_page`   key figures of the year against the previous year, météo counts and
+                        the 3 to 5 decisions to take (fits one A4 page);
+:func:`action_pages`  one page per action: planned vs done, tasks with their real dates,
+                        progress and comments, budget, indicators against the roadmap's own
+                        targets, météo with its reasons, risks;
+:func:`governance`     COPIL/COTHEC held, structures represented, previous decisions and
+                        what became of them;
+:func:`funding_outlook`     the 2026–2027 funding outlook;
+:func:`to_confirm`     what the Hub du Sud must confirm (inferred dates, proposed targets,
+                        baselines the roadmap does not give);
+:func:`rules`          the rules behind the verdicts, with their thresholds.
+
+The evaluation modules return ids and figures (:mod:`fne_eval.evaluate.meteo`,
+:mod:`fne_eval.evaluate.schedule`, :mod:`fne_eval.evaluate.targets`,
+:mod:`fne_eval.evaluate.decisions`); every French sentence is written here or in
+:mod:`fne_eval.report.labels`. An inferred date, target or baseline carries the mark
+:data:`MARK` wherever it is shown, with a legend.
+"""
 from __future__ import annotations
 
-import re
+import html
+from decimal import Decimal
+from typing import Iterable, Optional
 
 import pandas as pd
 
-from fne_eval.evaluate import budget, schedule
-from fne_eval.store import figures
+from fne_eval.evaluate import budget as budget_eval
+from fne_eval.evaluate import decisions as dec
+from fne_eval.evaluate import indicators as ind_eval
 from fne_eval.evaluate import meteo as meteo_eval
+from fne_eval.evaluate import schedule as sched
+from fne_eval.evaluate import targets as targets_eval
 from fne_eval.report import format as F
 from fne_eval.report import storeview
-from fne_eval.report.labels import code_label
-from fne_eval.report.tables import html_table
+from fne_eval.report.labels import VERDICT_TEXT, code_label, rule_text
+from fne_eval.report.tables import HtmlFragment, html_table
 
-from fne_eval.report.sections.common import (Section, _axis_actions, _budget_tables, _count_text,
-                                             _indicator_rows, _once, _part, _short, _shown_value,
-                                             _with_action_title, _year_bounds, bullets, heading, no_data,
-                                             note, para)
+__all__ = ["first_page", "action_page", "action_pages", "governance", "funding_outlook", "to_confirm", "rules",
+           "finding_text", "proposal_text"]
 
-__all__ = ["summary", "action_status", "readable_reasons", "decisions", "PROPOSALS", "status_rules", "axis_review"]
+#: Mark of an inferred date, target or baseline (legend: :data:`MARK_LEGEND`).
+MARK = "*"
+MARK_LEGEND = (f"{MARK} date, cible ou valeur de référence déduite lors de la transcription de la feuille de "
+               f"route : à confirmer par le Hub du Sud (liste en fin de dossier).")
+PAGE_BREAK = "break-before:page;page-break-before:always;"
 
+THRESHOLDS = {**sched.SCHEDULE_THRESHOLDS, **meteo_eval.METEO_THRESHOLDS}
 
-# --------------------------------------------------------------------------- annual review
-def summary(ctx) -> Section:
-    """Return the one-page synthesis: key figures of the year and the points for the COPIL."""
-    blocks = []
-    _part(blocks, _key_figures, ctx)
-    _part(blocks, _attention_points, ctx)
-    return Section(blocks, "synthese")
+#: French names of the key figures (:data:`fne_eval.evaluate.decisions.KEY_FIGURE_IDS`) and whether
+#: they count people (disclosure threshold applies).
+KEY_FIGURE_TEXT = {
+    "events": ("Événements organisés (hors expositions)", False),
+    "event_participants": ("Participants aux événements et expositions", True),
+    "exhibitions": ("Étapes de la tournée des expositions", False),
+    "training_departures": ("Départs en formation", True),
+    "devices_distributed": ("Matériels reconditionnés distribués", False),
+    "network_meetings": ("Réunions du réseau (tous types)", False),
+    "governance_meetings": ("COPIL et COTHEC tenus", False),
+    "tasks_done": ("Tâches du chronogramme terminées", False),
+    "paid_eur": ("Paiements FNE de l'année", False),
+}
 
-
-def _attention_points(ctx):
-    """List, in a few lines, what the COPIL should look at: red and amber actions, late tasks, pace."""
-    m = _with_action_title(_meteo_frame(ctx), ctx)
-    m = m[m["action_code"].astype(str).isin(_axis_actions(ctx)["action_code"].astype(str))]
-    items = []
-    status = m["final_status"].astype("string")
-    red = m[(status == "red").fillna(False).to_numpy(dtype=bool)]
-    for r in red.itertuples():
-        reason = str(r.reasons).split(" ; ")[0].split(" (")[0].rstrip(".") if not F.is_missing(r.reasons) else ""
-        items.append(f"En rouge : action {r.action_code} ({_short(str(r.action_title), 60)})"
-                     + (f" — {reason[:1].lower() + reason[1:]}" if reason else "") + ".")
-    amber = m[(status == "amber").fillna(False).to_numpy(dtype=bool)]
-    if len(amber):
-        items.append(f"En orange : {F.fmt_int(len(amber))} action{'s' if len(amber) > 1 else ''} ("
-                     + ", ".join(amber["action_code"].astype(str)) + "), à suivre au prochain COTHEC.")
-    grey = int((status == "grey").fillna(False).sum())
-    if grey:
-        items.append(f"Sans données de suivi : {F.fmt_int(grey)} action{'s' if grey > 1 else ''}.")
-    ts = schedule.task_status(ctx.bundle["schedule_tasks"], ctx.bundle["schedule_status"], ctx.as_of)
-    ts = ts[ts["action_code"].astype(str).isin(set(m["action_code"].astype(str)))]
-    late = ts[(ts["state"].astype("string") == "late").fillna(False).to_numpy(dtype=bool)]
-    if len(late):
-        items.append(f"{F.fmt_int(len(late))} tâche{'s' if len(late) > 1 else ''} du chronogramme en "
-                     f"retard au {F.fmt_date(ctx.as_of)} (détail par axe plus loin).")
-    bb = budget.budget_burn(*_budget_tables(ctx, "actions"), as_of=ctx.as_of)
-    bb = bb[bb["action_code"].astype(str).isin(set(m["action_code"].astype(str)))]
-    slow = bb[(bb["burn_label"].astype("string") == "en retard").fillna(False).to_numpy(dtype=bool)]
-    if len(slow):
-        items.append(f"Paiements en retard sur le temps écoulé : action{'s' if len(slow) > 1 else ''} "
-                     + ", ".join(slow["action_code"].astype(str)) + ".")
-    if not items:
-        return para("Aucun point d'attention : toutes les actions sont au vert.")
-    return [heading("Points d'attention pour le COPIL"), bullets(items)]
+PROPOSAL_TEXT = {
+    "unblock": "Débloquer",
+    "replan": "Re-planifier",
+    "reallocate": "Réaffecter ou accélérer",
+    "confirm_date": "Confirmer une date",
+    "confirm_target": "Confirmer une cible",
+}
+FOLLOW_UP_TEXT = {"done": "Réalisée", "in_progress": "En cours", "not_done": "Non réalisée",
+                  "dropped": "Abandonnée"}
+INSTANCE_TEXT = {"copil": "COPIL", "cothec": "COTHEC"}
 
 
-def _key_figures(ctx):
-    headline_figures = figures.headline_figures
-    hf = headline_figures(ctx.bundle, ctx.territory_code, year=ctx.year, as_of=ctx.as_of, threshold=ctx.threshold)
-    rows = []
-    pop = hf.get("population") or {}
-    rows.append(("Population", f"{F.fmt_int(pop.get('value'))} (INSEE, millésime {pop.get('year', '–')})"))
-    ifn = hf.get("ifn") or {}
-    if ifn and not F.is_missing(ifn.get("value")):
-        rows.append(("Indice de fragilité numérique", f"{F.fmt_decimal(ifn.get('value'), 2)} sur 10 "
-                                                      f"(millésime {ifn.get('vintage', '–')})"))
-    if "lieux" in hf:
-        rows.append(("Lieux de médiation numérique", F.fmt_int(hf.get("lieux"))))
-    if "lieux_per_10k" in hf:
-        rows.append(("Lieux pour 10 000 habitants", F.fmt_decimal(hf.get("lieux_per_10k"), 2)))
-    th = ctx.threshold
-    acc = storeview.cell(ctx, "accompaniments")
-    part = storeview.cell(ctx, "participations")
-    rate = storeview.cell(ctx, "participations_per_1000")
-    who = " (y compris sans commune de résidence connue)" if ctx.level == "departement" else ""
-    if acc is not None:
-        rows.append((f"Accompagnements en {ctx.year}{who}", acc.text(th)))
-    if part is not None:
-        rows.append((f"Participations (personnes × séances) en {ctx.year}",
-                     part.text(th) + (f" ({rate.text(th, lambda v: F.fmt_decimal(v, 1))} pour 1 000 habitants)"
-                                      if rate is not None and not rate.hidden and not part.hidden else "")))
-    bud = hf.get("budget") or {}
-    if bud:
-        rows.append(("Budget prévu (10 actions)", F.fmt_eur(bud.get("planned_eur"))))
-        rows.append(("Budget engagé", f"{F.fmt_eur(bud.get('committed_eur'))} "
-                                      f"({F.fmt_pct(bud.get('commitment_rate_pct'))})"))
-        rows.append(("Budget payé", f"{F.fmt_eur(bud.get('paid_eur'))} ({F.fmt_pct(bud.get('payment_rate_pct'))})"))
-    status = hf.get("actions_by_status") or {}
-    if status:
-        rows.append(("Météo des actions", ", ".join(f"{F.fmt_int(v)} {code_label('meteo', k).lower()}"
-                                                    for k, v in status.items() if v)))
-    tasks = hf.get("tasks_by_state") or {}
-    if tasks:
-        rows.append(("Tâches du chronogramme", ", ".join(
-            f"{F.fmt_int(v)} {code_label('task_state', k).lower()}"
-            f"{'s' if v > 1 and k in ('done', 'not_started', 'cancelled') else ''}"
-            for k, v in tasks.items() if v)))
-    df = pd.DataFrame(rows, columns=["figure", "value"])
-    blocks = [html_table(df, formats={"value": "numtext"},
-                         caption=f"Chiffres clés au {F.fmt_date(ctx.as_of)} — {ctx.territory_name}")]
-    bnote = bud.get("note") or ""
-    if bnote:
-        blocks.append(note(str(bnote)))
-    return blocks
+# --------------------------------------------------------------------------- blocks
+def _p(text: str, css: str = "fne-text") -> str:
+    return f'<p class="{css}">{html.escape(text)}</p>'
 
 
-def action_status(ctx) -> Section:
-    """Return the météo of each action with its reasons and any COPIL override."""
-    blocks = []
-    _part(blocks, _meteo_table, ctx)
-    return Section(blocks, "meteo")
+def _h(text: str, level: int = 3, page: bool = False) -> str:
+    style = f' style="{PAGE_BREAK}"' if page else ""
+    return f"<h{level}{style}>{html.escape(text)}</h{level}>"
 
 
-def _meteo_frame(ctx) -> pd.DataFrame:
-    """Return :func:`fne_eval.evaluate.meteo.action_meteo` (computed once), its reasons made readable."""
-    if "meteo" not in ctx.extra:
-        action_meteo = meteo_eval.action_meteo
-        m = action_meteo(ctx.bundle, ctx.as_of).copy()
-        m["reasons"] = [readable_reasons(r) for r in m["reasons"].astype(object)]
-        ctx.extra["meteo"] = m
-    return ctx.extra["meteo"]
+def _ul(items: Iterable[str]) -> str:
+    return '<ul class="fne-list">' + "".join(f"<li>{html.escape(i)}</li>" for i in items) + "</ul>"
 
 
-def readable_reasons(text):
-    """Return météo reasons as sentences with their figure inside: "… de retard (… : 63 jours)."
+def _note(text: str) -> str:
+    return f'<p class="fne-note" style="font-size:0.85em;color:#444"><em>{html.escape(text)}</em></p>'
 
-    :mod:`fne_eval.evaluate.meteo` writes each reason as "Sentence. (figure)" joined by " ; ".
+
+def _frag(parts: list, name: str, page: bool = False) -> HtmlFragment:
+    style = f' style="{PAGE_BREAK}"' if page else ""
+    body = "".join(p._repr_html_() if hasattr(p, "_repr_html_") else str(p) for p in parts if p is not None)
+    return HtmlFragment(f'<div class="fne-section fne-dossier-{name}"{style}>{body}</div>',
+                        text=f"Dossier COPIL : {name}")
+
+
+def _once(ctx, key, compute):
+    k = ("dossier", key)
+    if k not in ctx.extra:
+        ctx.extra[k] = compute()
+    return ctx.extra[k]
+
+
+def _short(text, n: int) -> str:
+    text = "" if F.is_missing(text) else str(text)
+    return text if len(text) <= n else text[: n - 1].rstrip() + "…"
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
+
+
+def _d(value, inferred: bool = False) -> str:
+    """Return a short date, marked when inferred."""
+    if F.is_missing(value):
+        return F.MISSING
+    return F.fmt_date_short(value) + (MARK if inferred else "")
+
+
+def _people(value, ctx) -> str:
+    if F.is_missing(value):
+        return F.MISSING
+    v = float(value)
+    if 0 < v < ctx.threshold:
+        return F.fmt_count(v, suppressed=True, threshold=ctx.threshold)
+    return F.fmt_int(v)
+
+
+# --------------------------------------------------------------------------- data (computed once)
+def _meteo(ctx) -> pd.DataFrame:
+    """The météo of the report's actions (all, or those of its axis: counts and decisions agree)."""
+    def compute():
+        m = meteo_eval.action_meteo(ctx.bundle, ctx.as_of)
+        if ctx.axis != "all":
+            m = m[m["axis_code"].astype(str) == str(ctx.axis)].reset_index(drop=True)
+        return m
+    return _once(ctx, "meteo", compute)
+
+
+def _tasks(ctx) -> pd.DataFrame:
+    def compute():
+        ts = sched.task_status(ctx.bundle["schedule_tasks"], ctx.bundle["schedule_status"], ctx.as_of)
+        if ctx.axis != "all":
+            ts = ts[ts["action_code"].astype(str).str.split(".").str[0] == str(ctx.axis)].reset_index(drop=True)
+        return ts
+    return _once(ctx, "tasks", compute)
+
+
+def _budget(ctx) -> pd.DataFrame:
+    b = ctx.bundle
+    return _once(ctx, "budget", lambda: budget_eval.budget_execution(
+        b["budget_lines"], b["budget_transactions"], b["actions"], by="action_code", as_of=ctx.as_of))
+
+
+def _follow_up(ctx) -> pd.DataFrame:
+    return _once(ctx, "follow_up", lambda: dec.decision_follow_up(ctx.bundle, ctx.as_of))
+
+
+def _decisions(ctx) -> pd.DataFrame:
+    return _once(ctx, "decisions", lambda: dec.propose_decisions(_meteo(ctx), _follow_up(ctx), _budget(ctx)))
+
+
+def _indicators(ctx) -> pd.DataFrame:
+    """Département values of the catalogue's indicators at ``as_of``, judged by the target rules."""
+    def compute():
+        cat = ctx.bundle["indicators"]
+        if not len(cat):
+            cat = ind_eval.load_catalogue()
+        values = ind_eval.indicator_values(ctx.bundle, cat, "departement", period="year", as_of=ctx.as_of)
+        prog = ind_eval.indicator_progress(values, cat, ctx.as_of)
+        out = targets_eval.target_verdicts(prog, cat, ctx.year)
+        info = cat.set_index(cat["indicator_code"].astype(str))
+        out["label"] = out["indicator_code"].astype(str).map(info["label"].astype(str))
+        out["action_code"] = out["indicator_code"].astype(str).map(info["action_code"].astype("string"))
+        out["unit"] = out["indicator_code"].astype(str).map(info["unit"].astype(str))
+        return out
+    return _once(ctx, "indicators", compute)
+
+
+def _action_titles(ctx) -> dict:
+    a = ctx.bundle["actions"]
+    return dict(zip(a["action_code"].astype(str), a["action_title"].astype(str)))
+
+
+# --------------------------------------------------------------------------- sentences
+def finding_text(f: dict, as_of, labels: Optional[dict] = None) -> str:
+    """Return the French sentence of one météo finding: the task, its dates and its figure.
+
+    ``labels`` maps indicator codes to their French labels (codes are never shown).
     """
-    if F.is_missing(text):
-        return text
-    parts = [re.sub(r"\.\s*\((.*)\)\s*\.?$", r" (\1)", p.strip()).rstrip(".") for p in str(text).split(" ; ")]
-    return " ; ".join(p for p in parts if p) + "."
+    rid = f.get("rule_id")
+    mark = f" (à confirmer : date déduite{MARK})" if f.get("inferred") else ""
+    if rid in ("R1", "A1"):
+        extra = ""
+        if not F.is_missing(f.get("progress_pct")) and f.get("status_reported") != "not_started":
+            extra = f", avancement {F.fmt_number(f['progress_pct'], 0)} %"
+        elif f.get("status_reported") == "not_started":
+            extra = ", non démarrée"
+        comment = ""
+        if f.get("comment"):
+            extra = ""
+            comment = f" ; « {f['comment']} »"
+        return (f"« {_short(f.get('task_label'), 55)} » (prévue du {_d(f.get('planned_start'))} au "
+                f"{_d(f.get('planned_end'))}) n'est pas terminée au {F.fmt_date_short(as_of)} : "
+                f"{F.fmt_int(f.get('days_overdue'))} jours après sa fin prévue{extra}{comment}{mark}")
+    if rid == "A2":
+        return (f"« {_short(f.get('task_label'), 55)} » (prévue du {_d(f.get('planned_start'))} au "
+                f"{_d(f.get('planned_end'))}) : avancement {F.fmt_number(f.get('progress_pct'), 0)} % pour "
+                f"{F.fmt_number(f.get('elapsed_pct'), 0)} % de sa période écoulée{mark}")
+    if rid in ("R2", "A3"):
+        return (f"paiements : {F.fmt_number(f.get('payment_rate_pct'), 0)} % du budget de l'action payé pour "
+                f"{F.fmt_number(f.get('elapsed_pct'), 0)} % de sa période écoulée au "
+                f"{F.fmt_date_short(as_of)}" + (f" (période de l'action déduite{MARK})" if f.get("inferred") else ""))
+    if rid in ("R3", "A4"):
+        parts = []
+        for o in f.get("off_track") or []:
+            name = (labels or {}).get(str(o["indicator_code"]), "indicateur")
+            parts.append(f"{_short(name, 60)} : {F.fmt_number(o.get('value'), 0)} pour "
+                         f"{F.fmt_number(o.get('expected_value'), 0)} attendu à date "
+                         f"(cible {F.fmt_number(o.get('target_value'), 0)} en {o.get('target_year')})")
+        return "indicateur sous la trajectoire de la feuille de route : " + ("; ".join(parts) or "—")
+    if rid == "C":
+        return f"dates de l'action déduites lors de la transcription{MARK}"
+    return str(rid)
 
 
-def _meteo_table(ctx):
-    m = _meteo_frame(ctx)
-    m = _with_action_title(m, ctx)
-    m = m[m["action_code"].astype(str).isin(_axis_actions(ctx)["action_code"].astype(str))]
-    if m.empty:
-        return no_data("aucune action à évaluer.")
+def proposal_text(d: dict, ctx) -> str:
+    """Return the French proposal of one decision."""
+    f = d.get("finding") or {}
+    task = _short(f.get("task_label"), 45)
+    kind = d["kind"]
+    if kind == "unblock":
+        prev = (" (décision précédente du COPIL non réalisée)"
+                if d.get("previous_decision") and d.get("previous_status") == "not_done" else "")
+        return f"Désigner un porteur et les moyens pour « {task} », puis fixer une nouvelle date{prev}."
+    if kind == "replan":
+        return f"Fixer une nouvelle date de fin pour « {task} » et la faire valider au prochain COTHEC."
+    if kind == "reallocate":
+        planned, paid = d.get("planned_eur"), d.get("paid_eur")
+        rest = (Decimal(str(planned)) - Decimal(str(paid or 0))) if not F.is_missing(planned) else None
+        committed = d.get("committed_eur")
+        eng = f"{F.fmt_eur(committed)} engagés, " if not F.is_missing(committed) else ""
+        money = (f" ({eng}{F.fmt_eur(paid)} payés sur {F.fmt_eur(planned)} prévus)"
+                 if rest is not None else "")
+        return f"Arrêter un calendrier de paiement ou réaffecter le reliquat{money}."
+    if kind == "confirm_date":
+        if f.get("task_label"):
+            return (f"Faire confirmer par le Hub du Sud la fenêtre prévue de la tâche (déduite{MARK}) : "
+                    f"le constat en dépend ; re-planifier ensuite si besoin.")
+        return f"Faire confirmer par le Hub du Sud les dates de l'action (déduites{MARK})."
+    return "Faire fixer par le COPIL une cible chiffrée."
+
+
+# --------------------------------------------------------------------------- page 1
+def first_page(ctx) -> HtmlFragment:
+    """Return page 1: key figures against last year, météo counts, the decisions to take."""
+    parts = [_p(f"Situation au {F.fmt_date(ctx.as_of)}, comparée à {ctx.year - 1}. Feuille de route "
+                f"départementale : chiffres du département.")]
+    k = dec.key_figures(ctx.bundle, ctx.year, ctx.as_of)
+    rows = []
+    # activity figures are the store's cells (same value and same mark as in every report)
+    for fid, label in (("accompaniments", "Accompagnements (individuels et collectifs)"),
+                       ("participations", "Participations (personnes × séances)")):
+        cur_c = storeview.cell(ctx, fid, str(ctx.year))
+        prev_c = storeview.cell(ctx, fid, str(ctx.year - 1))
+        if cur_c is None and prev_c is None:
+            continue
+        txt = (lambda c: F.MISSING if c is None else c.text(ctx.threshold))
+        both = cur_c is not None and prev_c is not None and not cur_c.hidden and not prev_c.hidden
+        rows.append({"figure": label, "previous": txt(prev_c), "current": txt(cur_c),
+                     "change": F.fmt_signed(cur_c.value - prev_c.value) if both else F.MISSING,
+                     "prev_cell": prev_c, "cur_cell": cur_c})
+    for r in k.to_dict("records"):
+        label, people = KEY_FIGURE_TEXT.get(r["figure_id"], (r["figure_id"], False))
+        if r["figure_id"] == "paid_eur":
+            cur, prev = F.fmt_eur(r["current"]), F.fmt_eur(r["previous"])
+            ch = F.MISSING if F.is_missing(r["change"]) else ("+" if r["change"] >= 0 else "") + F.fmt_eur(r["change"])
+        elif people:
+            cur, prev = _people(r["current"], ctx), _people(r["previous"], ctx)
+            hidden = cur.startswith("<") or prev.startswith("<")
+            ch = F.MISSING if hidden or F.is_missing(r["change"]) else F.fmt_signed(r["change"])
+        else:
+            cur, prev = F.fmt_int(r["current"]), F.fmt_int(r["previous"])
+            ch = F.MISSING if F.is_missing(r["change"]) else F.fmt_signed(r["change"])
+        if r["current"] in (0, None) and r["previous"] in (0, None):
+            continue
+        rows.append({"figure": label, "previous": prev, "current": cur, "change": ch})
+    kf = pd.DataFrame(rows, columns=["figure", "previous", "current", "change", "prev_cell", "cur_cell"])
+    kf[["prev_cell", "cur_cell"]] = kf[["prev_cell", "cur_cell"]].astype(object).where(kf[["prev_cell", "cur_cell"]].notna(), None)
+    parts.append(html_table(kf, columns=["figure", "previous", "current", "change"],
+                            cells={"previous": "prev_cell", "current": "cur_cell"},
+                            formats={"previous": "numtext", "current": "numtext", "change": "numtext"},
+                            labels={"figure": "Chiffre clé", "previous": str(ctx.year - 1),
+                                    "current": str(ctx.year), "change": "Évolution"},
+                            widths={"figure": 58, "previous": 14, "current": 14, "change": 14},
+                            caption=f"Chiffres clés {ctx.year} et {ctx.year - 1}"))
+    m = _meteo(ctx)
     counts = m["final_status"].value_counts()
+    n_conf = int(m["to_confirm"].sum())
     summary = ", ".join(f"{F.fmt_int(counts.get(s, 0))} {code_label('meteo', s).lower()}"
                         for s in ("green", "amber", "red", "grey") if counts.get(s, 0))
-    overridden = m[m["override_status"].notna()]
-    blocks = [para(f"Météo des {F.fmt_int(len(m))} actions au {F.fmt_date(ctx.as_of)} : {summary}."
-                   + (f" {F.fmt_int(len(overridden))} météo{'s' if len(overridden) > 1 else ''} "
-                      f"fixée{'s' if len(overridden) > 1 else ''} par le COPIL." if len(overridden) else ""))]
-    shown = m.copy()
-    shown["action_title"] = [_short(t, 70) for t in shown["action_title"].astype(str)]
-    cols = ["action_code", "action_title", "final_status", "computed_status", "reasons"]
-    if len(overridden):
-        cols += ["override_justification", "override_date"]
-    blocks.append(html_table(shown, columns=cols,
-                             widths={"action_code": 7, "action_title": 25, "final_status": 11,
-                                     "computed_status": 11} if len(cols) == 5 else None,
-                             formats={"final_status": "meteo", "computed_status": "meteo", "reasons": "text",
-                                      "override_date": "date_short"},
-                             caption="Météo des actions"))
-    return blocks
+    ts = _tasks(ctx)
+    late_end = int(((ts["state"] == "late") & (ts["late_rule"] == "S1")).fillna(False).sum())
+    behind = int(((ts["state"] == "late") & (ts["late_rule"] == "S2")).fillna(False).sum())
+    late_start = int((ts["start_late"].fillna(False) & (ts["state"] != "late").fillna(True)).sum())
+    scope = "" if ctx.axis == "all" else f" de l'axe {ctx.axis}"
+    what = f"des {F.fmt_int(len(m))} actions" if len(m) > 1 else "de l'action"
+    parts.append(_p(f"Météo {what}{scope} : {summary}"
+                    + (f" (dont {F.fmt_int(n_conf)} à confirmer{MARK})" if n_conf else "") + ". "
+                    f"Chronogramme : {F.fmt_int(late_end)} tâche{'s' if late_end > 1 else ''} dont la fin prévue "
+                    f"est dépassée, {F.fmt_int(behind)} en retard sur son avancement, "
+                    f"{F.fmt_int(late_start)} démarrée{'s' if late_start > 1 else ''} en retard mais dans les "
+                    f"temps pour sa fin."))
+    d = _decisions(ctx)
+    titles = _action_titles(ctx)
+    drows = []
+    for r in d.to_dict("records"):
+        drows.append({"n": str(r["rank"]),
+                      "action": f"{r['action_code']} {_short(titles.get(r['action_code'], ''), 32)}",
+                      "cause": finding_text(r["finding"], ctx.as_of)[:1].upper()
+                      + finding_text(r["finding"], ctx.as_of)[1:] + ".",
+                      "proposal": f"{PROPOSAL_TEXT[r['kind']]} : " + _lower_first(proposal_text(r, ctx))})
+    parts.append(_h(f"{F.fmt_int(len(d))} décisions proposées au COPIL", 3))
+    parts.append(html_table(pd.DataFrame(drows, columns=["n", "action", "cause", "proposal"]),
+                            formats={c: "text" for c in ("n", "action", "cause", "proposal")},
+                            labels={"n": "N°", "action": "Action", "cause": "Constat (chiffre et date)",
+                                    "proposal": "Proposition"},
+                            widths={"n": 4, "action": 18, "cause": 42, "proposal": 36}))
+    parts.append(_note(MARK_LEGEND))
+    frag = _frag(parts, "premiere-page")
+    # page 1 is one A4 page: a slightly smaller type, kept whole
+    return HtmlFragment(f'<div style="font-size:0.9em;break-inside:avoid">{frag._repr_html_()}</div>',
+                        text="Dossier COPIL : première page")
 
 
-def decisions(ctx) -> Section:
-    """Return the points the COPIL has to decide on: red and amber actions, late tasks."""
-    blocks = []
-    _part(blocks, _decisions, ctx)
-    return Section(blocks, "decisions")
+# --------------------------------------------------------------------------- action pages
+def _task_table(ctx, code: str):
+    ts = _tasks(ctx)
+    ts = ts[ts["action_code"].astype(str) == code].sort_values(["planned_start", "task_id"])
+    if ts.empty:
+        return _p("Aucune tâche au chronogramme pour cette action.")
+    rows = []
+    for t in ts.to_dict("records"):
+        state = code_label("task_state", str(t["state"]))
+        if t["state"] == "late" and t["late_rule"] == "S2":
+            state = "En retard (avancement)"
+        elif t["state"] == "late":
+            state = "En retard (fin dépassée)"
+        start_delay = t["start_delay_days"]
+        end_delay = t["end_delay_days"]
+        rows.append({
+            "task": _short(t["task_label"], 60),
+            "planned": f"{_d(t['planned_start'], t['start_inferred'])} – {_d(t['planned_end'], t['end_inferred'])}",
+            "actual": ((f"{_d(t['actual_start'])} – {_d(t['actual_end'])}" if not F.is_missing(t["actual_end"])
+                        else f"depuis le {_d(t['actual_start'])}") if not F.is_missing(t["actual_start"])
+                       else "non démarrée"),
+            "state": state,
+            "progress": F.MISSING if F.is_missing(t["progress_pct"]) else f"{F.fmt_number(t['progress_pct'], 0)} %",
+            "start_delay": (F.fmt_signed(start_delay) + " j") if not F.is_missing(start_delay) and start_delay
+            else F.MISSING,
+            "end_delay": (F.fmt_signed(end_delay) + " j") if not F.is_missing(end_delay) and end_delay
+            else F.MISSING,
+        })
+    blocks = [html_table(pd.DataFrame(rows), formats={c: "text" for c in rows[0]},
+                         labels={"task": "Tâche", "planned": "Prévu", "actual": "Réalisé", "state": "État",
+                                 "progress": "Avanc.", "start_delay": "Retard au début",
+                                 "end_delay": "Retard à la fin"},
+                         widths={"task": 30, "planned": 17, "actual": 17, "state": 12, "progress": 7,
+                                 "start_delay": 8, "end_delay": 9},
+                         caption="Tâches : prévu et réalisé")]
+    comments = [f"« {_short(t['task_label'], 50)} » : {t['comment']}" for t in ts.to_dict("records")
+                if not F.is_missing(t["comment"])]
+    if comments:
+        blocks.append(_p("Commentaires des référents : " + " ; ".join(comments) + "."))
+    return "".join(b._repr_html_() if hasattr(b, "_repr_html_") else b for b in blocks)
 
 
-#: What the annual review proposes to the COPIL for each météo (to be completed by the référents).
-PROPOSALS = {"red": "Plan de rattrapage ou révision du calendrier à décider",
-             "amber": "Point de vigilance au prochain COTHEC",
-             "grey": "Demander les remontées de suivi aux référents"}
-
-
-def _decisions(ctx):
-    m = _with_action_title(_meteo_frame(ctx), ctx)
-    m = m[m["action_code"].astype(str).isin(_axis_actions(ctx)["action_code"].astype(str))]
-    todo = m[m["final_status"].astype("string").isin(list(PROPOSALS)).fillna(False).to_numpy(dtype=bool)].copy()
-    if todo.empty:
-        return para("Aucune action en rouge, en orange ou sans données : pas de décision particulière "
-                    "à proposer.")
-    todo["_o"] = todo["final_status"].map({"red": 0, "amber": 1, "grey": 2})
-    todo = todo.sort_values(["_o", "action_code"])
-    todo["action_title"] = [_short(t, 60) for t in todo["action_title"].astype(str)]
-    todo["main_reason"] = [str(r).split(" ; ")[0] if not F.is_missing(r) else "motif non précisé"
-                           for r in todo["reasons"]]
-    todo["proposal"] = todo["final_status"].map(PROPOSALS)
-    n_red = int((todo["final_status"] == "red").sum())
-    return [para(f"{F.fmt_int(len(todo))} action{'s' if len(todo) > 1 else ''} appelle"
-                 f"{'nt' if len(todo) > 1 else ''} une décision ou une vigilance du COPIL"
-                 + (f", dont {F.fmt_int(n_red)} en rouge" if n_red else "") + ". Propositions établies à "
-                 "partir de la météo calculée, à compléter par les référents :"),
-            html_table(todo, columns=["action_code", "action_title", "final_status", "main_reason", "proposal"],
-                       formats={"final_status": "meteo"},
-                       labels={"final_status": "Météo"},
-                       caption="Décisions à prendre")]
-
-
-def status_rules(ctx) -> Section:
-    """Return the météo rules in French, as applied by :mod:`fne_eval.evaluate.meteo`."""
-    blocks = []
-
-    def _rules():
-        rules = meteo_eval.meteo_rules_table()
-        return html_table(rules, caption="Règles de calcul de la météo")
-
-    _part(blocks, _rules)
-    return Section(blocks, "regles_meteo")
-
-
-def axis_review(ctx, axis: str) -> Section:
-    """Return the review of one axis: per action, what was done, Gantt, budget, indicators, changes."""
-    axes = ctx.bundle["axes"]
-    if not str(axis).isdigit():
-        raise ValueError(f"axe invalide {axis!r} : attendu un numéro d'axe (« 1 », « 2 »…)")
-    row = axes[axes["axis_code"].astype(str) == str(axis)]
-    if row.empty:
-        return Section([no_data(f"l'axe {axis} n'existe pas dans la feuille de route de ce bundle.")],
-                       f"axe_{axis}")
-    blocks = [para(f"Axe {axis} : {row['axis_title'].iloc[0]}.")]
-    if ctx.axis not in ("all", str(axis)):
-        blocks.append(para(f"Axe hors du périmètre de ce rapport ({ctx.axis_label})."))
-        return Section(blocks, f"axe_{axis}")
-    acts = _axis_actions(ctx, str(axis))
-    if acts.empty:
-        blocks.append(no_data("aucune action dans cet axe."))
-    _part(blocks, _axis_budget, ctx, str(axis))
-    _part(blocks, _axis_gantt, ctx, str(axis))
-    for a in acts.itertuples():
-        blocks.append(heading(f"Action {a.action_code} — {a.action_title}", level=4))
-        _part(blocks, _action_done, ctx, str(a.action_code))
-    blocks.append(heading("Indicateurs et évolution depuis l'année précédente", level=4))
-    _part(blocks, _axis_indicators_change, ctx, str(axis))
-    return Section(blocks, f"axe_{axis}")
-
-
-def _axis_budget(ctx, axis):
-    budget_execution = budget.budget_execution
-    ex = budget_execution(*_budget_tables(ctx, "actions"), by="action_code", as_of=ctx.as_of)
-    codes = set(_axis_actions(ctx, axis)["action_code"].astype(str))
-    ex = ex[ex["action_code"].astype("string").isin(codes).fillna(False).to_numpy(dtype=bool)]
-    if ex.empty:
-        return no_data("aucune ligne budgétaire pour cet axe.")
-    ex = _with_action_title(ex, ctx)
-    ex["action_title"] = [_short(t, 60) for t in ex["action_title"].astype(str)]
-    return html_table(ex, columns=["action_code", "action_title", "planned_eur", "committed_eur", "paid_eur",
-                                   "payment_rate_pct"],
-                      caption=f"Budget de l'axe {axis} au {F.fmt_date(ctx.as_of)}")
-
-
-def _axis_gantt(ctx, axis):
-    from fne_eval.report.charts import gantt_chart
-
-    gantt_data = schedule.gantt_data
-    g = gantt_data(ctx.bundle["schedule_tasks"], ctx.bundle["schedule_status"], ctx.as_of)
-    codes = set(_axis_actions(ctx, axis)["action_code"].astype(str))
-    g = g[g["action_code"].astype("string").isin(codes).fillna(False).to_numpy(dtype=bool)]
-    if g.empty:
-        return no_data("aucune tâche du chronogramme pour cet axe.")
-    g = g.sort_values(["action_code", "planned_start"]).reset_index(drop=True)
-    g["task_label_short"] = [f"{a} · {t}" for a, t in zip(g["action_code"], g["task_label"])]
-    chart = gantt_chart(g, title=f"Chronogramme de l'axe {axis} : prévu et réalisé", as_of=ctx.as_of,
-                        label="task_label_short")
-    cols = [c for c in ("action_code", "task_label", "planned_start", "planned_end", "actual_start",
-                        "actual_end", "state", "slippage_days") if c in g.columns]
-    table = g.copy()
-    if "is_ongoing" in table:  # the chart draws an ongoing task up to as_of; it has no real end yet
-        table["actual_end"] = table["actual_end"].where(~table["is_ongoing"].astype(bool))
-    return [chart, html_table(table, columns=cols,
-                              formats={"state": "text", **{c: "date_short" for c in cols if "_start" in c or "_end" in c}},
-                              caption=f"Tâches de l'axe {axis} (données du chronogramme)")]
-
-
-def _action_done(ctx, action_code):
-    """List what was done for one action in the year, from the monitoring tables."""
-    start, end = _year_bounds(ctx)
+def _done_items(ctx, code: str) -> list:
     b = ctx.bundle
+    start, end = pd.Timestamp(ctx.year, 1, 1), ctx.as_of
     items = []
-    ts = _once(ctx, ("task_status", str(ctx.as_of.date())),
-               lambda: schedule.task_status(b["schedule_tasks"], b["schedule_status"], ctx.as_of))
-    ts = ts[ts["action_code"].astype(str) == action_code]
-    ends = pd.to_datetime(ts["actual_end"])
-    done = ts[(ts["status"].astype("string") == "done").fillna(False).to_numpy(dtype=bool)
-              & (ends >= start).fillna(False).to_numpy(dtype=bool)
-              & (ends <= end).fillna(False).to_numpy(dtype=bool)]
-    if len(done):
-        items.append(f"Tâche{'s' if len(done) > 1 else ''} terminée{'s' if len(done) > 1 else ''} "
-                     f"en {ctx.year} : " + " ; ".join(
-                         f"{t} ({F.fmt_date_short(d)})" for t, d in zip(done["task_label"], done["actual_end"])) + ".")
-    late = ts[(ts["state"].astype("string") == "late").fillna(False).to_numpy(dtype=bool)]
-    if len(late):
-        items.append(f"En retard au {F.fmt_date(ctx.as_of)} : " + " ; ".join(
-            f"{t} ({F.fmt_int(d)} jours)" for t, d in zip(late["task_label"], late["slippage_days"])) + ".")
     ev = b["events"]
-    ev = ev[(ev["action_code"].astype(str) == action_code) & (pd.to_datetime(ev["date"]) >= start)
+    ev = ev[(ev["action_code"].astype(str) == code) & (pd.to_datetime(ev["date"]) >= start)
             & (pd.to_datetime(ev["date"]) <= end)]
     if len(ev):
+        expo = ev["event_type"].astype(str) == "exposition"
         people = int(pd.to_numeric(ev["participants"]).sum())
-        items.append(f"{F.fmt_int(len(ev))} événement{'s' if len(ev) > 1 else ''} "
-                     f"({_count_text(people, ctx, 'participants')}).")
+        if expo.all():
+            items.append(f"{F.fmt_int(len(ev))} étapes d'exposition "
+                         f"({_people(people, ctx)} visiteurs).")
+        else:
+            items.append(f"{F.fmt_int(len(ev))} événement{'s' if len(ev) > 1 else ''} : "
+                         + ", ".join(sorted(set(ev['title'].astype(str)))) + f" ({_people(people, ctx)} participants).")
     mt = b["network_meetings"]
-    mt = mt[(mt["action_code"].astype(str) == action_code) & (pd.to_datetime(mt["date"]) >= start)
+    mt = mt[(mt["action_code"].astype(str) == code) & (pd.to_datetime(mt["date"]) >= start)
             & (pd.to_datetime(mt["date"]) <= end)]
     if len(mt):
-        people = int(sum(pd.to_numeric(mt[c]).sum() for c in ("participants_collectivite",
-                     "participants_association", "participants_etat", "participants_autre")))
         kinds = ", ".join(sorted({code_label("meeting_type", k) for k in mt["meeting_type"].astype(str)}))
-        items.append(f"{F.fmt_int(len(mt))} réunion{'s' if len(mt) > 1 else ''} du réseau ({kinds}) ; "
-                     f"{_count_text(people, ctx, 'participations')}.")
-    acts = b["actions"]
-    axis = str(acts.loc[acts["action_code"].astype(str) == action_code, "axis_code"].iloc[0])
-    if axis == "2":
+        items.append(f"{F.fmt_int(len(mt))} réunion{'s' if len(mt) > 1 else ''} ({kinds}).")
+    if code == "2.1":
         rf = b["refurbishment"]
         rf = rf[(pd.to_datetime(rf["period_start"]) >= start) & (pd.to_datetime(rf["period_start"]) <= end)]
         if len(rf):
             items.append(f"Filière de reconditionnement : {F.fmt_int(pd.to_numeric(rf['devices_collected']).sum())} "
                          f"matériels collectés, {F.fmt_int(pd.to_numeric(rf['devices_refurbished']).sum())} "
                          f"reconditionnés, {F.fmt_int(pd.to_numeric(rf['devices_distributed']).sum())} distribués.")
-    if axis == "4":
+    if code == "4.2":
+        # the trainings of agents of local authorities belong to 4.2 only (never counted twice)
         tr = b["trainings"]
-        tr = tr[(pd.to_datetime(tr["date"]) >= start) & (pd.to_datetime(tr["date"]) <= end)]
+        tr = tr[(pd.to_datetime(tr["date"]) >= start) & (pd.to_datetime(tr["date"]) <= end)
+                & (tr["structure_type"].astype(str) == "collectivite")]
         if len(tr):
-            items.append(f"{_count_text(pd.to_numeric(tr['departures']).sum(), ctx, 'départs en formation')} "
-                         f"dans l'année.")
-    m = _meteo_frame(ctx)
-    r = m[m["action_code"].astype(str) == action_code]
-    if len(r):
-        r = r.iloc[0]
-        extra = (f" (météo COPIL du {F.fmt_date(r['override_date'])} : {r['override_justification']})"
-                 if not F.is_missing(r.get("override_status")) else "")
-        reasons = str(r["reasons"]).strip().rstrip(".") if not F.is_missing(r.get("reasons")) else ""
-        items.insert(0, f"Météo : {code_label('meteo', str(r['final_status']))}{extra}"
-                     + (f" — {reasons}" if reasons else "") + ".")
-    if not items:
-        return no_data(f"aucune réalisation enregistrée pour l'action {action_code} en {ctx.year}.")
-    return bullets(items)
+            items.append(f"{_people(pd.to_numeric(tr['departures']).sum(), ctx)} départs en formation d'agents "
+                         f"de collectivités en {ctx.year}.")
+    return items
 
 
-def _axis_indicators_change(ctx, axis):
-    cur = _indicator_rows(ctx, axis, ctx.year)
-    if cur.empty:
-        return no_data(f"aucun indicateur mesuré pour l'axe {axis}.")
-    prev = _indicator_rows(ctx, axis, ctx.year - 1)
-    inds = ctx.bundle["indicators"].set_index("indicator_code")
-    # a value counts for a year only if it was measured in that year (stocks are snapshots)
-    cur = cur.assign(value=cur["value"].where(cur["period"].astype(str) == str(ctx.year)))
-    df = cur[["indicator_code", "value"]].rename(columns={"value": "current"})
-    if len(prev):
-        prev = prev.assign(value=prev["value"].where(prev["period"].astype(str) == str(ctx.year - 1)))
-        p = prev[["indicator_code", "value"]].rename(columns={"value": "previous"})
+def _indicator_table(ctx, code: str):
+    v = _indicators(ctx)
+    v = v[v["action_code"].astype("string") == code]
+    if v.empty:
+        return None
+    rows = []
+    for r in v.to_dict("records"):
+        target = F.MISSING
+        if not F.is_missing(r["target_value"]):
+            target = F.fmt_number(r["target_value"], 0) + f" en {r['target_year']}"
+            if r["target_origin"] == "proposal":
+                target += f" (proposée{MARK})"
+        base = F.MISSING if F.is_missing(r["baseline_value"]) else F.fmt_number(
+            r["baseline_value"], 0 if float(r["baseline_value"]).is_integer() else 1)
+        if r["baseline_origin"] == "first_observed" and base != F.MISSING:
+            base += " (1re mesure)"
+        digits = 0 if not F.is_missing(r["value"]) and float(r["value"]).is_integer() else 1
+        rows.append({"label": _short(r["label"], 70), "value": F.fmt_number(r["value"], digits)
+                     + f" ({r['period']})", "baseline": base, "target": target,
+                     "verdict": VERDICT_TEXT.get(str(r["verdict"]), str(r["verdict"]))})
+    return html_table(pd.DataFrame(rows), formats={c: "text" for c in rows[0]},
+                      labels={"label": "Indicateur", "value": "Valeur", "baseline": "Référence", "target": "Cible",
+                              "verdict": "Verdict"},
+                      widths={"label": 36, "value": 14, "baseline": 14, "target": 18, "verdict": 18},
+                      caption="Indicateurs (seules les cibles de la feuille de route donnent un verdict)")
+
+
+def action_page(ctx, code: str, new_page: bool = True) -> HtmlFragment:
+    """Return the page of one action (starting a new page unless ``new_page`` is False)."""
+    acts = ctx.bundle["actions"]
+    a = acts[acts["action_code"].astype(str) == code].iloc[0]
+    s_inf, e_inf = sched.inferred_dates(a.get("source"))
+    m = _meteo(ctx).set_index("action_code").loc[code]
+    parts = [_h(f"Action {code} — {a['action_title']}", 3)]
+    status = code_label("meteo", str(m["final_status"]))
+    reasons = [finding_text(f, ctx.as_of) for f in m["findings"]]
+    head = (f"Météo : {status}" + (f" (à confirmer{MARK})" if m["to_confirm"] else "") + ". "
+            + (("Motifs : " + " ; ".join(reasons) + ".") if reasons else (
+                "aucune règle d'alerte déclenchée." if m["final_status"] == "green"
+                else "pas de données de suivi à cette date.")))
+    if not F.is_missing(m.get("override_status")):
+        head += (f" Météo fixée par le COPIL du {F.fmt_date_short(m['override_date'])} : "
+                 f"{m['override_justification']}.")
+    parts.append(_p(head))
+    ex = _budget(ctx)
+    b = ex[ex["action_code"].astype("string") == code]
+    money = ""
+    if len(b):
+        r = b.iloc[0]
+        money = (f" Budget : {F.fmt_eur(r['planned_eur'])} prévus, {F.fmt_eur(r['committed_eur'])} engagés, "
+                 f"{F.fmt_eur(r['paid_eur'])} payés au {F.fmt_date_short(ctx.as_of)}.")
+    parts.append(_p(f"Période prévue : {_d(a['start_date'], s_inf)} – {_d(a['end_date'], e_inf)}." + money
+                    + f" Référents : {', '.join(str(a['referents']).split('|'))}."))
+    parts.append(_task_table(ctx, code))
+    done = _done_items(ctx, code)
+    if done:
+        parts.append(_p(f"Réalisé en {ctx.year} : " + " ".join(done)))
+    parts.append(_indicator_table(ctx, code))
+    fu = _follow_up(ctx)
+    risks = []
+    if len(fu):
+        mine = fu[fu["action_code"].astype("string") == code]
+        for r in mine.to_dict("records"):
+            if r["follow_up_status"] in ("not_done", "in_progress"):
+                risks.append(f"décision du {INSTANCE_TEXT.get(str(r['instance']), r['instance'])} du "
+                             f"{F.fmt_date_short(r['meeting_date'])} « {_short(r['decision'], 80)} » : "
+                             f"{FOLLOW_UP_TEXT[str(r['follow_up_status'])].lower()}"
+                             + (f" ({r['follow_up']})" if not F.is_missing(r["follow_up"]) else ""))
+    ts = _tasks(ctx)
+    for t in ts[(ts["action_code"].astype(str) == code)].to_dict("records"):
+        if t["start_late"] and t["state"] not in ("late", "done"):
+            risks.append(f"« {_short(t['task_label'], 50)} » a démarré avec {F.fmt_int(t['start_delay_days'])} "
+                         f"jours de retard : fin prévue le {_d(t['planned_end'], t['end_inferred'])} à tenir")
+    if risks:
+        parts.append(_p("Risques et points à suivre : " + " ; ".join(risks) + "."))
+    return _frag(parts, f"action-{code.replace('.', '-')}", page=new_page)
+
+
+def action_pages(ctx) -> HtmlFragment:
+    """Return one page per action of the roadmap (or of the report's axis)."""
+    acts = ctx.bundle["actions"]
+    if ctx.axis != "all":
+        acts = acts[acts["axis_code"].astype(str) == str(ctx.axis)]
+    codes = acts["action_code"].astype(str).tolist()
+    pages = [action_page(ctx, c, new_page=i > 0) for i, c in enumerate(codes)]
+    return _frag(pages + [_note(MARK_LEGEND)], "actions")
+
+
+# --------------------------------------------------------------------------- governance
+def governance(ctx) -> HtmlFragment:
+    """Return the governance page: meetings held, structures represented, previous decisions."""
+    parts = []
+    m = dec.meetings_held(ctx.bundle, ctx.year, ctx.as_of)
+    if len(m):
+        rows = [{"date": F.fmt_date_short(r["date"]), "instance": INSTANCE_TEXT.get(str(r["instance"]), r["instance"]),
+                 "chair": r["chair"], "n": _people(r["participants_n"], ctx),
+                 "structures": F.fmt_int(len(str(r["structures"]).split("|")))} for r in m.to_dict("records")]
+        parts.append(html_table(pd.DataFrame(rows), formats={c: "text" for c in rows[0]},
+                                labels={"date": "Date", "instance": "Instance", "chair": "Présidence",
+                                        "n": "Participants", "structures": "Structures représentées"},
+                                widths={"date": 18, "instance": 12, "chair": 36, "n": 14, "structures": 20},
+                                caption=f"COPIL et COTHEC tenus en {ctx.year}"))
+        members = sorted({s for v in m["structures"].astype(str) for s in v.split("|") if s})
+        parts.append(_p(f"Structures représentées au moins une fois en {ctx.year} ({F.fmt_int(len(members))}) : "
+                        + ", ".join(members) + "."))
     else:
-        p = pd.DataFrame({"indicator_code": pd.Series(dtype="string"), "previous": pd.Series(dtype="float64")})
-    df = df.merge(p, on="indicator_code", how="left", validate="1:1")
-    df["label"] = df["indicator_code"].map(inds["label"].astype(str))
-    units = df["indicator_code"].map(inds["unit"].astype(str))
-    df["previous_shown"] = [_shown_value(v, u, ctx) for v, u in zip(df["previous"], units)]
-    df["current_shown"] = [_shown_value(v, u, ctx) for v, u in zip(df["current"], units)]
-    hidden = [a.startswith("<") or b.startswith("<") for a, b in zip(df["previous_shown"], df["current_shown"])]
-    # counts change by whole numbers (+22), rates and indices by tenths (+1,5)
-    df["change"] = [F.fmt_signed(c - p, 0 if float(c).is_integer() and float(p).is_integer() else 1)
-                    if not (F.is_missing(c) or F.is_missing(p) or h) else F.MISSING
-                    for c, p, h in zip(df["current"].astype("float64"), df["previous"].astype("float64"), hidden)]
-    return html_table(df, columns=["label", "previous_shown", "current_shown", "change"],
-                      labels={"previous_shown": str(ctx.year - 1), "current_shown": str(ctx.year)},
-                      formats={"previous_shown": "numtext", "current_shown": "numtext", "change": "numtext"},
-                      caption=f"Indicateurs de l'axe {axis} : {ctx.year - 1} et {ctx.year}")
+        parts.append(_p(f"Aucune réunion de gouvernance enregistrée en {ctx.year}."))
+    fu = _follow_up(ctx)
+    if len(fu):
+        rows = [{"date": f"{INSTANCE_TEXT.get(str(r['instance']), r['instance'])} du "
+                         f"{F.fmt_date_short(r['meeting_date'])}",
+                 "action": F.MISSING if F.is_missing(r["action_code"]) else str(r["action_code"]),
+                 "decision": str(r["decision"]), "owner": str(r["owner"]),
+                 "due": _d(r["due_date"]),
+                 "status": FOLLOW_UP_TEXT.get(str(r["follow_up_status"]), str(r["follow_up_status"]))
+                 + ("" if F.is_missing(r["follow_up"]) else f" : {r['follow_up']}")}
+                for r in fu.to_dict("records")]
+        n_done = int((fu["follow_up_status"].astype(str) == "done").sum())
+        parts.append(_p(f"{F.fmt_int(n_done)} décision{'s' if n_done > 1 else ''} sur {F.fmt_int(len(fu))} "
+                        f"réalisée{'s' if n_done > 1 else ''} au {F.fmt_date_short(ctx.as_of)}."))
+        parts.append(html_table(pd.DataFrame(rows), formats={c: "text" for c in rows[0]},
+                                labels={"date": "Décidé par", "action": "Action", "decision": "Décision",
+                                        "owner": "Responsable", "due": "Échéance", "status": "Suivi"},
+                                widths={"date": 13, "action": 7, "decision": 30, "owner": 12, "due": 10,
+                                        "status": 28},
+                                caption="Décisions précédentes et leur suivi"))
+    else:
+        parts.append(_p("Aucune décision antérieure enregistrée dans les données."))
+    return _frag(parts, "gouvernance")
+
+
+# --------------------------------------------------------------------------- funding outlook
+def funding_outlook(ctx) -> HtmlFragment:
+    """Return the 2026–2027 funding outlook: what the 2024–2025 envelope leaves, what has no funding."""
+    parts = []
+    ex = _budget(ctx)
+    acts = ctx.bundle["actions"].set_index(ctx.bundle["actions"]["action_code"].astype(str))
+    rows = []
+    no_funding = []
+    for r in ex.to_dict("records"):
+        code = r.get("action_code")
+        if F.is_missing(code) or str(code) not in acts.index:
+            continue
+        a = acts.loc[str(code)]
+        end = pd.Timestamp(a["end_date"])
+        _, e_inf = sched.inferred_dates(a.get("source"))
+        planned = r.get("planned_eur")
+        paid = r.get("paid_eur") or Decimal("0")
+        rest = (Decimal(str(planned)) - Decimal(str(paid))) if not F.is_missing(planned) else None
+        runs_on = end.year >= ctx.year + 1
+        rows.append({"action": str(code), "end": _d(end, e_inf), "planned": F.fmt_eur(planned),
+                     "paid": F.fmt_eur(paid), "rest": F.fmt_eur(rest),
+                     "after": "à financer" if runs_on else "—"})
+        if runs_on:
+            no_funding.append(str(code))
+    if rows:
+        parts.append(html_table(pd.DataFrame(rows), formats={c: "text" for c in rows[0]},
+                                labels={"action": "Action", "end": "Fin prévue", "planned": "Prévu (annexe 6)",
+                                        "paid": "Payé", "rest": "Reste à payer", "after": f"{ctx.year + 1}–2027"},
+                                widths={"action": 10, "end": 16, "planned": 18, "paid": 18, "rest": 18, "after": 20},
+                                caption=f"Enveloppe FNE « actions 2024 - 2025 » au {F.fmt_date_short(ctx.as_of)}"))
+    parts.append(_p("L'annexe 6 de la feuille de route finance les « actions 2024 - 2025 » ; aucune ligne n'est "
+                    f"chiffrée au-delà. {F.fmt_int(len(no_funding))} actions se poursuivent après {ctx.year} ("
+                    + ", ".join(no_funding) + ") : leur financement "
+                    f"{ctx.year + 1}–2027 est à identifier (reliquats, crédits FNE suivants, cofinancements "
+                    "des collectivités et partenaires)."))
+    return _frag(parts, "financement")
+
+
+# --------------------------------------------------------------------------- to confirm
+def to_confirm(ctx) -> HtmlFragment:
+    """Return the short « Ce qui reste à confirmer » list for the Hub du Sud."""
+    tc = dec.to_confirm(ctx.bundle, ctx.as_of)
+    parts = [_p("Éléments déduits lors de la transcription de la feuille de route (marqués " + MARK + " dans le "
+                "dossier) : à confirmer ou corriger par le Hub du Sud ; les constats qui en dépendent sont "
+                "« à confirmer » et ne mettent jamais une action en rouge à eux seuls.")]
+    items = []
+    a = tc[tc["kind"] == "action_dates"]
+    if len(a):
+        items.append("Dates des actions " + ", ".join(
+            f"{r['item']} ({'début ' + _d(r['start']) if not F.is_missing(r['start']) else ''}"
+            f"{' ; ' if not F.is_missing(r['start']) and not F.is_missing(r['end']) else ''}"
+            f"{'fin ' + _d(r['end']) if not F.is_missing(r['end']) else ''})" for r in a.to_dict("records")) + ".")
+    t = tc[tc["kind"] == "task_dates"]
+    if len(t):
+        by = t.groupby("action_code")["item"].count()
+        items.append(f"Fenêtres de {F.fmt_int(len(t))} tâches du chronogramme (cases de mois illisibles ou fin non "
+                     "imprimée) : " + ", ".join(f"action {k} ({v})" for k, v in by.items()) + ".")
+    g = tc[tc["kind"] == "target"]
+    if len(g):
+        labels = g.groupby("label")["year"].apply(lambda s: ", ".join(str(int(y)) for y in sorted(s)))
+        items.append("Cibles proposées, jamais comptées dans les verdicts : " + " ; ".join(
+            f"{_short(k, 60)} ({v})" for k, v in labels.items()) + ".")
+    bl = tc[tc["kind"] == "baseline"]
+    if len(bl):
+        items.append("Valeurs de référence calculées, non imprimées dans la feuille de route : " + " ; ".join(
+            f"{_short(r['label'], 60)} ({F.fmt_decimal(r['value'], 2)})" for r in bl.to_dict("records")) + ".")
+    parts.append(_ul(items) if items else _p("Rien à confirmer."))
+    return _frag(parts, "a-confirmer")
+
+
+# --------------------------------------------------------------------------- rules
+def rules(ctx) -> HtmlFragment:
+    """Return the rules behind the verdicts, each with its id, its sentence and its thresholds."""
+    ids = list(sched.SCHEDULE_RULES) + [r["rule_id"] for r in meteo_eval.METEO_RULES] + ["V", "G", "C"] + [
+        "T1", "T2", "T3", "T4"]
+    df = pd.DataFrame({"rule_id": ids, "rule": [rule_text(i, THRESHOLDS) for i in ids]})
+    return _frag([html_table(df, formats={"rule_id": "text", "rule": "text"},
+                             labels={"rule_id": "Règle", "rule": "Énoncé"}, widths={"rule_id": 8, "rule": 92})],
+                 "regles")
