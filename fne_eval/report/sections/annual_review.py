@@ -336,7 +336,8 @@ def first_page(ctx) -> HtmlFragment:
     parts.append(_note(MARK_LEGEND))
     frag = _frag(parts, "premiere-page")
     # page 1 is one A4 page: a slightly smaller type, kept whole
-    return HtmlFragment(f'<div style="font-size:0.9em;break-inside:avoid">{frag._repr_html_()}</div>',
+    return HtmlFragment(f'<div class="fne-section fne-section-page1" style="font-size:0.9em;break-inside:avoid">'
+                        f'{frag._repr_html_()}</div>',
                         text="Dossier COPIL : première page")
 
 

@@ -15,7 +15,7 @@ from fne_eval.store import disclosure
 from fne_eval.report.labels import code_label
 from fne_eval.report.tables import HtmlFragment, Table, html_table
 
-__all__ = ["Section", "para", "heading", "bullets", "no_data", "note", "suppress_counts", "para_figures", "PEOPLE_UNITS", "data_quality", "MAX_FINDINGS_SHOWN", "FINDINGS_PER_RULE_SHOWN", "quality_summary", "group_sources", "sources"]
+__all__ = ["annex_pointer", "Section", "para", "heading", "bullets", "no_data", "note", "suppress_counts", "para_figures", "PEOPLE_UNITS", "data_quality", "MAX_FINDINGS_SHOWN", "FINDINGS_PER_RULE_SHOWN", "quality_summary", "group_sources", "sources"]
 
 
 # --------------------------------------------------------------------------- building blocks
@@ -461,3 +461,10 @@ def _budget_tables(ctx, scope: str = "all"):
     tx = b["budget_transactions"]
     tx = tx[tx["budget_line_id"].astype(str).isin(ids).to_numpy(dtype=bool)]
     return lines, tx, b["actions"]
+
+
+def annex_pointer(ctx) -> Section:
+    """Return the one line that sends the reader to the analyst's annex (data quality, sources, lineage)."""
+    return Section([note("Qualité des données et sources de chaque chiffre : voir l'« Annexe pour l'analyste : "
+                         "qualité des données et traçabilité » du même dossier (contrôles de la feuille de route "
+                         "et des données de suivi, origine et millésime de chaque table).")], "annexe")

@@ -9,7 +9,8 @@ from fne_eval.evaluate import offer as offer_eval
 from fne_eval.evaluate import impact as impact_eval
 from fne_eval.report import format as F
 from fne_eval.report import storeview
-from fne_eval.report.labels import code_label
+from fne_eval.evaluate import targets as targets_eval
+from fne_eval.report.labels import VERDICT_TEXT, code_label
 from fne_eval.report.tables import html_table
 
 from fne_eval.report.sections.common import (Section, _codes, _communes_of, _indicator_rows, _once, _part,
@@ -401,23 +402,27 @@ def _indicator_table(ctx, axis, year):
             f"{t} ({int(y)})" if not F.is_missing(y) and int(y) != year and t != F.MISSING else t
             for t, y in zip(prog["target_value_shown"], prog["target_year"].astype(object))]
     prog["label"] = [_short(t, 90) for t in prog["label"].astype(str)]
-    if "target_source" in inds.columns:
-        src = prog["indicator_code"].map(inds["target_source"].astype("string"))
-        targets = prog["target_value"] if "target_value" in prog else pd.Series(float("nan"), index=prog.index)
-        prog["target_origin"] = [
-            F.MISSING if F.is_missing(t)
-            else ("proposition à valider" if "proposition" in str(s_).lower() else "feuille de route")
-            for s_, t in zip(src, targets)]
+    # verdicts by the roadmap's rules: only its own targets count; proposals, stale values and
+    # targets equal to their baseline give no « sur la trajectoire » (evaluate/targets.py)
+    prog = targets_eval.target_verdicts(prog, ctx.bundle["indicators"], year)
+    prog["verdict_text"] = [VERDICT_TEXT.get(str(v), str(v)) for v in prog["verdict"]]
+    prog["target_origin"] = [{"roadmap": "feuille de route", "proposal": "proposition à valider"}.get(str(o), F.MISSING)
+                             for o in prog["target_origin"]]
     cols = ["action_code", "label", "period"] + [c + "_shown" for c in ("value", "baseline_value",
                                                                        "target_value", "expected_value")
                                                  if c in prog.columns]
-    cols += [c for c in ("on_track", "target_origin") if c in prog.columns]
-    labels = {}
-    n_ok = int(prog["on_track"].fillna(False).astype(bool).sum()) if "on_track" in prog else 0
-    n_known = int(prog["on_track"].notna().sum()) if "on_track" in prog else 0
+    cols += ["verdict_text", "target_origin"]
+    labels = {"verdict_text": "Verdict"}
+    counted = prog["counted"].astype(bool)
+    n_known = int(counted.sum())
+    n_ok = int((prog["verdict"].astype(str) == "on_track").sum())
     if n_known:
-        target_text = (f"{F.fmt_int(n_ok)} sur {F.fmt_int(n_known)} avec une cible "
-                       f"{'sont' if n_ok > 1 else 'est'} sur la trajectoire attendue au {F.fmt_date(ctx.as_of)}.")
+        target_text = (f"{F.fmt_int(n_ok)} sur {F.fmt_int(n_known)} avec une cible de la feuille de route "
+                       f"{'sont' if n_ok > 1 else 'est'} sur la trajectoire attendue au {F.fmt_date(ctx.as_of)} "
+                       "(les cibles proposées, les données non à jour et les cibles égales à la référence ne "
+                       "sont pas comptées).")
+    elif ctx.level == "departement":
+        target_text = "aucun indicateur n'a de cible de la feuille de route mesurable à cette date."
     else:
         target_text = ("aucune cible n'est fixée à ce niveau territorial (les cibles de la feuille de "
                        "route sont départementales).")
@@ -428,7 +433,7 @@ def _indicator_table(ctx, axis, year):
                          cells={"value_shown": "cell"},
                          widths={"action_code": 7, "label": 33},
                          caption=f"Indicateurs et cibles — {year}")]
-    if "target_origin" in prog and (prog["target_origin"] == "proposition à valider").any():
+    if (prog["target_origin"] == "proposition à valider").any():
         blocks.append(note("Les cibles « proposition à valider » ne figurent pas dans la feuille de route : "
                            "proposées par fne-eval, elles sont à valider en COPIL. Référence : valeur de "
                            "départ (catalogue) ou première valeur observée."))
@@ -451,7 +456,9 @@ def _impact_estimate(ctx):
         return no_data("l'action 1.2 (animation du réseau), dont le début sert de date de référence, "
                        "n'est pas dans la feuille de route du bundle.")
     start = start_row["start_date"].iloc[0]
-    res = _once(ctx, "impact", lambda: did_estimate(ctx.bundle, start_date=start))
+    # the estimate uses the data up to the report's date only (issue 11)
+    res = _once(ctx, ("impact", str(ctx.as_of.date())), lambda: did_estimate(ctx.bundle, start_date=start,
+                                                                               as_of=ctx.as_of))
     if res is None or len(res) == 0:
         return no_data("pas assez de données pour estimer un effet (il faut des communes exposées et "
                        "d'autres, et des périodes avant et après le début de l'action).")
