@@ -264,3 +264,26 @@ def test_readme_analyst_queries_run(default_bundle):
     assert len(p) == 4 and (p["participations"] > 0).all()
     assert len(ns["m"]) >= 12 and (ns["m"]["status"] == "shown").all()
     assert ns["b"]["breakdown"].nunique() == 10
+
+
+def test_figures_json_equals_the_2025_dossier_key_figures(capsys):
+    """`fne-eval figures --year 2025 --json` gives the numbers of the 2025 dossier's first page."""
+    import html as _html
+
+    from fne_eval.cli.main import main
+    from fne_eval.report import open_report
+
+    assert main(["figures", "--year", "2025", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    ctx = open_report("", "13", "all", 2025, 5, report="revue_annuelle", display=False)
+    page = sections.first_page(ctx)._repr_html_()
+    tagged = {t[:4]: t[4] for t in _tagged(page)}
+    num = lambda s: int(s.replace("\u202f", "").replace("\xa0", ""))  # noqa: E731
+    assert num(tagged[("accompaniments", "13", "2025", "")]) == data["accompaniments"]["value"]
+    assert num(tagged[("participations", "13", "2025", "")]) == data["participations"]["value"]
+    text = _html.unescape(re.sub(r"<[^>]+>", " ", page))
+    words = {"green": "vert", "amber": "orange", "red": "rouge"}
+    for status, n in data["actions_by_status"].items():
+        if n and status in words:
+            assert f"{n} {words[status]}" in text, (status, n)
+    assert round(data["ifn"]["value"], 2) == 5.18

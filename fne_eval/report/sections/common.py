@@ -14,6 +14,7 @@ from fne_eval.report import storeview
 from fne_eval.store import disclosure
 from fne_eval.report.labels import code_label
 from fne_eval.report.tables import HtmlFragment, Table, html_table
+from fne_eval.store.build import ALIASES
 
 __all__ = ["annex_pointer", "Section", "para", "heading", "bullets", "no_data", "note", "suppress_counts", "para_figures", "PEOPLE_UNITS", "data_quality", "MAX_FINDINGS_SHOWN", "FINDINGS_PER_RULE_SHOWN", "quality_summary", "group_sources", "sources"]
 
@@ -224,8 +225,6 @@ def _indicator_rows(ctx, axis: Optional[str], year: int) -> pd.DataFrame:
     if vals.empty or pd.to_datetime(vals["period_start"]).min() > as_of:
         return inds.iloc[0:0]
     # a roadmap indicator that is a registry quantity takes the store's figure (one definition)
-    from fne_eval.store.build import ALIASES
-
     vals = vals.copy()
     for i, r in vals.iterrows():
         alias = ALIASES.get(str(r["indicator_code"]))

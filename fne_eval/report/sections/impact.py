@@ -12,6 +12,8 @@ from fne_eval.report import storeview
 from fne_eval.evaluate import targets as targets_eval
 from fne_eval.report.labels import VERDICT_TEXT, code_label
 from fne_eval.report.tables import html_table
+from fne_eval.store.build import ALIASES
+from fne_eval.store.registry import INDICATORS
 
 from fne_eval.report.sections.common import (Section, _codes, _communes_of, _indicator_rows, _once, _part,
                                              _short, _shown_value, _units, _year_bounds, heading, no_data,
@@ -401,6 +403,9 @@ def _indicator_table(ctx, axis, year):
         prog["target_value_shown"] = [
             f"{t} ({int(y)})" if not F.is_missing(y) and int(y) != year and t != F.MISSING else t
             for t, y in zip(prog["target_value_shown"], prog["target_year"].astype(object))]
+    # a roadmap indicator that is a registry quantity is named for what it counts (issue 9)
+    prog["label"] = [f"{INDICATORS[ALIASES[c]].label} ({c})" if c in ALIASES else lab
+                     for c, lab in zip(prog["indicator_code"].astype(str), prog["label"].astype(str))]
     prog["label"] = [_short(t, 90) for t in prog["label"].astype(str)]
     # verdicts by the roadmap's rules: only its own targets count; proposals, stale values and
     # targets equal to their baseline give no « sur la trajectoire » (evaluate/targets.py)
