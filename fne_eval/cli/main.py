@@ -5,82 +5,106 @@ library and turns its result into text or JSON and an exit status.
 """
 from __future__ import annotations
 
-import argparse
 import sys
 
 from fne_eval import __version__
+from fne_eval.cli.french import FrenchArgumentParser
 
 
 def _add_bundle_arg(p, positional: bool = False):
-    help_ = "bundle: folder of CSV/Parquet files or an .xlsx workbook (default: the embedded bundle)"
+    help_ = "bundle : dossier de fichiers CSV/Parquet ou classeur .xlsx (défaut : le bundle embarqué)"
     if positional:
         p.add_argument("bundle", nargs="?", default=None, help=help_)
     else:
         p.add_argument("--bundle", default=None, help=help_)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+def build_parser() -> FrenchArgumentParser:
+    parser = FrenchArgumentParser(
         prog="fne-eval",
         description="Évaluation de la feuille de route France Numérique Ensemble (Bouches-du-Rhône).",
+        epilog="Aide d'une commande : fne-eval COMMANDE --help.",
     )
-    parser.add_argument("--version", action="version", version=f"fne-eval {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument("--version", action="version", version=f"fne-eval {__version__}",
+                        help="afficher la version et quitter")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMANDE", title="commandes")
 
-    p = sub.add_parser("validate", help="validate a bundle; exit 0 valid, 1 invalid, 2 unreadable")
+    p = _sub(sub, "validate", "valider un bundle ; sortie 0 valide, 1 invalide, 2 illisible")
     _add_bundle_arg(p, positional=True)
-    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.add_argument("--json", action="store_true", help="écrire le résultat en JSON")
 
-    p = sub.add_parser("quality", help="list data-quality findings")
+    p = _sub(sub, "quality", "contrôle qualité des données : résumé par règle, ou la liste des constats",
+             epilog="Sans option : une ligne par règle avec le nombre de constats. Les filtres se combinent ; "
+                    "--all (ou un filtre) affiche les constats un à un.")
     _add_bundle_arg(p, positional=True)
-    p.add_argument("--json", action="store_true", help="print the findings as JSON")
+    p.add_argument("--rule", action="append", default=None, metavar="RÈGLE",
+                   help="seulement cette règle (répétable ; voir le résumé pour les noms)")
+    p.add_argument("--severity", action="append", default=None, choices=["erreur", "alerte", "info"],
+                   help="seulement cette gravité (répétable)")
+    p.add_argument("--table", action="append", default=None, metavar="TABLE", help="seulement cette table (répétable)")
+    p.add_argument("--territory", action="append", default=None, metavar="CODE",
+                   help="seulement les constats dont la clé ou le message citent ce code de territoire (répétable)")
+    p.add_argument("--all", action="store_true", help="lister tous les constats retenus, un par ligne")
+    p.add_argument("--json", action="store_true", help="écrire les constats retenus en JSON")
 
-    p = sub.add_parser("figures", help="headline figures of a territory")
+    p = _sub(sub, "figures", "chiffres clés d'un territoire")
     _add_bundle_arg(p)
-    p.add_argument("--territory", default=None, help="territory code (default: the département)")
-    p.add_argument("--year", type=int, default=None, help="population millésime / year (default: the latest)")
-    p.add_argument("--json", action="store_true", help="print the figures as JSON")
+    p.add_argument("--territory", default=None, metavar="CODE", help="code du territoire (défaut : le département)")
+    p.add_argument("--year", type=int, default=None, metavar="ANNÉE",
+                   help="millésime de population / année (défaut : le plus récent)")
+    p.add_argument("--json", action="store_true", help="écrire les chiffres en JSON")
 
-    p = sub.add_parser("template", help="write an empty Excel workbook to fill in")
-    p.add_argument("out", help="output .xlsx path")
+    p = _sub(sub, "template", "écrire un classeur Excel vide à remplir (et son datapackage.json)")
+    p.add_argument("out", metavar="SORTIE.xlsx", help="chemin du classeur .xlsx à écrire")
 
-    p = sub.add_parser("export", help="write a bundle as a folder of CSV, or a workbook if OUT ends in .xlsx")
+    p = _sub(sub, "export", "écrire un bundle en dossier de CSV (avec datapackage.json), ou en classeur si "
+                            "SORTIE finit par .xlsx")
     _add_bundle_arg(p)
-    p.add_argument("out", help="output folder or .xlsx path")
+    p.add_argument("out", metavar="SORTIE", help="dossier ou classeur .xlsx à écrire")
 
     from fne_eval.ingest.commands import REAL_KINDS, add_bundle_parser, add_import_arguments
 
-    p = sub.add_parser("import", help="import a real file (open data, La Coop, Mon Inclusion Numérique)")
-    p.add_argument("kind", choices=["lieux-standard", "lieux-hubdusud-2023", "lieux-aix-2024",
-                                    "france-services", "conseillers-numeriques", *REAL_KINDS],
-                   help="format of the file")
-    p.add_argument("path", nargs="*", help="file(s) to import")
-    p.add_argument("--out", default=None, help="output CSV path")
+    p = _sub(sub, "import", "importer un fichier réel (données ouvertes, La Coop, Mon Inclusion Numérique)")
+    kinds = ["lieux-standard", "lieux-hubdusud-2023", "lieux-aix-2024", "france-services",
+             "conseillers-numeriques", *REAL_KINDS]
+    p.add_argument("kind", choices=kinds, metavar="TYPE", help="format du fichier : " + ", ".join(kinds))
+    p.add_argument("path", nargs="*", metavar="FICHIER", help="fichier(s) à importer")
+    p.add_argument("--out", default=None, metavar="SORTIE.csv", help="fichier CSV à écrire")
     add_import_arguments(p)
     add_bundle_parser(sub)
 
-    p = sub.add_parser("plan", help="list the entries of a run plan")
-    p.add_argument("plan", help="run plan (YAML)")
+    p = _sub(sub, "plan", "vérifier un plan d'exécution : résumé, ou toutes ses entrées avec --list")
+    p.add_argument("plan", metavar="PLAN.yaml", help="plan d'exécution (YAML)")
     _add_bundle_arg(p)
-    p.add_argument("--list", action="store_true", help="list every entry with its parameters")
-    p.add_argument("--json", action="store_true", help="print the entries as JSON")
+    p.add_argument("--list", action="store_true", help="lister chaque entrée avec ses paramètres")
+    p.add_argument("--json", action="store_true", help="écrire les entrées en JSON")
 
-    p = sub.add_parser("run", help="execute a run plan and render its reports")
-    p.add_argument("plan", help="run plan (YAML)")
+    p = _sub(sub, "run", "exécuter un plan et produire ses rapports")
+    p.add_argument("plan", metavar="PLAN.yaml", help="plan d'exécution (YAML)")
     _add_bundle_arg(p)
-    p.add_argument("--out", default=None, help="output folder (default: outputs/)")
-    p.add_argument("--jobs", type=int, default=None, help="parallel entries (default: number of cores)")
-    p.add_argument("--only", nargs="+", default=None, metavar="ID", help="run only these entry ids")
-    p.add_argument("--limit", type=int, default=None, help="run at most this many entries")
-    p.add_argument("--to", default="html,pdf", help="formats: html, pdf, docx, or a list such as html,pdf,docx")
+    p.add_argument("--out", default=None, metavar="DOSSIER", help="dossier de sortie (défaut : outputs/)")
+    p.add_argument("--jobs", type=int, default=None, metavar="N",
+                   help="entrées exécutées en parallèle (défaut : nombre de cœurs)")
+    p.add_argument("--only", nargs="+", default=None, metavar="ID", help="n'exécuter que ces entrées")
+    p.add_argument("--limit", type=int, default=None, metavar="N", help="exécuter au plus N entrées")
+    p.add_argument("--to", default="html,pdf", metavar="FORMATS",
+                   help="formats : html, pdf, docx, ou une liste comme html,pdf,docx (défaut : html,pdf)")
     p.add_argument("--renderer", choices=["auto", "weasyprint", "chromium", "quarto"], default="auto",
-                   help="PDF renderer (auto: Quarto when its binary is on PATH, else WeasyPrint; "
-                        "chromium: a headless Chromium kept running by each worker)")
-    p.add_argument("--executor", choices=["local", "dask"], default="local", help="where entries run")
-    p.add_argument("--scheduler", default=None, help="Dask scheduler address (default: a local cluster)")
-    p.add_argument("--timeout", type=float, default=None, help="per-entry timeout in seconds")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+                   help="moteur PDF (auto : Quarto si son exécutable est dans le PATH, sinon WeasyPrint ; "
+                        "chromium : un Chromium sans interface gardé ouvert par chaque processus)")
+    p.add_argument("--executor", choices=["local", "dask"], default="local",
+                   help="où s'exécutent les entrées (défaut : local)")
+    p.add_argument("--scheduler", default=None, metavar="ADRESSE",
+                   help="adresse de l'ordonnanceur Dask (défaut : une grappe locale)")
+    p.add_argument("--timeout", type=float, default=None, metavar="SECONDES",
+                   help="durée maximale d'une entrée, en secondes")
+    p.add_argument("--no-progress", action="store_true", help="sans barre de progression")
     return parser
+
+
+def _sub(sub, name: str, help_: str, **kwargs):
+    """Add subcommand ``name``: its one-line ``help_`` is also its description under ``--help``."""
+    return sub.add_parser(name, help=help_, description=help_[:1].upper() + help_[1:] + ".", **kwargs)
 
 
 def main(argv=None) -> int:
