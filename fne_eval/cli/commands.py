@@ -22,7 +22,7 @@ def cmd_template(args) -> int:
 
 
 def cmd_quality(args) -> int:
-    from fne_eval.evaluate.quality import cmd_quality as run
+    from fne_eval.cli.quality import cmd_quality as run
     return run(args)
 
 
