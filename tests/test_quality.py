@@ -533,7 +533,7 @@ def test_cli_quality_json(tmp_path, capsys):
     assert main(["quality", str(tmp_path / "b"), "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert [f["rule"] for f in out["findings"]] == ["share_above_100"]
-    assert main(["quality", str(tmp_path / "b")]) == 0
+    assert main(["quality", str(tmp_path / "b"), "--all"]) == 0
     assert "[erreur] share_above_100" in capsys.readouterr().out
 
 
