@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from fne_eval.bundle.spec import PERSONAL_DATA_COLUMNS, TABLES, Column, Table
+from fne_eval.core.paths import chmod_as_umask
 
 META_FILE = "bundle.json"
 META_SHEET = "_meta"
@@ -787,6 +788,7 @@ def _atomic_dir_commit(tmp: Path, out: Path) -> None:
 def _write_folder(tables: dict, out: Path, meta: dict, parquet: tuple = ()) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    chmod_as_umask(tmp, directory=True)  # mkdtemp's 0700 would become the bundle folder's mode
     try:
         for name, table in TABLES.items():
             df = tables.get(name)
@@ -977,6 +979,7 @@ def save_workbook_atomic(wb, out: Path) -> Path:
     tmp = Path(tmp_name)
     try:
         wb.save(tmp)
+        chmod_as_umask(tmp)  # mkstemp's 0600 would stay on the workbook
         os.replace(tmp, out)
     finally:
         if tmp.exists():

@@ -49,7 +49,7 @@ from fne_eval.bundle.spec import (
     DISPOSITIFS, FRAIS, MODALITES_ACCOMPAGNEMENT, PERSONAL_DATA_COLUMNS, PUBLICS, SERVICES,
     TABLES,
 )
-from fne_eval.core.paths import REFERENCE_DIR, SAMPLES_DIR, STANDARDS_DIR
+from fne_eval.core.paths import REFERENCE_DIR, SAMPLES_DIR, STANDARDS_DIR, chmod_as_umask
 
 LIEUX = TABLES["lieux"]
 LIEUX_COLUMNS = LIEUX.column_names
@@ -1037,6 +1037,7 @@ def write_csv_atomic(df: pd.DataFrame, out: Union[str, Path]) -> Path:
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
             df.to_csv(f, index=False, lineterminator="\n")
+        chmod_as_umask(tmp)  # mkstemp's 0600 would stay on the output
         os.replace(tmp, out)
     except BaseException:
         if os.path.exists(tmp):
