@@ -134,6 +134,11 @@ def cmd_import_real(args) -> int:
                                   "au moins un export .xlsx attendu"))
         return 2
     try:
+        if args.kind != "coop-api":
+            from fne_eval.ingest.sniff import check_kind
+
+            for path in paths:  # a file recognised as another kind: said before anything is read
+                check_kind(args.kind, path, strict=False)
         return {"coop-activites": _coop_activites, "coop-api": _coop_api, "min-lieux": _min_lieux,
                 "min-subventions": _min_subventions}[args.kind](args, paths)
     except IngestError as exc:

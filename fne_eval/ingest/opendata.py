@@ -1063,8 +1063,15 @@ def cmd_import(args) -> int:
             print(f"fne-eval import {args.kind} : un fichier et --out SORTIE.csv attendus", file=sys.stderr)
             return 2
         args.path = args.path[0]
+    from fne_eval.ingest.common import IngestError
+    from fne_eval.ingest.sniff import check_kind
+
     try:
+        check_kind(args.kind, args.path)  # a file of another kind: say what it looks like, write nothing
         df, rep = import_file(args.kind, args.path)
+    except IngestError as exc:
+        print(f"fne-eval import : {exc}", file=sys.stderr)
+        return 2
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         print(f"fne-eval import : fichier illisible {args.path} : {exc}", file=sys.stderr)
         return 2
