@@ -155,3 +155,26 @@ def test_plan_without_list_is_a_summary(capsys):
     assert "impact : 25 entrée(s)" in short and "budget : 1 entrée(s)" in short
     assert "impact-13-axe-all" not in short and "--list" in short
     assert "impact-13-axe-all" in full and len(full.splitlines()) == 1 + 27
+
+
+# ------------------------------------------------------------------ developer log
+def test_library_log_lines_stay_off_the_terminal(tmp_path, monkeypatch):
+    # a bundle whose only population is missing for every commune: the territory joins log, in English,
+    # rows without population; the user's terminal must show none of it
+    script = (
+        "import logging, sys\n"
+        "from fne_eval.cli.main import configure_developer_log\n"
+        "configure_developer_log()\n"
+        "logging.getLogger('fne_eval.core.territory').warning('unit_populations(2025): local units without "
+        "population (%d)', 3)\n"
+        "import warnings; warnings.warn('a developer warning')\n"
+    )
+    r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env={
+        **__import__("os").environ, "FNE_EVAL_LOG": ""})
+    assert r.returncode == 0 and r.stderr == "" and r.stdout == ""
+    log = tmp_path / "dev.log"
+    r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env={
+        **__import__("os").environ, "FNE_EVAL_LOG": str(log)})
+    assert r.stderr == ""
+    text = log.read_text(encoding="utf-8")
+    assert "unit_populations(2025): local units without population (3)" in text and "a developer warning" in text

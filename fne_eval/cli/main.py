@@ -107,9 +107,40 @@ def _sub(sub, name: str, help_: str, **kwargs):
     return sub.add_parser(name, help=help_, description=help_[:1].upper() + help_[1:] + ".", **kwargs)
 
 
+#: Environment variable naming a file for the library's developer log (English), off by default.
+LOG_ENV = "FNE_EVAL_LOG"
+
+
+def configure_developer_log() -> None:
+    """Keep the library's English log lines and Python warnings off the terminal.
+
+    The library logs for developers, in English (``fne_eval.*`` loggers: rows left out of a
+    join, estimates not computable...); without a handler Python prints WARNING records
+    on standard error, where a French user read them. They go to the file named by
+    ``$FNE_EVAL_LOG`` when set, else nowhere; ``fne-eval run`` keeps its workers' and
+    kernels' standard error under ``<run>/logs/``. What the user must know is said in
+    French by each command.
+    """
+    import logging
+    import os
+
+    target = os.environ.get(LOG_ENV, "").strip()
+    handler = logging.FileHandler(target, encoding="utf-8") if target else logging.NullHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.captureWarnings(True)
+    for name in ("fne_eval", "py.warnings"):
+        logger = logging.getLogger(name)
+        if not any(getattr(h, "_fne_eval_cli", False) for h in logger.handlers):
+            handler._fne_eval_cli = True
+            logger.addHandler(handler)  # a handler on the way up: Python's last-resort printer stays silent
+        if target:
+            logger.setLevel(logging.INFO)
+
+
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    configure_developer_log()
     from fne_eval.cli import commands  # imported late: keeps `--help` fast
 
     handler = getattr(commands, "cmd_" + args.command)
