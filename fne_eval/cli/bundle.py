@@ -104,11 +104,16 @@ def cmd_export(args) -> int:
         print(f"bundle illisible : {exc}", file=sys.stderr)
         return 2
     try:
-        out = write_bundle(bundle.tables, args.out, bundle.meta)
+        out = write_bundle(bundle.tables, args.out, bundle.meta, datapackage=True)
     except (OSError, ValueError, BundleError) as exc:
         print(f"export impossible vers {args.out} : {exc}", file=sys.stderr)
         return 2
-    print(f"bundle exporté : {out}")
+    from pathlib import Path
+
+    from fne_eval.bundle.datapackage import DATAPACKAGE_FILE, workbook_descriptor_path
+
+    descriptor = workbook_descriptor_path(out) if Path(out).suffix.lower() == ".xlsx" else Path(out) / DATAPACKAGE_FILE
+    print(f"bundle exporté : {out} (schéma des tables : {descriptor.name})")
     return 0
 
 
@@ -116,10 +121,13 @@ def cmd_template(args) -> int:
     """Write the empty Excel workbook to fill in."""
     from fne_eval.bundle.template import write_template
 
+    from fne_eval.bundle.datapackage import write_workbook_descriptor
+
     try:
         out = write_template(args.out)
+        descriptor = write_workbook_descriptor(out, {"name": "bundle saisi à partir du modèle fne-eval"})
     except (OSError, ValueError) as exc:
         print(f"modèle impossible à écrire vers {args.out} : {exc}", file=sys.stderr)
         return 2
-    print(f"modèle écrit : {out}")
+    print(f"modèle écrit : {out} (schéma des tables : {descriptor.name})")
     return 0
