@@ -2,7 +2,7 @@
 that does not, then the seed's own slips found on the embedded default bundle.
 
 Expected values are computed by hand (arithmetic in comments) or read from the seed
-(`shared/seed/feuille-de-route-fne-13.txt`) and PROVENANCE.md.
+(`tests/data/seed/feuille-de-route-fne-13.txt`) and PROVENANCE.md.
 """
 import json
 
