@@ -178,3 +178,43 @@ def test_library_log_lines_stay_off_the_terminal(tmp_path, monkeypatch):
     assert r.stderr == ""
     text = log.read_text(encoding="utf-8")
     assert "unit_populations(2025): local units without population (3)" in text and "a developer warning" in text
+
+
+# ------------------------------------------------------------------ what commands print on bad input
+ENGLISH_MESSAGES = ENGLISH + [r"No such file", r"\[Errno", r"\brow \d", r"\bcolumn \w", r"\bvalue '", r"\bcannot\b",
+                              r"\bnot found\b", r"\bunknown\b", r"\bmissing\b", r"Traceback"]
+
+
+@pytest.fixture(scope="module")
+def broken_bundle(tmp_path_factory):
+    root = tmp_path_factory.mktemp("broken")
+    assert main(["bundle", "init", str(root / "b")]) == 0
+    p = root / "b" / "budget_lines.csv"
+    lines = p.read_text(encoding="utf-8").splitlines()
+    lines[1] = lines[1].replace("6000.00", "6 000,00x")
+    p.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (root / "plan.yaml").write_text("name: x\nentries: 3\n", encoding="utf-8")
+    (root / "notes.csv").write_text("a;b\n1;2\n", encoding="utf-8")
+    return root
+
+
+@pytest.mark.parametrize("argv", [
+    ["validate", "{root}/b"], ["validate", "{root}/absent"], ["validate", "{root}/notes.csv"],
+    ["figures", "--bundle", "{root}/b"], ["figures", "--territory", "99"],
+    ["plan", "{root}/absent.yaml"], ["plan", "{root}/plan.yaml"], ["run", "{root}/plan.yaml"],
+    ["run", "params/exemple-petit.yaml", "--to", "odt"],
+    ["export", "/proc/interdit"], ["template", "/proc/interdit.xlsx"], ["bundle", "init", "/proc/interdit"],
+    ["import", "lieux-standard", "{root}/absent.csv", "--out", "{root}/o.csv"],
+    ["import", "lieux-standard", "{root}/notes.csv", "--out", "{root}/o.csv"],
+    ["import", "coop-activites", "{root}/notes.csv", "--into", "{root}/b"],
+    ["import", "min-lieux", "--into", "{root}/b"],
+    ["quality", "{root}/absent"], ["quality", "--rule", "inexistante"],
+])
+def test_messages_on_bad_input_are_french(argv, broken_bundle, capsys):
+    code = main([a.format(root=broken_bundle) for a in argv])
+    assert code != 0
+    cap = capsys.readouterr()
+    text = re.sub(r"(?:/[\w.\-]+)+", " ", cap.out + cap.err)  # paths are names, not words
+    text = re.sub(r"« [^»]*»", " ", text)  # values quoted from the data
+    assert text.strip(), argv
+    assert not [p for p in ENGLISH_MESSAGES if re.search(p, text, flags=re.I)], (argv, cap.out + cap.err)

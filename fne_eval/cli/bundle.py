@@ -10,6 +10,12 @@ import json
 import sys
 
 from fne_eval.bundle.io import BundleError, BundleValidationError
+from fne_eval.cli.french import os_error_fr
+
+
+def _french(error: dict, fallback) -> str:
+    """The French line of a validation error (« fichier, ligne N, colonne « C », valeur « V » : attendu »)."""
+    return error.get("message") or fallback(error)
 
 
 def _unreadable(message: str) -> dict:
@@ -73,9 +79,9 @@ def cmd_validate(args) -> int:
         print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2, default=str))
     else:
         for w in result.warnings:
-            print("avertissement : " + format_error(w))
+            print("avertissement : " + _french(w, format_error))
         for e in result.errors:
-            print(format_error(e))
+            print(_french(e, format_error))
         if result.valid:
             n_rows = sum(len(t) for t in result.tables.values())
             rows_fr = f"{n_rows:,}".replace(",", "\u00a0")
@@ -106,7 +112,7 @@ def cmd_export(args) -> int:
     try:
         out = write_bundle(bundle.tables, args.out, bundle.meta, datapackage=True)
     except (OSError, ValueError, BundleError) as exc:
-        print(f"export impossible vers {args.out} : {exc}", file=sys.stderr)
+        print(f"export impossible vers {args.out} : {os_error_fr(exc)}", file=sys.stderr)
         return 2
     from pathlib import Path
 
@@ -127,7 +133,7 @@ def cmd_template(args) -> int:
         out = write_template(args.out)
         descriptor = write_workbook_descriptor(out, {"name": "bundle saisi à partir du modèle fne-eval"})
     except (OSError, ValueError) as exc:
-        print(f"modèle impossible à écrire vers {args.out} : {exc}", file=sys.stderr)
+        print(f"modèle impossible à écrire vers {args.out} : {os_error_fr(exc)}", file=sys.stderr)
         return 2
     print(f"modèle écrit : {out} (schéma des tables : {descriptor.name})")
     return 0

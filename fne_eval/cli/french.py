@@ -46,6 +46,54 @@ def translate_error(message: str) -> str:
     return message
 
 
+_OS_REASONS = {2: "fichier ou dossier introuvable", 13: "permission refusée", 1: "opération non permise",
+               28: "plus de place sur le disque", 30: "système de fichiers en lecture seule", 17: "existe déjà",
+               20: "n'est pas un dossier", 21: "est un dossier", 39: "dossier non vide", 122: "quota de disque dépassé"}
+
+
+def os_error_fr(exc: BaseException) -> str:
+    """French text of an operating-system error (Python's ``[Errno 2] No such file…`` is English)."""
+    import errno as _errno
+
+    reasons = {getattr(_errno, name): text for name, text in (
+        ("ENOENT", _OS_REASONS[2]), ("EACCES", _OS_REASONS[13]), ("EPERM", _OS_REASONS[1]),
+        ("ENOSPC", _OS_REASONS[28]), ("EROFS", _OS_REASONS[30]), ("EEXIST", _OS_REASONS[17]),
+        ("ENOTDIR", _OS_REASONS[20]), ("EISDIR", _OS_REASONS[21]), ("ENOTEMPTY", _OS_REASONS[39]),
+        ("EDQUOT", _OS_REASONS[122])) if hasattr(_errno, name)}
+    if isinstance(exc, OSError) and exc.errno in reasons:
+        return reasons[exc.errno] + (f" ({exc.filename})" if exc.filename else "")
+    return translate_os_text(str(exc))
+
+
+def translate_os_text(text: str) -> str:
+    """Replace the ``[Errno N] English reason: 'path'`` a library put in a message by its French reason."""
+    def repl(m):
+        reason = _OS_REASONS.get(int(m.group(1)))
+        if reason is None:
+            return m.group(0)
+        return reason + (f" ({m.group(3)})" if m.group(3) else "")
+
+    return re.sub(r"\[Errno (\d+)\] ([^:'\n]+)(?:: '([^'\n]*)')?", repl, text)
+
+
+class FrenchStderr:
+    """Standard error with the operating system's English reasons (``[Errno 2] No such file…``) in French.
+
+    Commands below the CLI layer (imports, plan loading) put ``str(OSError)`` in their
+    French messages; :func:`fne_eval.cli.main.main` routes standard error through this
+    wrapper for the command's duration.
+    """
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def write(self, text):
+        return self._stream.write(translate_os_text(text) if "[Errno" in text else text)
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
 class FrenchHelpFormatter(argparse.HelpFormatter):
     """« usage : » and « titre : » with the French space before the colon."""
 

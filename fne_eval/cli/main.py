@@ -143,11 +143,15 @@ def main(argv=None) -> int:
     configure_developer_log()
     from fne_eval.cli import commands  # imported late: keeps `--help` fast
 
+    from fne_eval.cli.french import FrenchStderr
+
     handler = getattr(commands, "cmd_" + args.command)
+    stderr = sys.stderr
+    sys.stderr = FrenchStderr(stderr)
     try:
         return int(handler(args) or 0)
     except KeyboardInterrupt:
-        print("fne-eval: interrompu", file=sys.stderr)
+        print("fne-eval : interrompu", file=sys.stderr)
         return 130
     except BrokenPipeError:
         # the reader went away (e.g. `fne-eval figures --json | head`): no traceback;
@@ -157,6 +161,8 @@ def main(argv=None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 1
+    finally:
+        sys.stderr = stderr
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -6,7 +6,9 @@ import sys
 
 
 def _err(msg: str) -> None:
-    print(msg, file=sys.stderr)
+    from fne_eval.cli.french import translate_os_text
+
+    print(translate_os_text(msg), file=sys.stderr)
 
 
 def cmd_plan(args) -> int:
