@@ -72,3 +72,13 @@ def test_documented_path_from_empty_to_valid_bundle(tmp_path, capsys):
     # the README documents these commands
     readme = (__import__("pathlib").Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
     assert "bundle init" in readme and "valide mais vide" in readme
+
+
+def test_figures_on_an_empty_template_says_why(tmp_path, capsys):
+    t = tmp_path / "t.xlsx"
+    assert main(["template", str(t)]) == 0
+    capsys.readouterr()
+    assert main(["figures", "--bundle", str(t)]) == 1
+    err = capsys.readouterr().err
+    assert "territoire inconnu" in err and "aucun territoire (table territories vide)" in err
+    assert "fne-eval bundle init DOSSIER" in err
