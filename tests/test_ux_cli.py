@@ -162,16 +162,21 @@ def test_library_log_lines_stay_off_the_terminal(tmp_path, monkeypatch):
     # a bundle whose only population is missing for every commune: the territory joins log, in English,
     # rows without population; the user's terminal must show none of it
     script = (
-        "import logging, sys\n"
-        "from fne_eval.cli.main import configure_developer_log\n"
-        "configure_developer_log()\n"
-        "logging.getLogger('fne_eval.core.territory').warning('unit_populations(2025): local units without "
+        "import logging, sys, warnings\n"
+        "import fne_eval.cli.main\n"
+        "from fne_eval.cli import commands\n"
+        "def cmd_validate(args):\n"  # a command whose library code logs and warns, in English
+        "    logging.getLogger('fne_eval.core.territory').warning('unit_populations(2025): local units without "
         "population (%d)', 3)\n"
-        "import warnings; warnings.warn('a developer warning')\n"
+        "    warnings.warn('a developer warning')\n"
+        "    print('bundle valide')\n"
+        "    return 0\n"
+        "commands.cmd_validate = cmd_validate\n"
+        "sys.exit(sys.modules['fne_eval.cli.main'].main(['validate']))\n"
     )
     r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env={
         **__import__("os").environ, "FNE_EVAL_LOG": ""})
-    assert r.returncode == 0 and r.stderr == "" and r.stdout == ""
+    assert r.returncode == 0 and r.stderr == "" and r.stdout == "bundle valide\n"
     log = tmp_path / "dev.log"
     r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env={
         **__import__("os").environ, "FNE_EVAL_LOG": str(log)})

@@ -127,7 +127,6 @@ def configure_developer_log() -> None:
     target = os.environ.get(LOG_ENV, "").strip()
     handler = logging.FileHandler(target, encoding="utf-8") if target else logging.NullHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    logging.captureWarnings(True)
     for name in ("fne_eval", "py.warnings"):
         logger = logging.getLogger(name)
         if not any(getattr(h, "_fne_eval_cli", False) for h in logger.handlers):
@@ -135,6 +134,27 @@ def configure_developer_log() -> None:
             logger.addHandler(handler)  # a handler on the way up: Python's last-resort printer stays silent
         if target:
             logger.setLevel(logging.INFO)
+
+
+class _warnings_to_developer_log:
+    """For the command's duration, Python warnings (English, for developers) go to the developer log."""
+
+    def __enter__(self):
+        import logging
+        import warnings
+
+        self._ctx = warnings.catch_warnings()  # restores warnings.showwarning on exit: no state leaks
+        self._ctx.__enter__()
+
+        def show(message, category, filename, lineno, file=None, line=None):
+            logging.getLogger("py.warnings").warning(
+                "%s", warnings.formatwarning(message, category, filename, lineno, line).rstrip())
+
+        warnings.showwarning = show
+        return self
+
+    def __exit__(self, *exc):
+        return self._ctx.__exit__(*exc)
 
 
 def main(argv=None) -> int:
@@ -149,7 +169,8 @@ def main(argv=None) -> int:
     stderr = sys.stderr
     sys.stderr = FrenchStderr(stderr)
     try:
-        return int(handler(args) or 0)
+        with _warnings_to_developer_log():
+            return int(handler(args) or 0)
     except KeyboardInterrupt:
         print("fne-eval : interrompu", file=sys.stderr)
         return 130
