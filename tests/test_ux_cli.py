@@ -223,3 +223,12 @@ def test_messages_on_bad_input_are_french(argv, broken_bundle, capsys):
     text = re.sub(r"« [^»]*»", " ", text)  # values quoted from the data
     assert text.strip(), argv
     assert not [p for p in ENGLISH_MESSAGES if re.search(p, text, flags=re.I)], (argv, cap.out + cap.err)
+
+
+def test_os_errors_are_translated_without_eating_the_sentence():
+    from fne_eval.cli.french import translate_os_text
+
+    assert translate_os_text("dossier x.partial : [Errno 28] No space left on device ; il n'est pas fini") == \
+        "dossier x.partial : plus de place sur le disque ; il n'est pas fini"
+    assert translate_os_text("plan illisible : [Errno 2] No such file or directory: 'p.yaml'") == \
+        "plan illisible : fichier ou dossier introuvable (p.yaml)"

@@ -73,7 +73,7 @@ def translate_os_text(text: str) -> str:
             return m.group(0)
         return reason + (f" ({m.group(3)})" if m.group(3) else "")
 
-    return re.sub(r"\[Errno (\d+)\] ([^:'\n]+)(?:: '([^'\n]*)')?", repl, text)
+    return re.sub(r"\[Errno (\d+)\] ([A-Za-z][A-Za-z -]*[A-Za-z])(?:: '([^'\n]*)')?", repl, text)
 
 
 class FrenchStderr:
