@@ -51,8 +51,19 @@ def build_parser() -> FrenchArgumentParser:
     _add_bundle_arg(p)
     p.add_argument("--territory", default=None, metavar="CODE", help="code du territoire (défaut : le département)")
     p.add_argument("--year", type=int, default=None, metavar="ANNÉE",
-                   help="millésime de population / année (défaut : le plus récent)")
+                   help="année évaluée, comme la revue annuelle de cette année (défaut : l'année de la fin des données)")
+    p.add_argument("--as-of", dest="as_of", default=None, metavar="DATE",
+                   help="date d'arrêté AAAA-MM-JJ (défaut : 31 décembre de l'année, ou la fin des données si avant)")
     p.add_argument("--json", action="store_true", help="écrire les chiffres en JSON")
+
+    p = _sub(sub, "indicators", "exporter tous les indicateurs publiés (Parquet, CSV ou Excel + datapackage.json)")
+    _add_bundle_arg(p)
+    p.add_argument("out", metavar="SORTIE", help="dossier de sortie")
+    p.add_argument("--year", type=int, default=None, metavar="ANNÉE",
+                   help="année évaluée (défaut : l'année de la fin des données)")
+    p.add_argument("--as-of", dest="as_of", default=None, metavar="DATE", help="date d'arrêté AAAA-MM-JJ")
+    p.add_argument("--format", dest="fmt", choices=["parquet", "csv", "xlsx"], default=None,
+                   help="format des fichiers (défaut : l'extension de SORTIE, sinon csv)")
 
     p = _sub(sub, "template", "écrire un classeur Excel vide à remplir (et son datapackage.json)")
     p.add_argument("out", metavar="SORTIE.xlsx", help="chemin du classeur .xlsx à écrire")

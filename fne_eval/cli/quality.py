@@ -79,7 +79,7 @@ def filter_findings(findings, bundle, rules=None, severities=None, tables=None, 
 def summary_lines(findings) -> list:
     """One line per rule, in the order of the rules: count, rule id, count per severity, description."""
     from fne_eval.evaluate.quality import RULES
-    from fne_eval.report.format import fmt_int
+    from fne_eval.core.fmt import fmt_int
 
     plural = {"error": ("erreur", "erreurs"), "warning": ("alerte", "alertes"), "info": ("info", "infos")}
     rows = []
@@ -107,7 +107,7 @@ def cmd_quality(args) -> int:
 
     from fne_eval.bundle.io import BundleError, load_bundle
     from fne_eval.evaluate.quality import quality_findings
-    from fne_eval.report.format import fmt_int
+    from fne_eval.core.fmt import fmt_int
 
     try:
         bundle = load_bundle(args.bundle, validate=False)

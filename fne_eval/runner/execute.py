@@ -13,6 +13,7 @@ validate and expand the plan, execute in ``outputs/.<run-id>.partial/``, write
 """
 from __future__ import annotations
 
+import math
 import os
 import secrets
 import sys
@@ -27,6 +28,8 @@ from fne_eval.runner.plan import PlanEntry, PlanError
 
 KERNEL_NAME = "python3"
 EXECUTORS = ("local", "dask")
+#: Longest per-entry timeout accepted (one week, in seconds).
+MAX_TIMEOUT_S = 7 * 24 * 3600
 #: Sub-folders of a run folder, by output kind.
 OUTPUT_DIRS = {"notebook": "notebooks", "html": "html", "pdf": "pdf", "docx": "docx"}
 
@@ -164,6 +167,14 @@ class _Watchdog:
             self._timer.cancel()
 
 
+def _scrub_paths(nb_out: Path, entry: PlanEntry, context: RunContext) -> None:
+    """Remove this machine's absolute paths from an executed notebook (a published artefact)."""
+    from fne_eval.runner.scrub import path_labels, scrub_notebook
+
+    scrub_notebook(nb_out, path_labels(bundle=entry.parameters.get("bundle") or None, run_dir=context.run_dir,
+                                       extra=[(str(Path(entry.notebook_path).resolve().parent), "<notebooks>")]))
+
+
 def run_entry(entry: PlanEntry, context: RunContext) -> EntryResult:
     """Execute one entry's notebook with papermill, then render it; never raise.
 
@@ -220,6 +231,7 @@ def run_entry(entry: PlanEntry, context: RunContext) -> EntryResult:
         if isinstance(exc, KeyboardInterrupt):
             raise
         if nb_out.exists():
+            _scrub_paths(nb_out, entry, context)
             outputs["notebook"] = nb_rel
         message = (f"délai dépassé : l'exécution a duré plus de {context.timeout:g} s"
                    if watchdog.fired else _error_message(exc, context.timeout))
@@ -227,6 +239,7 @@ def run_entry(entry: PlanEntry, context: RunContext) -> EntryResult:
                            message, round(time.perf_counter() - start, 3), outputs, nb_hash)
     finally:
         watchdog.cancel()
+    _scrub_paths(nb_out, entry, context)  # before rendering: the HTML and PDF come from it
     outputs["notebook"] = nb_rel
     try:
         info = RenderInfo(subtitle=_subtitle(entry, context), is_synthetic=context.is_synthetic,
@@ -567,8 +580,10 @@ def run_plan(
             raise ValueError(f"exécuteur inconnu {executor!r} : attendu local ou dask")
         if jobs is not None and jobs < 1:
             raise ValueError(f"--jobs doit être au moins 1 (reçu {jobs})")
-        if timeout is not None and timeout <= 0:
-            raise ValueError(f"--timeout doit être positif (reçu {timeout})")
+        if timeout is not None and not (isinstance(timeout, (int, float)) and math.isfinite(timeout)
+                                        and 0 < timeout <= MAX_TIMEOUT_S):
+            raise ValueError(f"--timeout doit être un nombre de secondes fini, positif et d'au plus "
+                             f"{MAX_TIMEOUT_S} (une semaine) ; reçu {timeout}")
         ex = get_executor(executor, jobs, scheduler) if isinstance(executor, str) else executor
     except (ValueError, RenderError) as exc:
         return RunOutcome(2, errors=[str(exc)])
@@ -621,22 +636,52 @@ def run_plan(
     from tqdm import tqdm
 
     bar = tqdm(total=len(entries), file=sys.stderr, disable=not progress, unit="rapport", desc="rapports")
+    executor_error = None
     try:
         for res in ex.run(entries, context):
             results[res.id] = res
             bar.update(1)
             if res.status != "ok":
                 bar.write(f"échec {res.id} : {res.error}", file=sys.stderr)
+    except Exception as exc:  # noqa: BLE001 - an unreachable scheduler, a lost cluster: said in French
+        executor_error = f"exécuteur {executor if isinstance(executor, str) else type(executor).__name__} " \
+                         f"indisponible ({_error_message(exc, None)})"
+        if scheduler:
+            executor_error += f" ; l'ordonnanceur Dask {scheduler} est-il joignable ?"
     finally:
         bar.close()
-        ex.close()
+        try:
+            ex.close()
+        except Exception:  # noqa: BLE001 - closing a client that never connected
+            pass
+    if executor_error is not None and not results:
+        import shutil
+
+        shutil.rmtree(partial, ignore_errors=True)  # nothing ran: no half-written run folder
+        return RunOutcome(2, errors=[f"{executor_error}. Aucun notebook n'a été exécuté."])
     ordered = [results[e.id] if e.id in results else
-               EntryResult(e.id, e.notebook, dict(e.parameters), "failed", "non exécuté") for e in entries]
+               EntryResult(e.id, e.notebook, dict(e.parameters), "failed", executor_error or "non exécuté")
+               for e in entries]
     finished = datetime.now(timezone.utc)
+    # the reports must describe the bundle whose hash the manifest gives: one edited during
+    # the run (even with the same size and date) makes every report of the run unreliable
+    from fne_eval.bundle.io import bundle_content_hash
+
+    try:
+        hash_at_end = bundle_content_hash(Path(bundle) if bundle is not None else DEFAULT_BUNDLE_DIR)
+    except OSError:
+        hash_at_end = None
+    if hash_at_end != bundle_obj.hash:
+        msg = (f"bundle modifié pendant l'exécution (empreinte {bundle_obj.hash[:12]} au début, "
+               f"{(hash_at_end or 'illisible')[:12]} à la fin) : rapport non fiable, relancer l'exécution")
+        log(f"attention : {msg}")
+        ordered = [EntryResult(r.id, r.notebook, r.parameters, "failed", msg, r.duration_s, r.outputs,
+                               r.notebook_sha256) for r in ordered]
     bundle_info = {
         "path": str(Path(bundle).resolve()) if bundle is not None else str(DEFAULT_BUNDLE_DIR),
         "embedded": bundle is None,
         "hash": bundle_obj.hash,
+        "hash_at_end": hash_at_end,
         "is_synthetic": bundle_obj.is_synthetic,
         "name": bundle_obj.meta.get("name"),
     }
