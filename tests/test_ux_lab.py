@@ -48,7 +48,9 @@ def test_notebooks_name_the_fne_eval_kernel_and_carry_no_output(path):
     nb = json.loads(path.read_text(encoding="utf-8"))
     assert nb["metadata"]["kernelspec"] == {"display_name": "Python (fne-eval)", "language": "python",
                                             "name": "fne-eval"}
-    assert "language_info" not in nb["metadata"]
+    # what the kernel reports on start, so that JupyterLab finds nothing to change: no Python version
+    li = nb["metadata"]["language_info"]
+    assert li["name"] == "python" and li["pygments_lexer"] == "ipython3" and "version" not in li
     for cell in nb["cells"]:
         if cell["cell_type"] == "code":
             assert cell["outputs"] == [] and cell["execution_count"] is None
@@ -68,19 +70,23 @@ def test_kernel_fne_eval_is_found_and_runs_this_environment():
     NotebookClient(nb, timeout=120).execute()  # kernel name taken from the notebook's metadata
     printed = nb.cells[0].outputs[0]["text"].strip()
     assert Path(printed).resolve() == Path(sys.executable).resolve()
+    # the language_info the kernel reported (nbclient stores it) is the one the notebooks are saved with
+    committed = json.loads((REPO / "notebooks" / "budget.ipynb").read_text(encoding="utf-8"))
+    assert dict(nb.metadata["language_info"]) == committed["metadata"]["language_info"]
 
 
 def test_the_documented_kernel_command_installs_the_same_kernel(tmp_path):
-    cmd = next(l.strip() for l in README.splitlines() if "ipykernel install" in l)
-    assert cmd == ('.venv/bin/python -m ipykernel install --user --name fne-eval '
-                   '--display-name "Python (fne-eval)"')
+    cmd = next(l.strip() for l in README.splitlines() if "fne_eval.cli.kernel install" in l and l.startswith("    "))
+    assert cmd == ".venv/bin/python -m fne_eval.cli.kernel install --user"
     # the same command, into a throw-away prefix instead of the user's folder
-    r = subprocess.run([sys.executable, "-m", "ipykernel", "install", "--prefix", str(tmp_path), "--name",
-                        "fne-eval", "--display-name", "Python (fne-eval)"], capture_output=True, text=True)
+    r = subprocess.run([sys.executable, "-m", "fne_eval.cli.kernel", "install", "--prefix", str(tmp_path)],
+                       capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("Noyau « fne-eval » installé")
     spec = json.loads((tmp_path / "share/jupyter/kernels/fne-eval/kernel.json").read_text())
     ours = json.loads((REPO / "jupyter/kernels/fne-eval/kernel.json").read_text())
-    assert spec["display_name"] == ours["display_name"] == "Python (fne-eval)"
+    assert Path(spec["argv"][0]).resolve() == Path(sys.executable).resolve()  # absolute: any Jupyter can run it
+    assert spec["argv"][1:] == ours["argv"][1:] and spec["display_name"] == ours["display_name"]
 
 
 # ------------------------------------------------------------------ git filter
@@ -113,7 +119,7 @@ def test_documented_filter_strips_outputs_from_git(tmp_path):
     code = next(c for c in nb["cells"] if c["cell_type"] == "code")
     code["outputs"] = [{"output_type": "stream", "name": "stdout", "text": ["x" * 1000]}]
     code["execution_count"] = 3
-    nb["metadata"]["language_info"] = {"name": "python", "version": "3.11.7"}
+    nb["metadata"]["language_info"] = {**nb["metadata"]["language_info"], "version": "3.11.7"}
     (repo / "nb.ipynb").write_text(json.dumps(nb, indent=1), encoding="utf-8")
     assert _git(repo, "diff", env=env).stdout == ""  # git diff sees no change (git status may until git add)
     _git(repo, "add", "nb.ipynb", env=env)
@@ -121,5 +127,5 @@ def test_documented_filter_strips_outputs_from_git(tmp_path):
     stored = json.loads(_git(repo, "show", ":nb.ipynb", env=env).stdout)
     code = next(c for c in stored["cells"] if c["cell_type"] == "code")
     assert code["outputs"] == [] and code["execution_count"] is None
-    assert "language_info" not in stored["metadata"]
+    assert "version" not in stored["metadata"]["language_info"]
     assert [c["id"] for c in stored["cells"]] == [c["id"] for c in json.loads(clean)["cells"]]  # ids kept
