@@ -237,7 +237,7 @@ def test_full_disk_gives_a_clear_error_and_keeps_earlier_runs(setup, tiny_tmpfs)
     assert r.returncode != 0
     assert "Traceback" not in r.stderr
     text = r.stdout + r.stderr
-    assert "No space left on device" in text, text
+    assert "plus de place sur le disque" in text, text
     assert {k: v for k, v in _snapshot(out).items() if not k.startswith(".")} == before
     assert [m["run_id"] for m in list_runs(out)] == runs_before
     # room again: the next run succeeds
@@ -261,7 +261,7 @@ def test_read_only_output_folder_gives_a_clear_error(setup, tmp_path):
             pytest.skip(f"read-only remount refused: {r.stderr.strip()}")
         r = _good_run(setup, ro / "outputs")
         assert r.returncode == 2, r.stdout + r.stderr
-        assert "Dossier de sortie inutilisable" in r.stderr and "Read-only file system" in r.stderr
+        assert "Dossier de sortie inutilisable" in r.stderr and "système de fichiers en lecture seule" in r.stderr
         assert "Traceback" not in r.stderr
     finally:
         subprocess.run(["umount", "-l", str(ro)], capture_output=True)

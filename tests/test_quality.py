@@ -2,7 +2,7 @@
 that does not, then the seed's own slips found on the embedded default bundle.
 
 Expected values are computed by hand (arithmetic in comments) or read from the seed
-(`shared/seed/feuille-de-route-fne-13.txt`) and PROVENANCE.md.
+(`tests/data/seed/feuille-de-route-fne-13.txt`) and PROVENANCE.md.
 """
 import json
 
@@ -533,7 +533,7 @@ def test_cli_quality_json(tmp_path, capsys):
     assert main(["quality", str(tmp_path / "b"), "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert [f["rule"] for f in out["findings"]] == ["share_above_100"]
-    assert main(["quality", str(tmp_path / "b")]) == 0
+    assert main(["quality", str(tmp_path / "b"), "--all"]) == 0
     assert "[erreur] share_above_100" in capsys.readouterr().out
 
 

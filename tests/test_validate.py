@@ -303,7 +303,7 @@ def test_text_output_one_line_per_error(tmp_path, capsys):
     rc = main(["validate", str(write_small_bundle(tmp_path / "b", tables))])
     lines = capsys.readouterr().out.strip().splitlines()
     assert rc == 1
-    assert lines == ["activities (activities.csv), row 3, column participants, value '8.5': "
+    assert lines == ["activities.csv, ligne 3, colonne « participants », valeur « 8.5 » : "
                      "un nombre entier attendu (sans décimale)"]
 
 

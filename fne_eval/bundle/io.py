@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from fne_eval.bundle.spec import PERSONAL_DATA_COLUMNS, TABLES, Column, Table
+from fne_eval.core.paths import chmod_as_umask
 
 META_FILE = "bundle.json"
 META_SHEET = "_meta"
@@ -942,9 +943,10 @@ def _atomic_dir_commit(tmp: Path, out: Path) -> None:
     shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _write_folder(tables: dict, out: Path, meta: dict, parquet: tuple = ()) -> Path:
+def _write_folder(tables: dict, out: Path, meta: dict, parquet: tuple = (), datapackage: bool = False) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    chmod_as_umask(tmp, directory=True)  # mkdtemp's 0700 would become the bundle folder's mode
     try:
         for name, table in TABLES.items():
             df = tables.get(name)
@@ -961,6 +963,10 @@ def _write_folder(tables: dict, out: Path, meta: dict, parquet: tuple = ()) -> P
                 text.to_csv(tmp / f"{name}.csv", index=False, lineterminator="\n")
         (tmp / META_FILE).write_text(json.dumps(meta, ensure_ascii=False, indent=2, sort_keys=True, default=str)
                                      + "\n", encoding="utf-8")
+        if datapackage:
+            from fne_eval.bundle.datapackage import DATAPACKAGE_FILE, datapackage_text
+
+            (tmp / DATAPACKAGE_FILE).write_text(datapackage_text(meta, parquet=parquet), encoding="utf-8")
         _atomic_dir_commit(tmp, out)
     finally:
         if tmp.exists():
@@ -1137,6 +1143,7 @@ def save_workbook_atomic(wb, out: Path) -> Path:
     tmp = Path(tmp_name)
     try:
         wb.save(tmp)
+        chmod_as_umask(tmp)  # mkstemp's 0600 would stay on the workbook
         os.replace(tmp, out)
     finally:
         if tmp.exists():
@@ -1145,7 +1152,7 @@ def save_workbook_atomic(wb, out: Path) -> Path:
 
 
 def write_bundle(tables: dict, out: Union[str, Path], meta: Optional[dict] = None,
-                 parquet: tuple = ()) -> Path:
+                 parquet: tuple = (), datapackage: bool = False) -> Path:
     """Write tables as a bundle: a folder of UTF-8 CSV files plus ``bundle.json``, or a workbook.
 
     Parameters
@@ -1161,6 +1168,10 @@ def write_bundle(tables: dict, out: Union[str, Path], meta: Optional[dict] = Non
     parquet : tuple of str, optional
         Tables to write as Parquet (text columns, zstd) instead of CSV in a folder
         bundle: large tables such as ``activities`` take a tenth of the space.
+    datapackage : bool, default False
+        Also write a Frictionless ``datapackage.json`` (a Table Schema per table, from
+        :mod:`fne_eval.bundle.spec`) in the folder, or ``<nom>.datapackage.json`` beside
+        a workbook (``fne-eval export``).
 
     Notes
     -----
@@ -1171,10 +1182,15 @@ def write_bundle(tables: dict, out: Union[str, Path], meta: Optional[dict] = Non
     """
     out = Path(out)
     if out.suffix.lower() == ".xlsx":
-        return _write_xlsx(tables, out, dict(meta or {}))
+        written = _write_xlsx(tables, out, dict(meta or {}))
+        if datapackage:
+            from fne_eval.bundle.datapackage import write_workbook_descriptor
+
+            write_workbook_descriptor(written, dict(meta or {}))
+        return written
     if out.suffix.lower() in (".xls", ".xlsm", ".ods", ".csv", ".parquet"):
         raise ValueError(f"unsupported output {out.name!r}: expected a folder or a '.xlsx' path")
     unknown = set(parquet) - set(TABLES)
     if unknown:
         raise ValueError(f"parquet: unknown tables {sorted(unknown)}")
-    return _write_folder(tables, out, dict(meta or {}), tuple(parquet))
+    return _write_folder(tables, out, dict(meta or {}), tuple(parquet), datapackage)

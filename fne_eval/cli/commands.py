@@ -22,7 +22,7 @@ def cmd_template(args) -> int:
 
 
 def cmd_quality(args) -> int:
-    from fne_eval.evaluate.quality import cmd_quality as run
+    from fne_eval.cli.quality import cmd_quality as run
     return run(args)
 
 
@@ -42,7 +42,27 @@ def cmd_bundle(args) -> int:
 
 def cmd_figures(args) -> int:
     from fne_eval.cli.figures import cmd_figures as run
-    return run(args)
+
+    code = run(args)
+    if code == 1 and args.bundle:
+        _hint_empty_reference(args.bundle)
+    return code
+
+
+def _hint_empty_reference(bundle_path) -> None:
+    """After « territoire inconnu », say so when the bundle has no territories at all (an empty template)."""
+    import sys
+
+    from fne_eval.bundle.io import BundleError, load_bundle
+
+    try:
+        territories = load_bundle(bundle_path, validate=False)["territories"]
+    except (BundleError, OSError, ValueError, KeyError):
+        return
+    if len(territories) == 0:
+        print(f"Le bundle {bundle_path} n'a aucun territoire (table territories vide) : un bundle ne reprend "
+              "pas le référentiel du bundle embarqué. Pour partir de lui : fne-eval bundle init DOSSIER "
+              "(voir fne-eval validate " + str(bundle_path) + ").", file=sys.stderr)
 
 
 def cmd_plan(args) -> int:

@@ -6,7 +6,9 @@ import sys
 
 
 def _err(msg: str) -> None:
-    print(msg, file=sys.stderr)
+    from fne_eval.cli.french import translate_os_text
+
+    print(translate_os_text(msg), file=sys.stderr)
 
 
 def cmd_plan(args) -> int:
@@ -24,7 +26,7 @@ def cmd_plan(args) -> int:
             _err(f"  - {e}")
         return 1
     except Exception as exc:  # noqa: BLE001 - unreadable bundle: a clear message, not a traceback
-        _err(f"fne-eval plan : {type(exc).__name__}: {exc}")
+        _err(f"fne-eval plan : bundle ou plan illisible : {exc}")
         return 1
     if getattr(args, "json", False):
         print(json.dumps({"name": plan.name, "title": plan.title, "count": len(entries),
@@ -32,11 +34,32 @@ def cmd_plan(args) -> int:
                                       for e in entries]}, ensure_ascii=False, indent=2))
         return 0
     print(f"{plan.title} ({plan.name}) : {len(entries)} entrée(s)")
-    width = max(len(e.id) for e in entries)
-    for e in entries:  # listed with or without --list (the flag is the documented spelling)
-        params = " ".join(f"{k}={v!r}" for k, v in e.parameters.items())
-        print(f"  {e.id:<{width}}  {e.notebook:<15} {params}")
+    if getattr(args, "list", False):
+        width = max((len(e.id) for e in entries), default=0)
+        for e in entries:
+            params = " ".join(f"{k}={v!r}" for k, v in e.parameters.items())
+            print(f"  {e.id:<{width}}  {e.notebook:<15} {params}")
+        return 0
+    for line in plan_summary_lines(entries):
+        print(line)
+    print("Le détail de chaque entrée : fne-eval plan " + str(args.plan) + " --list")
     return 0
+
+
+def plan_summary_lines(entries) -> list:
+    """Count the entries per notebook, with the territories, axes and years they cover."""
+    by_nb: dict = {}
+    for e in entries:
+        by_nb.setdefault(e.notebook, []).append(e)
+    lines = []
+    for nb, es in by_nb.items():
+        parts = [f"  {nb} : {len(es)} entrée(s)"]
+        for key, label in (("territory", "territoires"), ("axis", "axes"), ("year", "années")):
+            values = sorted({str(e.parameters[key]) for e in es if e.parameters.get(key) not in (None, "")})
+            if values:
+                parts.append(f"{label} {', '.join(values)}")
+        lines.append(" ; ".join(parts))
+    return lines
 
 
 def cmd_run(args) -> int:

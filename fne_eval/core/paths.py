@@ -22,3 +22,31 @@ SOURCE_ROOT = PACKAGE_DIR.parent
 NOTEBOOKS_DIR = SOURCE_ROOT / "notebooks"
 PARAMS_DIR = SOURCE_ROOT / "params"
 OUTPUTS_DIR = SOURCE_ROOT / "outputs"
+
+
+def current_umask() -> int:
+    """Return the process's umask (read without changing it where Linux says it, else set and restored)."""
+    import os
+
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def chmod_as_umask(path, directory: bool = False) -> None:
+    """Give ``path`` the permissions a plain ``open()``/``mkdir()`` would have given it.
+
+    Temporary files and folders (``tempfile.mkstemp``/``mkdtemp``, used to write outputs
+    atomically) are created 0600/0700; once renamed into place they must be readable as
+    the user's umask says (0644/0755 with the usual 022), like any file they write.
+    """
+    import os
+
+    os.chmod(path, (0o777 if directory else 0o666) & ~current_umask())

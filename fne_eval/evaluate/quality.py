@@ -23,9 +23,7 @@ Example
 """
 from __future__ import annotations
 
-import json
 import re
-import sys
 import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
@@ -1040,40 +1038,3 @@ def _eur(v) -> str:
     from fne_eval.core.fmt import fmt_eur
 
     return fmt_eur(v)
-
-
-# =========================================================================== CLI
-def cmd_quality(args) -> int:
-    """Run ``fne-eval quality [BUNDLE] [--json]``: print the findings; exit 0 (2 if unreadable)."""
-    from fne_eval.bundle.io import BundleError
-    from fne_eval.bundle.load import load_bundle
-
-    try:
-        bundle = load_bundle(args.bundle, validate=False)
-    except (BundleError, OSError, ValueError) as exc:
-        print(f"fne-eval quality : jeu de données illisible : {exc}", file=sys.stderr)
-        return 2
-    findings = quality_findings(bundle)
-    if getattr(args, "json", False):
-        recs = [{k: (None if pd.isna(v) else str(v)) for k, v in r.items()} for r in findings.to_dict("records")]
-        return _print(json.dumps({"bundle": bundle.source, "findings": recs}, ensure_ascii=False, indent=2))
-    sev_fr = {"error": "erreur", "warning": "alerte", "info": "info"}
-    counts = findings["severity"].value_counts().to_dict() if len(findings) else {}
-    lines = [f"Contrôle qualité de {bundle.source} : {fmt_int(len(findings))} constats "
-             f"({fmt_int(counts.get('error', 0))} erreurs, {fmt_int(counts.get('warning', 0))} alertes, "
-             f"{fmt_int(counts.get('info', 0))} informations)."]
-    for _, r in findings.iterrows():
-        lines.append(f"[{sev_fr[r['severity']]}] {r['rule']} · {r['table']} · {r['key']}\n    {r['message']}")
-    return _print("\n".join(lines))
-
-
-def _print(text: str) -> int:
-    """Print ``text``; a reader that closes the pipe early (``| head``) is not an error."""
-    try:
-        print(text)
-        sys.stdout.flush()
-    except BrokenPipeError:
-        import os
-
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    return 0

@@ -21,20 +21,24 @@ def add_import_arguments(p) -> None:
     p.add_argument("--mode", choices=["replace", "append"], default=None,
                    help="avec --into : remplacer les tables, ou ajouter les lignes par clé (défaut : replace ; "
                         "append pour coop-api avec --since)")
-    p.add_argument("--departement", default="13", help="département (coop-api, min-subventions ; défaut 13)")
+    p.add_argument("--departement", default="13", metavar="CODE", help="département (coop-api, min-subventions ; défaut 13)")
     p.add_argument("--since", default=None, metavar="DATE", help="coop-api : activités datées à partir de DATE (AAAA-MM-JJ)")
-    p.add_argument("--api-url", default=None, help="coop-api : racine de l'API (défaut : l'API de production de La Coop)")
+    p.add_argument("--api-url", default=None, metavar="URL", help="coop-api : racine de l'API (défaut : l'API de production de La Coop)")
     p.add_argument("--date", default=None, metavar="DATE",
                    help="min-lieux : date_maj des lieux ; min-subventions : date des engagements (AAAA-MM-JJ)")
 
 
 def add_bundle_parser(sub) -> None:
     """Add ``fne-eval bundle init OUT``."""
-    p = sub.add_parser("bundle", help="créer un bundle pour les données réelles")
-    bsub = p.add_subparsers(dest="bundle_command", required=True)
-    q = bsub.add_parser("init", help="écrire un dossier de bundle : référentiel et feuille de route, tables de suivi vides")
-    q.add_argument("out", help="dossier du bundle à créer")
-    q.add_argument("--force", action="store_true", help="remplacer le bundle déjà présent dans OUT")
+    p = sub.add_parser("bundle", help="créer un bundle pour les données réelles",
+                       description="Créer un bundle pour les données réelles.")
+    bsub = p.add_subparsers(dest="bundle_command", required=True, metavar="SOUS-COMMANDE", title="sous-commandes")
+    help_ = "écrire un dossier de bundle : référentiel et feuille de route, tables de suivi vides"
+    q = bsub.add_parser("init", help=help_, description=help_[:1].upper() + help_[1:] + ".",
+                        epilog="Ensuite : fne-eval import coop-activites EXPORT.xlsx --into DOSSIER, "
+                               "puis fne-eval validate DOSSIER.")
+    q.add_argument("out", metavar="DOSSIER", help="dossier du bundle à créer")
+    q.add_argument("--force", action="store_true", help="remplacer le bundle déjà présent dans DOSSIER")
 
 
 def _err(message: str) -> None:
@@ -138,6 +142,11 @@ def cmd_import_real(args) -> int:
                                   "au moins un export .xlsx attendu"))
         return 2
     try:
+        if args.kind != "coop-api":
+            from fne_eval.ingest.sniff import check_kind
+
+            for path in paths:  # a file recognised as another kind: said before anything is read
+                check_kind(args.kind, path, strict=False)
         return {"coop-activites": _coop_activites, "coop-api": _coop_api, "min-lieux": _min_lieux,
                 "min-subventions": _min_subventions}[args.kind](args, paths)
     except IngestError as exc:

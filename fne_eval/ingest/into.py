@@ -24,6 +24,7 @@ import pandas as pd
 from fne_eval.bundle.io import META_FILE, TABLE_SUFFIXES, BundleError, coerce_table, read_bundle_raw, write_bundle
 from fne_eval.bundle.origins import initial_origins, record_import, sync_flags
 from fne_eval.bundle.spec import TABLES
+from fne_eval.core.paths import chmod_as_umask
 from fne_eval.ingest.common import IngestError, key_path, utc_now
 
 MODES = ("replace", "append")
@@ -126,7 +127,7 @@ def _swap_in(out: Path, write, keep_extra: bool = True) -> Path:
             for f in out.iterdir():
                 if f.is_file() and not (new / f.name).exists() and not _is_table_file(f):
                     shutil.copy2(f, new / f.name)
-        os.chmod(new, 0o755)
+        chmod_as_umask(new, directory=True)
         if out.exists():
             os.replace(out, old)
         try:

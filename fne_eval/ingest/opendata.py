@@ -51,7 +51,7 @@ from fne_eval.bundle.spec import (
 )
 from fne_eval.core.communes import (Resolution, _arrondissement_from_name, _name_matches, _named_commune,  # noqa: F401
                                      _norm_name, _reference, resolve_commune)
-from fne_eval.core.paths import REFERENCE_DIR, SAMPLES_DIR, STANDARDS_DIR
+from fne_eval.core.paths import REFERENCE_DIR, SAMPLES_DIR, STANDARDS_DIR, chmod_as_umask
 
 LIEUX = TABLES["lieux"]
 LIEUX_COLUMNS = LIEUX.column_names
@@ -888,6 +888,7 @@ def write_csv_atomic(df: pd.DataFrame, out: Union[str, Path]) -> Path:
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
             df.to_csv(f, index=False, lineterminator="\n")
+        chmod_as_umask(tmp)  # mkstemp's 0600 would stay on the output
         os.replace(tmp, out)
     except BaseException:
         if os.path.exists(tmp):
@@ -910,8 +911,15 @@ def cmd_import(args) -> int:
             print(f"fne-eval import {args.kind} : un fichier et --out SORTIE.csv attendus", file=sys.stderr)
             return 2
         args.path = args.path[0]
+    from fne_eval.ingest.common import IngestError
+    from fne_eval.ingest.sniff import check_kind
+
     try:
+        check_kind(args.kind, args.path)  # a file of another kind: say what it looks like, write nothing
         df, rep = import_file(args.kind, args.path)
+    except IngestError as exc:
+        print(f"fne-eval import : {exc}", file=sys.stderr)
+        return 2
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         print(f"fne-eval import : fichier illisible {args.path} : {exc}", file=sys.stderr)
         return 2

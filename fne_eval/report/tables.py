@@ -8,6 +8,7 @@ control are shown as "< 5", never as 0.
 from __future__ import annotations
 
 import html
+import re
 from typing import Callable, Iterable, Mapping, Optional, Union
 
 import pandas as pd
@@ -115,8 +116,69 @@ def _meteo_dot(status: str) -> str:
     return f'<span class="fne-meteo fne-meteo-{html.escape(status)}" style="color:{color};font-size:1.2em">●</span>&nbsp;'
 
 
+#: Longest cell shown by ``print(table)`` (longer text is cut with « … »: the HTML has it whole).
+MAX_TEXT_CELL = 60
+_NUMBER_CELL = re.compile(r"^[<>≤≥+\-−]?\s?[\d\s\u00a0\u202f,.]+\s?(€|%|‰)?$")
+_TEXT_BLOCKS = ("h1", "h2", "h3", "h4", "h5", "p", "li", "figcaption", "caption")
+
+
+def _table_text(table) -> list:
+    """Lines of an HTML table as aligned text: header, a rule, then the rows (cells as shown)."""
+    rows, header_rows = [], 0
+    for tr in table.find_all("tr"):
+        cells = [" ".join(c.get_text(" ", strip=True).split()) for c in tr.find_all(["th", "td"])]
+        if not cells:
+            continue
+        if all(c.name == "th" for c in tr.find_all(["th", "td"])) and len(rows) == header_rows:
+            header_rows += 1
+        rows.append(cells)
+    if not rows:
+        return []
+    n = max(len(r) for r in rows)
+    rows = [[c if len(c) <= MAX_TEXT_CELL else c[:MAX_TEXT_CELL - 1] + "…" for c in r] + [""] * (n - len(r))
+            for r in rows]
+    widths = [max(len(r[j]) for r in rows) for j in range(n)]
+    lines = []
+    cap = table.find("caption")
+    if cap is not None and cap.get_text(strip=True):
+        lines.append(" ".join(cap.get_text(" ", strip=True).split()))
+    for i, r in enumerate(rows):
+        lines.append("  ".join(c.rjust(w) if i >= header_rows and _NUMBER_CELL.match(c) else c.ljust(w)
+                               for c, w in zip(r, widths)).rstrip())
+        if i + 1 == header_rows:
+            lines.append("  ".join("-" * w for w in widths))
+    return lines
+
+
+def html_to_text(html_text: str) -> str:
+    """Return the text a reader sees in ``html_text``: headings, paragraphs, aligned tables, image alt texts.
+
+    What ``print()`` of a report block shows in a terminal or a notebook's text output,
+    instead of its raw HTML.
+    """
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html_text, "html.parser")
+    for tag in soup.find_all(["style", "script"]):
+        tag.decompose()
+    lines = []
+    for el in soup.find_all(True):
+        if el.name != "table" and el.find_parent("table") is not None:
+            continue
+        if el.name == "table":
+            lines += _table_text(el)
+        elif el.name == "img":
+            alt = " ".join(str(el.get("alt", "")).split())
+            lines.append(f"[graphique : {alt}]" if alt else "[image]")
+        elif el.name in _TEXT_BLOCKS and el.find_parent(list(_TEXT_BLOCKS)) is None:
+            text = " ".join(el.get_text(" ", strip=True).split())
+            if text:
+                lines.append(text)
+    return "\n".join(lines)
+
+
 class HtmlFragment:
-    """Wrap HTML text so that Jupyter displays it (``_repr_html_``)."""
+    """Wrap HTML text so that Jupyter displays it (``_repr_html_``); ``print()`` shows it as text."""
 
     def __init__(self, html_text: str, text: str = ""):
         self.html = html_text
@@ -129,16 +191,23 @@ class HtmlFragment:
         return self.text or "<HTML>"
 
     def __str__(self) -> str:
-        return self.html
+        return html_to_text(self.html) or self.text
 
 
 class Table(HtmlFragment):
-    """An HTML table built from a DataFrame; ``data`` keeps the displayed frame."""
+    """An HTML table built from a DataFrame; ``data`` keeps the displayed frame.
+
+    ``print(table)`` and its ``repr`` give the table as aligned text, with the cells as
+    the report shows them (French numbers, « < 5 » for hidden counts).
+    """
 
     def __init__(self, html_text: str, data: pd.DataFrame, caption: str = ""):
         super().__init__(html_text, text=f"Tableau « {caption} » ({len(data)} lignes)")
         self.data = data
         self.caption = caption
+
+    def __repr__(self) -> str:
+        return f"{html_to_text(self.html)}\n({len(self.data)} lignes)"
 
 
 def _suppressed_mask(df: pd.DataFrame, suppressed, count_columns) -> pd.DataFrame:
