@@ -53,7 +53,8 @@ def _hint_empty_reference(bundle_path) -> None:
     """After « territoire inconnu », say so when the bundle has no territories at all (an empty template)."""
     import sys
 
-    from fne_eval.bundle.io import BundleError, load_bundle
+    from fne_eval.bundle.io import BundleError
+    from fne_eval.bundle.load import load_bundle
 
     try:
         territories = load_bundle(bundle_path, validate=False)["territories"]

@@ -105,7 +105,8 @@ def cmd_quality(args) -> int:
     """Run ``fne-eval quality``."""
     import pandas as pd
 
-    from fne_eval.bundle.io import BundleError, load_bundle
+    from fne_eval.bundle.io import BundleError
+    from fne_eval.bundle.load import load_bundle
     from fne_eval.evaluate.quality import quality_findings
     from fne_eval.core.fmt import fmt_int
 
