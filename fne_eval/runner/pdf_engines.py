@@ -74,6 +74,10 @@ def _umask() -> int:
     return mask
 
 
+#: WeasyPrint writes tagged PDF/UA-1 (structure tree, /Alt texts of the charts kept), cold or warm.
+WEASYPRINT_OPTIONS = {"pdf_variant": "pdf/ua-1"}
+
+
 # --------------------------------------------------------------------------- WeasyPrint
 
 class WeasyPrintEngine:
@@ -99,8 +103,6 @@ class WeasyPrintEngine:
 
     def render(self, html: str, out: Union[str, Path], base_url: Optional[str] = None) -> Path:
         """Write ``html`` as a tagged A4 PDF at ``out`` (atomically); return ``out``."""
-        from fne_eval.runner.render import WEASYPRINT_OPTIONS
-
         doc = self._weasyprint.HTML(string=html, base_url=base_url)
         data = doc.write_pdf(font_config=self.font_config, **WEASYPRINT_OPTIONS)
         self.reports += 1

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional, Union
 
+from fne_eval.runner.pdf_engines import WEASYPRINT_OPTIONS, chromium_path
+
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 TEMPLATE_NAME = "fne_report"
 CSS_FILE = TEMPLATES_DIR / TEMPLATE_NAME / "report.css"
@@ -109,7 +111,6 @@ def resolve_renderer(renderer: str = "auto", formats=("html", "pdf")) -> Optiona
     if "pdf" not in formats:
         return None
     if renderer == "chromium":
-        from fne_eval.runner.pdf_engines import chromium_path
 
         if not chromium_path():
             raise RenderError(
@@ -225,9 +226,6 @@ def render_html(notebook: Union[str, Path], info: RenderInfo, out: Optional[Unio
 
 # --------------------------------------------------------------------------- PDF
 
-#: Tagged PDF/UA-1: a structure tree (headings, tables, ``/Figure`` with the charts' alt
-#: text as ``/Alt``), ``/MarkInfo /Marked true`` and ``/Lang`` from ``<html lang="fr">``.
-WEASYPRINT_OPTIONS = {"pdf_variant": "pdf/ua-1"}
 
 
 def render_pdf_weasyprint(html: str, out: Union[str, Path], base_url: Optional[str] = None) -> Path:
