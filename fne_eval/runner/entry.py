@@ -1,0 +1,269 @@
+"""The work of one entry of a run plan: execute its notebook with papermill, then render it.
+
+The work of one entry lives in ONE picklable top-level function, :func:`run_entry`, so
+that every executor (the local process pool of :mod:`fne_eval.runner.execute`, the Dask
+executor of :mod:`fne_eval.runner.dask_executor`) runs exactly the same code and gives the
+same results. An executor only has to implement :meth:`Executor.run`: take the entries and
+a :class:`RunContext`, yield one :class:`EntryResult` per entry as they finish, never raise
+for a failing entry.
+
+Imports go one way: ``execute`` (the run: local pool, ``run_plan``) and ``dask_executor``
+both import this module; this module imports neither.
+"""
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Iterator, Optional
+
+from fne_eval.runner.plan import PlanEntry
+
+KERNEL_NAME = "python3"
+#: Sub-folders of a run folder, by output kind.
+OUTPUT_DIRS = {"notebook": "notebooks", "html": "html", "pdf": "pdf", "docx": "docx"}
+
+
+@dataclass
+class RunContext:
+    """Everything :func:`run_entry` needs besides the entry (picklable, paths as text).
+
+    Attributes
+    ----------
+    run_dir : str
+        The run folder being written (the ``.partial`` one); outputs go below it.
+    formats : tuple of str
+        Subset of ``('html', 'pdf', 'docx')``.
+    renderer : str or None
+        ``'weasyprint'``, ``'chromium'``, ``'quarto'`` or None when no PDF is asked; the
+        first two are warm engines, one per worker process (:mod:`fne_eval.runner.pdf_engines`).
+    timeout : float or None
+        Per-cell execution timeout in seconds (papermill ``execution_timeout``); a cell
+        that runs longer stops the entry, which is reported as failed.
+    is_synthetic, sources, bundle_hash, version, run_date, plan_title :
+        Provenance shown by the renderer's banner and footer.
+    territory_names : dict
+        Territory code → name, for the report subtitle.
+    """
+
+    run_dir: str
+    formats: tuple = ("html", "pdf")
+    renderer: Optional[str] = "weasyprint"
+    timeout: Optional[float] = None
+    kernel_name: str = KERNEL_NAME
+    is_synthetic: bool = False
+    sources: list = field(default_factory=list)
+    bundle_hash: str = ""
+    version: str = ""
+    run_date: str = ""
+    plan_title: str = ""
+    territory_names: dict = field(default_factory=dict)
+
+
+@dataclass
+class EntryResult:
+    """The outcome of one entry; ``outputs`` are paths relative to the run folder."""
+
+    id: str
+    notebook: str
+    parameters: dict
+    status: str  # 'ok' | 'failed'
+    error: Optional[str] = None
+    duration_s: float = 0.0
+    outputs: dict = field(default_factory=dict)
+    notebook_sha256: Optional[str] = None  # of the source notebook, for reproducibility
+
+    def to_dict(self) -> dict:
+        """Return the result as a JSON-ready dict."""
+        return asdict(self)
+
+
+def _first_line(text: str) -> str:
+    for line in str(text).splitlines():
+        if line.strip():
+            return line.strip()
+    return ""
+
+
+def _error_message(exc: BaseException, timeout: Optional[float]) -> str:
+    """Return a one-line French/Python message for an entry's failure."""
+    name = type(exc).__name__
+    if name == "CellTimeoutError" or isinstance(exc, TimeoutError):
+        return f"délai dépassé : une cellule a duré plus de {timeout:g} s" if timeout else f"délai dépassé ({_first_line(exc)})"
+    if name == "PapermillExecutionError":
+        return _first_line(f"{exc.ename}: {exc.evalue}") or exc.ename
+    if name == "DeadKernelError":
+        return f"le noyau Python s'est arrêté ({_first_line(exc)})"
+    return _first_line(f"{name}: {exc}") or name
+
+
+def _subtitle(entry: PlanEntry, context: RunContext) -> str:
+    from fne_eval.runner.manifest import entry_label
+
+    label = entry_label(entry.parameters, context.territory_names)
+    return " · ".join(x for x in (context.plan_title, label) if x)
+
+
+class _Watchdog:
+    """Kill an entry's kernel when the whole execution outlasts the timeout.
+
+    papermill's ``execution_timeout`` bounds each cell; this bounds their sum. The kernel
+    manager class handed to papermill records the kernel it starts (one per entry, so it
+    is safe with several entries per process); the timer kills that kernel only, and
+    nbclient then stops with a dead-kernel error, reported as a timeout.
+    """
+
+    def __init__(self, timeout: Optional[float]):
+        import threading
+
+        self.timeout = timeout
+        self.fired = False
+        self.km = None
+        self._timer = threading.Timer(timeout, self._fire) if timeout else None
+        if self._timer is not None:
+            self._timer.daemon = True
+
+    def kernel_manager_class(self):
+        from jupyter_client.manager import AsyncKernelManager  # nbclient's default: its client is async
+
+        from fne_eval.runner.forkkernel import ForkLaunchMixin
+
+        watchdog = self
+
+        # kernels are forked from a pre-imported template: same fresh kernel, no import cost
+        class WatchedKernelManager(ForkLaunchMixin, AsyncKernelManager):
+            async def _async_post_start_kernel(self, **kw):
+                await super()._async_post_start_kernel(**kw)
+                watchdog.km = self
+                if watchdog._timer is not None and not watchdog._timer.is_alive():
+                    watchdog._timer.start()
+
+        return WatchedKernelManager
+
+    def _fire(self) -> None:
+        import signal
+
+        self.fired = True
+        prov = getattr(self.km, "provisioner", None)
+        pid = getattr(getattr(prov, "process", None), "pid", None) or getattr(prov, "pid", None)
+        if pid:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+
+    def cancel(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+
+
+def run_entry(entry: PlanEntry, context: RunContext) -> EntryResult:
+    """Execute one entry's notebook with papermill, then render it; never raise.
+
+    The executed notebook goes to ``notebooks/<id>.ipynb`` (kept also when execution
+    fails, for diagnosis), the reports to ``html/<id>.html``, ``pdf/<id>.pdf`` and
+    ``docx/<id>.docx``.
+
+    Parameters
+    ----------
+    entry : PlanEntry
+        Validated entry: its ``parameters`` are the literals papermill injects.
+    context : RunContext
+
+    Returns
+    -------
+    EntryResult
+        ``status`` is ``'ok'`` or ``'failed'`` with the first line of the error.
+    """
+    import logging
+
+    import papermill
+
+    from fne_eval.runner.render import RenderInfo, render_html, render_pdf_quarto
+
+    # papermill warns on help comments it cannot parse and on parameters it does not see;
+    # plan.py has already checked every parameter against the notebook.
+    logging.getLogger("papermill").setLevel(logging.ERROR)
+    start = time.perf_counter()
+    run_dir = Path(context.run_dir)
+    outputs = {}
+    nb_rel = f"{OUTPUT_DIRS['notebook']}/{entry.id}.ipynb"
+    nb_out = run_dir / nb_rel
+    nb_out.parent.mkdir(parents=True, exist_ok=True)
+    source = Path(entry.notebook_path)
+    try:
+        import hashlib
+
+        nb_hash = hashlib.sha256(source.read_bytes()).hexdigest()
+    except OSError:
+        nb_hash = None
+    watchdog = _Watchdog(context.timeout)
+    try:
+        papermill.execute_notebook(
+            str(source), str(nb_out),
+            parameters=dict(entry.parameters),
+            kernel_name=context.kernel_name,
+            execution_timeout=context.timeout,
+            progress_bar=False,
+            log_output=False,
+            cwd=str(source.parent),
+            kernel_manager_class=watchdog.kernel_manager_class(),
+        )
+    except BaseException as exc:  # noqa: BLE001 - every failure is reported, never raised
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        if nb_out.exists():
+            outputs["notebook"] = nb_rel
+        message = (f"délai dépassé : l'exécution a duré plus de {context.timeout:g} s"
+                   if watchdog.fired else _error_message(exc, context.timeout))
+        return EntryResult(entry.id, entry.notebook, dict(entry.parameters), "failed",
+                           message, round(time.perf_counter() - start, 3), outputs, nb_hash)
+    finally:
+        watchdog.cancel()
+    outputs["notebook"] = nb_rel
+    try:
+        info = RenderInfo(subtitle=_subtitle(entry, context), is_synthetic=context.is_synthetic,
+                          sources=list(context.sources), bundle_hash=context.bundle_hash,
+                          version=context.version, run_date=context.run_date, entry_id=entry.id)
+        html = render_html(nb_out, info)
+        if "html" in context.formats:
+            rel = f"{OUTPUT_DIRS['html']}/{entry.id}.html"
+            (run_dir / rel).parent.mkdir(parents=True, exist_ok=True)
+            (run_dir / rel).write_text(html, encoding="utf-8")
+            outputs["html"] = rel
+        if "pdf" in context.formats:
+            rel = f"{OUTPUT_DIRS['pdf']}/{entry.id}.pdf"
+            (run_dir / rel).parent.mkdir(parents=True, exist_ok=True)
+            if context.renderer == "quarto":
+                render_pdf_quarto(nb_out, run_dir / rel, timeout=context.timeout, is_synthetic=context.is_synthetic)
+            else:  # one warm engine per worker process, reused by its next reports
+                from fne_eval.runner.pdf_engines import get_engine
+
+                get_engine(context.renderer or "weasyprint").render(html, run_dir / rel)
+            outputs["pdf"] = rel
+        if "docx" in context.formats:
+            from fne_eval.runner.render_docx import render_docx
+
+            rel = f"{OUTPUT_DIRS['docx']}/{entry.id}.docx"
+            render_docx(html, run_dir / rel)
+            outputs["docx"] = rel
+    except Exception as exc:  # noqa: BLE001
+        return EntryResult(entry.id, entry.notebook, dict(entry.parameters), "failed",
+                           "rendu : " + _error_message(exc, None), round(time.perf_counter() - start, 3), outputs,
+                           nb_hash)
+    return EntryResult(entry.id, entry.notebook, dict(entry.parameters), "ok", None,
+                       round(time.perf_counter() - start, 3), outputs, nb_hash)
+
+
+# --------------------------------------------------------------------------- executors
+
+class Executor:
+    """Where entries run. Subclasses implement :meth:`run`."""
+
+    def run(self, entries: list, context: RunContext) -> Iterator[EntryResult]:
+        """Yield one result per entry, in completion order; a failure is a result, not an exception."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release workers."""
