@@ -59,6 +59,7 @@ class RunContext:
     run_date: str = ""
     plan_title: str = ""
     territory_names: dict = field(default_factory=dict)
+    figure_cache: Optional[str] = None  # folder of the run's figure cache (fne_eval.report.figcache)
 
 
 @dataclass
@@ -73,6 +74,9 @@ class EntryResult:
     duration_s: float = 0.0
     outputs: dict = field(default_factory=dict)
     notebook_sha256: Optional[str] = None  # of the source notebook, for reproducibility
+    #: seconds per stage: kernel_start, cells (the notebook's code), execute (both, with papermill's
+    #: own work), html, pdf, docx
+    stages: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         """Return the result as a JSON-ready dict."""
@@ -120,6 +124,7 @@ class _Watchdog:
         self.timeout = timeout
         self.fired = False
         self.km = None
+        self.kernel_start_s = None
         self._timer = threading.Timer(timeout, self._fire) if timeout else None
         if self._timer is not None:
             self._timer.daemon = True
@@ -133,8 +138,13 @@ class _Watchdog:
 
         # kernels are forked from a pre-imported template: same fresh kernel, no import cost
         class WatchedKernelManager(ForkLaunchMixin, AsyncKernelManager):
+            async def _async_pre_start_kernel(self, *args, **kw):
+                watchdog._t_start = time.perf_counter()
+                return await super()._async_pre_start_kernel(*args, **kw)
+
             async def _async_post_start_kernel(self, **kw):
                 await super()._async_post_start_kernel(**kw)
+                watchdog.kernel_start_s = time.perf_counter() - getattr(watchdog, "_t_start", time.perf_counter())
                 watchdog.km = self
                 if watchdog._timer is not None and not watchdog._timer.is_alive():
                     watchdog._timer.start()
@@ -156,6 +166,39 @@ class _Watchdog:
     def cancel(self) -> None:
         if self._timer is not None:
             self._timer.cancel()
+
+
+#: Threads of the linear-algebra libraries in report kernels: the pool runs one report per core
+#: already; with OpenBLAS's default (one thread per core) two kernels fight for the cores and
+#: a small least-squares fit (the DiD) took 3 to 11 s instead of 0,6 s on the loaded machine.
+BLAS_THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def _prepare_worker_env(context: RunContext) -> None:
+    """Set what the kernels of this worker inherit: one BLAS thread, the run's figure cache.
+
+    A value the user set for a BLAS variable is kept. Kernels (and their template, started by
+    the first entry of a worker) copy this process's environment.
+    """
+    from fne_eval.report.figcache import ENV as FIGURE_CACHE_ENV
+
+    for var in BLAS_THREAD_VARS:
+        os.environ.setdefault(var, "1")
+    if context.figure_cache:
+        os.environ[FIGURE_CACHE_ENV] = context.figure_cache
+    else:
+        os.environ.pop(FIGURE_CACHE_ENV, None)
+
+
+def _cell_seconds(nb) -> Optional[float]:
+    """Return the seconds the notebook's cells ran (papermill's per-cell durations)."""
+    total, seen = 0.0, False
+    for cell in getattr(nb, "cells", []) or []:
+        d = (cell.get("metadata", {}).get("papermill") or {}).get("duration")
+        if isinstance(d, (int, float)):
+            total += d
+            seen = True
+    return round(total, 3) if seen else None
 
 
 def run_entry(entry: PlanEntry, context: RunContext) -> EntryResult:
@@ -185,7 +228,9 @@ def run_entry(entry: PlanEntry, context: RunContext) -> EntryResult:
     # papermill warns on help comments it cannot parse and on parameters it does not see;
     # plan.py has already checked every parameter against the notebook.
     logging.getLogger("papermill").setLevel(logging.ERROR)
+    _prepare_worker_env(context)
     start = time.perf_counter()
+    stages = {}
     run_dir = Path(context.run_dir)
     outputs = {}
     nb_rel = f"{OUTPUT_DIRS['notebook']}/{entry.id}.ipynb"
@@ -200,7 +245,7 @@ def run_entry(entry: PlanEntry, context: RunContext) -> EntryResult:
         nb_hash = None
     watchdog = _Watchdog(context.timeout)
     try:
-        papermill.execute_notebook(
+        executed = papermill.execute_notebook(
             str(source), str(nb_out),
             parameters=dict(entry.parameters),
             kernel_name=context.kernel_name,
@@ -218,15 +263,21 @@ def run_entry(entry: PlanEntry, context: RunContext) -> EntryResult:
         message = (f"délai dépassé : l'exécution a duré plus de {context.timeout:g} s"
                    if watchdog.fired else _error_message(exc, context.timeout))
         return EntryResult(entry.id, entry.notebook, dict(entry.parameters), "failed",
-                           message, round(time.perf_counter() - start, 3), outputs, nb_hash)
+                           message, round(time.perf_counter() - start, 3), outputs, nb_hash, stages)
     finally:
         watchdog.cancel()
+        stages["execute"] = round(time.perf_counter() - start, 3)
+        if watchdog.kernel_start_s is not None:
+            stages["kernel_start"] = round(watchdog.kernel_start_s, 3)
+    stages["cells"] = _cell_seconds(executed)
     outputs["notebook"] = nb_rel
     try:
         info = RenderInfo(subtitle=_subtitle(entry, context), is_synthetic=context.is_synthetic,
                           sources=list(context.sources), bundle_hash=context.bundle_hash,
                           version=context.version, run_date=context.run_date, entry_id=entry.id)
+        t = time.perf_counter()
         html = render_html(nb_out, info)
+        stages["html"] = round(time.perf_counter() - t, 3)
         if "html" in context.formats:
             rel = f"{OUTPUT_DIRS['html']}/{entry.id}.html"
             (run_dir / rel).parent.mkdir(parents=True, exist_ok=True)
@@ -235,25 +286,29 @@ def run_entry(entry: PlanEntry, context: RunContext) -> EntryResult:
         if "pdf" in context.formats:
             rel = f"{OUTPUT_DIRS['pdf']}/{entry.id}.pdf"
             (run_dir / rel).parent.mkdir(parents=True, exist_ok=True)
+            t = time.perf_counter()
             if context.renderer == "quarto":
                 render_pdf_quarto(nb_out, run_dir / rel, timeout=context.timeout, is_synthetic=context.is_synthetic)
             else:  # one warm engine per worker process, reused by its next reports
                 from fne_eval.runner.pdf_engines import get_engine
 
                 get_engine(context.renderer or "weasyprint").render(html, run_dir / rel)
+            stages["pdf"] = round(time.perf_counter() - t, 3)
             outputs["pdf"] = rel
         if "docx" in context.formats:
             from fne_eval.runner.render_docx import render_docx
 
             rel = f"{OUTPUT_DIRS['docx']}/{entry.id}.docx"
+            t = time.perf_counter()
             render_docx(html, run_dir / rel)
+            stages["docx"] = round(time.perf_counter() - t, 3)
             outputs["docx"] = rel
     except Exception as exc:  # noqa: BLE001
         return EntryResult(entry.id, entry.notebook, dict(entry.parameters), "failed",
                            "rendu : " + _error_message(exc, None), round(time.perf_counter() - start, 3), outputs,
-                           nb_hash)
+                           nb_hash, stages)
     return EntryResult(entry.id, entry.notebook, dict(entry.parameters), "ok", None,
-                       round(time.perf_counter() - start, 3), outputs, nb_hash)
+                       round(time.perf_counter() - start, 3), outputs, nb_hash, stages)
 
 
 # --------------------------------------------------------------------------- executors

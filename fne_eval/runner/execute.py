@@ -261,6 +261,28 @@ def _bundle_sources(meta: dict) -> list:
     return out
 
 
+def _new_figure_cache(ex: Executor) -> Optional[str]:
+    """Return a private temporary folder for the run's figure cache, or None.
+
+    Charts identical across reports (a territory's map in its 5 axis reports) are drawn once
+    per run (:mod:`fne_eval.report.figcache`); the folder is removed when the run ends. None
+    (no cache) with a remote Dask scheduler, whose workers do not see this machine's disk,
+    and when ``FNE_EVAL_FIGURE_CACHE=off``.
+    """
+    import tempfile
+
+    from fne_eval.report.figcache import ENV
+
+    if os.environ.get(ENV, "").strip().lower() in ("off", "0", "no", "false"):
+        return None
+    if getattr(ex, "scheduler", None):
+        return None
+    try:
+        return tempfile.mkdtemp(prefix="fne-eval-figures-")
+    except OSError:
+        return None
+
+
 def run_plan(
     plan_path: Union[str, Path],
     bundle: Optional[Union[str, Path]] = None,
@@ -368,6 +390,7 @@ def run_plan(
         is_synthetic=bundle_obj.is_synthetic, sources=_bundle_sources(bundle_obj.meta),
         bundle_hash=bundle_obj.hash, version=__version__,
         run_date=started.strftime("%d/%m/%Y %H:%M UTC"), plan_title=plan.title, territory_names=names,
+        figure_cache=_new_figure_cache(ex),
     )
     log(f"fne-eval run : {len(entries)} rapport(s), plan {plan.name}, dossier {partial}")
     results = {}
@@ -383,6 +406,10 @@ def run_plan(
     finally:
         bar.close()
         ex.close()
+        if context.figure_cache:
+            import shutil
+
+            shutil.rmtree(context.figure_cache, ignore_errors=True)
     ordered = [results[e.id] if e.id in results else
                EntryResult(e.id, e.notebook, dict(e.parameters), "failed", "non exécuté") for e in entries]
     finished = datetime.now(timezone.utc)
