@@ -250,3 +250,47 @@ def test_runner_imports_go_one_way():
     from fne_eval.runner import entry as entry_mod, execute
 
     assert execute.run_entry is entry_mod.run_entry  # one function for every executor
+
+
+# --------------------------------------------------------------------------- the notebook is written once, also on failure
+def _one_notebook(path: Path, *sources) -> Path:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell(src) for src in sources]
+    nbformat.write(nb, str(path))
+    return path
+
+
+@pytest.mark.parametrize("second_cell, timeout, error", [
+    ("raise ValueError('valeur refusée')", None, "ValueError: valeur refusée"),
+    ("import time\ntime.sleep(60)", 4, "délai dépassé"),
+])
+def test_failed_entry_keeps_its_notebook_with_the_cells_that_ran(tmp_path, second_cell, timeout, error):
+    """papermill no longer writes the notebook at each cell: a failed entry still keeps it for diagnosis."""
+    from fne_eval.runner.entry import RunContext, run_entry
+    from fne_eval.runner.plan import PlanEntry
+
+    src = _one_notebook(tmp_path / "echec.ipynb", "print('première cellule exécutée')", second_cell)
+    entry = PlanEntry(id="echec", notebook="echec", notebook_path=str(src))
+    res = run_entry(entry, RunContext(run_dir=str(tmp_path / "run"), formats=("html",), renderer=None,
+                                      timeout=timeout))
+    assert res.status == "failed" and error in res.error
+    assert res.outputs["notebook"] == "notebooks/echec.ipynb"
+    nb = nbformat.read(str(tmp_path / "run" / res.outputs["notebook"]), as_version=4)
+    first = next(c for c in nb.cells if c.cell_type == "code")  # (papermill puts an error banner above)
+    assert "première cellule exécutée" in first.outputs[0]["text"]
+    assert first.metadata["papermill"]["status"] == "completed"
+
+
+def test_ok_entry_notebook_is_complete(tmp_path):
+    from fne_eval.runner.entry import RunContext, run_entry
+    from fne_eval.runner.plan import PlanEntry
+
+    src = _one_notebook(tmp_path / "ok.ipynb", "x = 6 * 7", "print(x)")
+    res = run_entry(PlanEntry(id="ok", notebook="ok", notebook_path=str(src)),
+                    RunContext(run_dir=str(tmp_path / "run"), formats=("html",), renderer=None))
+    assert res.status == "ok", res.error
+    nb = nbformat.read(str(tmp_path / "run" / res.outputs["notebook"]), as_version=4)
+    assert nb.cells[1].outputs[0]["text"] == "42\n"
+    assert all(c.metadata["papermill"]["status"] == "completed" for c in nb.cells)
+    assert res.stages["cells"] >= 0 and res.stages["execute"] >= res.stages["cells"]

@@ -201,6 +201,53 @@ def _cell_seconds(nb) -> Optional[float]:
     return round(total, 3) if seen else None
 
 
+#: The papermill engine of the runner (registered on first use): nbclient, saving at the end only.
+ENGINE_NAME = "fne-eval"
+
+
+def _register_engine() -> str:
+    """Register papermill's nbclient engine that writes the executed notebook once, at the end.
+
+    papermill writes the output notebook when each cell starts and ends (two JSON dumps of
+    the growing notebook, charts included, per cell: ~36 writes for an impact report). The
+    runner only reads it at the end, so this engine writes it once, when execution ends —
+    also when it fails (error, timeout, dead kernel: papermill's ``notebook_complete`` runs
+    in a ``finally``), so a failed entry still keeps its notebook for diagnosis.
+    """
+    from papermill.engines import NBClientEngine, NotebookExecutionManager, papermill_engines
+
+    if ENGINE_NAME in papermill_engines._engines:
+        return ENGINE_NAME
+
+    class SaveAtEndManager(NotebookExecutionManager):
+        final = False
+
+        def save(self, **kwargs):
+            if self.final:
+                super().save(**kwargs)
+
+        def notebook_complete(self, **kwargs):
+            self.final = True
+            super().notebook_complete(**kwargs)
+
+    class SaveAtEndEngine(NBClientEngine):
+        @classmethod
+        def execute_notebook(cls, nb, kernel_name, output_path=None, progress_bar=True, log_output=False,
+                             autosave_cell_every=30, **kwargs):
+            nb_man = SaveAtEndManager(nb, output_path=output_path, progress_bar=progress_bar,
+                                      log_output=log_output, autosave_cell_every=autosave_cell_every)
+            nb_man.notebook_start()
+            try:
+                cls.execute_managed_notebook(nb_man, kernel_name, log_output=log_output, **kwargs)
+            finally:
+                nb_man.cleanup_pbar()
+                nb_man.notebook_complete()
+            return nb_man.nb
+
+    papermill_engines.register(ENGINE_NAME, SaveAtEndEngine)
+    return ENGINE_NAME
+
+
 def run_entry(entry: PlanEntry, context: RunContext) -> EntryResult:
     """Execute one entry's notebook with papermill, then render it; never raise.
 
@@ -254,6 +301,7 @@ def run_entry(entry: PlanEntry, context: RunContext) -> EntryResult:
             log_output=False,
             cwd=str(source.parent),
             kernel_manager_class=watchdog.kernel_manager_class(),
+            engine_name=_register_engine(),
         )
     except BaseException as exc:  # noqa: BLE001 - every failure is reported, never raised
         if isinstance(exc, KeyboardInterrupt):
