@@ -294,3 +294,23 @@ def test_ok_entry_notebook_is_complete(tmp_path):
     assert nb.cells[1].outputs[0]["text"] == "42\n"
     assert all(c.metadata["papermill"]["status"] == "completed" for c in nb.cells)
     assert res.stages["cells"] >= 0 and res.stages["execute"] >= res.stages["cells"]
+
+
+def test_reused_html_exporter_gives_the_html_of_a_fresh_one(two_runs):
+    """The runner keeps one nbconvert exporter per process: the HTML of a notebook exported after
+    another one is the HTML a fresh exporter gives."""
+    from fne_eval.runner import render
+
+    run_dir = two_runs["on"]["dir"]
+    first, second = sorted((run_dir / "notebooks").glob("*.ipynb"))
+
+    def info():
+        return render.RenderInfo(subtitle="essai", is_synthetic=True, sources=["INSEE"], bundle_hash="abc",
+                                 version="1", run_date="01/12/2026 10:00 UTC", entry_id=first.stem)
+
+    render._html_exporter.cache_clear()
+    fresh = render.render_html(first, info())
+    render.render_html(second, info())
+    again = render.render_html(first, info())
+    assert again == fresh
+    assert "Personnes par public" in fresh
