@@ -170,6 +170,11 @@ def part_national(mode: str, work: Path) -> dict:
     return {
         "national_entries": n, "national_bundle_rows": LIGHT_BUNDLE_ROWS, "national_ok": ok,
         "national_seconds_1_worker": one["seconds"], "national_seconds_2_workers": two["seconds"],
+        # CPU summed over the process tree: when it is the same for 1 and 2 workers but the wall time is
+        # not halved, the second worker found no free core (the machine is shared), not a Dask limit
+        "national_cpu_seconds_1_worker": one["cpu_seconds"], "national_cpu_seconds_2_workers": two["cpu_seconds"],
+        "national_cpu_seconds_per_report": round(two["cpu_seconds"] / ok, 2) if ok else None,
+        "national_cpu_share_2_workers": round(two["cpu_seconds"] / two["seconds"], 2) if two["seconds"] else None,
         "national_reports_per_minute": round(60 * ok / two["seconds"], 2) if two["seconds"] else None,
         "dask_scaling_1_to_2_workers": round(one["seconds"] / two["seconds"], 2),
         "national_report_median_s": round(statistics.median(durations), 2) if durations else None,
