@@ -25,7 +25,7 @@ def test_second_process_reads_the_pickle_and_a_change_is_seen(tmp_path, monkeypa
         return _load_uncached(str(folder), False)
 
     first = diskcache.load_or_build(str(folder), False, build)
-    assert len(calls) == 1 and len(list((tmp_path / "cache").glob("*.pkl"))) == 1
+    assert len(calls) == 1 and len(list((tmp_path / "cache").glob("*" + diskcache.SUFFIX))) == 1
     again = diskcache.load_or_build(str(folder), False, build)
     assert len(calls) == 1  # served from disk
     assert again.hash == first.hash
@@ -51,8 +51,8 @@ def test_failed_build_is_not_stored_and_off_disables(tmp_path, monkeypatch):
         diskcache.load_or_build(str(folder), True, boom)
     except ValueError:
         pass
-    assert not list((tmp_path / "cache").glob("*.pkl"))
+    assert not list((tmp_path / "cache").glob("*" + diskcache.SUFFIX))
     monkeypatch.setenv(diskcache.ENV, "off")
     assert diskcache.cache_dir() is None
     diskcache.load_or_build(str(folder), False, lambda: _load_uncached(str(folder), False))
-    assert not (tmp_path / "cache").exists() or not list((tmp_path / "cache").glob("*.pkl"))
+    assert not (tmp_path / "cache").exists() or not list((tmp_path / "cache").glob("*" + diskcache.SUFFIX))

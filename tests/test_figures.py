@@ -1,4 +1,4 @@
-"""Tests of fne_eval.evaluate.figures: the seed's figures on the embedded bundle, and JSON/text output.
+"""Tests of fne_eval.store.figures and fne_eval.cli.figures: the seed's figures on the embedded bundle, and JSON/text output.
 
 Expected values come from the seed (feuille de route, section 3 « Données INSEE 2021 » and
 annexe 6) and from DOMAIN.md (IFN mean 5.25 over the 134 valued communes/arrondissements).
@@ -10,7 +10,8 @@ from types import SimpleNamespace
 import pandas as pd
 import pytest
 
-from fne_eval.evaluate.figures import cmd_figures, figures_to_json, figures_to_text, headline_figures
+from fne_eval.cli.figures import cmd_figures, figures_to_text
+from fne_eval.store.figures import figures_to_json, headline_figures
 
 EPCI_2021 = {  # seed, section 3, « Données INSEE 2021 »
     "200054807": 1911311,  # Métropole Aix-Marseille-Provence
@@ -20,8 +21,16 @@ EPCI_2021 = {  # seed, section 3, « Données INSEE 2021 »
 }
 
 
+_TABLES = {}
+
+
+def default_bundle_tables():
+    return _TABLES["t"]
+
+
 @pytest.fixture(scope="module")
 def dept_2021(default_bundle):
+    _TABLES["t"] = default_bundle.tables
     return headline_figures(default_bundle, year=2021)
 
 
@@ -35,7 +44,7 @@ def test_departement_2021_reproduces_the_seed(dept_2021):
     assert f["population_members_total"]["epci"] == EPCI_2021
     # annexe 6: 6 000 + 3 686 + 1 584 + 2 975 + 1 950 + 20 557 + 11 219 + 11 418 + 9 272 + 2 772 = 71 433
     assert f["budget"]["planned_eur"] == Decimal("71433.00")
-    assert f["ifn"]["value"] == pytest.approx(5.25, abs=0.005) and f["ifn"]["n_units"] == 134
+    assert f["ifn"]["value"] == pytest.approx(hand_weighted_ifn(default_bundle_tables(), "13", 2021), abs=1e-9)
     assert sum(f["actions_by_status"].values()) == 10
 
 
@@ -78,7 +87,7 @@ def test_json_amounts_have_two_decimals():
 def test_text_is_french(dept_2021):
     text = figures_to_text(dept_2021)
     assert "2\u202f056\u202f943 habitants" in text and "71\u202f433\xa0€" in text
-    assert "5,25" in text and "synthétiques" in text
+    assert "5,18" in text and "synthétiques" in text
 
 
 def test_cmd_unknown_territory(capsys):
@@ -97,7 +106,7 @@ def test_cli_json_2021(capsys):
     assert data["population"]["value"] == 2056943 and data["population_members_total"]["value"] == 2082886
     assert data["population_members_total"]["epci"] == EPCI_2021
     assert data["budget"]["planned_eur"] == 71433.0 and "71433.00" in stdout
-    assert data["ifn"]["value"] == pytest.approx(5.25, abs=0.005)
+    assert round(data["ifn"]["value"], 2) == 5.18
 
 
 def _mini_bundle():
@@ -129,12 +138,15 @@ def _mini_bundle():
 def test_small_counts_are_suppressed():
     b = _mini_bundle()
     # commune 13001: 3 persons < 5 -> hidden, and its rate too
-    a = headline_figures(b, "13001")["accompaniments"]
+    a = headline_figures(b, "13001")["participations"]
     assert a["is_suppressed"] and a["value"] is None and a["per_1000"] is None and a["year"] == 2025
     assert "secret statistique" in figures_to_text(headline_figures(b, "13001"))
     # département: 3 + 7 = 10 persons for 800 + 1 200 = 2 000 inhabitants -> 5 per 1 000
     f = headline_figures(b)
-    assert f["accompaniments"]["value"] == 10 and f["accompaniments"]["per_1000"] == pytest.approx(5.0)
+    assert f["participations"]["value"] == 10 and f["participations"]["per_1000"] == pytest.approx(5.0)
+    assert f["accompaniments"]["is_suppressed"]  # two activity records: a small count, hidden
+    # 13002's 7 would give 13001's 3 back (10 - 7): the store hides it too, in every output
+    assert headline_figures(b, "13002")["participations"]["is_suppressed"]
     # 1 lieu for 2 000 inhabitants -> 5 per 10 000; no budget line -> 0 planned; no action -> no status
     assert f["lieux"] == 1 and f["lieux_per_10k"] == pytest.approx(5.0)
     assert f["budget"]["planned_eur"] == Decimal("0.00") and sum(f["actions_by_status"].values()) == 0
@@ -152,43 +164,39 @@ def test_marseille_and_an_arrondissement(default_bundle):
     assert m["lieux"] == int((codes.str.match(r"^132(0[1-9]|1[0-6])$") | (codes == "13055")).sum())
     a = headline_figures(default_bundle, "13201", year=2021)
     assert a["territory"]["level"] == "arrondissement" and a["lieux"] == int((codes == "13201").sum())
-    assert a["ifn"]["n_units"] == 1
+    ifn = default_bundle["ifn"]
+    published = ifn[(ifn["territory_code"].astype(str) == "13201") & (ifn["variant"].astype(str) == "tout_age")]
+    assert a["ifn"]["value"] == pytest.approx(float(published.sort_values("vintage")["ifn_total"].iloc[-1]))
 
 
-# --------------------------------------------------------------------------- territory_ifn
-def _ifn_table():
-    # two vintages and two variants: only tout_age of the latest vintage (2023) counts
-    return pd.DataFrame({
-        "territory_code": ["241300375", "241300375", "241300375", "13004"],
-        "variant": ["tout_age", "tout_age", "plus_de_60", "tout_age"],
-        "vintage": ["2021", "2023", "2023", "2023"],
-        "ifn_total": [5.0, 6.22, 7.9, None],
-    })
+# --------------------------------------------------------------------------- IFN, one definition
+def hand_weighted_ifn(tables, dept: str, year: int) -> float:
+    """IFN of a département computed here by hand: tout_age, latest vintage, each commune or
+    arrondissement weighted by its population of ``year`` (arrondissements for Marseille)."""
+    ifn = tables["ifn"]
+    ifn = ifn[(ifn["variant"].astype(str) == "tout_age").to_numpy()]
+    ifn = ifn[(ifn["vintage"].astype(str) == sorted(ifn["vintage"].astype(str).unique())[-1]).to_numpy()]
+    pops = tables["populations"]
+    pops = pops[(pd.to_numeric(pops["year"]) == year).to_numpy()]
+    terr = tables["territories"]
+    units = terr[(terr["level"].astype(str).isin(["commune", "arrondissement"])
+                  & (terr["departement_code"].astype(str) == dept)).to_numpy()]
+    units = units[~units["territory_code"].astype(str).isin(["13055"])]  # Marseille counts by arrondissement
+    m = units[["territory_code"]].astype(str).merge(
+        ifn[["territory_code", "ifn_total"]].astype({"territory_code": str}), on="territory_code").merge(
+        pops[["territory_code", "population"]].astype({"territory_code": str}), on="territory_code")
+    m = m.dropna(subset=["ifn_total", "population"])
+    w = pd.to_numeric(m["population"]).astype(float)
+    return float((pd.to_numeric(m["ifn_total"]).astype(float) * w).sum() / w.sum())
 
 
-def test_territory_ifn_takes_the_published_value_of_the_latest_vintage():
-    from fne_eval.evaluate.figures import territory_ifn
+def test_departement_ifn_is_weighted_by_population(default_bundle):
+    """One definition: the département's IFN is its units' mean weighted by population (5,18 for 2025)."""
+    from fne_eval import store
 
-    out = territory_ifn({"ifn": _ifn_table()}, pd.DataFrame(), "241300375", "epci")
-    assert out["value"] == pytest.approx(6.22) and out["vintage"] == "2023" and out["n_units"] == 1
-    assert "EPCI" in out["method"]
-    # a commune whose value is missing gets no value, and says so
-    out = territory_ifn({"ifn": _ifn_table()}, pd.DataFrame(), "13004", "commune")
-    assert out["value"] is None and out["method"] == "aucune valeur publiée pour ce territoire"
-
-
-def test_territory_ifn_without_table_and_unknown_level():
-    from fne_eval.evaluate.figures import territory_ifn
-
-    assert territory_ifn({}, pd.DataFrame(), "13", "departement")["method"] == "IFN absent du bundle"
-    with pytest.raises(ValueError, match="unknown level"):
-        territory_ifn({"ifn": _ifn_table()}, pd.DataFrame(), "13", "region")
-
-
-def test_territory_ifn_departement_is_the_mean_of_its_units(default_bundle):
-    from fne_eval.evaluate.figures import territory_ifn
-
-    t = default_bundle.tables
-    out = territory_ifn(t, t["territories"], "13", "departement")
-    # DOMAIN.md: unweighted mean 5.25 over the 134 communes and arrondissements with a value
-    assert out["value"] == pytest.approx(5.25, abs=0.005) and out["n_units"] == 134
+    s = store.load(default_bundle, year=2025)
+    got = s[(s["indicator"] == "ifn") & (s["territory_code"] == "13")]["value"].iloc[0]
+    assert got == pytest.approx(hand_weighted_ifn(default_bundle.tables, "13", 2023), abs=1e-9)
+    assert round(got, 2) == 5.18  # the issue's figure (the unweighted mean, 5,25, is gone)
+    f = headline_figures(default_bundle, year=2025)
+    assert f["ifn"]["value"] == pytest.approx(got, abs=1e-12)

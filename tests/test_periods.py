@@ -3,7 +3,8 @@ import pandas as pd
 import pytest
 
 from fne_eval.core.periods import (assign_periods, elapsed_share, parse_period, period_bounds, period_code,
-                              period_label, period_range)
+                              period_range)
+from fne_eval.report.format import period_label
 
 
 def test_bounds_and_codes():

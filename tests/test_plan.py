@@ -33,8 +33,12 @@ def make_bundle(folder, synthetic=True):
     })
     axes = pd.DataFrame({"axis_code": ["1", "2", "3", "4"],
                          "axis_title": ["Axe 1", "Axe 2", "Axe 3", "Axe 4"], "source": ["test"] * 4})
+    # populations 2021 (INSEE): a bundle without any population is invalid (issue 15)
+    populations = pd.DataFrame({"territory_code": ["13", "200054807", "241300417", "13001", "13004"],
+                                "year": [2021] * 5, "population": [2043110, 1911311, 83429, 147122, 52510],
+                                "source": ["test"] * 5})
     meta = {"name": "test-runner", "is_synthetic": synthetic, "sources": ["INSEE, populations 2021", "La MedNum, IFN"]}
-    write_bundle({"territories": territories, "axes": axes}, folder, meta=meta)
+    write_bundle({"territories": territories, "axes": axes, "populations": populations}, folder, meta=meta)
     return load_bundle(folder, validate=False)
 
 

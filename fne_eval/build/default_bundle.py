@@ -309,7 +309,7 @@ def build_exposed_communes(roadmap_dir: Union[str, Path] = ROADMAP_DIR,
 
     The printed values are kept as they are (errors included: the data-quality rules
     report them). Each row's ``territory_code`` is resolved from the printed name and
-    « Code postal » by :func:`fne_eval.ingest.opendata.resolve_commune` — the printed code is a
+    « Code postal » by :func:`fne_eval.core.communes.resolve_commune` — the printed code is a
     postcode, never used as an INSEE code — and ``resolution_note`` says how. The total
     row « Moyenne département » gets no code.
 
@@ -330,7 +330,7 @@ def build_exposed_communes(roadmap_dir: Union[str, Path] = ROADMAP_DIR,
     ValueError
         A row other than the total row does not resolve.
     """
-    from fne_eval.ingest.opendata import resolve_commune
+    from fne_eval.core.communes import resolve_commune
 
     ref = Path(reference_dir)
     df = _read_text(Path(roadmap_dir) / "exposed_communes.csv")

@@ -16,6 +16,7 @@ from __future__ import annotations
 import copy
 import csv
 import datetime as _dt
+import errno
 import functools
 import hashlib
 import io
@@ -41,6 +42,8 @@ META_SHEET = "_meta"
 TABLE_SUFFIXES = (".csv", ".parquet")
 #: Text starting with one of these characters becomes a formula in a spreadsheet.
 FORMULA_PREFIXES = ("=", "+", "-", "@")
+#: The same for a CSV cell opened in a spreadsheet (a tab or carriage return first counts too).
+CSV_FORMULA_PREFIXES = FORMULA_PREFIXES + ("\t", "\r")
 
 
 class BundleError(Exception):
@@ -123,6 +126,9 @@ class RawBundle:
         The files read (for the hash).
     source : str
         The bundle path.
+    warnings : list of dict
+        Remarks made while reading (a hidden sheet ignored...), with the keys of a
+        validation warning (``table``, ``row``, ``column``, ``value``, ``message``).
     """
 
     frames: dict
@@ -130,6 +136,7 @@ class RawBundle:
     meta: dict
     files: list
     source: str
+    warnings: list = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------- values
@@ -202,14 +209,26 @@ def _normalise_number(text: str) -> str:
     return s
 
 
+#: Integers a column can hold (int64): a 20-digit number is an error, not a crash.
+INT_MIN, INT_MAX = -(2 ** 63), 2 ** 63 - 1
+#: Years a date may have: outside them a date is a typo (9999-12-31), not a fact of the roadmap.
+DATE_YEAR_MIN, DATE_YEAR_MAX = 1900, 2100
+
+
 def _parse_int(text: str):
     s = _SPACES.sub("", text)
-    return int(s) if _INT.match(s) else _BAD
+    if not _INT.match(s) or len(s) > 20:
+        return _BAD
+    v = int(s)
+    return v if INT_MIN <= v <= INT_MAX else _BAD
 
 
 def _parse_float(text: str):
     s = _normalise_number(text)
-    return float(s) if _NUMBER.match(s) else _BAD
+    if not _NUMBER.match(s):
+        return _BAD
+    v = float(s)
+    return v if math.isfinite(v) else _BAD
 
 
 def _parse_money(text: str):
@@ -234,6 +253,8 @@ def _parse_date(text: str):
         if not m:
             return _BAD
         d, mo, y = (int(g) for g in m.groups())
+    if not DATE_YEAR_MIN <= y <= DATE_YEAR_MAX:
+        return _BAD  # 9999-12-31 would overflow nanoseconds and come back as 1816
     try:
         return np.datetime64(_dt.date(y, mo, d), "ns")
     except ValueError:  # 2025-02-30
@@ -259,7 +280,7 @@ KIND_EXPECTED = {
     "int": "un nombre entier",
     "float": "un nombre (virgule ou point décimal)",
     "money": "un montant en euros, au centime près (ex. 1 234,56)",
-    "date": "une date AAAA-MM-JJ ou JJ/MM/AAAA",
+    "date": f"une date AAAA-MM-JJ ou JJ/MM/AAAA, entre {DATE_YEAR_MIN} et {DATE_YEAR_MAX}",
     "bool": "un booléen (oui/non, true/false, 1/0)",
     "list": "des valeurs séparées par |",
 }
@@ -315,15 +336,52 @@ def parse_column(raw: pd.Series, col: Column) -> tuple:
     return parse_text(text_series(raw), col)
 
 
-#: E-mail addresses and French phone numbers inside free text (titles, comments, notes).
-EMAIL_RE = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
-PHONE_RE = re.compile(r"(?<![\w+])(?:\+33[\s.\-]?(?:\(0\)[\s.\-]?)?|0033[\s.\-]?|0)[1-9](?:[\s.\-]?[0-9]{2}){4}(?![0-9])")
+#: Personal data inside free text (titles, comments, notes): e-mail addresses, plain or
+#: obfuscated (``jean [at] x [dot] fr``, ``x(at)y.fr``, accented), phone numbers (French in
+#: every usual spelling, foreign ones in international form), NIR and IBAN.
+_AT = r"(?:\s?@\s?|\s*[\[\(\{<]\s*(?:at|arobase|chez|@)\s*[\]\)\}>]\s*|\s+(?:at|arobase)\s+)"
+_DOT = r"(?:\.|\s*[\[\(\{<]\s*(?:dot|point|\.)\s*[\]\)\}>]\s*|\s+(?:dot|point)\s+)"
+_LABEL = r"[\w\-]+"
+EMAIL_RE = re.compile(rf"[\w.%+\-]+{_AT}{_LABEL}(?:{_DOT}{_LABEL})*{_DOT}[^\W\d_]{{2,}}(?![\w])", re.I)
+_SEP = r"[\s./\-\u00a0]*"
+PHONE_RE = re.compile(
+    r"(?<![\w+])(?:\(\s*(?:\+|00)\s?33\s*\)|(?:\+|00)\s?33|\+\s?\(\s?33\s?\))" + _SEP + r"(?:\(\s?0\s?\)" + _SEP
+    + r")?[1-9](?:" + _SEP + r"\d{2}){4}(?!\d)"
+    r"|(?<![\w+])0[1-9](?:[\s./\-\u00a0]?\d{2}){4}(?!\d)")
+#: International numbers: ``+`` or ``00``, a country code, then groups of digits (9 to 15 in all).
+INTL_PHONE_RE = re.compile(r"(?<![\w+])(?:\+|00)\s?\(?\d{1,3}\)?(?:[\s./\-\u00a0]{0,2}\(?\d{1,5}\)?){1,7}(?!\d)")
+#: French social-security number (NIR), with or without its key and spaces.
+NIR_RE = re.compile(r"(?<![\w])[1-478][\s.]?\d{2}[\s.]?(?:0[1-9]|1[0-2]|[2-9]\d)[\s.]?(?:\d{2}|2[AaBb])[\s.]?"
+                    r"\d{3}[\s.]?\d{3}(?:[\s.]?\d{2})?(?![\w])")
+#: IBAN: country, check digits, then 10 to 30 letters or digits, in groups or not.
+IBAN_RE = re.compile(r"(?<![\w])[A-Z]{2}\d{2}(?:[\s\-]?[A-Z0-9]){10,30}(?![\w])", re.I)
 EMAIL_MASK = "[courriel masqué]"
 PHONE_MASK = "[téléphone masqué]"
+NIR_MASK = "[NIR masqué]"
+IBAN_MASK = "[IBAN masqué]"
+
+
+def _intl_phone(m: re.Match) -> str:
+    digits = sum(ch.isdigit() for ch in m.group(0))
+    return PHONE_MASK if 9 <= digits <= 15 else m.group(0)
+
+
+def _iban(m: re.Match) -> str:
+    body = re.sub(r"[\s\-]", "", m.group(0))
+    return IBAN_MASK if 14 <= len(body) <= 34 and sum(ch.isdigit() for ch in body) >= 10 else m.group(0)
+
+
+def mask_personal_value(text: str) -> str:
+    """Return ``text`` with e-mails, phone numbers, NIR and IBAN replaced by a mask."""
+    out = EMAIL_RE.sub(EMAIL_MASK, text)
+    out = IBAN_RE.sub(_iban, out)
+    out = NIR_RE.sub(NIR_MASK, out)
+    out = PHONE_RE.sub(PHONE_MASK, out)
+    return INTL_PHONE_RE.sub(_intl_phone, out)
 
 
 def mask_personal_text(s: pd.Series) -> pd.Series:
-    """Return free text with e-mail addresses and phone numbers replaced by a mask.
+    """Return free text with personal data (e-mails, phones, NIR, IBAN) replaced by a mask.
 
     Real files hold contacts inside titles and comments ("contact : j.dupont@...,
     06 12 34 56 78"); they must never reach a report, so they are masked when the text
@@ -331,10 +389,9 @@ def mask_personal_text(s: pd.Series) -> pd.Series:
     the distinct values, so it stays fast on large columns.
     """
     codes, uniques = pd.factorize(s, use_na_sentinel=True)
-    hits = [isinstance(u, str) and bool(EMAIL_RE.search(u) or PHONE_RE.search(u)) for u in uniques]
-    if not any(hits):
+    masked = [mask_personal_value(u) if isinstance(u, str) else u for u in uniques]
+    if all(m == u for m, u in zip(masked, uniques)):
         return s
-    masked = [PHONE_RE.sub(PHONE_MASK, EMAIL_RE.sub(EMAIL_MASK, u)) if h else u for u, h in zip(uniques, hits)]
     values = np.array(masked + [None], dtype=object)[codes]
     return pd.Series(values, index=s.index, dtype=s.dtype)
 
@@ -477,18 +534,31 @@ def _read_csv(path: Path, table: Table) -> pd.DataFrame:
     place = path.name
     data = path.read_bytes()
     text, encoding = _decode(data, place)
+    if "\r" in text and "\n" not in text:
+        # old Mac line endings (CR only): read as lines, like a spreadsheet does
+        data = data.replace(b"\r", b"\n")
+        text = text.replace("\r", "\n")
     end = text.find("\n")
     header = text if end < 0 else text[:end]
     if not header.strip():
         raise BundleError(f"{place} : la première ligne (en-tête) est vide")
     sep = _sniff_separator(header)
-    _check_unique_header(next(csv.reader([header.rstrip("\r")], delimiter=sep), []), place)
+    try:
+        names = next(csv.reader([header.rstrip("\r")], delimiter=sep), [])
+    except csv.Error as exc:
+        raise BundleError(f"{place} : en-tête illisible ({exc})") from exc
+    _check_unique_header(names, place)
     try:
         # parsing the bytes is faster than parsing the decoded text
         df = pd.read_csv(io.BytesIO(data), encoding=encoding, sep=sep, dtype=str, keep_default_na=False,
                          na_filter=False, skip_blank_lines=False, engine="c")
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, csv.Error) as exc:
         raise BundleError(f"{place} : pas un fichier CSV lisible ({str(exc).strip()})") from exc
+    for c in df.columns:  # a formula neutralised by write_bundle: "'=..." reads back as "=..."
+        col = df[c]
+        quoted = col.str.match(r"^'[=+\-@]", na=False)
+        if quoted.any():
+            df[c] = col.where(~quoted, col.str.slice(1))
     return _finish_frame(df, np.arange(2, len(df) + 2), place, table)
 
 
@@ -536,19 +606,64 @@ def _sheet_frame(ws, place: str) -> tuple:
     return names, data, numbers
 
 
+#: A workbook whose parts unzip to more than this is refused (a real bundle is far smaller).
+XLSX_MAX_UNCOMPRESSED = 1024 ** 3
+#: A part may unzip to at most this many times its compressed size, plus :data:`XLSX_RATIO_SLACK`:
+#: real sheets compress 5 to 30 times; a « zip bomb » of shared strings a thousand times.
+XLSX_MAX_RATIO = 100
+XLSX_RATIO_SLACK = 8 * 1024 ** 2
+
+
+def check_xlsx_size(path: Path) -> None:
+    """Refuse a workbook whose parts would unzip to an unreasonable size (a decompression bomb)."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise BundleError(f"{path} : classeur Excel illisible ({exc})") from exc
+    total = sum(i.file_size for i in infos)
+    if total > XLSX_MAX_UNCOMPRESSED:
+        raise BundleError(f"{path} : classeur refusé, son contenu décompressé ferait {total // 1024 ** 2} Mo "
+                          f"(au plus {XLSX_MAX_UNCOMPRESSED // 1024 ** 2} Mo)")
+    for i in infos:
+        if i.file_size > XLSX_MAX_RATIO * i.compress_size + XLSX_RATIO_SLACK:
+            raise BundleError(
+                f"{path} : classeur refusé, la partie {i.filename} se décompresse de {i.compress_size} octets en "
+                f"{i.file_size} octets (plus de {XLSX_MAX_RATIO} fois) : fichier piégé (bombe de décompression) ; "
+                "réenregistrez le classeur depuis Excel ou LibreOffice")
+
+
 def _read_xlsx(path: Path) -> RawBundle:
     from openpyxl import load_workbook
 
     if path.stat().st_size == 0:
         raise BundleError(f"{path} : fichier vide (0 octet)")
+    check_xlsx_size(path)
     try:
         wb = load_workbook(path, read_only=True, data_only=False)
     except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
         raise BundleError(f"{path} : classeur Excel illisible ({exc})") from exc
     except Exception as exc:  # openpyxl's InvalidFileException and friends
         raise BundleError(f"{path} : classeur Excel illisible ({exc})") from exc
+    warnings = []
     try:
-        sheets = {name.strip().lower(): name for name in wb.sheetnames}
+        sheets = {}
+        for name in wb.sheetnames:
+            key = name.strip().lower()
+            state = getattr(wb[name], "sheet_state", "visible") or "visible"
+            if state != "visible":
+                # a hidden or « very hidden » sheet is not what the user sees: never read it
+                if key in TABLES or key == META_SHEET:
+                    warnings.append({"table": key if key in TABLES else None, "row": None, "column": None,
+                                     "value": name,
+                                     "message": f"{path.name} : feuille masquée « {name} » ignorée "
+                                                f"({'très masquée' if state == 'veryHidden' else 'masquée'}) ; "
+                                                "seules les feuilles visibles sont lues"})
+                continue
+            if key in sheets:
+                raise BundleError(f"{path} : deux feuilles « {sheets[key]} » et « {name} » portent le même nom "
+                                  "aux majuscules et espaces près ; laquelle lire est ambigu")
+            sheets[key] = name
         if not any(t in sheets for t in TABLES):
             raise BundleError(f"{path} : aucune feuille de table (attendu par exemple « "
                               f"{'», «'.join(list(TABLES)[:3])} ») — ce classeur n'est pas un bundle")
@@ -575,9 +690,12 @@ def _read_xlsx(path: Path) -> RawBundle:
             for row in rows:
                 if row and str(row[0]).strip():
                     meta[str(row[0]).strip()] = _meta_value(row[1] if len(row) > 1 else "")
+        else:
+            meta, missing = _undeclared_provenance(frames, f"feuille « {META_SHEET} »")
+            warnings.extend(missing)
     finally:
         wb.close()
-    return RawBundle(frames=frames, places=places, meta=meta, files=[path], source=str(path))
+    return RawBundle(frames=frames, places=places, meta=meta, files=[path], source=str(path), warnings=warnings)
 
 
 _JSON_LIKE = re.compile(r'^(\[.*\]|\{.*\}|".*"|true|false|null|-?\d+(\.\d+)?([eE][+-]?\d+)?)$', re.S)
@@ -599,6 +717,35 @@ def _meta_cell(value) -> str:
     if isinstance(value, str) and not _JSON_LIKE.match(value.strip()):
         return value
     return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def _unique_keys(pairs: list) -> dict:
+    """Build a JSON object, refusing a key given twice (the last one would win silently)."""
+    out = {}
+    for k, v in pairs:
+        if k in out:
+            raise ValueError(f"clé « {k} » en double")
+        out[k] = v
+    return out
+
+
+def _undeclared_provenance(frames: dict, missing: str) -> tuple:
+    """Return ``(meta, warnings)`` for a bundle without metadata: its monitoring data count as synthetic.
+
+    The synthetic banner is driven by the metadata; a bundle that lost its ``bundle.json``
+    (or ``_meta`` sheet) must not be published as real data, so its non-empty monitoring
+    tables are flagged synthetic until the metadata says otherwise.
+    """
+    monitoring = [n for n, t in TABLES.items() if t.group == "monitoring" and len(frames.get(n, ()))]
+    if not monitoring:
+        return {}, []
+    meta = {"is_synthetic": True, "synthetic_tables": monitoring, "provenance_declared": False}
+    warning = {"table": None, "row": None, "column": None, "value": None,
+               "message": f"{missing} absent : la provenance des données de suivi ({', '.join(monitoring)}) "
+                          "n'est pas déclarée ; elles sont traitées comme synthétiques (bannière dans chaque "
+                          "rapport). Pour des données réelles, ajoutez les métadonnées avec "
+                          "\"is_synthetic\": false (fne-eval bundle init les crée)."}
+    return meta, [warning]
 
 
 def _read_folder(path: Path) -> RawBundle:
@@ -625,13 +772,16 @@ def _read_folder(path: Path) -> RawBundle:
     m = path / META_FILE
     if m.exists():
         try:
-            meta = json.loads(m.read_text(encoding="utf-8-sig"))
-        except (ValueError, UnicodeDecodeError) as exc:
+            meta = json.loads(m.read_text(encoding="utf-8-sig"), object_pairs_hook=_unique_keys)
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
             raise BundleError(f"{m} : JSON illisible ({exc})") from exc
         if not isinstance(meta, dict):
             raise BundleError(f"{m} : un objet JSON {{clé: valeur}} est attendu")
         files.append(m)
-    return RawBundle(frames=frames, places=places, meta=meta, files=files, source=str(path))
+        warnings = []
+    else:
+        meta, warnings = _undeclared_provenance(frames, META_FILE)
+    return RawBundle(frames=frames, places=places, meta=meta, files=files, source=str(path), warnings=warnings)
 
 
 def read_bundle_raw(path: Union[str, Path]) -> RawBundle:
@@ -677,21 +827,34 @@ def _hash_files(paths) -> str:
     return h.hexdigest()
 
 
-def _signature(path: Path) -> tuple:
-    """Return what identifies a bundle's content on disk: names, sizes, mtimes."""
-    if path.is_dir():
-        entries = sorted(path.iterdir(), key=lambda p: p.name)
-    else:
-        entries = [path]
-    return tuple((p.name, st.st_size, st.st_mtime_ns) for p in entries if p.is_file() for st in [p.stat()])
+def bundle_files(path: Union[str, Path]) -> list:
+    """Return the files the reader reads for the bundle at ``path`` (tables, ``bundle.json``; or the workbook)."""
+    path = Path(path)
+    if not path.is_dir():
+        return [path]
+    files = [path / f"{name}{s}" for name in TABLES for s in TABLE_SUFFIXES]
+    files.append(path / META_FILE)
+    return [f for f in files if f.is_file()]
+
+
+def bundle_content_hash(path: Union[str, Path]) -> str:
+    """Return the SHA-256 of the bundle's files (names and bytes): :attr:`Bundle.hash` without reading it."""
+    return _hash_files(bundle_files(path))
+
+
+class _ChangedWhileReading(Exception):
+    """The bundle's files changed between hashing and reading them."""
 
 
 @functools.lru_cache(maxsize=8)
-def _load_cached(path_str: str, signature: tuple, validate: bool) -> Bundle:
+def _load_cached(path_str: str, content_hash: str, validate: bool) -> Bundle:
     from fne_eval.bundle.diskcache import load_or_build
 
     # parsed bundles are also kept on disk, keyed on content (each report's kernel reuses them)
-    return load_or_build(path_str, validate, lambda: _load_uncached(path_str, validate))
+    bundle = load_or_build(path_str, validate, lambda: _load_uncached(path_str, validate), content_hash=content_hash)
+    if bundle.hash != content_hash:
+        raise _ChangedWhileReading  # not cached: the next call hashes again
+    return bundle
 
 
 def _load_uncached(path_str: str, validate: bool) -> Bundle:
@@ -714,8 +877,8 @@ def _load_uncached(path_str: str, validate: bool) -> Bundle:
 def load_bundle(path: Optional[Union[str, Path]] = None, validate: bool = True) -> Bundle:
     """Load a bundle and return its typed tables.
 
-    The parsed bundle is cached per process (keyed on the path and on the names, sizes
-    and modification times of its files); every call returns a new :class:`Bundle` whose
+    The parsed bundle is cached per process (keyed on the path and on the SHA-256 of its
+    files' names and bytes, so any change of content is seen); every call returns a new :class:`Bundle` whose
     frames are copies, so a caller that modifies a table cannot affect another.
 
     Parameters
@@ -738,10 +901,37 @@ def load_bundle(path: Optional[Union[str, Path]] = None, validate: bool = True) 
     if not path.exists():
         raise BundleError(f"{path} : chemin inexistant")
     path = path.resolve()
-    return _load_cached(str(path), _signature(path), bool(validate)).copy()
+    # the per-process cache is keyed on the files' CONTENT, never on sizes and modification
+    # times: a same-size change that kept the mtime (a copy with `cp -p`, `touch -r`) is seen
+    for _ in range(3):
+        try:
+            return _load_cached(str(path), bundle_content_hash(path), bool(validate)).copy()
+        except _ChangedWhileReading:
+            continue
+        except OSError as exc:
+            raise BundleError(f"{path} : lecture impossible ({exc})") from exc
+    raise BundleError(f"{path} : le bundle change pendant sa lecture ; réessayez quand il ne bouge plus")
 
 
 # --------------------------------------------------------------------------- writing
+_ERRNO_FR = {
+    errno.EACCES: "permission refusée", errno.EPERM: "opération non permise",
+    errno.ENOTDIR: "un élément du chemin n'est pas un dossier", errno.EISDIR: "c'est un dossier",
+    errno.EROFS: "système de fichiers en lecture seule", errno.ENOSPC: "disque plein",
+    errno.EEXIST: "un fichier existe déjà à cet endroit", errno.ENOENT: "chemin inexistant",
+    errno.ENAMETOOLONG: "nom de fichier trop long",
+}
+
+
+def os_error_fr(exc: OSError) -> str:
+    """Return a file-system error as a short French phrase (the path is named by the caller)."""
+    if exc.errno in _ERRNO_FR:
+        return _ERRNO_FR[exc.errno]
+    if exc.strerror:
+        return exc.strerror
+    return str(exc)
+
+
 def _format_cell(v):
     return value_to_text(v)
 
@@ -757,13 +947,52 @@ def series_to_text(s: pd.Series) -> pd.Series:
     return pd.Series(texts[codes], index=s.index, dtype=object)
 
 
-def to_text_frame(df: pd.DataFrame, table: Table) -> pd.DataFrame:
-    """Return the table as text cells in the bundle's canonical file format."""
+def to_text_frame(df: pd.DataFrame, table: Table, neutralise: bool = False) -> pd.DataFrame:
+    """Return the table as text cells in the bundle's canonical file format.
+
+    With ``neutralise``, text that a spreadsheet opening the CSV would run as a formula
+    (``=HYPERLINK(...)``, ``+cmd|...``, ``@SUM(...)``) is prefixed with ``'``
+    (:func:`neutralise_csv_cell`); the reader removes that prefix again.
+    """
     out = {}
-    for col in table.column_names:
-        s = df[col] if col in df.columns else pd.Series([None] * len(df), index=df.index, dtype=object)
-        out[col] = series_to_text(s)
+    for col in table.columns:
+        s = df[col.name] if col.name in df.columns else pd.Series([None] * len(df), index=df.index, dtype=object)
+        t = series_to_text(s)
+        if neutralise and col.kind in ("code", "str", "list"):
+            t = neutralise_csv_column(t)
+        out[col.name] = t
     return pd.DataFrame(out, index=df.index, columns=table.column_names)
+
+
+def neutralise_text_frame(text: pd.DataFrame, table: Table) -> pd.DataFrame:
+    """Return a text frame with its text columns passed through :func:`neutralise_csv_column`."""
+    out = text.copy()
+    for col in table.columns:
+        if col.kind in ("code", "str", "list") and col.name in out.columns:
+            out[col.name] = neutralise_csv_column(out[col.name])
+    return out
+
+
+def neutralise_csv_cell(v):
+    """Return a CSV cell prefixed with ``'`` when a spreadsheet would read it as a formula.
+
+    Plain numbers (``-3.5``, ``+33612345678``) are left alone: a spreadsheet reads them as
+    numbers, which runs nothing, and a longitude must stay a number.
+    """
+    if not isinstance(v, str) or not v or v[0] not in CSV_FORMULA_PREFIXES:
+        return v
+    if v[0] in "+-" and _NUMBER.match(_normalise_number(v)):
+        return v
+    return "'" + v
+
+
+def neutralise_csv_column(s: pd.Series) -> pd.Series:
+    """Apply :func:`neutralise_csv_cell` to a text column (fast when nothing needs it)."""
+    text = s.astype(object)
+    first = text.map(lambda v: v[:1] if isinstance(v, str) else "")
+    if not first.isin(CSV_FORMULA_PREFIXES).any():
+        return s
+    return text.map(neutralise_csv_cell)
 
 
 def _atomic_dir_commit(tmp: Path, out: Path) -> None:
@@ -793,6 +1022,8 @@ def _write_folder(tables: dict, out: Path, meta: dict, parquet: tuple = ()) -> P
             if df is None:
                 df = pd.DataFrame(columns=table.column_names)
             text = to_text_frame(df, table)
+            if name not in parquet:  # a CSV opened in a spreadsheet never runs a formula
+                text = neutralise_text_frame(text, table)
             if name in parquet:
                 # text columns, like the CSV: the same parsing path reads both back
                 text.astype("string").to_parquet(tmp / f"{name}.parquet", index=False,

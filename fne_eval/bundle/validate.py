@@ -231,6 +231,9 @@ def _check_table(name, df, place, out: _Collector) -> pd.DataFrame:
                 expected = "date impossible ou mal écrite, " + KIND_EXPECTED["date"] + " attendue"
             if col.kind == "int":
                 expected = f"{KIND_EXPECTED['int']} attendu (sans décimale)"
+                huge = [r for r in raw if re.fullmatch(r"[+-]?\d{19,}", re.sub(r"[\s\u00a0\u202f']", "", r))]
+                if huge and len(huge) == len(raw):  # e.g. 20 digits: more than a 64-bit integer holds
+                    expected = f"{KIND_EXPECTED['int']} attendu, d'au plus 18 chiffres (nombre trop grand)"
             out.add_rows(name, place, rows, col.name, raw, expected, "kind")
         if col.kind in ("str", "list"):
             masked = (values != text).fillna(False).to_numpy(dtype=bool)
@@ -442,9 +445,50 @@ def _check_participants(typed: dict, places: dict, out: _Collector) -> None:
     out.count_more("participants", "activity_id", "participant_count", len(bad) - len(shown))
 
 
+#: Tables that must have rows once another one has: (that table, why), in French for the message.
+#: (An entirely empty bundle, such as the template, stays valid.)
+NON_EMPTY_TABLES = {
+    "populations": ("territories", "les rapports ont besoin d'une population par territoire, pour les taux "
+                                   "et les chiffres clés"),
+}
+#: Years a bundle's ``data_as_of`` may name.
+DATA_AS_OF_YEARS = (2000, 2100)
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _check_meta(raw: RawBundle, out: _Collector) -> None:
+    """Check the metadata the reports rely on: ``data_as_of``, ``is_synthetic``, ``synthetic_tables``."""
+    import datetime as dt
+
+    place = "bundle.json" if Path(raw.source).is_dir() else "feuille « _meta »"
+    meta = raw.meta or {}
+    if "data_as_of" in meta and meta["data_as_of"] not in (None, ""):
+        v = meta["data_as_of"]
+        ok = isinstance(v, str) and bool(_ISO_DAY.match(v.strip()))
+        if ok:
+            try:
+                day = dt.date.fromisoformat(v.strip())
+                ok = DATA_AS_OF_YEARS[0] <= day.year <= DATA_AS_OF_YEARS[1]
+            except ValueError:
+                ok = False
+        if not ok:
+            out.add(None, place, None, "data_as_of", repr(v) if not isinstance(v, str) else v,
+                    f"date d'arrêt des données attendue en texte AAAA-MM-JJ, entre {DATA_AS_OF_YEARS[0]} et "
+                    f"{DATA_AS_OF_YEARS[1]} (ex. \"2026-10-31\") ; reçu {type(v).__name__} {v!r}", check="meta")
+    if "is_synthetic" in meta and not isinstance(meta["is_synthetic"], bool):
+        out.add(None, place, None, "is_synthetic", repr(meta["is_synthetic"]),
+                "true ou false attendu (booléen JSON)", check="meta")
+    st = meta.get("synthetic_tables")
+    if st is not None and (not isinstance(st, list) or any(not isinstance(t, str) or t not in TABLES for t in st)):
+        out.add(None, place, None, "synthetic_tables", repr(st),
+                "liste de noms de tables du bundle attendue", check="meta")
+
+
 def validate_raw(raw: RawBundle) -> ValidationResult:
     """Validate a bundle already read as text (see :func:`fne_eval.bundle.io.read_bundle_raw`)."""
     out = _Collector()
+    _check_meta(raw, out)
+    out.warnings.extend(getattr(raw, "warnings", []) or [])
     typed, places, flagged = {}, {}, {}
     for name, table in TABLES.items():
         place = raw.places.get(name, f"{name}.csv")
@@ -457,6 +501,11 @@ def validate_raw(raw: RawBundle) -> ValidationResult:
         _check_duplicates(name, t, place, out)
         _check_dates(name, t, place, out)
         typed[name] = t
+    for name, (needed_by, why) in NON_EMPTY_TABLES.items():
+        if name in typed and typed[name].empty and not typed[needed_by].empty:
+            out.add(name, places[name], None, None, None,
+                    f"table vide alors que la table {needed_by} a {len(typed[needed_by])} ligne(s) : {why}",
+                    check="empty")
     for name in TABLES:
         _check_foreign_keys(name, typed, places, flagged[name], out)
     _check_budget(typed, places, out)

@@ -27,7 +27,11 @@ def cmd_quality(args) -> int:
 
 
 def cmd_import(args) -> int:
+    from fne_eval.ingest.commands import REAL_KINDS, cmd_import_real
     from fne_eval.ingest.opendata import cmd_import as run
+
+    if args.kind in REAL_KINDS:
+        return cmd_import_real(args)
     return run(args)
 
 
@@ -37,7 +41,7 @@ def cmd_bundle(args) -> int:
 
 
 def cmd_figures(args) -> int:
-    from fne_eval.evaluate.figures import cmd_figures as run
+    from fne_eval.cli.figures import cmd_figures as run
     return run(args)
 
 
@@ -48,4 +52,9 @@ def cmd_plan(args) -> int:
 
 def cmd_run(args) -> int:
     from fne_eval.cli.run import cmd_run as run
+    return run(args)
+
+
+def cmd_indicators(args) -> int:
+    from fne_eval.cli.indicators import cmd_indicators as run
     return run(args)

@@ -38,8 +38,19 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("figures", help="headline figures of a territory")
     _add_bundle_arg(p)
     p.add_argument("--territory", default=None, help="territory code (default: the département)")
-    p.add_argument("--year", type=int, default=None, help="population millésime / year (default: the latest)")
+    p.add_argument("--year", type=int, default=None,
+                   help="année évaluée, comme la revue annuelle de cette année (défaut : l'année de la fin des données)")
+    p.add_argument("--as-of", dest="as_of", default=None,
+                   help="date d'arrêté AAAA-MM-JJ (défaut : 31 décembre de l'année, ou la fin des données si avant)")
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
+
+    p = sub.add_parser("indicators", help="exporter tous les indicateurs publiés (Parquet, CSV ou Excel + datapackage.json)")
+    _add_bundle_arg(p)
+    p.add_argument("out", help="dossier de sortie")
+    p.add_argument("--year", type=int, default=None, help="année évaluée (défaut : l'année de la fin des données)")
+    p.add_argument("--as-of", dest="as_of", default=None, help="date d'arrêté AAAA-MM-JJ")
+    p.add_argument("--format", dest="fmt", choices=["parquet", "csv", "xlsx"], default=None,
+                   help="format des fichiers (défaut : l'extension de OUT, sinon csv)")
 
     p = sub.add_parser("template", help="write an empty Excel workbook to fill in")
     p.add_argument("out", help="output .xlsx path")

@@ -11,7 +11,6 @@ from typing import Optional
 
 import pandas as pd
 
-from fne_eval.report.format import MONTHS_SHORT
 
 PERIODS = ("month", "quarter", "year")
 
@@ -96,16 +95,6 @@ def parse_period(code: str) -> tuple:
     return period, start, period_end(start, period)
 
 
-def period_label(code: str) -> str:
-    """Return the French label of a period code: "2025", "T1 2025", "janv. 2025"."""
-    period, start, _ = parse_period(code)
-    if period == "year":
-        return str(start.year)
-    if period == "quarter":
-        return f"T{(start.month - 1) // 3 + 1} {start.year}"
-    return f"{MONTHS_SHORT[start.month - 1]} {start.year}"
-
-
 def assign_periods(dates: pd.Series, period: str) -> pd.Series:
     """Return the period code of each date (missing dates give ``<NA>``), as a string Series."""
     _check_period(period)
@@ -159,3 +148,17 @@ def elapsed_share(start, end, as_of) -> float:
 def default_as_of(today: Optional[_dt.date] = None) -> pd.Timestamp:
     """Return today's date as a Timestamp (the default ``as_of`` of the command line)."""
     return pd.Timestamp(today or _dt.date.today())
+
+
+def evaluated_as_of(year: int, data_as_of=None) -> pd.Timestamp:
+    """Return the date the figures of an evaluated ``year`` are computed at.
+
+    The one rule of the pack, the command line and the store: 31 December of ``year``, or
+    the data's end (``data_as_of``) when it comes earlier.
+    """
+    end = year_end(int(year))
+    if data_as_of is not None and not pd.isna(data_as_of):
+        data_end = to_timestamp(data_as_of)
+        if data_end < end:
+            return data_end
+    return end

@@ -179,7 +179,7 @@ def totals_with_completeness(bundle, territory_code: str, start=None, end=None, 
         reporting_rate_pct, text`` where ``text`` is e.g. "1 234 accompagnements
         (taux de remontée : 84,0 %)".
     """
-    from fne_eval.report.format import fmt_int, fmt_pct
+    from fne_eval.core.fmt import fmt_int, fmt_pct
 
     if geography not in GEOGRAPHIES:
         raise ValueError(f"unknown geography {geography!r}, expected one of {GEOGRAPHIES}")

@@ -19,7 +19,7 @@ import pandas as pd
 from fne_eval.bundle.io import empty_table, tables_of
 
 from fne_eval.core.periods import to_timestamp
-from fne_eval.report.format import fmt_number
+from fne_eval.core.fmt import fmt_number
 
 #: Severity order of the statuses.
 STATUS_RANK = {"grey": 0, "green": 1, "amber": 2, "red": 3}

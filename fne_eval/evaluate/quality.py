@@ -35,7 +35,7 @@ from typing import Callable, Iterable, Optional
 import pandas as pd
 
 from fne_eval.bundle.spec import TABLES
-from fne_eval.report.format import fmt_date, fmt_decimal, fmt_int, fmt_pct
+from fne_eval.core.fmt import fmt_date, fmt_decimal, fmt_int, fmt_pct
 
 FINDING_COLUMNS = ["rule", "severity", "table", "key", "message"]
 #: Extra column: the territory a finding concerns when its row has one (else empty), so
@@ -519,7 +519,7 @@ def _perimeter(ctx, t, total, parts):
 # ---------------------------------------------------------------- codes
 @rule("postcode_as_code", "Code postal utilisé là où un code INSEE est attendu, ou code partagé par plusieurs lignes")
 def _postcode_as_code(ctx):
-    from fne_eval.ingest.opendata import _reference
+    from fne_eval.core.communes import _reference
 
     ref = _reference()
     names = ctx.territory_names()
@@ -1046,7 +1046,7 @@ def _payments(ctx):
 
 
 def _eur(v) -> str:
-    from fne_eval.report.format import fmt_eur
+    from fne_eval.core.fmt import fmt_eur
 
     return fmt_eur(v)
 

@@ -82,7 +82,14 @@ def _finish(args, report, tables: dict, record: dict, deleted=None, data_as_of=N
     _print_report(report)
     status = 1 if report.errors else 0
     if args.out:
-        for w in _write_out(args.out, tables):
+        try:
+            written = _write_out(args.out, tables)
+        except OSError as exc:
+            from fne_eval.bundle.io import os_error_fr
+
+            _err(f"écriture impossible vers {args.out} : {os_error_fr(exc)}")
+            return 2
+        for w in written:
             print(f"Écrit : {w}")
         return status
     mode = args.mode or ("append" if getattr(args, "since", None) and args.kind == "coop-api" else "replace")
@@ -97,7 +104,7 @@ def _finish(args, report, tables: dict, record: dict, deleted=None, data_as_of=N
         for e in res.errors[:50]:
             print("  " + e["message"], file=sys.stderr)
         return 1
-    from fne_eval.report.format import fmt_int
+    from fne_eval.core.fmt import fmt_int
 
     rows = ", ".join(f"{n} {fmt_int(c)} ligne{'s' if c > 1 else ''}" for n, c in res.rows.items())
     print(f"Bundle mis à jour ({mode}) : {args.into} — {rows}.")

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional, Union
 
-from fne_eval.report.format import fmt_int
+from fne_eval.core.fmt import fmt_int
 
 #: Environment variable naming the pseudonymisation key file.
 KEY_FILE_ENV = "FNE_EVAL_KEY_FILE"

@@ -51,7 +51,7 @@ from fne_eval.bundle.spec import INSEE, ROADMAP_END, ROADMAP_START, TABLES
 from fne_eval.ingest.common import (IngestError, IngestReport, departement_of, norm_label, norm_person,
                                     pseudonym, pseudonym_key, sha256_file)
 from fne_eval.core.paths import NATIONAL_DIR
-from fne_eval.report.format import fmt_int
+from fne_eval.core.fmt import fmt_int
 
 SHEET_NAME = "Activités"
 TABLE_NAME = "Activités"
@@ -355,6 +355,12 @@ def _read_sheet(path: Path) -> _Sheet:
     if not zipfile.is_zipfile(path):
         raise IngestError(f"{place} : n'est pas un classeur Excel .xlsx (un export « Mes activités » de La Coop "
                           "est attendu ; un fichier réenregistré en CSV ne convient pas : reprendre le .xlsx)")
+    from fne_eval.bundle.io import BundleError, check_xlsx_size
+
+    try:
+        check_xlsx_size(path)  # a decompression bomb is refused before anything is parsed
+    except BundleError as exc:
+        raise IngestError(str(exc)) from exc
     try:
         tables = table_objects(path)
         wb = load_workbook(path, read_only=True, data_only=True)
@@ -527,7 +533,7 @@ def _national_by_name() -> dict:
 def resolve_place(code_postal: str, name: str) -> str:
     """Return the INSEE code (Marseille: arrondissement) of ``<CP> <commune>``, or "".
 
-    The département's communes go through :func:`fne_eval.ingest.opendata.resolve_commune`;
+    The département's communes go through :func:`fne_eval.core.communes.resolve_commune`;
     elsewhere the name is looked up among the communes of the postcode's département.
     """
     from fne_eval.ingest.opendata import _norm_name, resolve_commune

@@ -24,7 +24,7 @@ from fne_eval.bundle.io import coerce_table
 from fne_eval.bundle.spec import TABLES
 from fne_eval.ingest.common import IngestError, IngestReport, departement_of, sha256_file
 from fne_eval.ingest.coop import territory_codes
-from fne_eval.report.format import fmt_eur
+from fne_eval.core.fmt import fmt_eur
 
 MIN_LIEUX_COLUMNS = ("ID", "Nom", "Adresse", "Code INSEE")
 SUBVENTION_COLUMNS = ("demande_subvention_id", "statut", "action_id", "nom_action", "feuille_route_id",
@@ -103,7 +103,7 @@ def read_min_lieux(path: Union[str, Path], territories=None, date_maj: Optional[
     tuple
         ``(lieux, report)``.
     """
-    from fne_eval.ingest.opendata import resolve_commune
+    from fne_eval.core.communes import resolve_commune
 
     path = Path(path)
     report = IngestReport(kind="min-lieux")

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from pathlib import Path
-from typing import NamedTuple, Optional, Union
+from typing import Optional, Union
 
 import pandas as pd
 
@@ -49,6 +49,8 @@ from fne_eval.bundle.spec import (
     DISPOSITIFS, FRAIS, MODALITES_ACCOMPAGNEMENT, PERSONAL_DATA_COLUMNS, PUBLICS, SERVICES,
     TABLES,
 )
+from fne_eval.core.communes import (Resolution, _arrondissement_from_name, _name_matches, _named_commune,  # noqa: F401
+                                     _norm_name, _reference, resolve_commune)
 from fne_eval.core.paths import REFERENCE_DIR, SAMPLES_DIR, STANDARDS_DIR
 
 LIEUX = TABLES["lieux"]
@@ -238,14 +240,6 @@ class ImportReport:
         return out
 
 
-class Resolution(NamedTuple):
-    """Where a lieu is: its commune, its finest territory and how this was found."""
-
-    commune_code: str  # INSEE code of the commune ("13055" for Marseille); "" if unresolved
-    territory_code: str  # commune, or Marseille arrondissement (13201–13216); "" if unresolved
-    method: str  # code_insee | code_postal+nom | nom | code_postal | non_resolu (+ details)
-
-
 def _n(x) -> str:
     """Format an integer the French way (narrow no-break space thousands)."""
     return f"{int(x):,}".replace(",", "\u202f")
@@ -308,162 +302,6 @@ def drop_personal_columns(df: pd.DataFrame, report: ImportReport) -> pd.DataFram
     for c in personal:
         report.personal_columns[c] = int((df[c].astype(str).str.strip() != "").sum())
     return df.drop(columns=personal)
-
-
-# --------------------------------------------------------------------------- territory
-def _norm_name(s) -> str:
-    s = unicodedata.normalize("NFKD", str(s)).encode("ascii", "ignore").decode().upper()
-    s = re.sub(r"[-'’_/.,]", " ", s)
-    s = " ".join(s.split())
-    s = re.sub(r"^(STE) ", "SAINTE ", s)
-    s = re.sub(r"^(ST) ", "SAINT ", s)
-    return s.replace(" STE ", " SAINTE ").replace(" ST ", " SAINT ")
-
-
-@lru_cache(maxsize=1)
-def _reference() -> dict:
-    """Load the commune and arrondissement reference tables once."""
-    com = pd.read_csv(REFERENCE_DIR / "communes_13.csv", dtype=str, keep_default_na=False)
-    arm = pd.read_csv(REFERENCE_DIR / "arrondissements_marseille.csv", dtype=str, keep_default_na=False)
-    by_code, by_cp, by_name = {}, {}, {}
-    for r in com.itertuples(index=False):
-        by_code[r.code_insee] = r.nom
-        by_name.setdefault(_norm_name(r.nom), set()).add(r.code_insee)
-        for cp in r.codes_postaux.split(";"):
-            by_cp.setdefault(cp.strip(), set()).add(r.code_insee)
-    arm_by_cp, arm_by_num, arm_codes = {}, {}, {}
-    for r in arm.itertuples(index=False):
-        arm_codes[r.code_insee] = r.commune_parent
-        arm_by_num[int(r.code_insee[-2:])] = r.code_insee
-        for cp in r.codes_postaux.split(";"):
-            arm_by_cp[cp.strip()] = r.code_insee
-    return {"by_code": by_code, "by_cp": by_cp, "by_name": by_name, "arm_by_cp": arm_by_cp,
-            "arm_by_num": arm_by_num, "arm_codes": arm_codes}
-
-
-_ARM_RE = re.compile(r"(?:^|\s)(\d{1,2})\s*(?:E|ER|EME|IEME)?(?:\s+ARRONDISSEMENT)?(?:\s|$)")
-
-
-def _arrondissement_from_name(name: str) -> str:
-    """Return 132xx when the name says which Marseille arrondissement it is, else ""."""
-    n = _norm_name(name)
-    if not (n.startswith("MARSEILLE") or "ARRONDISSEMENT" in n):
-        return ""
-    m = _ARM_RE.search(n.replace("MARSEILLE", " "))
-    if not m:
-        return ""
-    return _reference()["arm_by_num"].get(int(m.group(1)), "")
-
-
-def _name_matches(name_norm: str, code: str) -> bool:
-    ref = _norm_name(_reference()["by_code"][code])
-    return name_norm == ref or name_norm.startswith(ref + " ")
-
-
-def resolve_commune(code_postal, name, code_insee=None) -> Resolution:
-    """Resolve a lieu's commune and finest territory (Marseille arrondissement) code.
-
-    The one place where a place's commune is resolved, for every importer. Order:
-
-    1. ``code_insee`` when it is a commune or arrondissement code of the reference
-       (COG 2026) and does not contradict the name — a value that is in fact a postcode of
-       the named commune (e.g. « 13001 » printed for Marseille 1er, which is the INSEE code
-       of Aix-en-Provence) is ignored: **a postcode is never used as an INSEE code**;
-       a valid code outside the département is kept as is;
-    2. postcode + name (the name may carry a suffix such as « Marseille 7 »);
-    3. the name alone when unique in the département;
-    4. the postcode alone when it belongs to one commune only;
-    5. the postcode and the name's first word when it is the first word of exactly one of
-       that postcode's communes (« AIX-LA-DURANNE » 13100 → Aix-en-Provence).
-
-    For Marseille (13055) the arrondissement (13201–13216) comes from the postcode
-    13001–13016, else from the name (« Marseille 7e », « 7e Arrondissement »); when neither
-    tells, the territory is the commune 13055.
-
-    Parameters
-    ----------
-    code_postal : str
-        Postcode as printed (zero-padded to 5 digits).
-    name : str
-        Commune name as printed.
-    code_insee : str, optional
-        INSEE code as printed.
-
-    Returns
-    -------
-    Resolution
-        ``(commune_code, territory_code, method)``; codes are "" and method
-        ``non_resolu`` when nothing matches.
-
-    Examples
-    --------
-    >>> resolve_commune("13007", "Marseille")
-    Resolution(commune_code='13055', territory_code='13207', method='code_postal+nom')
-    >>> resolve_commune("13100", "Saint-Marc-Jaumegarde").territory_code
-    '13095'
-    """
-    ref = _reference()
-    cp = "" if code_postal is None or pd.isna(code_postal) else str(code_postal).strip()
-    if cp.isdigit() and len(cp) < 5:
-        cp = cp.zfill(5)
-    nm = _norm_name("" if name is None or (not isinstance(name, str) and pd.isna(name)) else name)
-    ci = "" if code_insee is None or (not isinstance(code_insee, str) and pd.isna(code_insee)) else str(code_insee).strip()
-
-    def finish(code: str, method: str) -> Resolution:
-        if code in ref["arm_codes"]:
-            return Resolution(ref["arm_codes"][code], code, method)
-        if code == "13055":
-            arm = ref["arm_by_cp"].get(cp) or _arrondissement_from_name(name or "")
-            if arm:
-                return Resolution(code, arm, method)
-            return Resolution(code, code, method + " (arrondissement inconnu)")
-        return Resolution(code, code, method)
-
-    if ci:
-        if ci in ref["by_code"] or ci in ref["arm_codes"]:
-            commune = ref["arm_codes"].get(ci, ci)
-            named = _named_commune(nm)
-            # a code contradicted by the name is most likely a postcode typed as an INSEE code
-            if not (nm and named and named != commune and not _name_matches(nm, commune)):
-                return finish(ci, "code_insee")
-        elif re.fullmatch(r"\d{5}|2[AB]\d{3}", ci) and ci not in ref["by_cp"]:
-            return Resolution(ci, ci, "code_insee (hors département)")
-    cands = ref["by_cp"].get(cp, set())
-    named = sorted(c for c in cands if nm and _name_matches(nm, c))
-    if len(named) == 1:
-        return finish(named[0], "code_postal+nom")
-    byname = _named_commune(nm)
-    if byname:
-        return finish(byname, "nom")
-    if _arrondissement_from_name(name or ""):
-        return finish(_arrondissement_from_name(name or ""), "nom")
-    if len(cands) == 1:
-        return finish(next(iter(cands)), "code_postal")
-    # a locality of a commune (« AIX-LA-DURANNE »): the name's first word is the first word
-    # of exactly one commune of that postcode
-    words = nm.split()
-    if words and len(words[0]) >= 3 and words[0] not in _COMMON_FIRST_WORDS:
-        near = sorted(c for c in cands if _norm_name(ref["by_code"][c]).split()[0] == words[0])
-        if len(near) == 1:
-            return finish(near[0], "code_postal+nom approché")
-    return Resolution("", "", "non_resolu")
-
-
-_COMMON_FIRST_WORDS = {"SAINT", "SAINTE", "LES", "LA", "LE", "MARSEILLE"}
-
-
-def _named_commune(nm: str) -> str:
-    """Return the unique commune whose normalised name is ``nm`` (or a prefix of it), else ""."""
-    if not nm:
-        return ""
-    ref = _reference()
-    hit = ref["by_name"].get(nm)
-    if hit and len(hit) == 1:
-        return next(iter(hit))
-    starts = {c for n, codes in ref["by_name"].items() if nm.startswith(n + " ") for c in codes}
-    if len(starts) == 1:
-        return next(iter(starts))
-    return ""
 
 
 # --------------------------------------------------------------------------- helpers
@@ -1030,8 +868,21 @@ def _frame_as_text(df: pd.DataFrame, kind: str) -> pd.DataFrame:
 
 
 def write_csv_atomic(df: pd.DataFrame, out: Union[str, Path]) -> Path:
-    """Write a text frame as UTF-8 CSV through a temporary file renamed into place."""
+    """Write a text frame as UTF-8 CSV through a temporary file renamed into place.
+
+    Text cells that a spreadsheet would run as a formula (``=HYPERLINK(…)``, ``+cmd|…``)
+    are prefixed with ``'`` (the bundle reader removes it). Raises ``OSError`` with a French
+    message when ``out`` is a folder or cannot be written.
+    """
+    from fne_eval.bundle.io import neutralise_csv_column
+
     out = Path(out)
+    if out.is_dir():
+        raise IsADirectoryError(f"{out} est un dossier ; un chemin de fichier .csv est attendu")
+    df = df.copy()
+    for c in df.columns:
+        if df[c].dtype == object or pd.api.types.is_string_dtype(df[c].dtype):
+            df[c] = neutralise_csv_column(df[c])
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix="." + out.name + ".", suffix=".tmp", dir=out.parent)
     try:
@@ -1051,12 +902,9 @@ def cmd_import(args) -> int:
     Writes the imported table in the bundle's CSV format (atomically) and prints what was
     mapped and dropped, in French. Exit 0 when imported, 1 when the file was imported but
     breaks the standard (lieux-standard) or has unresolved communes, 2 when unreadable.
-    La Coop and Mon Inclusion Numérique kinds are run by :mod:`fne_eval.ingest.commands`.
+    La Coop and Mon Inclusion Numérique kinds are run by :mod:`fne_eval.ingest.commands`
+    (the command line dispatches).
     """
-    from fne_eval.ingest.commands import REAL_KINDS, cmd_import_real
-
-    if args.kind in REAL_KINDS:
-        return cmd_import_real(args)
     if isinstance(args.path, list):
         if len(args.path) != 1 or not args.out or getattr(args, "into", None):
             print(f"fne-eval import {args.kind} : un fichier et --out SORTIE.csv attendus", file=sys.stderr)
@@ -1067,7 +915,13 @@ def cmd_import(args) -> int:
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         print(f"fne-eval import : fichier illisible {args.path} : {exc}", file=sys.stderr)
         return 2
-    write_csv_atomic(_frame_as_text(df, args.kind), args.out)
+    try:
+        write_csv_atomic(_frame_as_text(df, args.kind), args.out)
+    except OSError as exc:
+        from fne_eval.bundle.io import os_error_fr
+
+        print(f"fne-eval import : écriture impossible vers {args.out} : {os_error_fr(exc)}", file=sys.stderr)
+        return 2
     for line in rep.lines_fr():
         print(line)
     print(f"Écrit : {args.out} ({_n(len(df))} lignes).")

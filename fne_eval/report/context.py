@@ -14,6 +14,7 @@ from typing import Optional
 
 import pandas as pd
 
+from fne_eval.core.periods import evaluated_as_of
 from fne_eval.report import format as F
 from fne_eval.report.labels import code_label
 from fne_eval.report.tables import HtmlFragment
@@ -149,10 +150,7 @@ def synthetic_banner(meta: dict) -> str:
 
 
 def _as_of(year: int, data_as_of: Optional[pd.Timestamp]) -> pd.Timestamp:
-    end = pd.Timestamp(year=year, month=12, day=31)
-    if data_as_of is not None and data_as_of < end:
-        return data_as_of
-    return end
+    return evaluated_as_of(year, data_as_of)
 
 
 def _in_ipython() -> bool:

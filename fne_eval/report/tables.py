@@ -180,6 +180,7 @@ def html_table(
     relabel_codes: bool = True,
     css_class: str = "fne-table",
     widths: Optional[Mapping[str, int]] = None,
+    cells: Optional[Mapping[str, str]] = None,
 ) -> Table:
     """Render ``df`` as an escaped French HTML table.
 
@@ -210,6 +211,13 @@ def html_table(
     widths : mapping, optional
         Column → share of the table width in percent, for tables whose long text would
         otherwise squeeze a column (the table then spans the page width).
+    cells : mapping, optional
+        Column → name of a column of ``df`` holding, for each row, the store cell behind the
+        figure (a :class:`fne_eval.report.storeview.Cell`, or None). Such a cell is printed
+        as the store publishes it (« < 5 » for a small count, « (s) » for a cell hidden to
+        protect another) and carries ``data-indicator``, ``data-territory``, ``data-period``
+        and ``data-breakdown`` attributes, so that a published figure can be traced to its
+        definition and checked against every other report.
 
     Raises
     ------
@@ -276,11 +284,22 @@ def html_table(
         parts.append(f'<th class="{"num" if num else "text"}" style="{width}text-align:{align};'
                      f'border-bottom:1px solid #444;padding:2px 6px">{html.escape(head)}</th>')
     parts.append("</tr></thead><tbody>")
+    cells = dict(cells or {})
+    bad_c = [c for c, k in cells.items() if c not in columns or k not in df.columns]
+    if bad_c:
+        raise ValueError(f"cells given for columns not shown or without a cell column: {bad_c}")
     for i, (_, row) in enumerate(shown.iterrows()):
         parts.append("<tr>")
         for col in columns:
             value = row[col]
             f = fmts[col]
+            cell_ref = row[cells[col]] if col in cells else None
+            attrs = cell_ref.attributes() if cell_ref is not None and hasattr(cell_ref, "attributes") else ""
+            if cell_ref is not None and getattr(cell_ref, "hidden", False):
+                text = cell_ref.text(threshold)
+                parts.append(f'<td class="num"{attrs} style="text-align:right;white-space:nowrap;padding:2px 6px;'
+                             f'border-bottom:1px solid #ddd">{html.escape(text)}</td>')
+                continue
             if mask[col].iloc[i]:
                 text = F.fmt_count(None, suppressed=True, threshold=threshold)
                 num = True
@@ -305,7 +324,7 @@ def html_table(
             if f == "meteo" and not F.is_missing(value) and not mask[col].iloc[i]:
                 cell = _meteo_dot(str(value)) + cell
                 style += ";white-space:nowrap"
-            parts.append(f'<td class="{"num" if num else "text"}" style="{style};padding:2px 6px;'
+            parts.append(f'<td class="{"num" if num else "text"}"{attrs} style="{style};padding:2px 6px;'
                          f'border-bottom:1px solid #ddd">{cell}</td>')
         parts.append("</tr>")
     parts.append("</tbody></table>")
@@ -313,4 +332,10 @@ def html_table(
         parts.append(f'<p class="fne-note"><em>{html.escape(F.fmt_int(omitted))} ligne'
                      f'{"s" if omitted > 1 else ""} non affichée{"s" if omitted > 1 else ""}.</em></p>')
     parts.append("</div>")
-    return Table("".join(parts), data=df[columns], caption=caption)
+    data = df[columns]
+    if cells:  # the data behind the table never holds a hidden value
+        data = data.copy()
+        for col, key in cells.items():
+            hidden = [getattr(c, "hidden", False) for c in df[key]]
+            data[col] = data[col].astype(object).where(~pd.Series(hidden, index=data.index), None)
+    return Table("".join(parts), data=data, caption=caption)

@@ -168,6 +168,14 @@ class _Watchdog:
             self._timer.cancel()
 
 
+def _scrub_paths(nb_out: Path, entry: PlanEntry, context: RunContext) -> None:
+    """Remove this machine's absolute paths from an executed notebook (a published artefact)."""
+    from fne_eval.runner.scrub import path_labels, scrub_notebook
+
+    scrub_notebook(nb_out, path_labels(bundle=entry.parameters.get("bundle") or None, run_dir=context.run_dir,
+                                       extra=[(str(Path(entry.notebook_path).resolve().parent), "<notebooks>")]))
+
+
 #: Threads of the linear-algebra libraries in report kernels: the pool runs one report per core
 #: already; with OpenBLAS's default (one thread per core) two kernels fight for the cores and
 #: a small least-squares fit (the DiD) took 3 to 11 s instead of 0,6 s on the loaded machine.
@@ -307,6 +315,7 @@ def run_entry(entry: PlanEntry, context: RunContext) -> EntryResult:
         if isinstance(exc, KeyboardInterrupt):
             raise
         if nb_out.exists():
+            _scrub_paths(nb_out, entry, context)
             outputs["notebook"] = nb_rel
         message = (f"délai dépassé : l'exécution a duré plus de {context.timeout:g} s"
                    if watchdog.fired else _error_message(exc, context.timeout))
@@ -318,6 +327,7 @@ def run_entry(entry: PlanEntry, context: RunContext) -> EntryResult:
         if watchdog.kernel_start_s is not None:
             stages["kernel_start"] = round(watchdog.kernel_start_s, 3)
     stages["cells"] = _cell_seconds(executed)
+    _scrub_paths(nb_out, entry, context)  # before rendering: the HTML and PDF come from it
     outputs["notebook"] = nb_rel
     try:
         info = RenderInfo(subtitle=_subtitle(entry, context), is_synthetic=context.is_synthetic,

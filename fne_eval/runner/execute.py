@@ -11,6 +11,7 @@ validate and expand the plan, execute in ``outputs/.<run-id>.partial/``, write
 """
 from __future__ import annotations
 
+import math
 import os
 import secrets
 import sys
@@ -26,6 +27,8 @@ from fne_eval.runner.entry import (  # noqa: F401 - re-exported: the public name
 from fne_eval.runner.plan import PlanError
 
 EXECUTORS = ("local", "dask")
+#: Longest per-entry timeout accepted (one week, in seconds).
+MAX_TIMEOUT_S = 7 * 24 * 3600
 
 
 def _on_sigterm(signum, frame):  # pragma: no cover - runs in a pool worker being stopped
@@ -342,8 +345,10 @@ def run_plan(
             raise ValueError(f"exécuteur inconnu {executor!r} : attendu local ou dask")
         if jobs is not None and jobs < 1:
             raise ValueError(f"--jobs doit être au moins 1 (reçu {jobs})")
-        if timeout is not None and timeout <= 0:
-            raise ValueError(f"--timeout doit être positif (reçu {timeout})")
+        if timeout is not None and not (isinstance(timeout, (int, float)) and math.isfinite(timeout)
+                                        and 0 < timeout <= MAX_TIMEOUT_S):
+            raise ValueError(f"--timeout doit être un nombre de secondes fini, positif et d'au plus "
+                             f"{MAX_TIMEOUT_S} (une semaine) ; reçu {timeout}")
         ex = get_executor(executor, jobs, scheduler) if isinstance(executor, str) else executor
     except (ValueError, RenderError) as exc:
         return RunOutcome(2, errors=[str(exc)])
@@ -397,26 +402,56 @@ def run_plan(
     from tqdm import tqdm
 
     bar = tqdm(total=len(entries), file=sys.stderr, disable=not progress, unit="rapport", desc="rapports")
+    executor_error = None
     try:
         for res in ex.run(entries, context):
             results[res.id] = res
             bar.update(1)
             if res.status != "ok":
                 bar.write(f"échec {res.id} : {res.error}", file=sys.stderr)
+    except Exception as exc:  # noqa: BLE001 - an unreachable scheduler, a lost cluster: said in French
+        executor_error = f"exécuteur {executor if isinstance(executor, str) else type(executor).__name__} " \
+                         f"indisponible ({_error_message(exc, None)})"
+        if scheduler:
+            executor_error += f" ; l'ordonnanceur Dask {scheduler} est-il joignable ?"
     finally:
         bar.close()
-        ex.close()
+        try:
+            ex.close()
+        except Exception:  # noqa: BLE001 - closing a client that never connected
+            pass
         if context.figure_cache:
             import shutil
 
             shutil.rmtree(context.figure_cache, ignore_errors=True)
+    if executor_error is not None and not results:
+        import shutil
+
+        shutil.rmtree(partial, ignore_errors=True)  # nothing ran: no half-written run folder
+        return RunOutcome(2, errors=[f"{executor_error}. Aucun notebook n'a été exécuté."])
     ordered = [results[e.id] if e.id in results else
-               EntryResult(e.id, e.notebook, dict(e.parameters), "failed", "non exécuté") for e in entries]
+               EntryResult(e.id, e.notebook, dict(e.parameters), "failed", executor_error or "non exécuté")
+               for e in entries]
     finished = datetime.now(timezone.utc)
+    # the reports must describe the bundle whose hash the manifest gives: one edited during
+    # the run (even with the same size and date) makes every report of the run unreliable
+    from fne_eval.bundle.io import bundle_content_hash
+
+    try:
+        hash_at_end = bundle_content_hash(Path(bundle) if bundle is not None else DEFAULT_BUNDLE_DIR)
+    except OSError:
+        hash_at_end = None
+    if hash_at_end != bundle_obj.hash:
+        msg = (f"bundle modifié pendant l'exécution (empreinte {bundle_obj.hash[:12]} au début, "
+               f"{(hash_at_end or 'illisible')[:12]} à la fin) : rapport non fiable, relancer l'exécution")
+        log(f"attention : {msg}")
+        ordered = [EntryResult(r.id, r.notebook, r.parameters, "failed", msg, r.duration_s, r.outputs,
+                               r.notebook_sha256, r.stages) for r in ordered]
     bundle_info = {
         "path": str(Path(bundle).resolve()) if bundle is not None else str(DEFAULT_BUNDLE_DIR),
         "embedded": bundle is None,
         "hash": bundle_obj.hash,
+        "hash_at_end": hash_at_end,
         "is_synthetic": bundle_obj.is_synthetic,
         "name": bundle_obj.meta.get("name"),
     }

@@ -41,7 +41,7 @@ WARM_MODULES = (
     "fne_eval.bundle", "fne_eval.bundle.validate", "fne_eval.core.territory", "fne_eval.report",
     "fne_eval.report.sections", "fne_eval.report.charts", "fne_eval.report.maps", "fne_eval.report.theme",
     "fne_eval.evaluate.impact", "fne_eval.evaluate.indicators", "fne_eval.evaluate.offer", "fne_eval.evaluate.quality", "fne_eval.evaluate.budget",
-    "fne_eval.evaluate.meteo", "fne_eval.evaluate.schedule", "fne_eval.store.disclosure", "fne_eval.evaluate.completeness", "fne_eval.evaluate.figures",
+    "fne_eval.evaluate.meteo", "fne_eval.evaluate.schedule", "fne_eval.store.disclosure", "fne_eval.evaluate.completeness", "fne_eval.store.figures",
     "fne_eval.core.periods",
 )
 

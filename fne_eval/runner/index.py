@@ -7,8 +7,9 @@ folder left by an interrupted run is never listed.
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import Union
+from typing import Optional, Union
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
@@ -73,26 +74,66 @@ def write_run_index(run_dir: Union[str, Path], manifest: dict) -> Path:
     return write_text_atomic(Path(run_dir) / INDEX_FILE, render_run_index(manifest))
 
 
+#: A run folder name that may become a link: no scheme (``javascript:``), no path, no markup.
+SAFE_FOLDER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
+
+
+def _text(v, default: str = "") -> str:
+    return v if isinstance(v, str) else default
+
+
+def _number(v):
+    return v if isinstance(v, (int, float)) and not isinstance(v, bool) and v == v else None
+
+
+def _clean_manifest(m) -> Optional[dict]:
+    """Return the fields the list of runs shows, typed; None for a manifest that is not one.
+
+    A manifest in the output folder may have been edited or truncated by hand: a list, a
+    number where a date is, a missing ``counts``. It is skipped or shown with blanks, never
+    allowed to break the page (and with it the end of every later run).
+    """
+    if not isinstance(m, dict) or not isinstance(m.get("run_id"), str):
+        return None
+    counts = m.get("counts") if isinstance(m.get("counts"), dict) else {}
+    plan = m.get("plan") if isinstance(m.get("plan"), dict) else {}
+    bundle = m.get("bundle") if isinstance(m.get("bundle"), dict) else {}
+    return {
+        "run_id": m["run_id"],
+        "plan": {"title": _text(plan.get("title"))},
+        "started_at": _text(m.get("started_at")),
+        "duration_s": _number(m.get("duration_s")),
+        "counts": {"ok": _number(counts.get("ok")), "failed": _number(counts.get("failed"))},
+        "bundle": {"hash": _text(bundle.get("hash")), "is_synthetic": bundle.get("is_synthetic") is True},
+        "package_version": _text(m.get("package_version")),
+    }
+
+
 def list_runs(out_dir: Union[str, Path]) -> list:
     """Return the manifests of the finished runs of ``out_dir``, newest first.
 
-    Hidden folders (``.<run-id>.partial``) and folders without a readable manifest are
-    skipped.
+    Hidden folders (``.<run-id>.partial``), folders whose name is not a plain run-folder name
+    (:data:`SAFE_FOLDER`: a folder ``javascript:alert(1)`` never becomes a link) and folders
+    without a readable, well-formed manifest are skipped. Each manifest is reduced to the
+    fields the page shows, typed (:func:`_clean_manifest`).
     """
     runs = []
     out_dir = Path(out_dir)
     if not out_dir.is_dir():
         return runs
     for d in out_dir.iterdir():
-        if d.name.startswith(".") or not d.is_dir() or not (d / MANIFEST_FILE).is_file():
+        if d.name.startswith(".") or not SAFE_FOLDER.match(d.name) or not d.is_dir() \
+                or not (d / MANIFEST_FILE).is_file():
             continue
         try:
-            m = read_manifest(d)
-        except (OSError, ValueError):
+            m = _clean_manifest(read_manifest(d))
+        except (OSError, ValueError, RecursionError):
+            continue
+        if m is None:
             continue
         m["_folder"] = d.name
         runs.append(m)
-    runs.sort(key=lambda m: (m.get("started_at", ""), m.get("run_id", "")), reverse=True)
+    runs.sort(key=lambda m: (m["started_at"], m["run_id"]), reverse=True)
     return runs
 
 

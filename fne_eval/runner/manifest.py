@@ -62,6 +62,8 @@ def build_manifest(*, run_id: str, plan, bundle: dict, results: list, started: d
     entries = [{**r.to_dict(), "label": entry_label(r.parameters, territory_names)} for r in results]
     counts = {"ok": sum(e["status"] == "ok" for e in entries),
               "failed": sum(e["status"] != "ok" for e in entries)}
+    model = getattr(plan, "model", None)
+    override = getattr(model, "threshold_override", None)
     return {
         "schema_version": SCHEMA_VERSION,
         "run_id": run_id,
@@ -74,6 +76,8 @@ def build_manifest(*, run_id: str, plan, bundle: dict, results: list, started: d
         "finished_at": finished.isoformat(timespec="seconds"),
         "duration_s": round((finished - started).total_seconds(), 3),
         "options": options,
+        # a disclosure threshold below 5, with who decided it, when and why (plan.threshold_override)
+        "threshold_override": override.model_dump() if override is not None else None,
         "counts": counts,
         "entries": entries,
     }

@@ -45,6 +45,14 @@ DEFAULT_LEVELS = ("departement", "epci")
 RUNNER_PARAMETERS = ("bundle",)
 #: Axis value meaning "every axis".
 ALL_AXES = "all"
+#: The lowest disclosure threshold a plan may set without a documented override.
+MIN_THRESHOLD = 5
+#: The lowest threshold even an override may set (1 would publish single people).
+OVERRIDE_FLOOR = 2
+#: A plan's YAML may expand to at most this many nodes (aliases counted as many times as used).
+MAX_YAML_NODES = 20000
+#: Longest value quoted in an error message.
+MAX_QUOTED = 120
 
 Scalar = Union[StrictBool, StrictInt, StrictFloat, StrictStr]
 
@@ -87,6 +95,15 @@ class ReportSpec(_Strict):
         return v
 
 
+class ThresholdOverride(_Strict):
+    """A documented decision to publish counts below :data:`MIN_THRESHOLD`."""
+
+    threshold: StrictInt
+    reason: StrictStr = Field(min_length=20)
+    decided_by: StrictStr = Field(min_length=2)
+    date: StrictStr
+
+
 class PlanModel(_Strict):
     """The whole plan file."""
 
@@ -95,6 +112,7 @@ class PlanModel(_Strict):
     description: Optional[StrictStr] = None
     notebooks_dir: Optional[StrictStr] = None
     defaults: dict[str, Scalar] = Field(default_factory=dict)
+    threshold_override: Optional[ThresholdOverride] = None
     reports: list[ReportSpec] = Field(min_length=1)
 
 
@@ -174,6 +192,70 @@ def _entry_label(raw: dict, loc) -> str:
 _SCALAR_TAGS = ("bool", "int", "float", "str")
 
 
+def _quote(value) -> str:
+    """Return ``repr(value)`` cut to :data:`MAX_QUOTED` characters (an error never echoes a huge value)."""
+    text = repr(value)
+    return text if len(text) <= MAX_QUOTED else text[:MAX_QUOTED] + f"… ({len(text)} caractères)"
+
+
+def _check_yaml_graph(node, path) -> list:
+    """Return errors of a composed YAML document: too many nodes once aliases expand, duplicated keys.
+
+    The node graph shares aliased nodes, so measuring it costs its size, not its expansion
+    (a few hundred bytes of aliases can stand for millions of nodes: « billion laughs »).
+    """
+    errors, sizes, stack_seen = [], {}, set()
+
+    def size(n) -> int:
+        key = id(n)
+        if key in sizes:
+            return sizes[key]
+        if key in stack_seen:  # a recursive alias: infinite
+            return MAX_YAML_NODES + 1
+        stack_seen.add(key)
+        total = 1
+        if isinstance(n, yaml.SequenceNode):
+            for child in n.value:
+                total += size(child)
+                if total > MAX_YAML_NODES:
+                    break
+        elif isinstance(n, yaml.MappingNode):
+            seen = {}
+            for k, v in n.value:
+                if isinstance(k, yaml.ScalarNode) and k.tag != "tag:yaml.org,2002:merge":
+                    if k.value in seen:
+                        errors.append(f"{path}: ligne {k.start_mark.line + 1}: clé « {k.value} » en double "
+                                      f"(déjà à la ligne {seen[k.value] + 1}) ; une seule valeur doit la donner")
+                    else:
+                        seen[k.value] = k.start_mark.line
+                total += size(k) + size(v)
+                if total > MAX_YAML_NODES:
+                    break
+        stack_seen.discard(key)
+        sizes[key] = total
+        return total
+
+    if size(node) > MAX_YAML_NODES:
+        errors.insert(0, f"{path}: plan refusé : une fois ses alias YAML (*nom) développés, il compterait plus de "
+                         f"{MAX_YAML_NODES} éléments ; un plan n'en a besoin que de quelques dizaines")
+    return errors
+
+
+def _safe_yaml(text: str, path) -> object:
+    """Parse a plan's YAML: safe types only, bounded alias expansion, duplicated keys refused."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        errors = _check_yaml_graph(node, path)
+        if errors:
+            raise PlanError(errors)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
 def load_plan(path: Union[str, Path]) -> RunPlan:
     """Read a run plan YAML file and validate its shape.
 
@@ -198,9 +280,11 @@ def load_plan(path: Union[str, Path]) -> RunPlan:
     except (OSError, UnicodeDecodeError) as exc:
         raise PlanError([f"{path}: plan illisible : {exc}"]) from exc
     try:
-        raw = yaml.safe_load(text)
+        raw = _safe_yaml(text, path)
     except yaml.YAMLError as exc:
         raise PlanError([f"{path}: YAML invalide : {exc}"]) from exc
+    except RecursionError as exc:
+        raise PlanError([f"{path}: YAML trop imbriqué"]) from exc
     if not isinstance(raw, dict):
         raise PlanError([f"{path}: le plan doit être un dictionnaire YAML (name, title, reports...)"])
     try:
@@ -216,7 +300,7 @@ def load_plan(path: Union[str, Path]) -> RunPlan:
                     continue
                 seen_scalar.add(loc)
                 errors.append(f"{path}: {_entry_label(raw, loc)}: clé '{_loc(loc)}': valeur simple attendue "
-                              f"(texte, nombre entier ou décimal, booléen), reçu {err.get('input')!r}")
+                              f"(texte, nombre entier ou décimal, booléen), reçu {_quote(err.get('input'))}")
                 continue
             key = _loc(loc)
             if err["type"] == "extra_forbidden":
@@ -224,7 +308,7 @@ def load_plan(path: Union[str, Path]) -> RunPlan:
             elif err["type"] == "missing":
                 msg = "clé obligatoire manquante"
             else:
-                msg = f"{err['msg']} (valeur {err.get('input')!r})"
+                msg = f"{err['msg']} (valeur {_quote(err.get('input'))})"
             errors.append(f"{path}: {_entry_label(raw, loc)}: clé '{key}': {msg}")
         raise PlanError(errors) from None
     errors = []
@@ -239,9 +323,56 @@ def load_plan(path: Union[str, Path]) -> RunPlan:
                           "notebook de notebooks/ sans extension ([a-z0-9_-])")
         if rep.id is not None and not SAFE_ID.match(rep.id):
             errors.append(f"{path}: reports[{i}]: clé 'id': {rep.id!r} doit ne contenir que [a-z0-9-]")
+    errors.extend(_check_thresholds(model, path))
     if errors:
         raise PlanError(errors)
+    ov = model.threshold_override
+    if ov is not None:
+        import logging
+
+        logging.getLogger("fne_eval.plan").warning(
+            "%s : seuil de diffusion abaissé à %d par dérogation (%s, %s) : %s",
+            path, ov.threshold, ov.decided_by, ov.date, ov.reason)
     return RunPlan(model=model, path=str(path), text=text)
+
+
+def _check_thresholds(model: PlanModel, path) -> list:
+    """Return errors for a disclosure threshold below the floor without a documented override.
+
+    A ``threshold`` under :data:`MIN_THRESHOLD` (5) publishes counts of 1 to 4 people. It is
+    accepted only with a ``threshold_override`` block giving that exact value, a reason
+    (20 characters at least), who decided and when; the override is written to the log and
+    to the run's manifest. No override goes below :data:`OVERRIDE_FLOOR`.
+    """
+    import datetime as dt
+
+    errors = []
+    ov = model.threshold_override
+    if ov is not None:
+        if ov.threshold < OVERRIDE_FLOOR or ov.threshold >= MIN_THRESHOLD:
+            errors.append(f"{path}: plan: clé 'threshold_override.threshold': {ov.threshold} refusé ; une dérogation "
+                          f"fixe un seuil entre {OVERRIDE_FLOOR} et {MIN_THRESHOLD - 1}")
+        try:
+            dt.date.fromisoformat(ov.date)
+        except ValueError:
+            errors.append(f"{path}: plan: clé 'threshold_override.date': {_quote(ov.date)} n'est pas une date "
+                          "AAAA-MM-JJ")
+    places = [("defaults", model.defaults)] + [(f"reports[{i}].parameters", r.parameters)
+                                               for i, r in enumerate(model.reports)]
+    for where, params in places:
+        if "threshold" not in params:
+            continue
+        v = params["threshold"]
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or v != v:
+            continue  # the notebook's type check names it
+        if v >= MIN_THRESHOLD:
+            continue
+        if ov is not None and v == ov.threshold:
+            continue
+        errors.append(f"{path}: {where}: clé 'threshold': {v!r} refusé ; le seuil de diffusion est d'au moins "
+                      f"{MIN_THRESHOLD} personnes. Pour l'abaisser, une dérogation documentée est nécessaire : "
+                      "threshold_override: {threshold: N, reason: \"…\", decided_by: \"…\", date: AAAA-MM-JJ}")
+    return errors
 
 
 # --------------------------------------------------------------------------- notebooks

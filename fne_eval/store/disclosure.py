@@ -96,7 +96,7 @@ class SuppressedTable:
         """
         if symbol not in SYMBOLS:
             raise ValueError(f"unknown symbol {symbol!r}, expected one of {SYMBOLS}")
-        from fne_eval.report.format import fmt_int
+        from fne_eval.core.fmt import fmt_int
 
         hidden = f"< {self.threshold}" if symbol == "threshold" else "s"
         out = self.values.copy()

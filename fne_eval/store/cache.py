@@ -1,0 +1,171 @@
+"""Build a store once per (bundle, date, threshold): in memory, and on disk as checked Parquet.
+
+The disk cache holds Parquet files (a format that executes nothing) named by a key made
+of the bundle's content hash, the date, the threshold and the source code of the
+modules that compute figures, sealed with the user's cache key (HMAC,
+:func:`fne_eval.bundle.diskcache.seal`): a file planted in a shared cache folder, or one
+store copied over another, is rebuilt, never served.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from pathlib import Path
+from typing import Optional
+
+import pandas as pd
+
+from fne_eval.bundle.diskcache import cache_dir, seal, unseal
+from fne_eval.core.periods import evaluated_as_of, to_timestamp
+from fne_eval.bundle.io import Bundle, load_bundle
+from fne_eval.store.build import STORE_COLUMNS, build_store
+from fne_eval.store.registry import INDICATORS
+
+__all__ = ["load", "get_store", "store_key", "as_of_for"]
+
+log = logging.getLogger(__name__)
+
+_MEMO: dict = {}
+_MEMO_SIZE = 4
+_CODE_PACKAGES = ("store", "evaluate", "core", "bundle")
+
+
+def _code_hash() -> str:
+    root = Path(__file__).resolve().parent.parent
+    h = hashlib.sha256()
+    for pkg in _CODE_PACKAGES:
+        for p in sorted((root / pkg).glob("*.py")):
+            h.update(f"{pkg}/{p.name}".encode() + b"\0" + p.read_bytes())
+    return h.hexdigest()
+
+
+def as_of_for(bundle, year: Optional[int] = None, as_of=None) -> pd.Timestamp:
+    """Return the date figures are computed at: ``as_of``, else the evaluated year's end cut at the data's end."""
+    if as_of is not None:
+        return to_timestamp(as_of)
+    meta = getattr(bundle, "meta", {}) or {}
+    data_as_of = to_timestamp(meta["data_as_of"]) if meta.get("data_as_of") else None
+    if year is None:
+        if data_as_of is None:
+            raise ValueError("ni année évaluée ni date d'arrêté : précisez year= ou as_of=")
+        return data_as_of
+    return evaluated_as_of(int(year), data_as_of)
+
+
+def store_key(bundle, as_of, threshold: int) -> Optional[str]:
+    """Return the cache key of a store, or None for a bundle without content hash (built in memory)."""
+    bhash = getattr(bundle, "hash", "") or ""
+    if not bhash:
+        return None
+    h = hashlib.sha256()
+    h.update(f"{bhash}|{to_timestamp(as_of).date()}|{int(threshold)}|".encode())
+    h.update(_code_hash().encode())
+    return h.hexdigest()
+
+
+def _read_cached(path: Path, key: str) -> Optional[pd.DataFrame]:
+    import pyarrow as pa  # pyarrow is pandas' Parquet engine here
+    import pyarrow.parquet as pq
+
+    try:
+        payload = unseal(path.read_bytes(), key, path.parent.parent)
+    except OSError:
+        return None
+    if payload is None:  # not sealed by this user for this key: planted or copied, never served
+        log.info("store cache: %s is not an entry of this user for this key, rebuilt", path.name)
+        return None
+    try:
+        table = pq.read_table(pa.BufferReader(payload))
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        log.info("store cache: unreadable %s (%s), rebuilt", path.name, exc)
+        return None
+    meta = table.schema.metadata or {}
+    if meta.get(b"fne_eval_store_key", b"").decode() != key:
+        return None
+    frame = table.to_pandas()
+    if list(frame.columns) != STORE_COLUMNS:
+        return None
+    return frame
+
+
+def _write_cached(path: Path, key: str, frame: pd.DataFrame) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    table = table.replace_schema_metadata({**(table.schema.metadata or {}), b"fne_eval_store_key": key.encode()})
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink)
+    blob = seal(sink.getvalue().to_pybytes(), key, path.parent.parent)
+    if blob is None:  # no per-user key available: no disk cache
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_bytes(blob)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def get_store(bundle, as_of, threshold: int = 5) -> pd.DataFrame:
+    """Return the store of ``bundle`` at ``as_of`` (built once, then from memory or disk).
+
+    The returned frame is shared: copy it before changing it.
+    """
+    as_of = to_timestamp(as_of)
+    key = store_key(bundle, as_of, threshold)
+    memo_key = key or (id(bundle), str(as_of.date()), int(threshold))
+    if memo_key in _MEMO:
+        return _MEMO[memo_key]
+    frame = None
+    folder = cache_dir()
+    path = folder / "stores" / f"{key}.parquet" if (folder is not None and key) else None
+    if path is not None and path.exists():
+        frame = _read_cached(path, key)
+    if frame is None:
+        frame = build_store(bundle, as_of, threshold)
+        if path is not None:
+            try:
+                _write_cached(path, key, frame)
+            except OSError as exc:  # a read-only cache folder only costs time
+                log.info("store cache: not written (%s)", exc)
+    if len(_MEMO) >= _MEMO_SIZE:
+        _MEMO.pop(next(iter(_MEMO)))
+    _MEMO[memo_key] = frame
+    return frame
+
+
+def load(bundle=None, year: Optional[int] = 2025, as_of=None, threshold: int = 5) -> pd.DataFrame:
+    """Return the indicator store for analysts: every figure of a bundle for an evaluated year.
+
+    Parameters
+    ----------
+    bundle : str, Path or Bundle, optional
+        Path of a bundle, a loaded bundle, or None for the embedded bundle.
+    year : int, default 2025
+        Evaluated year: figures are as of its 31 December, or the bundle's ``data_as_of`` if earlier.
+    as_of : date-like, optional
+        Overrides the date.
+    threshold : int, default 5
+        Disclosure threshold.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per indicator × territory × period × breakdown (columns :data:`STORE_COLUMNS`, and
+        ``label``, the indicator's French label, after ``indicator``),
+        with plain ``float64`` values (euros included) and a ``status`` column; hidden cells
+        keep their value here (analyst use) and are never printed by the reports.
+    """
+    if not isinstance(bundle, Bundle):
+        bundle = load_bundle(bundle)
+    out = get_store(bundle, as_of_for(bundle, year, as_of), threshold).copy()
+    labels = {k: v.label for k, v in INDICATORS.items()}
+    cat = bundle["indicators"]
+    if len(cat) and "label" in cat:
+        labels.update(zip("roadmap." + cat["indicator_code"].astype(str), cat["label"].astype(str)))
+    out.insert(1, "label", out["indicator"].map(labels))
+    return out
