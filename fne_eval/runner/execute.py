@@ -264,6 +264,35 @@ def _bundle_sources(meta: dict) -> list:
     return out
 
 
+def _warm_store(bundle_obj, entries: list, log) -> None:
+    """Build the indicator store once, here, for every (year, threshold) the entries ask for.
+
+    Each report runs in its own kernel and reads the store from the disk cache
+    (:func:`fne_eval.store.get_store`); built here before the workers start, it is built once
+    per run instead of by the first report of every worker at the same time. Without a disk
+    cache (``FNE_EVAL_CACHE_DIR=off``) nothing is done; a store that cannot be built is left to
+    the reports, which say why in their own words.
+    """
+    import time
+
+    from fne_eval.bundle.diskcache import cache_dir
+
+    if not entries or cache_dir() is None:
+        return
+    from fne_eval.store import as_of_for, get_store
+
+    for year, threshold in sorted({(e.parameters.get("year"), e.parameters.get("threshold", 5)) for e in entries},
+                                  key=repr):
+        t = time.perf_counter()
+        try:
+            get_store(bundle_obj, as_of_for(bundle_obj, year), int(threshold))
+        except Exception as exc:  # noqa: BLE001 - MemoryError included: the reports will report it
+            log(f"attention : magasin d'indicateurs non préparé ({year}, seuil {threshold}) : "
+                f"{type(exc).__name__}: {str(exc)[:200]}")
+            continue
+        log(f"magasin d'indicateurs prêt ({year}, seuil {threshold}) en {time.perf_counter() - t:.1f} s")
+
+
 def _new_figure_cache(ex: Executor) -> Optional[str]:
     """Return a private temporary folder for the run's figure cache, or None.
 
@@ -398,6 +427,9 @@ def run_plan(
         figure_cache=_new_figure_cache(ex),
     )
     log(f"fne-eval run : {len(entries)} rapport(s), plan {plan.name}, dossier {partial}")
+    if not getattr(ex, "scheduler", None):  # remote Dask workers do not see this machine's cache folder
+        _warm_store(bundle_obj, [e for e in entries if {"year", "threshold"} <= set(declared[e.notebook_path])],
+                    log)
     results = {}
     from tqdm import tqdm
 
