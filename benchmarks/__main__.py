@@ -169,6 +169,7 @@ def part_national(mode: str, work: Path) -> dict:
     durations = [e["duration_s"] for e in two["entries"].values() if e["status"] == "ok"]
     return {
         "national_entries": n, "national_bundle_rows": LIGHT_BUNDLE_ROWS, "national_ok": ok,
+        "national_first_error": next((e["error"] for e in two["entries"].values() if e.get("error")), None),
         "national_seconds_1_worker": one["seconds"], "national_seconds_2_workers": two["seconds"],
         # CPU summed over the process tree: when it is the same for 1 and 2 workers but the wall time is
         # not halved, the second worker found no free core (the machine is shared), not a Dask limit

@@ -99,7 +99,7 @@ def fne_eval_run(plan: Path, ids: list, out: Path, formats: str = "html", jobs: 
     if manifest and manifest.exists():
         m = json.loads(manifest.read_text(encoding="utf-8"))
         entries = {e["id"]: {"status": e["status"], "duration_s": e.get("duration_s"),
-                             "stages": e.get("stages") or {}} for e in m["entries"]}
+                             "stages": e.get("stages") or {}, "error": e.get("error")} for e in m["entries"]}
     return {"seconds": round(seconds, 2), "cpu_seconds": round(r["cpu_seconds"], 2), "exit_code": r["returncode"],
             "entries": entries, "run_dir": str(manifest.parent) if manifest else None, "stderr_tail": r["stderr"][-500:] if r["returncode"] not in (0, 1) else ""}
 
