@@ -2,18 +2,25 @@
 
 Parts (issue 5):
 
-- ``batch``: the COPIL pack (``--quick``: 4 of its 27 entries) with ``fne-eval run`` against
-  a sequential loop of ``papermill`` commands, and where one report's time goes;
+- ``batch``: the COPIL pack (``--quick``: 4 of its 27 entries): ``fne-eval run --to html,pdf
+  --jobs 2`` (default renderer, and ``--renderer chromium``) against the naive loop that runs,
+  per entry, the ``papermill`` CLI, ``jupyter nbconvert --to html --no-input`` and the
+  ``weasyprint`` CLI (``pack_speedup_vs_naive_loop``, issue 14); ``fne-eval run --to html``
+  against the papermill commands of that loop alone (``batch_speedup_vs_papermill_loop``,
+  issue 5); the median seconds per stage of the run's reports from its manifest
+  (``report_compute_median_s`` is the median of the cells' time), and where one report's
+  time goes (``batch_breakdown_seconds``, with the figure drawing);
 - ``eval``: the one-pass national evaluation on a synthetic activity table of two sizes
   (``--quick``: 200 000 and 2 million records; ``--full``: 1 and 10 million), its peak
   memory, its growth and its speed against filtering the table once per territory;
 - ``dask``: a light plan on the Dask executor (loopback local cluster) against the pool;
 - ``memory``: the peak memory of a run of N and 10 × N light entries;
+- ``national``: ``params/national-epci.yaml`` (one impact report per EPCI of a national bundle)
+  on a local Dask cluster of 1 then 2 workers (``--quick``: 8 EPCI, ``--full``: 100):
+  ``national_reports_per_minute``, ``dask_scaling_1_to_2_workers``;
 - ``pdf``: the PDF engines side by side on the same 3 HTML reports (``params/exemple-petit.yaml``
   and the annual review): WeasyPrint started per report, WeasyPrint warm, Chromium warm
   (``benchmarks/pdf_render.py``); ``pdf_render_median_s`` is the default engine's median.
-
-``--extras`` adds the loop with a warm bundle cache (and, in quick mode, the PDF run).
 
 Prints a table (figures in French format); with ``--json``, a JSON object whose keys
 include ``batch_speedup_vs_papermill_loop``, ``eval_seconds_<size>``, ``eval_peak_gb``,
@@ -31,13 +38,16 @@ import tempfile
 import time
 from pathlib import Path
 
-PARTS = ("batch", "pdf", "eval", "dask", "memory")
+PARTS = ("batch", "pdf", "eval", "dask", "memory", "national")
 QUICK_BATCH_IDS = ["impact-13-axe-all", "impact-200054807-axe-2", "budget", "revue-annuelle"]
 SIZES = {
-    "quick": {"eval": (200_000, 2_000_000), "dask_entries": 8, "memory": (10, 40), "loop_sample": 8},
-    "full": {"eval": (1_000_000, 10_000_000), "dask_entries": 40, "memory": (100, 1000), "loop_sample": 20},
+    "quick": {"eval": (200_000, 2_000_000), "dask_entries": 8, "memory": (10, 40), "loop_sample": 8,
+              "national_entries": 8},
+    "full": {"eval": (1_000_000, 10_000_000), "dask_entries": 40, "memory": (100, 1000), "loop_sample": 20,
+             "national_entries": 100},
     # tiny sizes for tests/test_benchmarks_smoke.py: checks the machinery, measures nothing
-    "smoke": {"eval": (2_000, 20_000), "dask_entries": 2, "memory": (1, 2), "loop_sample": 4},
+    "smoke": {"eval": (2_000, 20_000), "dask_entries": 2, "memory": (1, 2), "loop_sample": 4,
+              "national_entries": 1},
 }
 SMOKE_BATCH_IDS = ["budget"]
 #: Synthetic records of the national bundle used by the light plans (dask, memory).
@@ -64,11 +74,11 @@ def log(msg: str) -> None:
 
 
 # --------------------------------------------------------------------------- parts
-EXTRAS = False  # --extras: also the warm-cache loop and, in quick mode, the PDF run
 
 
 def part_batch(mode: str, work: Path) -> dict:
-    from benchmarks.batch import REPO, breakdown, fne_eval_run, papermill_loop, plan_entries
+    from benchmarks.batch import (REPO, breakdown, chart_counts, fne_eval_run, naive_loop, plan_entries,
+                                  stage_medians)
 
     plan = REPO / "params" / "copil-2025.yaml"
     entries = plan_entries(plan)
@@ -76,44 +86,102 @@ def part_batch(mode: str, work: Path) -> dict:
         keep = QUICK_BATCH_IDS if mode == "quick" else SMOKE_BATCH_IDS
         entries = [e for e in entries if e["id"] in keep]
     ids = [e["id"] for e in entries]
-    log(f"batch : boucle papermill sur {len(ids)} entrées (cache désactivé)")
-    loop = papermill_loop(entries, work / "loop", cache="off")
+    load_before = _uptime()
+    log(f"batch : boucle naïve papermill + nbconvert + weasyprint sur {len(ids)} entrées (cache désactivé)")
+    loop = naive_loop(entries, work / "loop", cache="off")
     log(f"batch : fne-eval run --to html ({len(ids)} entrées)")
     run_html = fne_eval_run(plan, ids, work / "run-html", formats="html")
+    log("batch : fne-eval run --to html,pdf (moteur par défaut)")
+    run_pdf = fne_eval_run(plan, ids, work / "run-pdf", formats="html,pdf")
     smoke = mode == "smoke"
-    log("batch : fne-eval run --to html,pdf")
-    with_pdf = mode == "full" or (EXTRAS and not smoke)
-    run_pdf = fne_eval_run(plan, ids, work / "run-pdf", formats="html,pdf") if with_pdf else None
-    log("batch : boucle papermill, cache du bundle chaud")
-    warm_cache = tempfile.mkdtemp(prefix="fne-eval-cache-")
-    if EXTRAS and not smoke:  # an aside: the loop would double the run
-        papermill_loop(entries[:1], work / "warm", cache=warm_cache)
-        loop_warm = papermill_loop(entries, work / "loop-warm", cache=warm_cache)
-    else:
-        loop_warm = {"seconds": None}
+    run_chromium = None
+    from fne_eval.runner.pdf_engines import chromium_path
+
+    if not smoke and chromium_path():
+        log("batch : fne-eval run --to html,pdf --renderer chromium")
+        run_chromium = fne_eval_run(plan, ids, work / "run-pdf-chromium", formats="html,pdf",
+                                    extra=("--renderer", "chromium"))
     log("batch : décomposition d'un rapport (impact, département)")
     parts = {} if smoke else breakdown("impact")
+    load_after = _uptime()
     n_ok = sum(1 for e in run_html["entries"].values() if e["status"] == "ok")
-    return {
+    medians = stage_medians(run_pdf)
+    res = {
         "batch_entries": len(ids), "batch_plan": "copil-2025" + (" (extrait)" if mode == "quick" else ""),
-        "batch_entry_ids": ids,
-        "batch_papermill_loop_seconds": loop["seconds"], "batch_papermill_loop_failed": loop["failed"],
-        "batch_papermill_loop_warm_cache_seconds": loop_warm["seconds"],
+        "batch_entry_ids": ids, "batch_uptime_before": load_before, "batch_uptime_after": load_after,
+        "naive_loop_seconds": loop["seconds"], "naive_loop_cpu_seconds": loop["cpu_seconds"],
+        "naive_loop_failed": loop["failed"],
+        "naive_loop_split_seconds": {"papermill": loop["papermill_seconds"], "nbconvert": loop["nbconvert_seconds"],
+                                     "weasyprint": loop["weasyprint_seconds"]},
+        "batch_papermill_loop_seconds": loop["papermill_seconds"],
         "batch_run_html_seconds": run_html["seconds"], "batch_run_html_ok": n_ok,
-        "batch_run_html_pdf_seconds": run_pdf["seconds"] if run_pdf else None,
-        "batch_papermill_loop_cpu_seconds": loop["cpu_seconds"],
+        "batch_run_html_pdf_seconds": run_pdf["seconds"],
         "batch_run_html_cpu_seconds": run_html["cpu_seconds"],
-        "batch_run_html_pdf_cpu_seconds": run_pdf["cpu_seconds"] if run_pdf else None,
-        "batch_cpu_ratio_vs_papermill_loop": round(loop["cpu_seconds"] / run_html["cpu_seconds"], 2),
-        "batch_speedup_vs_papermill_loop": round(loop["seconds"] / run_html["seconds"], 2),
-        "batch_speedup_html_pdf_vs_papermill_loop": round(loop["seconds"] / run_pdf["seconds"], 2)
-        if run_pdf else None,
-        "batch_speedup_vs_papermill_loop_warm_cache": round(loop_warm["seconds"] / run_html["seconds"], 2)
-        if loop_warm["seconds"] else None,
+        "batch_run_html_pdf_cpu_seconds": run_pdf["cpu_seconds"],
+        "batch_speedup_vs_papermill_loop": round(loop["papermill_seconds"] / run_html["seconds"], 2),
+        "pack_speedup_vs_naive_loop": round(loop["seconds"] / run_pdf["seconds"], 2),
+        "pack_cpu_ratio_vs_naive_loop": round(loop["cpu_seconds"] / run_pdf["cpu_seconds"], 2),
+        "report_compute_median_s": medians.get("cells"),
+        "pack_stage_medians_s": medians,
+        "pack_charts": chart_counts(run_pdf),
         "batch_per_entry_loop_seconds": loop["per_entry"],
-        "batch_per_entry_run_seconds": {k: v["duration_s"] for k, v in run_html["entries"].items()},
+        "batch_per_entry_run_seconds": {k: v["duration_s"] for k, v in run_pdf["entries"].items()},
         "batch_breakdown_seconds": parts,
-        "batch_run_stderr": run_html["stderr_tail"],
+        "batch_run_stderr": run_pdf["stderr_tail"] or run_html["stderr_tail"],
+    }
+    if run_chromium is not None:
+        res.update({
+            "batch_run_html_pdf_chromium_seconds": run_chromium["seconds"],
+            "batch_run_html_pdf_chromium_cpu_seconds": run_chromium["cpu_seconds"],
+            "pack_speedup_vs_naive_loop_chromium": round(loop["seconds"] / run_chromium["seconds"], 2),
+            "pack_stage_medians_chromium_s": stage_medians(run_chromium),
+            "report_compute_median_chromium_run_s": stage_medians(run_chromium).get("cells"),
+        })
+    return res
+
+
+def _uptime() -> str:
+    try:
+        return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+    except OSError:
+        return ""
+
+
+def part_national(mode: str, work: Path) -> dict:
+    """The national plan (one impact report per EPCI) on a local Dask cluster of 1, then 2 workers."""
+    import statistics
+
+    from benchmarks.batch import REPO, fne_eval_run, stage_medians
+    from benchmarks.runs import build_bundle
+
+    n = SIZES[mode]["national_entries"]
+    bundle = build_bundle(work.parent / "national-bundle", LIGHT_BUNDLE_ROWS)
+    plan = REPO / "params" / "national-epci.yaml"
+    runs = {}
+    cache = tempfile.mkdtemp(prefix="fne-eval-cache-")
+    for workers in (1, 2):
+        log(f"national : {n} rapports d'EPCI, Dask local, {workers} travailleur(s)")
+        runs[workers] = fne_eval_run(plan, [], work / f"out-{workers}", formats="html", jobs=workers,
+                                     executor="dask", cache=cache,
+                                     extra=("--bundle", str(bundle), "--limit", str(n)))
+    one, two = runs[1], runs[2]
+    ok = sum(1 for e in two["entries"].values() if e["status"] == "ok")
+    durations = [e["duration_s"] for e in two["entries"].values() if e["status"] == "ok"]
+    return {
+        "national_entries": n, "national_bundle_rows": LIGHT_BUNDLE_ROWS, "national_ok": ok,
+        "national_first_error": next((e["error"] for e in two["entries"].values() if e.get("error")), None),
+        "national_seconds_1_worker": one["seconds"], "national_seconds_2_workers": two["seconds"],
+        # CPU summed over the process tree: when it is the same for 1 and 2 workers but the wall time is
+        # not halved, the second worker found no free core (the machine is shared), not a Dask limit
+        "national_cpu_seconds_1_worker": one["cpu_seconds"], "national_cpu_seconds_2_workers": two["cpu_seconds"],
+        "national_cpu_seconds_per_report": round(two["cpu_seconds"] / ok, 2) if ok else None,
+        "national_cpu_share_2_workers": round(two["cpu_seconds"] / two["seconds"], 2) if two["seconds"] else None,
+        "national_reports_per_minute": round(60 * ok / two["seconds"], 2) if two["seconds"] else None,
+        "dask_scaling_1_to_2_workers": round(one["seconds"] / two["seconds"], 2),
+        "national_report_median_s": round(statistics.median(durations), 2) if durations else None,
+        "national_stage_medians_s": stage_medians(two),
+        "national_uptime": _uptime(),
+        "national_stderr": two["stderr_tail"] or one["stderr_tail"],
     }
 
 
@@ -235,13 +303,19 @@ def part_memory(mode: str, work: Path) -> dict:
 
 # --------------------------------------------------------------------------- output
 ROWS = [
+    ("pack_speedup_vs_naive_loop", "Gain fne-eval run --to html,pdf / boucle naïve avec PDF (cible ≥ 6)", 2),
+    ("pack_speedup_vs_naive_loop_chromium", "Même gain, --renderer chromium", 2),
+    ("pack_cpu_ratio_vs_naive_loop", "Temps CPU boucle naïve / fne-eval run --to html,pdf", 2),
+    ("report_compute_median_s", "Calcul d'un rapport (cellules), médiane (s, cible ≤ 0,5)", 2),
     ("batch_speedup_vs_papermill_loop", "Gain fne-eval run --to html / boucle papermill (cible ≥ 3)", 2),
-    ("batch_speedup_html_pdf_vs_papermill_loop", "Gain fne-eval run --to html,pdf / boucle papermill", 2),
-    ("batch_speedup_vs_papermill_loop_warm_cache", "Gain / boucle papermill avec cache du bundle chaud", 2),
-    ("batch_cpu_ratio_vs_papermill_loop", "Temps CPU boucle papermill / fne-eval run --to html", 2),
+    ("naive_loop_seconds", "Boucle naïve papermill + nbconvert + weasyprint (s)", 1),
     ("batch_papermill_loop_seconds", "Boucle papermill (s)", 1),
     ("batch_run_html_seconds", "fne-eval run --to html (s)", 1),
     ("batch_run_html_pdf_seconds", "fne-eval run --to html,pdf (s)", 1),
+    ("batch_run_html_pdf_chromium_seconds", "fne-eval run --to html,pdf --renderer chromium (s)", 1),
+    ("national_reports_per_minute", "Plan national (EPCI), Dask 2 travailleurs : rapports par minute", 1),
+    ("dask_scaling_1_to_2_workers", "Durée Dask 1 travailleur / 2 travailleurs (cible ≥ 1,7)", 2),
+    ("national_report_median_s", "Plan national : durée médiane d'un rapport (s)", 1),
     ("pdf_render_median_s", "PDF, moteur par défaut (WeasyPrint chaud), s par rapport", 2),
     ("pdf_per_report_median_s", "PDF, WeasyPrint démarré pour chaque rapport, s par rapport", 2),
     ("pdf_weasyprint_warm_median_s", "PDF, WeasyPrint chaud, s par rapport", 2),
@@ -267,6 +341,9 @@ def print_table(res: dict) -> None:
         if res.get(key) is not None:
             v = res[key]
             print(f"  {label:<72} {fr(v, digits) if isinstance(v, (int, float)) else v}")
+    for key in ("pack_stage_medians_s", "pack_stage_medians_chromium_s", "national_stage_medians_s"):
+        if res.get(key):
+            print(f"  Médianes par étape, {key} (s) : " + ", ".join(f"{k} {fr(v, 2)}" for k, v in res[key].items()))
     if "batch_breakdown_seconds" in res:
         print("  Décomposition d'un rapport d'impact (s) :")
         for k, v in res["batch_breakdown_seconds"].items():
@@ -284,13 +361,9 @@ def main(argv=None) -> int:
     g.add_argument("--smoke", action="store_true", help=argparse.SUPPRESS)  # tests only
     p.add_argument("--json", action="store_true", help="imprime les chiffres en JSON")
     p.add_argument("--only", nargs="+", choices=PARTS, default=list(PARTS), help="parties à lancer")
-    p.add_argument("--extras", action="store_true",
-                   help="ajoute la boucle papermill avec cache chaud et, en mode rapide, le rendu PDF")
     p.add_argument("--work", default=None, help="dossier de travail (défaut : dossier temporaire)")
     args = p.parse_args(argv)
     mode = "full" if args.full else "smoke" if args.smoke else "quick"
-    global EXTRAS
-    EXTRAS = bool(args.extras)
     import os
 
     work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="fne-eval-bench-"))

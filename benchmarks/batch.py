@@ -1,12 +1,11 @@
-"""Batch speed: ``fne-eval run`` against a naive loop of ``papermill`` commands, and where time goes.
+"""Batch speed: ``fne-eval run`` against a naive loop of commands, and where time goes.
 
 The naive loop is what one would write without the runner: for each entry of the plan,
-one ``papermill`` command (a new Python process, a new kernel), sequentially, executing
-the notebook only. It runs with the bundle disk cache switched off
-(``FNE_EVAL_CACHE_DIR=off``: each kernel parses and validates the bundle, as before the
-cache existed) and, for reference, with a warm cache. ``fne-eval run`` runs the same
-entries in its process pool with a fresh, empty cache folder, and also renders HTML (and
-PDF in the second measurement): it does more work than the loop.
+sequentially, one ``papermill`` command (a new Python process, a new kernel), then
+``jupyter nbconvert --to html --no-input`` and the ``weasyprint`` CLI. It runs with the
+bundle disk cache switched off (``FNE_EVAL_CACHE_DIR=off``: each kernel parses and
+validates the bundle, as before the cache existed). ``fne-eval run`` runs the same entries
+in its process pool with a fresh, empty cache folder.
 """
 from __future__ import annotations
 
@@ -42,26 +41,44 @@ def _env(cache: str) -> dict:
     return env
 
 
-def papermill_loop(entries: list, work: Path, cache: str = "off") -> dict:
-    """Execute each entry with one ``papermill`` command, sequentially; return timings."""
+def naive_loop(entries: list, work: Path, cache: str = "off") -> dict:
+    """The naive pack (issue 14): per entry, sequentially, the ``papermill`` CLI, then
+    ``jupyter nbconvert --to html --no-input``, then the ``weasyprint`` CLI; return timings.
+
+    Each command is a new Python process (and papermill a new kernel), as a shell loop over
+    the plan would run them. ``papermill_seconds`` sums the papermill commands alone: the
+    loop of ``batch_speedup_vs_papermill_loop``, measured as before (execution only).
+    """
     nb_dir = REPO / "notebooks"
     work.mkdir(parents=True, exist_ok=True)
-    per_entry = {}
-    failed = []
+    per_entry, failed = {}, []
+    sums = {"papermill": 0.0, "nbconvert": 0.0, "weasyprint": 0.0}
     cpu = 0.0
     t0 = time.perf_counter()
     for e in entries:
         params = work / f"{e['id']}.yaml"
         params.write_text(yaml.safe_dump(e["parameters"], allow_unicode=True), encoding="utf-8")
-        r = run_measured([_bin("papermill"), str(nb_dir / f"{e['notebook']}.ipynb"),
-                          str(work / f"{e['id']}.ipynb"), "-f", str(params), "--cwd", str(nb_dir),
-                          "-k", "python3", "--no-progress-bar"], env=_env(cache))
-        per_entry[e["id"]] = round(r["seconds"], 2)
-        cpu += r["cpu_seconds"]
-        if r["returncode"] != 0:
-            failed.append(e["id"])
+        nb_out = work / f"{e['id']}.ipynb"
+        steps = {
+            "papermill": [_bin("papermill"), str(nb_dir / f"{e['notebook']}.ipynb"), str(nb_out), "-f", str(params),
+                          "--cwd", str(nb_dir), "-k", "python3", "--no-progress-bar"],
+            "nbconvert": [_bin("jupyter-nbconvert"), "--to", "html", "--no-input", str(nb_out),
+                          "--output-dir", str(work)],
+            "weasyprint": [_bin("weasyprint"), str(work / f"{e['id']}.html"), str(work / f"{e['id']}.pdf")],
+        }
+        times = {}
+        for step, cmd in steps.items():
+            r = run_measured(cmd, env=_env(cache))
+            times[step] = round(r["seconds"], 2)
+            sums[step] += r["seconds"]
+            cpu += r["cpu_seconds"]
+            if r["returncode"] != 0:
+                failed.append(f"{e['id']} ({step})")
+                break
+        per_entry[e["id"]] = times
     return {"seconds": round(time.perf_counter() - t0, 2), "cpu_seconds": round(cpu, 2),
-            "per_entry": per_entry, "failed": failed}
+            "papermill_seconds": round(sums["papermill"], 2), "nbconvert_seconds": round(sums["nbconvert"], 2),
+            "weasyprint_seconds": round(sums["weasyprint"], 2), "per_entry": per_entry, "failed": failed}
 
 
 def fne_eval_run(plan: Path, ids: list, out: Path, formats: str = "html", jobs: int = 2,
@@ -81,9 +98,45 @@ def fne_eval_run(plan: Path, ids: list, out: Path, formats: str = "html", jobs: 
     entries = {}
     if manifest and manifest.exists():
         m = json.loads(manifest.read_text(encoding="utf-8"))
-        entries = {e["id"]: {"status": e["status"], "duration_s": e.get("duration_s")} for e in m["entries"]}
+        entries = {e["id"]: {"status": e["status"], "duration_s": e.get("duration_s"),
+                             "stages": e.get("stages") or {}, "error": e.get("error")} for e in m["entries"]}
     return {"seconds": round(seconds, 2), "cpu_seconds": round(r["cpu_seconds"], 2), "exit_code": r["returncode"],
-            "entries": entries, "stderr_tail": r["stderr"][-500:] if r["returncode"] not in (0, 1) else ""}
+            "entries": entries, "run_dir": str(manifest.parent) if manifest else None, "stderr_tail": r["stderr"][-500:] if r["returncode"] not in (0, 1) else ""}
+
+
+def stage_medians(run: dict) -> dict:
+    """Return the median seconds of each stage over a run's successful entries (from its manifest).
+
+    ``kernel_and_papermill`` is the execution minus the cells: kernel start and readiness,
+    papermill's reading and writing of the notebook.
+    """
+    import statistics
+
+    rows = [e["stages"] for e in run["entries"].values() if e["status"] == "ok" and e.get("stages")]
+    out = {}
+    for stage in ("kernel_start", "cells", "html", "pdf", "execute"):
+        vals = [r[stage] for r in rows if isinstance(r.get(stage), (int, float))]
+        if vals:
+            out[stage] = round(statistics.median(vals), 3)
+    extra = [r["execute"] - r["cells"] for r in rows if isinstance(r.get("cells"), (int, float))]
+    if extra:
+        out["kernel_and_papermill"] = round(statistics.median(extra), 3)
+    return out
+
+
+def chart_counts(run: dict) -> dict:
+    """Return the charts of a run's HTML reports: in all, and distinct images (what the figure cache draws)."""
+    import hashlib
+    import re
+
+    if not run.get("run_dir"):
+        return {}
+    total, distinct = 0, set()
+    for html in Path(run["run_dir"]).glob("html/*.html"):
+        for b64 in re.findall(r'src="data:image/png;base64,([^"]+)"', html.read_text(encoding="utf-8")):
+            total += 1
+            distinct.add(hashlib.sha256(b64.encode()).hexdigest())
+    return {"charts": total, "distinct_charts": len(distinct)}
 
 
 # --------------------------------------------------------------------------- measurement
@@ -191,6 +244,16 @@ def breakdown(notebook: str = "impact", parameters: dict = None) -> dict:
             else:
                 compute += dt
         out["compute"] = compute
+        stats = []
+        kc.execute_interactive("import json as _j\nfrom fne_eval.report import figcache as _f\n"
+                               "print(_j.dumps(_f.STATS))", timeout=60,
+                               output_hook=lambda msg: stats.append(msg["content"].get("text", ""))
+                               if msg["msg_type"] == "stream" else None)
+        try:
+            out["figures_draw"] = json.loads("".join(stats))["draw_seconds"]
+            out["compute_without_figures"] = compute - out["figures_draw"]
+        except (ValueError, KeyError):
+            pass
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)

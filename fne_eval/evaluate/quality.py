@@ -694,31 +694,40 @@ def _ifn_mismatch(ctx):
 
 @rule("epci_population_vs_members", "Population publiée d'un EPCI différente de la somme de ses communes membres")
 def _epci_population(ctx):
+    # one pass over the populations (grouped by EPCI and year), not one filter per EPCI: a national
+    # bundle has 1 255 EPCI and 35 000 communes (23 s → well under 1 s); same findings, same order
     t, p = ctx["territories"], ctx["populations"]
     if not len(t) or not len(p):
         return
     units = ctx.local_units()
     pv = p.assign(territory_code=p["territory_code"].astype(str))
+    member_of = pd.DataFrame({"member": units["territory_code"].astype(str).to_numpy(),
+                              "epci": units["epci_siren"].astype(str).to_numpy()})
+    n_members = member_of.groupby("epci").size().to_dict()
+    pairs = member_of.drop_duplicates()
+    joined = pv[["territory_code", "year", "population"]].merge(pairs, left_on="territory_code", right_on="member")
+    by_year = joined.groupby(["epci", "year"])["population"].agg(["size", "sum"])
+    counts = {k: (int(n), v) for k, n, v in zip(by_year.index, by_year["size"], by_year["sum"])}
+    published = pv.groupby("territory_code", sort=False).indices
     for _, epci in t[t["level"] == "epci"].iterrows():
         code = str(epci["territory_code"])
-        members = units[units["epci_siren"].astype(str) == code]["territory_code"].astype(str)
-        if not len(members):
+        n_member = n_members.get(code, 0)
+        if not n_member:
             continue
-        pub = pv[pv["territory_code"] == code]
-        for _, row in pub.iterrows():
+        for _, row in pv.iloc[published.get(code, [])].iterrows():
             year = row["year"]
-            m = pv[(pv["year"] == year) & pv["territory_code"].isin(members)]
-            if len(m) < len(members):
-                missing = len(members) - len(m)
+            n, total = counts.get((code, year), (0, 0))
+            if n < n_member:
+                missing = n_member - n
                 yield _f("epci_population_vs_members", "info", "populations", f"territory_code={code}, year={year}",
                          f"{epci['territory_name']} : {missing} communes membres sans population {year}, "
                          "somme non comparable.")
                 continue
-            s = int(m["population"].sum())
+            s = int(total)
             if s != int(row["population"]):
                 yield _f("epci_population_vs_members", "warning", "populations", f"territory_code={code}, year={year}",
                          f"{epci['territory_name']} : population publiée {_num(row['population'])} (millésime {year}) "
-                         f"≠ somme des {len(members)} communes membres ({_num(s)}), écart {_num(int(row['population']) - s)}.")
+                         f"≠ somme des {n_member} communes membres ({_num(s)}), écart {_num(int(row['population']) - s)}.")
 
 
 def _codes_within(ctx, code) -> set:

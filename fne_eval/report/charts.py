@@ -15,6 +15,7 @@ from typing import Optional, Sequence
 import pandas as pd
 
 from fne_eval.report import format as F
+from fne_eval.report.figcache import cached
 from fne_eval.report.tables import HtmlFragment
 from fne_eval.report.theme import BUDGET_COLORS, DPI, METEO_COLORS, PALETTE, new_figure
 
@@ -26,6 +27,7 @@ class Chart(HtmlFragment):
         self.png = png
         self.alt = alt
         self.caption = caption
+        self.width_px = width_px
         b64 = base64.b64encode(png).decode("ascii")
         width = f' width="{int(width_px)}"' if width_px else ""
         cap = (f'<figcaption style="font-size:0.85em;color:#444">{html.escape(caption)}</figcaption>'
@@ -76,6 +78,7 @@ def _describe_extremes(df: pd.DataFrame, label: str, value: str, fmt) -> str:
             f"la plus basse {low[label]} ({fmt(low[value])})")
 
 
+@cached
 def bar_chart(
     df: pd.DataFrame,
     label: str,
@@ -122,6 +125,7 @@ def bar_chart(
     return render(fig, alt, caption)
 
 
+@cached
 def line_chart(
     df: pd.DataFrame,
     x: str,
@@ -171,6 +175,7 @@ def line_chart(
     return render(fig, alt, caption)
 
 
+@cached
 def grouped_bars(
     df: pd.DataFrame,
     label: str,
@@ -210,6 +215,7 @@ def grouped_bars(
     return render(fig, alt, caption)
 
 
+@cached
 def gantt_chart(
     df: pd.DataFrame,
     title: str,

@@ -15,6 +15,7 @@ from typing import Iterable, Mapping, Optional
 from fne_eval.core.paths import REFERENCE_DIR
 from fne_eval.report import format as F
 from fne_eval.report.charts import Chart, render, wrap_title
+from fne_eval.report.figcache import cached
 from fne_eval.report.theme import MUTED, new_figure
 
 COMMUNES_GEOJSON = REFERENCE_DIR / "communes_13.geojson"
@@ -43,6 +44,7 @@ def commune_shapes(path: Optional[str] = None) -> dict:
     return shapes
 
 
+@cached  # the same map is drawn once per run (fne_eval/report/figcache.py)
 def choropleth(
     values: Mapping[str, float],
     title: str,

@@ -1,6 +1,6 @@
 """Run a plan's entries on a Dask distributed cluster (``fne-eval run --executor dask``).
 
-Every entry runs :func:`fne_eval.runner.execute.run_entry`, the very function the local
+Every entry runs :func:`fne_eval.runner.entry.run_entry`, the very function the local
 process pool runs, so statuses, figures and manifest are the same; only where the work
 happens changes. Without a scheduler address a :class:`distributed.LocalCluster` is started
 on the loopback interface (127.0.0.1, one single-threaded worker process per job, no
@@ -11,7 +11,7 @@ files as the client: the run folder, the notebooks and the bundle (a shared file
 and have fne-eval installed at the same version.
 
 Memory: at most ``2 × workers`` entries are in flight; each result is a small
-:class:`~fne_eval.runner.execute.EntryResult` (the reports are written to disk by the
+:class:`~fne_eval.runner.entry.EntryResult` (the reports are written to disk by the
 worker) and its future is released as soon as it is read, so the client's memory does not
 grow with the number of entries.
 """
@@ -22,7 +22,7 @@ import os
 import secrets
 from typing import Iterator, Optional
 
-from fne_eval.runner.execute import EntryResult, Executor, RunContext, _error_message, run_entry
+from fne_eval.runner.entry import EntryResult, Executor, RunContext, _error_message, run_entry
 
 #: Entries submitted ahead per worker (keeps the scheduler busy without queueing everything).
 IN_FLIGHT_PER_WORKER = 2

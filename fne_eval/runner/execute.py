@@ -1,11 +1,9 @@
-"""Execute the entries of a run plan: one papermill execution per entry, then rendering.
+"""Execute the entries of a run plan: the local process pool, the choice of executor, ``run_plan``.
 
-The work of one entry lives in ONE picklable top-level function, :func:`run_entry`, so
-that every executor (the local process pool here, the Dask executor of
-``fne_eval.runner.dask_executor``) runs exactly the same code and gives the same results.
-An executor only has to implement :meth:`Executor.run`: take the entries and a
-:class:`RunContext`, yield one :class:`EntryResult` per entry as they finish, never raise
-for a failing entry.
+What one entry does (papermill execution, then rendering) is :func:`fne_eval.runner.entry.run_entry`,
+shared by every executor; it is re-exported here. Imports go one way: this module may import
+:mod:`fne_eval.runner.dask_executor` (only when ``--executor dask`` is asked, as Dask is an
+optional dependency), which imports :mod:`fne_eval.runner.entry`, never this module.
 
 :func:`run_plan` is the whole ``fne-eval run``: check the renderer, validate the bundle,
 validate and expand the plan, execute in ``outputs/.<run-id>.partial/``, write
@@ -17,275 +15,20 @@ import math
 import os
 import secrets
 import sys
-import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator, Optional, Union
 
-from fne_eval.runner.plan import PlanEntry, PlanError
+from fne_eval.runner.entry import (  # noqa: F401 - re-exported: the public names of a run's entries
+    KERNEL_NAME, OUTPUT_DIRS, EntryResult, Executor, RunContext, _error_message, run_entry,
+)
+from fne_eval.runner.plan import PlanError
 
-KERNEL_NAME = "python3"
 EXECUTORS = ("local", "dask")
 #: Longest per-entry timeout accepted (one week, in seconds).
 MAX_TIMEOUT_S = 7 * 24 * 3600
-#: Sub-folders of a run folder, by output kind.
-OUTPUT_DIRS = {"notebook": "notebooks", "html": "html", "pdf": "pdf", "docx": "docx"}
-
-
-@dataclass
-class RunContext:
-    """Everything :func:`run_entry` needs besides the entry (picklable, paths as text).
-
-    Attributes
-    ----------
-    run_dir : str
-        The run folder being written (the ``.partial`` one); outputs go below it.
-    formats : tuple of str
-        Subset of ``('html', 'pdf', 'docx')``.
-    renderer : str or None
-        ``'weasyprint'``, ``'chromium'``, ``'quarto'`` or None when no PDF is asked; the
-        first two are warm engines, one per worker process (:mod:`fne_eval.runner.pdf_engines`).
-    timeout : float or None
-        Per-cell execution timeout in seconds (papermill ``execution_timeout``); a cell
-        that runs longer stops the entry, which is reported as failed.
-    is_synthetic, sources, bundle_hash, version, run_date, plan_title :
-        Provenance shown by the renderer's banner and footer.
-    territory_names : dict
-        Territory code → name, for the report subtitle.
-    """
-
-    run_dir: str
-    formats: tuple = ("html", "pdf")
-    renderer: Optional[str] = "weasyprint"
-    timeout: Optional[float] = None
-    kernel_name: str = KERNEL_NAME
-    is_synthetic: bool = False
-    sources: list = field(default_factory=list)
-    bundle_hash: str = ""
-    version: str = ""
-    run_date: str = ""
-    plan_title: str = ""
-    territory_names: dict = field(default_factory=dict)
-
-
-@dataclass
-class EntryResult:
-    """The outcome of one entry; ``outputs`` are paths relative to the run folder."""
-
-    id: str
-    notebook: str
-    parameters: dict
-    status: str  # 'ok' | 'failed'
-    error: Optional[str] = None
-    duration_s: float = 0.0
-    outputs: dict = field(default_factory=dict)
-    notebook_sha256: Optional[str] = None  # of the source notebook, for reproducibility
-
-    def to_dict(self) -> dict:
-        """Return the result as a JSON-ready dict."""
-        return asdict(self)
-
-
-def _first_line(text: str) -> str:
-    for line in str(text).splitlines():
-        if line.strip():
-            return line.strip()
-    return ""
-
-
-def _error_message(exc: BaseException, timeout: Optional[float]) -> str:
-    """Return a one-line French/Python message for an entry's failure."""
-    name = type(exc).__name__
-    if name == "CellTimeoutError" or isinstance(exc, TimeoutError):
-        return f"délai dépassé : une cellule a duré plus de {timeout:g} s" if timeout else f"délai dépassé ({_first_line(exc)})"
-    if name == "PapermillExecutionError":
-        return _first_line(f"{exc.ename}: {exc.evalue}") or exc.ename
-    if name == "DeadKernelError":
-        return f"le noyau Python s'est arrêté ({_first_line(exc)})"
-    return _first_line(f"{name}: {exc}") or name
-
-
-def _subtitle(entry: PlanEntry, context: RunContext) -> str:
-    from fne_eval.runner.manifest import entry_label
-
-    label = entry_label(entry.parameters, context.territory_names)
-    return " · ".join(x for x in (context.plan_title, label) if x)
-
-
-class _Watchdog:
-    """Kill an entry's kernel when the whole execution outlasts the timeout.
-
-    papermill's ``execution_timeout`` bounds each cell; this bounds their sum. The kernel
-    manager class handed to papermill records the kernel it starts (one per entry, so it
-    is safe with several entries per process); the timer kills that kernel only, and
-    nbclient then stops with a dead-kernel error, reported as a timeout.
-    """
-
-    def __init__(self, timeout: Optional[float]):
-        import threading
-
-        self.timeout = timeout
-        self.fired = False
-        self.km = None
-        self._timer = threading.Timer(timeout, self._fire) if timeout else None
-        if self._timer is not None:
-            self._timer.daemon = True
-
-    def kernel_manager_class(self):
-        from jupyter_client.manager import AsyncKernelManager  # nbclient's default: its client is async
-
-        from fne_eval.runner.forkkernel import ForkLaunchMixin
-
-        watchdog = self
-
-        # kernels are forked from a pre-imported template: same fresh kernel, no import cost
-        class WatchedKernelManager(ForkLaunchMixin, AsyncKernelManager):
-            async def _async_post_start_kernel(self, **kw):
-                await super()._async_post_start_kernel(**kw)
-                watchdog.km = self
-                if watchdog._timer is not None and not watchdog._timer.is_alive():
-                    watchdog._timer.start()
-
-        return WatchedKernelManager
-
-    def _fire(self) -> None:
-        import signal
-
-        self.fired = True
-        prov = getattr(self.km, "provisioner", None)
-        pid = getattr(getattr(prov, "process", None), "pid", None) or getattr(prov, "pid", None)
-        if pid:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
-
-    def cancel(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-
-
-def _scrub_paths(nb_out: Path, entry: PlanEntry, context: RunContext) -> None:
-    """Remove this machine's absolute paths from an executed notebook (a published artefact)."""
-    from fne_eval.runner.scrub import path_labels, scrub_notebook
-
-    scrub_notebook(nb_out, path_labels(bundle=entry.parameters.get("bundle") or None, run_dir=context.run_dir,
-                                       extra=[(str(Path(entry.notebook_path).resolve().parent), "<notebooks>")]))
-
-
-def run_entry(entry: PlanEntry, context: RunContext) -> EntryResult:
-    """Execute one entry's notebook with papermill, then render it; never raise.
-
-    The executed notebook goes to ``notebooks/<id>.ipynb`` (kept also when execution
-    fails, for diagnosis), the reports to ``html/<id>.html``, ``pdf/<id>.pdf`` and
-    ``docx/<id>.docx``.
-
-    Parameters
-    ----------
-    entry : PlanEntry
-        Validated entry: its ``parameters`` are the literals papermill injects.
-    context : RunContext
-
-    Returns
-    -------
-    EntryResult
-        ``status`` is ``'ok'`` or ``'failed'`` with the first line of the error.
-    """
-    import logging
-
-    import papermill
-
-    from fne_eval.runner.render import RenderInfo, render_html, render_pdf_quarto
-
-    # papermill warns on help comments it cannot parse and on parameters it does not see;
-    # plan.py has already checked every parameter against the notebook.
-    logging.getLogger("papermill").setLevel(logging.ERROR)
-    start = time.perf_counter()
-    run_dir = Path(context.run_dir)
-    outputs = {}
-    nb_rel = f"{OUTPUT_DIRS['notebook']}/{entry.id}.ipynb"
-    nb_out = run_dir / nb_rel
-    nb_out.parent.mkdir(parents=True, exist_ok=True)
-    source = Path(entry.notebook_path)
-    try:
-        import hashlib
-
-        nb_hash = hashlib.sha256(source.read_bytes()).hexdigest()
-    except OSError:
-        nb_hash = None
-    watchdog = _Watchdog(context.timeout)
-    try:
-        papermill.execute_notebook(
-            str(source), str(nb_out),
-            parameters=dict(entry.parameters),
-            kernel_name=context.kernel_name,
-            execution_timeout=context.timeout,
-            progress_bar=False,
-            log_output=False,
-            cwd=str(source.parent),
-            kernel_manager_class=watchdog.kernel_manager_class(),
-        )
-    except BaseException as exc:  # noqa: BLE001 - every failure is reported, never raised
-        if isinstance(exc, KeyboardInterrupt):
-            raise
-        if nb_out.exists():
-            _scrub_paths(nb_out, entry, context)
-            outputs["notebook"] = nb_rel
-        message = (f"délai dépassé : l'exécution a duré plus de {context.timeout:g} s"
-                   if watchdog.fired else _error_message(exc, context.timeout))
-        return EntryResult(entry.id, entry.notebook, dict(entry.parameters), "failed",
-                           message, round(time.perf_counter() - start, 3), outputs, nb_hash)
-    finally:
-        watchdog.cancel()
-    _scrub_paths(nb_out, entry, context)  # before rendering: the HTML and PDF come from it
-    outputs["notebook"] = nb_rel
-    try:
-        info = RenderInfo(subtitle=_subtitle(entry, context), is_synthetic=context.is_synthetic,
-                          sources=list(context.sources), bundle_hash=context.bundle_hash,
-                          version=context.version, run_date=context.run_date, entry_id=entry.id)
-        html = render_html(nb_out, info)
-        if "html" in context.formats:
-            rel = f"{OUTPUT_DIRS['html']}/{entry.id}.html"
-            (run_dir / rel).parent.mkdir(parents=True, exist_ok=True)
-            (run_dir / rel).write_text(html, encoding="utf-8")
-            outputs["html"] = rel
-        if "pdf" in context.formats:
-            rel = f"{OUTPUT_DIRS['pdf']}/{entry.id}.pdf"
-            (run_dir / rel).parent.mkdir(parents=True, exist_ok=True)
-            if context.renderer == "quarto":
-                render_pdf_quarto(nb_out, run_dir / rel, timeout=context.timeout, is_synthetic=context.is_synthetic)
-            else:  # one warm engine per worker process, reused by its next reports
-                from fne_eval.runner.pdf_engines import get_engine
-
-                get_engine(context.renderer or "weasyprint").render(html, run_dir / rel)
-            outputs["pdf"] = rel
-        if "docx" in context.formats:
-            from fne_eval.runner.render_docx import render_docx
-
-            rel = f"{OUTPUT_DIRS['docx']}/{entry.id}.docx"
-            render_docx(html, run_dir / rel)
-            outputs["docx"] = rel
-    except Exception as exc:  # noqa: BLE001
-        return EntryResult(entry.id, entry.notebook, dict(entry.parameters), "failed",
-                           "rendu : " + _error_message(exc, None), round(time.perf_counter() - start, 3), outputs,
-                           nb_hash)
-    return EntryResult(entry.id, entry.notebook, dict(entry.parameters), "ok", None,
-                       round(time.perf_counter() - start, 3), outputs, nb_hash)
-
-
-# --------------------------------------------------------------------------- executors
-
-class Executor:
-    """Where entries run. Subclasses implement :meth:`run`."""
-
-    def run(self, entries: list, context: RunContext) -> Iterator[EntryResult]:
-        """Yield one result per entry, in completion order; a failure is a result, not an exception."""
-        raise NotImplementedError
-
-    def close(self) -> None:
-        """Release workers."""
 
 
 def _on_sigterm(signum, frame):  # pragma: no cover - runs in a pool worker being stopped
@@ -521,6 +264,57 @@ def _bundle_sources(meta: dict) -> list:
     return out
 
 
+def _warm_store(bundle_obj, entries: list, log) -> None:
+    """Build the indicator store once, here, for every (year, threshold) the entries ask for.
+
+    Each report runs in its own kernel and reads the store from the disk cache
+    (:func:`fne_eval.store.get_store`); built here before the workers start, it is built once
+    per run instead of by the first report of every worker at the same time. Without a disk
+    cache (``FNE_EVAL_CACHE_DIR=off``) nothing is done; a store that cannot be built is left to
+    the reports, which say why in their own words.
+    """
+    import time
+
+    from fne_eval.bundle.diskcache import cache_dir
+
+    if not entries or cache_dir() is None:
+        return
+    from fne_eval.store import as_of_for, get_store
+
+    for year, threshold in sorted({(e.parameters.get("year"), e.parameters.get("threshold", 5)) for e in entries},
+                                  key=repr):
+        t = time.perf_counter()
+        try:
+            get_store(bundle_obj, as_of_for(bundle_obj, year), int(threshold))
+        except Exception as exc:  # noqa: BLE001 - MemoryError included: the reports will report it
+            log(f"attention : magasin d'indicateurs non préparé ({year}, seuil {threshold}) : "
+                f"{type(exc).__name__}: {str(exc)[:200]}")
+            continue
+        log(f"magasin d'indicateurs prêt ({year}, seuil {threshold}) en {time.perf_counter() - t:.1f} s")
+
+
+def _new_figure_cache(ex: Executor) -> Optional[str]:
+    """Return a private temporary folder for the run's figure cache, or None.
+
+    Charts identical across reports (a territory's map in its 5 axis reports) are drawn once
+    per run (:mod:`fne_eval.report.figcache`); the folder is removed when the run ends. None
+    (no cache) with a remote Dask scheduler, whose workers do not see this machine's disk,
+    and when ``FNE_EVAL_FIGURE_CACHE=off``.
+    """
+    import tempfile
+
+    from fne_eval.report.figcache import ENV
+
+    if os.environ.get(ENV, "").strip().lower() in ("off", "0", "no", "false"):
+        return None
+    if getattr(ex, "scheduler", None):
+        return None
+    try:
+        return tempfile.mkdtemp(prefix="fne-eval-figures-")
+    except OSError:
+        return None
+
+
 def run_plan(
     plan_path: Union[str, Path],
     bundle: Optional[Union[str, Path]] = None,
@@ -630,8 +424,12 @@ def run_plan(
         is_synthetic=bundle_obj.is_synthetic, sources=_bundle_sources(bundle_obj.meta),
         bundle_hash=bundle_obj.hash, version=__version__,
         run_date=started.strftime("%d/%m/%Y %H:%M UTC"), plan_title=plan.title, territory_names=names,
+        figure_cache=_new_figure_cache(ex),
     )
     log(f"fne-eval run : {len(entries)} rapport(s), plan {plan.name}, dossier {partial}")
+    if not getattr(ex, "scheduler", None):  # remote Dask workers do not see this machine's cache folder
+        _warm_store(bundle_obj, [e for e in entries if {"year", "threshold"} <= set(declared[e.notebook_path])],
+                    log)
     results = {}
     from tqdm import tqdm
 
@@ -654,6 +452,10 @@ def run_plan(
             ex.close()
         except Exception:  # noqa: BLE001 - closing a client that never connected
             pass
+        if context.figure_cache:
+            import shutil
+
+            shutil.rmtree(context.figure_cache, ignore_errors=True)
     if executor_error is not None and not results:
         import shutil
 
@@ -676,7 +478,7 @@ def run_plan(
                f"{(hash_at_end or 'illisible')[:12]} à la fin) : rapport non fiable, relancer l'exécution")
         log(f"attention : {msg}")
         ordered = [EntryResult(r.id, r.notebook, r.parameters, "failed", msg, r.duration_s, r.outputs,
-                               r.notebook_sha256) for r in ordered]
+                               r.notebook_sha256, r.stages) for r in ordered]
     bundle_info = {
         "path": str(Path(bundle).resolve()) if bundle is not None else str(DEFAULT_BUNDLE_DIR),
         "embedded": bundle is None,

@@ -1,0 +1,175 @@
+"""Draw each identical chart once per pack: a cache of rendered charts keyed by their data.
+
+The 25 impact reports of the COPIL pack are 5 territories × 5 axes: the charts of a
+territory that do not depend on the axis (the IFN map, the activity themes and trend) are
+the same image in its 5 reports, and each report runs in its own fresh kernel, so an
+in-memory cache would not see the other reports. :func:`cached` wraps a chart function
+(``charts.bar_chart``, ``maps.choropleth``…): when ``$FNE_EVAL_FIGURE_CACHE`` names a folder
+(``fne-eval run`` sets it to a private temporary folder for the run, removed at its end),
+the chart is looked up there under a key made of
+
+- the function (module and name) and the source of its module, of ``charts``, ``maps``,
+  ``format`` and ``theme`` (an edited chart function never reuses an old image);
+- the versions of fne-eval, matplotlib, seaborn and pandas;
+- every argument: data frames by the hash of their values, index, column names and dtypes
+  (:func:`pandas.util.hash_pandas_object`), mappings and sets in sorted order, scalars by
+  their ``repr``.
+
+An argument of any other type (a generator, an object) makes the call uncached: the chart
+is drawn as without the cache. A hit returns a :class:`~fne_eval.report.charts.Chart` with
+the very bytes, alt text, caption and width drawn the first time, so a report is the same
+with or without the cache. Entries are written atomically (temporary file, then
+``os.replace``): two kernels drawing the same chart at once both write the same content.
+Without the variable (a notebook run by hand) nothing is cached.
+"""
+from __future__ import annotations
+
+import base64
+import functools
+import hashlib
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Callable, Optional
+
+ENV = "FNE_EVAL_FIGURE_CACHE"
+#: What this kernel's charts cost: draws, hits, seconds spent drawing and reading (benchmarks read it).
+STATS = {"drawn": 0, "hits": 0, "uncached": 0, "draw_seconds": 0.0, "hit_seconds": 0.0}
+
+
+class _Unhashable(Exception):
+    pass
+
+
+def cache_folder() -> Optional[Path]:
+    """Return the figure cache folder (``$FNE_EVAL_FIGURE_CACHE``), or None when it is not set."""
+    value = os.environ.get(ENV, "").strip()
+    if not value or value.lower() in ("off", "0", "no", "none", "false"):
+        return None
+    return Path(value)
+
+
+def _feed(h, value) -> None:
+    """Feed one argument into the hash, with its type, or raise :class:`_Unhashable`."""
+    import numpy as np
+    import pandas as pd
+
+    if value is None or isinstance(value, (bool, int, float, str, bytes)):
+        h.update(f"{type(value).__name__}:{value!r};".encode())
+    elif isinstance(value, (pd.Timestamp, pd.Timedelta)) or type(value).__module__ == "datetime":
+        h.update(f"{type(value).__name__}:{value!r};".encode())
+    elif isinstance(value, np.generic):
+        h.update(f"{type(value).__name__}:{value.item()!r};".encode())
+    elif isinstance(value, (pd.DataFrame, pd.Series)):
+        frame = value.to_frame() if isinstance(value, pd.Series) else value
+        h.update(f"frame{frame.shape};cols{list(map(str, frame.columns))!r};"
+                 f"dtypes{[str(d) for d in frame.dtypes]!r};index{frame.index.dtype};".encode())
+        try:
+            h.update(pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes())
+            h.update(pd.util.hash_pandas_object(frame.index.to_frame(), index=False).to_numpy().tobytes())
+        except TypeError as exc:  # a cell holding an object pandas cannot hash
+            raise _Unhashable(str(exc)) from exc
+    elif isinstance(value, dict):
+        h.update(f"dict{len(value)};".encode())
+        for k in sorted(value, key=repr):
+            _feed(h, k)
+            _feed(h, value[k])
+    elif isinstance(value, (set, frozenset)):
+        h.update(f"set{len(value)};".encode())
+        for v in sorted(value, key=repr):
+            _feed(h, v)
+    elif isinstance(value, (list, tuple)):
+        h.update(f"{type(value).__name__}{len(value)};".encode())
+        for v in value:
+            _feed(h, v)
+    else:
+        raise _Unhashable(type(value).__name__)
+
+
+@functools.lru_cache(maxsize=None)
+def _code_stamp(module_name: str) -> str:
+    """Return the hash of the sources that draw charts and of the library versions."""
+    import matplotlib
+    import pandas
+    import seaborn
+
+    from fne_eval import __version__
+
+    h = hashlib.sha256(f"fne-eval {__version__} matplotlib {matplotlib.__version__} seaborn "
+                       f"{seaborn.__version__} pandas {pandas.__version__}\n".encode())
+    names = [module_name, "fne_eval.report.charts", "fne_eval.report.maps", "fne_eval.report.format",
+             "fne_eval.report.theme", __name__]
+    for name in dict.fromkeys(names):
+        path = getattr(sys.modules.get(name), "__file__", None)
+        if path:
+            h.update(Path(path).read_bytes())
+    return h.hexdigest()
+
+
+def chart_key(fn: Callable, args: tuple, kwargs: dict) -> Optional[str]:
+    """Return the cache key of ``fn(*args, **kwargs)``, or None when an argument cannot be hashed."""
+    h = hashlib.sha256(f"{fn.__module__}.{fn.__qualname__}\n{_code_stamp(fn.__module__)}\n".encode())
+    try:
+        _feed(h, list(args))
+        _feed(h, dict(kwargs))
+    except _Unhashable:
+        return None
+    return h.hexdigest()
+
+
+def _read(path: Path):
+    from fne_eval.report.charts import Chart
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return Chart(base64.b64decode(data["png"]), alt=data["alt"], caption=data["caption"],
+                     width_px=data["width_px"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # absent, or unreadable: drawn again and rewritten
+
+
+def _write(path: Path, chart) -> None:
+    data = {"png": base64.b64encode(chart.png).decode("ascii"), "alt": chart.alt, "caption": chart.caption,
+            "width_px": chart.width_px}
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(data, fh)
+        os.replace(tmp, path)
+    except OSError:  # a full or read-only disk costs a redraw, never a report
+        try:
+            os.unlink(tmp)
+        except (OSError, UnboundLocalError):
+            pass
+
+
+def cached(fn: Callable) -> Callable:
+    """Wrap a function returning a :class:`~fne_eval.report.charts.Chart` with the figure cache."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        folder = cache_folder()
+        key = chart_key(fn, args, kwargs) if folder is not None else None
+        if key is not None:
+            t = time.perf_counter()
+            hit = _read(folder / f"{key}.json")
+            if hit is not None:
+                STATS["hits"] += 1
+                STATS["hit_seconds"] += time.perf_counter() - t
+                return hit
+        else:
+            STATS["uncached"] += 1
+        t = time.perf_counter()
+        chart = fn(*args, **kwargs)
+        STATS["drawn"] += 1
+        STATS["draw_seconds"] += time.perf_counter() - t
+        if key is not None:
+            _write(folder / f"{key}.json", chart)
+        return chart
+
+    wrapper.uncached = fn
+    return wrapper
