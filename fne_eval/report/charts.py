@@ -15,11 +15,12 @@ from typing import Optional, Sequence
 import pandas as pd
 
 from fne_eval.report import format as F
-from fne_eval.report.figcache import cached
+from fne_eval.report.figcache import cached, register_chart_class
 from fne_eval.report.tables import HtmlFragment
 from fne_eval.report.theme import BUDGET_COLORS, DPI, METEO_COLORS, PALETTE, new_figure
 
 
+@register_chart_class
 class Chart(HtmlFragment):
     """A rendered chart: PNG bytes, alt text and caption, displayable in Jupyter."""
 

@@ -120,13 +120,25 @@ def chart_key(fn: Callable, args: tuple, kwargs: dict) -> Optional[str]:
     return h.hexdigest()
 
 
-def _read(path: Path):
-    from fne_eval.report.charts import Chart
+#: The class a cached chart is rebuilt as; :mod:`fne_eval.report.charts` registers its ``Chart``
+#: (so that this module, which charts imports, never imports charts back).
+_CHART_CLASS: Optional[type] = None
 
+
+def register_chart_class(cls: type) -> type:
+    """Set the class cached charts are rebuilt as (called once by :mod:`fne_eval.report.charts`)."""
+    global _CHART_CLASS
+    _CHART_CLASS = cls
+    return cls
+
+
+def _read(path: Path):
+    if _CHART_CLASS is None:
+        return None
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        return Chart(base64.b64decode(data["png"]), alt=data["alt"], caption=data["caption"],
-                     width_px=data["width_px"])
+        return _CHART_CLASS(base64.b64decode(data["png"]), alt=data["alt"], caption=data["caption"],
+                            width_px=data["width_px"])
     except (OSError, ValueError, KeyError, TypeError):
         return None  # absent, or unreadable: drawn again and rewritten
 
