@@ -251,22 +251,6 @@ def test_meta_of_the_build(built):
     assert set(meta["synthetic_tables"]) <= set(TABLES) - {"lieux"}
 
 
-def test_monitoring_falls_back_to_empty_tables(monkeypatch):
-    monkeypatch.setattr(bd, "_optional_function", lambda module, name: None)
-    monitoring, synthetic = bd.build_monitoring_tables({})
-    assert synthetic == []
-    assert sorted(monitoring) == sorted(n for n, t in TABLES.items() if t.group == "monitoring" and n != "lieux")
-    assert all(len(df) == 0 for df in monitoring.values())
-    lieux, real = bd.build_lieux()
-    assert not real and list(lieux.columns) == TABLES["lieux"].column_names
-    assert bd.bundle_meta(1, [], False)["is_synthetic"] is False
-
-
-def test_optional_function_missing_module():
-    assert bd._optional_function("fne_eval.no_such_module_xyz", "f") is None
-    assert bd._optional_function("fne_eval.core.paths", "no_such_function") is None
-
-
 # --------------------------------------------------------------------------- committed bundle
 def test_default_bundle_files_exist_and_load(default_bundle):
     for name in TABLES:

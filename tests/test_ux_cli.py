@@ -151,8 +151,9 @@ def test_plan_without_list_is_a_summary(capsys):
     assert main(["plan", "params/copil-2025.yaml", "--list"]) == 0
     full = capsys.readouterr().out
     # the COPIL pack: département + 4 EPCI × (all axes + 4 axes) = 25 impact reports, budget, annual review
-    assert "27 entrée(s)" in short and "27 entrée(s)" in full
-    assert "impact : 25 entrée(s)" in short and "budget : 1 entrée(s)" in short
+    # the plan: the dossier, the budget, the annex and the département + its 4 EPCI (seed) = 8
+    assert "8 entrée(s)" in short and "8 entrée(s)" in full
+    assert "impact : 5 entrée(s)" in short and "budget : 1 entrée(s)" in short
     assert "impact-13-axe-all" not in short and "--list" in short
     assert "impact-13-axe-all" in full and len(full.splitlines()) == 1 + 27
 

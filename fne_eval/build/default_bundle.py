@@ -23,7 +23,6 @@ The build is deterministic: two runs give byte-identical files.
 from __future__ import annotations
 
 import argparse
-import importlib
 import logging
 import os
 import shutil
@@ -35,8 +34,10 @@ from typing import Optional, Union
 import pandas as pd
 
 from fne_eval.bundle.io import coerce_table, write_bundle
+from fne_eval.build.synthetic import generate_monitoring
 from fne_eval.bundle.spec import TABLES, table_names
 from fne_eval.core.paths import DEFAULT_BUNDLE_DIR, REFERENCE_DIR, ROADMAP_DIR, SAMPLES_DIR
+from fne_eval.ingest.opendata import read_lieux_hubdusud_2023
 
 log = logging.getLogger(__name__)
 
@@ -416,21 +417,6 @@ def build_roadmap_tables(roadmap_dir: Union[str, Path] = ROADMAP_DIR) -> dict:
 
 
 # --------------------------------------------------------------------------- monitoring
-def _optional_function(module: str, name: str):
-    """Return ``module.name``, or None when that module (not one it imports) or name is missing."""
-    try:
-        mod = importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name == module:
-            log.warning("%s is not available yet: its tables are left empty", module)
-            return None
-        raise
-    fn = getattr(mod, name, None)
-    if fn is None:
-        log.warning("%s.%s is not available yet: its tables are left empty", module, name)
-    return fn
-
-
 def build_lieux(path: Optional[Union[str, Path]] = None) -> tuple:
     """Read the real Hub du Sud 2023 lieux with the importer, or an empty table without it.
 
@@ -439,7 +425,7 @@ def build_lieux(path: Optional[Union[str, Path]] = None) -> tuple:
     tuple
         ``(lieux, is_real)``: the typed ``lieux`` table and whether it was read.
     """
-    reader = _optional_function("fne_eval.ingest.opendata", "read_lieux_hubdusud_2023")
+    reader = read_lieux_hubdusud_2023
     if reader is None:
         return _empty("lieux"), False
     path = Path(path) if path is not None else SAMPLES_DIR / "lieux_mediation_numerique_13_hubdusud_2023.csv"
@@ -466,7 +452,7 @@ def build_monitoring_tables(tables: dict, seed: int = DEFAULT_SEED, as_of: str =
         excluded) and the sorted names of the tables that hold synthetic data.
     """
     names = [n for n in table_names("monitoring") if n != "lieux"]
-    generate = _optional_function("fne_eval.build.synthetic", "generate_monitoring")
+    generate = generate_monitoring
     if generate is None:
         return {n: _empty(n) for n in names}, []
     generated = generate(tables, seed=seed, as_of=as_of)

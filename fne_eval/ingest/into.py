@@ -67,7 +67,6 @@ def init_bundle(out: Union[str, Path], force: bool = False) -> Path:
         ``out`` exists and is not empty (without ``force``), or is a file.
     """
     from fne_eval import __version__
-    from fne_eval.build.default_bundle import ROADMAP_NAME, SOURCES
     from fne_eval.bundle.io import empty_table
     from fne_eval.bundle.load import load_bundle
 
@@ -79,6 +78,12 @@ def init_bundle(out: Union[str, Path], force: bool = False) -> Path:
             raise IngestError(f"{out} existe et n'est pas vide : choisir un autre dossier (ou --force pour "
                               "remplacer le bundle qu'il contient)")
     default = load_bundle()
+    # the reference and roadmap provenance, as the embedded bundle's metadata records it (not its
+    # lieux list nor its synthetic monitoring data, which a real bundle does not carry)
+    dmeta = default.meta or {}
+    roadmap_name = str(dmeta.get("roadmap", ""))
+    sources = [s for s in dmeta.get("sources", [])
+               if not s.startswith(("Lieux de médiation", "Données de suivi synthétiques"))]
     tables = {}
     for name, table in TABLES.items():
         if table.group in ("reference", "roadmap"):
@@ -92,8 +97,8 @@ def init_bundle(out: Union[str, Path], force: bool = False) -> Path:
                         "de fragilité numérique et feuille de route du bundle embarqué ; tables de suivi vides "
                         "à remplir par « fne-eval import … --into ». L'origine de chaque table est dans "
                         "table_origins."),
-        "roadmap": ROADMAP_NAME,
-        "sources": list(SOURCES),
+        "roadmap": roadmap_name,
+        "sources": sources,
         "created_at": utc_now(),
         "created_with": f"fne-eval {__version__}",
         "table_origins": initial_origins({"reference": origin_source, "roadmap": origin_source}),

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Optional
 
+from cycler import cycler
+
 #: Width of a full-width chart, in inches (about 16.5 cm: an A4 page minus margins).
 FULL_WIDTH_IN = 6.5
 #: Default height of a chart, in inches.
@@ -47,7 +49,7 @@ def rc_params() -> dict:
         "legend.frameon": False,
         "axes.spines.top": False,
         "axes.spines.right": False,
-        "axes.prop_cycle": __import__("cycler").cycler(color=PALETTE),
+        "axes.prop_cycle": cycler(color=PALETTE),
         "axes.formatter.use_locale": False,
         "svg.fonttype": "none",
         # labels come from the data: a "$" must stay a dollar sign, never start mathtext
