@@ -161,3 +161,22 @@ def test_threshold_override_must_be_documented_and_is_logged(tmp_path, caplog):
                        package_version="0", python_version="3")
     assert m["threshold_override"]["threshold"] == 3 and m["threshold_override"]["decided_by"] == "COPIL"
     json.dumps(m)
+
+
+def test_manifest_writes_the_home_folder_as_a_tilde(tmp_path, monkeypatch):
+    """manifest.json is published beside the reports: no account name in its paths."""
+    from datetime import datetime, timezone
+
+    from fne_eval.runner.manifest import build_manifest
+
+    home = tmp_path / "home" / "jean.dupont"
+    monkeypatch.setenv("HOME", str(home))
+    plan_path = write_plan(home / "fne" / "params", _plan(tmp_path))
+    plan = load_plan(plan_path)
+    now = datetime.now(timezone.utc)
+    m = build_manifest(run_id="r", plan=plan, bundle={"path": str(home / "donnees" / "bundle"), "hash": "h"},
+                       results=[], started=now, finished=now, options={}, package_version="0", python_version="3")
+    text = json.dumps(m, ensure_ascii=False)
+    assert "jean.dupont" not in text
+    assert m["bundle"]["path"] == "~/donnees/bundle"
+    assert load_plan(m["plan"]["path"]).name == "seuil"  # still a path that leads to the plan

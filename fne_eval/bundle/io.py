@@ -798,7 +798,7 @@ def read_bundle_raw(path: Union[str, Path]) -> RawBundle:
         When the path does not exist, is not a bundle, or a file or sheet cannot be read
         (empty, binary, not CSV, missing required table); the message names it.
     """
-    path = Path(path)
+    path = Path(path).expanduser()
     if not path.exists():
         raise BundleError(f"{path} : chemin inexistant")
     if path.is_dir():
@@ -897,7 +897,7 @@ def load_bundle(path: Optional[Union[str, Path]] = None, validate: bool = True) 
     """
     from fne_eval.core.paths import DEFAULT_BUNDLE_DIR
 
-    path = Path(path) if path is not None else DEFAULT_BUNDLE_DIR
+    path = Path(path).expanduser() if path is not None else DEFAULT_BUNDLE_DIR
     if not path.exists():
         raise BundleError(f"{path} : chemin inexistant")
     path = path.resolve()

@@ -276,7 +276,7 @@ def load_plan(path: Union[str, Path]) -> RunPlan:
         Unreadable YAML, unknown or missing key, wrong type, unsafe name; each message
         names the file, the entry and the key.
     """
-    path = Path(path)
+    path = Path(path).expanduser()
     try:
         if path.is_file() and path.stat().st_size > MAX_PLAN_BYTES:
             raise PlanError([f"{path}: plan refusé : {path.stat().st_size} octets, un plan en fait au plus "
