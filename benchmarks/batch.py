@@ -175,7 +175,7 @@ def breakdown(notebook: str = "impact", parameters: dict = None) -> dict:
             "from fne_eval.bundle import load_bundle\nload_bundle(None)")
         cache = tempfile.mkdtemp(prefix="fne-eval-cache-")
         run(f"os.environ['FNE_EVAL_CACHE_DIR'] = {cache!r}\n"
-            "from fne_eval.bundle import io as _io\n_io._load_cached.cache_clear()\nload_bundle(None)")
+            "from fne_eval.bundle import load as _io\n_io._load_cached.cache_clear()\nload_bundle(None)")
         run("_io._load_cached.cache_clear()")
         out["bundle_load_disk_cache"] = run("load_bundle(None)")
         params = ", ".join(f"{k}={v!r}" for k, v in parameters.items())

@@ -19,6 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bundles.small import small_tables, write_small_bundle  # noqa: E402
 from fne_eval.bundle import io as bio  # noqa: E402
+from fne_eval.bundle import load as bload  # noqa: E402
 from fne_eval.bundle import load_bundle  # noqa: E402
 from fne_eval.bundle.io import BundleError, read_bundle_raw, write_bundle  # noqa: E402
 from fne_eval.cli.main import main  # noqa: E402
@@ -41,9 +42,9 @@ def shared_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("FNE_EVAL_CACHE_DIR", str(cache))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     monkeypatch.delenv("FNE_EVAL_CACHE_KEY_FILE", raising=False)
-    bio._load_cached.cache_clear()
+    bload._load_cached.cache_clear()
     yield cache
-    bio._load_cached.cache_clear()
+    bload._load_cached.cache_clear()
 
 
 class _Planted:
@@ -74,7 +75,7 @@ def test_planted_pickle_in_shared_cache_never_runs(shared_cache, tmp_path):
     marker = tmp_path / "owned"
     for entry in entries:  # an attacker overwrites every entry of the shared folder
         entry.write_bytes(pickle.dumps(_Planted(marker)))
-    bio._load_cached.cache_clear()
+    bload._load_cached.cache_clear()
     again = load_bundle(folder)
     assert not marker.exists(), "a pickle planted in the cache folder was run"
     assert again["populations"]["population"].tolist() == expected
@@ -90,7 +91,7 @@ def test_entry_copied_from_another_bundle_is_not_served(shared_cache, tmp_path):
     (other_entry,) = set(_entries(shared_cache)) - real_entries
     (real_entry,) = real_entries
     real_entry.write_bytes(other_entry.read_bytes())  # other's entry under real's name
-    bio._load_cached.cache_clear()
+    bload._load_cached.cache_clear()
     b = load_bundle(real)
     assert b["populations"]["population"].iloc[0] == 147122
 
@@ -105,7 +106,7 @@ def test_cache_key_is_private_and_outside_the_cache_folder(shared_cache, tmp_pat
     # a key others can read is not trusted: the cache is not used (and nothing breaks)
     key.chmod(0o644)
     assert diskcache.secret_key(shared_cache) is None
-    bio._load_cached.cache_clear()
+    bload._load_cached.cache_clear()
     before = set(_entries(shared_cache))
     assert len(load_bundle(write_small_bundle(tmp_path / "c"), validate=False)["territories"]) > 0
     assert set(_entries(shared_cache)) == before

@@ -6,7 +6,8 @@ import pytest
 
 from bundles.small import small_tables, write_small_bundle
 from coop_fixtures import write_current_export, write_old_export
-from fne_eval.bundle.io import Bundle, load_bundle, participant_rows
+from fne_eval.bundle.io import Bundle, participant_rows
+from fne_eval.bundle.load import load_bundle
 from fne_eval.bundle.origins import record_import, synthetic_tables, table_origins
 from fne_eval.bundle.spec import TABLES, table_names
 from fne_eval.bundle.validate import validate_bundle
@@ -90,9 +91,11 @@ def test_init_then_coop_import_is_valid_real_and_without_personal_data(tmp_path,
     data = b"".join(p.read_bytes() for p in sorted(bundle.rglob("*")) if p.is_file())
     for word in PERSONAL:
         assert word.encode() not in data, word
-    # a quick report figure on the real data: 14 accompaniments in 2025 (9 + 5)
+    # a quick report figure on the real data: 9 accompaniments (6 + 3 records), 14 participations (9 + 5)
     assert main(["figures", "--bundle", str(bundle)]) == 0
-    assert "Accompagnements 2025 (année incomplète, jusqu'au 2 octobre 2025) : 14" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "Accompagnements 2025 (année incomplète, jusqu'au 2 octobre 2025) : 9" in out
+    assert "Participations 2025 (personnes × séances) : 14" in out
 
 
 def test_replace_into_the_default_layout_keeps_other_origins(tmp_path, capsys):

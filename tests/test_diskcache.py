@@ -2,7 +2,8 @@
 import pandas as pd
 
 from fne_eval.bundle import diskcache
-from fne_eval.bundle.io import _load_uncached, write_bundle
+from fne_eval.bundle.io import write_bundle
+from fne_eval.bundle.load import _load_uncached
 
 
 def _bundle(folder, names=("Aix", "Arles")):

@@ -24,7 +24,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fne_eval.bundle.io import BundleError, load_bundle, read_bundle_raw
+from fne_eval.bundle.io import BundleError, read_bundle_raw
+from fne_eval.bundle.load import load_bundle
 from fne_eval.bundle.spec import TABLES
 from fne_eval.bundle.validate import ValidationResult, validate_bundle
 

@@ -7,8 +7,8 @@ import pytest
 
 from bundles.small import small_tables, write_small_bundle, write_table
 from fne_eval.bundle import io as bio
-from fne_eval.bundle.io import (Bundle, BundleError, coerce_table, load_bundle, parse_column, read_raw,
-                                split_list, to_text_frame, write_bundle)
+from fne_eval.bundle.io import Bundle, BundleError, coerce_table, parse_column, read_raw, split_list, to_text_frame, write_bundle
+from fne_eval.bundle.load import load_bundle
 from fne_eval.bundle.spec import TABLES, Column
 from fne_eval.cli.main import main
 
@@ -198,8 +198,9 @@ def test_read_raw_is_text_indexed_by_file_row(tmp_path):
     frames, meta, files = read_raw(write_small_bundle(tmp_path / "v"))
     assert frames["activities"].index.tolist() == [2, 3, 4]
     assert frames["populations"].loc[2, "population"] == "147122"
-    # every table but the absent meteo_overrides, plus bundle.json
-    assert meta["name"] == "petit bundle de test" and len(files) == len(TABLES) - 1 + 1
+    # every table but the absent meteo_overrides and the optional governance tables (meetings,
+    # decisions, issue 11) the small bundle does not hold, plus bundle.json
+    assert meta["name"] == "petit bundle de test" and len(files) == len(TABLES) - 3 + 1
 
 
 # ----------------------------------------------------------------- hash and cache

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from fne_eval.bundle.io import load_bundle
+from fne_eval.bundle.load import load_bundle
 from fne_eval.cli.main import main
 from fne_eval.ingest.common import IngestError
 from fne_eval.ingest.mon_inclusion import match_action, read_min_lieux, read_min_subventions, split_address

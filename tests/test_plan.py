@@ -97,18 +97,19 @@ def test_select_entries_only_and_limit(tmp_path, bundle):
         select_entries(entries, only=["nope"])
 
 
-def test_copil_2025_expands_to_one_report_per_territory_and_axis(default_bundle):
-    """COPIL pack: (département + each EPCI in scope) × (all + 4 axes) + budget + revue."""
+def test_copil_2025_expands_to_one_report_per_territory(default_bundle):
+    """COPIL pack (issue 11): département + each EPCI in scope, all axes together; axis reports
+    only when a plan asks; + revue (the dossier), budget and the analyst's annex."""
     t = default_bundle["territories"]
     if t.empty:
         pytest.skip("the embedded default bundle is not built yet")
     in_scope = t["in_scope"].fillna(False).astype(bool)
     n_territories = int((t["level"].isin(["departement", "epci"]) & in_scope).sum())
-    n_axes = len(default_bundle["axes"]) + 1  # 4 axes + "all"
     entries = expand_plan(load_plan(PARAMS / "copil-2025.yaml"), default_bundle)
-    assert len(entries) == n_territories * n_axes + 2  # 5 × 5 + 2 = 27 on the 13 bundle
+    assert len(entries) == n_territories + 3  # 5 + 3 = 8 on the 13 bundle
     assert len({e.id for e in entries}) == len(entries)
-    assert {"budget", "revue-annuelle"} <= {e.id for e in entries}
+    assert {"budget", "revue-annuelle", "annexe"} <= {e.id for e in entries}
+    assert entries[0].id == "revue-annuelle"
 
 
 def test_shipped_plans_load():

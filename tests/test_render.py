@@ -82,9 +82,14 @@ def test_html_table_of_contents_from_markdown_headings(html):
 
 def test_html_banner_and_footer(html, tmp_path):
     assert "Données synthétiques" in html
-    assert "INSEE, populations 2021 ; La MedNum, IFN" in html
-    assert "0123456789ab" in html and "0123456789abcdef0123" not in html  # short hash only
-    assert "fne-eval 9.9.9" in html and "29/11/2026 09:00 UTC" in html
+    # issue 11: lineage (sources, bundle hash, tool version) is for the analyst's annex; the
+    # footer says so in one line, and the hash and version stay in the page's metadata only
+    body = html[html.index("<body"):]
+    assert "annexe pour l'analyste" in body or "annexe pour l&#39;analyste" in body
+    assert "0123456789ab" not in body and "fne-eval" not in body
+    head = html[:html.index("<body")]
+    assert 'name="fne-bundle"' in head and "0123456789ab" in head and "0123456789abcdef0123" not in html
+    assert "fne-eval 9.9.9" in head and "29/11/2026 09:00 UTC" in body
     assert "<title>Évaluation d&#39;impact</title>" in html or "<title>Évaluation d'impact</title>" in html
     real = render_html(executed_notebook(tmp_path / "y.ipynb"), RenderInfo(is_synthetic=False, **INFO))
     assert "Données synthétiques" not in real
@@ -93,7 +98,8 @@ def test_html_banner_and_footer(html, tmp_path):
 def test_html_escapes_provenance_text(tmp_path):
     info = RenderInfo(is_synthetic=False, **{**INFO, "sources": ["<script>alert(1)</script>"]})
     out = render_html(executed_notebook(tmp_path / "x.ipynb"), info)
-    assert "<script>alert(1)" not in out and "&lt;script&gt;" in out
+    # the sources are no longer printed in the footer (annex); never injected either
+    assert "<script>alert(1)" not in out
 
 
 def test_pdf_weasyprint_a4_with_page_numbers(html, tmp_path):

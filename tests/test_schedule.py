@@ -53,30 +53,32 @@ def test_task_status(tasks, status):
     # T1 done on 2025-03-21, planned end 2025-03-31: 10 days early
     assert out.loc["T1", "state"] == "done" and out.loc["T1", "slippage_days"] == -10
     assert out.loc["T1", "on_time"]
-    # T2 done 2025-04-15 vs 2025-03-31: 15 days late
-    assert out.loc["T2", "slippage_days"] == 15 and not out.loc["T2", "on_time"]
-    # T3 in progress within its window
+    # T2 done 2025-04-15 vs 2025-03-31: ended 15 days late (late end, S5)
+    assert out.loc["T2", "end_delay_days"] == 15 and not out.loc["T2", "on_time"]
+    # T3 in progress within its window, progress not reported: not judged behind
     assert out.loc["T3", "state"] == "in_progress" and out.loc["T3", "slippage_days"] == 0
-    # T4: the 2025-06-30 report is after as_of; overdue: 2025-05-10 − 2025-02-28 = 71 days
-    assert out.loc["T4", "state"] == "late" and out.loc["T4", "slippage_days"] == 71
-    assert out.loc["T4", "status"] == "in_progress"
+    # T4: the 2025-06-30 report is after as_of; overdue: 2025-05-10 − 2025-02-28 = 71 days (S1)
+    assert out.loc["T4", "state"] == "late" and out.loc["T4", "late_rule"] == "S1"
+    assert out.loc["T4", "end_delay_days"] == 71 and out.loc["T4", "status"] == "in_progress"
     # T5 not started, as_of is 9 days after its planned start (< 30 grace days)
     assert out.loc["T5", "state"] == "not_started" and out.loc["T5", "start_delay_days"] == 9
-    assert out.loc["T5", "on_time"]
-    # T6 no report: 2025-05-10 − 2025-03-01 = 70 days > 30 -> late, projected slippage 70
-    assert out.loc["T6", "state"] == "late" and out.loc["T6", "slippage_days"] == 70
+    assert out.loc["T5", "on_time"] and not out.loc["T5", "start_late"]
+    # T6 no report: start missed by 2025-05-10 − 2025-03-01 = 70 days > 30 -> a late START (S3);
+    # 71 of its 306 days elapsed = 23,2 % with progress 0: within the 25-point margin, not late
+    assert out.loc["T6", "start_late"] and out.loc["T6", "state"] == "not_started"
+    assert out.loc["T6", "elapsed_pct"] == pytest.approx(100 * 71 / 306)
     assert not out.loc["T6", "has_status"]
     # T7 cancelled: no on-time flag
     assert out.loc["T7", "state"] == "cancelled" and pd.isna(out.loc["T7", "on_time"])
-    # T8 started 2025-03-02, planned 2025-01-01: 60 days > 30 -> late
-    assert out.loc["T8", "state"] == "late" and out.loc["T8", "start_delay_days"] == 60
+    # T8 started 2025-03-02, planned 2025-01-01: 60 days > 30 -> started late (S4), still on time
+    assert out.loc["T8", "state"] == "in_progress" and out.loc["T8", "start_delay_days"] == 60
+    assert out.loc["T8", "start_late"] and out.loc["T8", "on_time"]
 
 
 def test_grace_days(tasks, status):
     out = task_status(tasks, status, AS_OF, grace_days=90).set_index("task_id")
-    # with 90 grace days T6 (70) and T8 (60) are no longer late
-    assert out.loc["T6", "state"] == "not_started"
-    assert out.loc["T8", "state"] == "in_progress"
+    # with 90 grace days T6 (70) and T8 (60) did not start late
+    assert not out.loc["T6", "start_late"] and not out.loc["T8", "start_late"]
     with pytest.raises(ValueError):
         task_status(tasks, status, AS_OF, grace_days=-1)
 
@@ -97,18 +99,17 @@ def test_summary(tasks, status):
     # 1.2: T1 on time, T2 late-done, T3 on time -> 2/3
     assert out.loc["1.2", "n_tasks"] == 3 and out.loc["1.2", "n_done"] == 2
     assert out.loc["1.2", "on_time_pct"] == pytest.approx(200 / 3)
-    # 2.1: T4 late, T5 ok, T6 late, T7 cancelled (excluded), T8 late -> 1/4 = 25 %
-    assert out.loc["2.1", "n_late"] == 3 and out.loc["2.1", "n_cancelled"] == 1
-    assert out.loc["2.1", "on_time_pct"] == pytest.approx(25.0)
+    # 2.1: T4 late; T5, T6, T8 on time (T6 and T8 only started late); T7 cancelled -> 3/4
+    assert out.loc["2.1", "n_late"] == 1 and out.loc["2.1", "n_cancelled"] == 1
+    assert out.loc["2.1", "n_start_late"] == 2
+    assert out.loc["2.1", "on_time_pct"] == pytest.approx(75.0)
     assert out.loc["2.1", "max_slippage_days"] == 71
     # 1.2: T2 ended 15 days late (history); the open tasks (T3) are on time -> open slippage 0
     assert out.loc["1.2", "max_slippage_days"] == 15 and out.loc["1.2", "max_open_slippage_days"] == 0
-    # 2.1: open tasks T4 (71), T5 (0), T6 (70), T8 (60) -> 71
     assert out.loc["2.1", "max_open_slippage_days"] == 71
     # 3.1 has no task: kept, with NaN share
     assert out.loc["3.1", "n_tasks"] == 0 and pd.isna(out.loc["3.1", "on_time_pct"])
     by_axis = schedule_summary(ts, actions, by="axis_code").set_index("axis_code")
-    # axis 1 = action 1.2; axis 2 = 2.1
     assert by_axis.loc["2", "n_tasks"] == 5
     with pytest.raises(ValueError):
         schedule_summary(ts, actions, by="commune")

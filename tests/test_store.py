@@ -162,6 +162,18 @@ def test_store_is_built_once_and_cached_on_disk(default_bundle, tmp_path, monkey
     c = store.get_store(default_bundle, "2025-12-31")
     pd.testing.assert_frame_equal(a.reset_index(drop=True), c.reset_index(drop=True))
     assert len(other) != len(a) or not other.equals(a)
+    # a plain Parquet file with the right key inside, planted by someone else, is not served either
+    store._MEMO.clear()
+    forged = a.copy()
+    forged.loc[forged["indicator"] == "population", "value"] = 1.0
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    t = pa.Table.from_pandas(forged, preserve_index=False)
+    t = t.replace_schema_metadata({**(t.schema.metadata or {}), b"fne_eval_store_key": key.encode()})
+    pq.write_table(t, tmp_path / "stores" / f"{key}.parquet")
+    d = store.get_store(default_bundle, "2025-12-31")
+    assert (d.loc[d["indicator"] == "population", "value"] > 1).all()
 
 
 def test_load_gives_plain_numbers(s2025):
@@ -207,7 +219,7 @@ def test_same_figure_same_text_in_every_report(default_bundle, s2025):
     codes = ["13"] + sorted(terr.loc[terr["level"].astype(str) == "epci", "territory_code"].astype(str))
     for code in codes:
         ctx = make_context(default_bundle, code, "all", 2025, 5)
-        for build in (sections.contexte, sections.offre, sections.activite, sections.resultats):
+        for build in (sections.context, sections.offer, sections.activity, sections.results):
             for key in _tagged(build(ctx)._repr_html_()):
                 seen[key[:4]].add(key[4])
     assert len(seen) > 100

@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fne_eval.bundle.io import coerce_table, load_bundle, write_bundle
+from fne_eval.bundle.io import coerce_table, write_bundle
+from fne_eval.bundle.load import load_bundle
 from fne_eval.bundle.spec import ROADMAP_START, TABLES
 from fne_eval.build import synthetic as syn
 from fne_eval.core.paths import REFERENCE_DIR, SAMPLES_DIR

@@ -7,7 +7,7 @@ import pytest
 from openpyxl import load_workbook
 
 from bundles.small import small_tables, write_small_bundle
-from fne_eval.bundle.io import load_bundle
+from fne_eval.bundle.load import load_bundle
 from fne_eval.bundle.spec import TABLES
 from fne_eval.bundle.template import INSTRUCTIONS_SHEET, LISTS_SHEET
 from fne_eval.cli.main import main

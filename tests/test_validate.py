@@ -9,7 +9,8 @@ import json
 import pytest
 
 from bundles.small import EPCI, small_tables, write_small_bundle, write_table
-from fne_eval.bundle.io import BundleError, BundleValidationError, load_bundle
+from fne_eval.bundle.io import BundleError, BundleValidationError
+from fne_eval.bundle.load import load_bundle
 from fne_eval.bundle.spec import TABLES
 from fne_eval.bundle.validate import MAX_ERRORS_PER_CHECK, format_error, validate_bundle
 from fne_eval.cli.main import main

@@ -487,7 +487,7 @@ def bundle_meta(seed: int, synthetic_tables: list, lieux_is_real: bool, as_of: s
     if synthetic_tables:
         sources.append(SOURCE_SYNTHETIC.format(module=module, seed=seed, as_of=as_of))
     return {
-        "name": "fne-eval — bundle par défaut (Bouches-du-Rhône)",
+        "name": "Bundle par défaut (Bouches-du-Rhône)",
         "description": (
             "Bundle embarqué de fne-eval : référentiel territorial réel du département des Bouches-du-Rhône "
             "(département, 4 EPCI, 119 communes et Pertuis et Saint-Zacharie, membres de la Métropole hors "

@@ -160,7 +160,7 @@ ACTIVITY_START = "2024-01-01"
 #: The monitoring tables this module makes, in the order of their random streams.
 MONITORING_TABLES = (
     "activities", "budget_transactions", "schedule_status", "trainings",
-    "refurbishment", "events", "network_meetings",
+    "refurbishment", "events", "network_meetings", "meetings", "decisions",
 )
 _STREAM = {name: i for i, name in enumerate(MONITORING_TABLES)}
 
@@ -1184,6 +1184,147 @@ def generate_network_meetings(rng: np.random.Generator, as_of: pd.Timestamp) -> 
     return _typed("network_meetings", rows)
 
 
+# =================================================================== governance
+#: Structures that sit on the COPIL and the COTHEC (functions and organisations, never people).
+COPIL_STRUCTURES = ("Préfecture des Bouches-du-Rhône", "Métropole Aix-Marseille-Provence", "Hub du Sud",
+                    "Conseil départemental des Bouches-du-Rhône", "CAF des Bouches-du-Rhône", "France Travail",
+                    "Banque des Territoires", "CA Terre de Provence", "ACCM Arles Crau Camargue Montagnette",
+                    "Agglopole Provence")
+COTHEC_STRUCTURES = ("Préfecture des Bouches-du-Rhône", "Métropole Aix-Marseille-Provence", "Hub du Sud",
+                     "Emmaüs Connect", "Union des Centres Sociaux", "France Services", "ICOM'Provence",
+                     "Conseillers numériques (coordination)")
+
+
+def generate_meetings(network_meetings: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """Generate the governance meetings held: one row per COPIL or COTHEC of ``network_meetings``."""
+    rows = []
+    nm = network_meetings
+    gov = nm[nm["meeting_type"].astype(str).isin(["copil", "cothec"])] if len(nm) else nm
+    for r in gov.sort_values("date").to_dict("records"):
+        inst = str(r["meeting_type"])
+        pool = COPIL_STRUCTURES if inst == "copil" else COTHEC_STRUCTURES
+        k = int(rng.integers(max(3, len(pool) - 4), len(pool) + 1))
+        chosen = sorted(set(pool[:3]) | set(rng.choice(pool, size=k, replace=False).tolist()))
+        n = sum(int(r[c]) for c in ("participants_collectivite", "participants_association", "participants_etat",
+                                    "participants_autre"))
+        rows.append({"date": r["date"], "instance": inst,
+                     "chair": "Préfecture des Bouches-du-Rhône" if inst == "copil" else "Hub du Sud",
+                     "participants_n": max(n, len(chosen)), "structures": "|".join(chosen), "note": None})
+    for i, r in enumerate(rows):
+        r["meeting_id"] = f"G{i + 1:03d}"
+    return _typed("meetings", rows)
+
+
+#: Decisions of past COPIL/COTHEC: (instance, date, action, decision, owner, due, outcome by date).
+#: The outcome list holds (date, status, text): the latest dated on or before ``as_of`` applies.
+DECISION_PLAN = (
+    ("copil", "2024-12", "1.2", "Constituer la gouvernance départementale et le groupe projets FNE au "
+     "premier trimestre 2025", "Préfecture et Hub du Sud", "2025-03-31",
+     (("2025-03-31", "done", "Gouvernance et groupe projets constitués en mars 2025"),)),
+    ("copil", "2024-12", "2.1", "Lancer l'état des lieux des filières de reconditionnement",
+     "Hub du Sud", "2025-03-31",
+     (("2025-03-31", "done", "État des lieux remis fin mars 2025"),)),
+    ("copil", "2025-02", "3.1", "Trouver un porteur et un financement pour l'événement Des Clics et des Livres "
+     "d'octobre 2025", "Hub du Sud", "2025-06-30",
+     (("2025-06-30", "in_progress", "Porteur pressenti, financement non trouvé"),
+      ("2025-10-31", "not_done", "Événement non organisé : en attente de moyens"))),
+    ("copil", "2025-02", None, "Ouvrir le fonds de formation et viser 20 premiers départs en 2025",
+     "Préfecture", "2025-12-31",
+     (("2025-06-30", "in_progress", "Fonds ouvert, premiers départs enregistrés"),
+      ("2025-12-31", "done", "Objectif de départs de l'année atteint"))),
+    ("cothec", "2025-06", "4.1", "Diffuser les premières ressources de l'axe 4 avant la fin de 2025",
+     "Hub du Sud", "2025-12-31",
+     (("2025-09-30", "in_progress", "Contenus en cours de production"),)),
+    ("copil", "2025-09", "1.2", "Signer la convention de financement de l'animation du réseau",
+     "Métropole Aix-Marseille-Provence", "2025-12-31",
+     (("2025-12-31", "in_progress", "Convention en relecture, non signée au 31 décembre"),)),
+    ("copil", "2025-09", "2.1", "Préparer les expérimentations locales de la filière avec les opérateurs",
+     "Hub du Sud", "2026-06-30",
+     (("2025-12-31", "in_progress", "Deux opérateurs engagés sur cinq bassins"),)),
+)
+
+
+def generate_decisions(meetings: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Generate the decisions of past COPIL/COTHEC and their follow-up at ``as_of``.
+
+    Each decision is dated on the meeting of its instance in its month (skipped when no such
+    meeting is held on or before ``as_of``).
+    """
+    rows = []
+    held = meetings.assign(_m=pd.to_datetime(meetings["date"]).dt.strftime("%Y-%m")) if len(meetings) else meetings
+    for inst, month, action, text, owner, due, outcomes in DECISION_PLAN:
+        m = held[(held["instance"].astype(str) == inst) & (held["_m"] == month)] if len(held) else held
+        if not len(m):
+            continue
+        date = pd.Timestamp(m["date"].iloc[0])
+        if date > as_of:
+            continue
+        status, follow, fdate = "in_progress", None, None
+        for d, st, tx in outcomes:
+            if _ts(d) <= as_of:
+                status, follow, fdate = st, tx, _ts(d)
+        rows.append({"meeting_date": date, "instance": inst, "action_code": action, "decision": text,
+                     "owner": owner, "due_date": _ts(due), "follow_up_status": status, "follow_up": follow,
+                     "follow_up_date": fdate})
+    for i, r in enumerate(rows):
+        r["decision_id"] = f"D{i + 1:03d}"
+    return _typed("decisions", rows)
+
+
+# =================================================================== consistency
+def reconcile_schedule_and_events(schedule_tasks: Optional[pd.DataFrame], status: pd.DataFrame,
+                                  events: pd.DataFrame, as_of: pd.Timestamp) -> tuple:
+    """Make the chronogramme and the events tell the same story (issue 11).
+
+    - An event whose title is part of a task that is still not started at ``as_of`` did
+      not take place: it is dropped (« Des Clics et des Livres 2025 » while its task waits
+      for means).
+    - The exhibition tour task of action 3.2 is reported from the exhibitions themselves:
+      started at the first opening, done EXHIBITION_WEEKS after the last one.
+
+    Returns ``(status, events)``.
+    """
+    if schedule_tasks is None or not len(schedule_tasks) or not len(status):
+        return status, events
+    latest = status.sort_values(["task_id", "status_date"]).drop_duplicates("task_id", keep="last")
+    waiting = set(latest.loc[latest["status"].astype(str) == "not_started", "task_id"].astype(str))
+    labels = schedule_tasks.set_index(schedule_tasks["task_id"].astype(str))["task_label"].astype(str)
+    drop = pd.Series(False, index=events.index)
+    for tid in waiting:
+        label = labels.get(tid, "")
+        drop |= np.array([bool(t) and t in label for t in events["title"].astype(str)], dtype=bool)
+    events = events[~drop.to_numpy()].reset_index(drop=True)
+    if len(events):
+        events = events.assign(event_id=[f"E{i + 1:03d}" for i in range(len(events))])
+        events = coerce_table(events[TABLES["events"].column_names].astype(object), TABLES["events"])
+    tours = schedule_tasks[(schedule_tasks["action_code"].astype(str) == "3.2")
+                           & schedule_tasks["task_label"].astype(str).str.contains("tournée")]
+    expo = events[(events["action_code"].astype(str) == "3.2")]
+    if len(tours) and len(expo):
+        first = _ts(pd.to_datetime(expo["date"]).min())
+        end = _ts(pd.to_datetime(expo["date"]).max()) + pd.Timedelta(weeks=EXHIBITION_WEEKS)
+        span = max((end - first).days, 1)
+        rows = []
+        for tid in tours["task_id"].astype(str):
+            for d in _quarter_ends(first, as_of) + ([as_of] if end <= as_of else []):
+                if d < first:
+                    continue
+                done = end <= d
+                pct = 100.0 if done else float(np.clip(round(100 * (d - first).days / span / 5) * 5, 5, 95))
+                rows.append({"task_id": tid, "status_date": d, "status": "done" if done else "in_progress",
+                             "actual_start": first, "actual_end": end if done else None, "progress_pct": pct,
+                             "comment": None})
+                if done:
+                    break
+        keep = status[~status["task_id"].astype(str).isin(set(tours["task_id"].astype(str)))]
+        new = _typed("schedule_status", rows)
+        status = pd.concat([keep, new], ignore_index=True)
+        status = status.drop_duplicates(["task_id", "status_date"], keep="last")
+        status = status.sort_values(["task_id", "status_date"], kind="stable").reset_index(drop=True)
+        status = coerce_table(status[TABLES["schedule_status"].column_names], TABLES["schedule_status"])
+    return status, events
+
+
 # =================================================================== entry point
 def exposed_territory_codes(exposed_communes: Optional[pd.DataFrame]) -> list:
     """Return the resolved codes of the exposed communes (Annexe 3), total row excluded."""
@@ -1224,7 +1365,8 @@ def generate_monitoring(
     -------
     dict of str to pandas.DataFrame
         ``activities``, ``budget_transactions``, ``schedule_status``, ``trainings``,
-        ``refurbishment``, ``events``, ``network_meetings``, each with exactly the spec's
+        ``refurbishment``, ``events``, ``network_meetings``, ``meetings``, ``decisions``, each
+        with exactly the spec's
         columns, typed as :func:`fne_eval.bundle.load_bundle` types them.
 
     Examples
@@ -1259,5 +1401,9 @@ def generate_monitoring(
         tables.get("schedule_tasks"), _rng(seed, "schedule_status"), as_of_ts)
     out["refurbishment"] = generate_refurbishment(territories, _rng(seed, "refurbishment"), as_of_ts)
     out["events"] = generate_events(territories, _rng(seed, "events"), as_of_ts)
+    out["schedule_status"], out["events"] = reconcile_schedule_and_events(
+        tables.get("schedule_tasks"), out["schedule_status"], out["events"], as_of_ts)
     out["network_meetings"] = generate_network_meetings(_rng(seed, "network_meetings"), as_of_ts)
+    out["meetings"] = generate_meetings(out["network_meetings"], _rng(seed, "meetings"))
+    out["decisions"] = generate_decisions(out["meetings"], as_of_ts)
     return {name: out[name] for name in MONITORING_TABLES}

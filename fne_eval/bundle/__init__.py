@@ -15,6 +15,7 @@ Typed tables (what :func:`load_bundle` returns), by column kind:
 - ``date``: ``datetime64[ns]``;
 - ``bool``: ``bool`` when required, ``boolean`` when it may be empty.
 """
-from fne_eval.bundle.io import Bundle, BundleError, BundleValidationError, load_bundle, write_bundle  # noqa: F401
+from fne_eval.bundle.io import Bundle, BundleError, BundleValidationError, write_bundle  # noqa: F401
+from fne_eval.bundle.load import load_bundle
 
 __all__ = ["Bundle", "BundleError", "BundleValidationError", "load_bundle", "write_bundle"]

@@ -530,6 +530,46 @@ _add(T(
     roadmap_dates=("date",),
 ))
 
+# Governance (issue 11): the COPIL/COTHEC held and the decisions taken, with their follow-up.
+INSTANCES = ("copil", "cothec")
+FOLLOW_UP_STATUSES = ("done", "in_progress", "not_done", "dropped")
+_add(T(
+    "meetings", "monitoring",
+    (
+        C("meeting_id", "code", description="Identifiant"),
+        C("date", "date", description="Date de la réunion"),
+        C("instance", "code", allowed=INSTANCES, description="copil ou cothec"),
+        C("chair", "str", description="Présidence (fonction ou structure)"),
+        C("participants_n", "int", min=0, description="Nombre de participants"),
+        C("structures", "list", description="Structures représentées, séparées par | (jamais de nom de personne)"),
+        C("note", "str", required=False, description="Remarque"),
+    ),
+    key=("meeting_id",),
+    description="Réunions de gouvernance tenues (COPIL, COTHEC) : date, présidence, structures représentées.",
+    required=False,
+    roadmap_dates=("date",),
+))
+_add(T(
+    "decisions", "monitoring",
+    (
+        C("decision_id", "code", description="Identifiant"),
+        C("meeting_date", "date", description="Date de l'instance qui a décidé"),
+        C("instance", "code", allowed=INSTANCES, description="copil ou cothec"),
+        C("action_code", "code", required=False, description="Action concernée (vide : toute la feuille de route)"),
+        C("decision", "str", description="Décision prise"),
+        C("owner", "str", description="Responsable (fonction ou structure)"),
+        C("due_date", "date", required=False, description="Échéance"),
+        C("follow_up_status", "code", allowed=FOLLOW_UP_STATUSES, description="done, in_progress, not_done ou dropped"),
+        C("follow_up", "str", required=False, description="Ce qu'il en est advenu"),
+        C("follow_up_date", "date", required=False, description="Date du dernier point de suivi"),
+    ),
+    key=("decision_id",),
+    description="Décisions des COPIL et COTHEC précédents et leur suivi.",
+    foreign_keys=(ForeignKey("action_code", "actions", "action_code"),),
+    required=False,
+    roadmap_dates=("meeting_date",),
+))
+
 #: Columns that may carry personal data if a user's file has them: never published.
 PERSONAL_DATA_COLUMNS = (
     "telephone", "courriel", "courriels", "email", "mail", "prenom", "nom_prenom",

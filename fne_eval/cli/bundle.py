@@ -50,7 +50,8 @@ def cmd_validate(args) -> int:
 
 def cmd_export(args) -> int:
     """Write a bundle as a folder of CSV files, or as a workbook when OUT ends in .xlsx."""
-    from fne_eval.bundle.io import load_bundle, write_bundle
+    from fne_eval.bundle.io import write_bundle
+    from fne_eval.bundle.load import load_bundle
 
     try:
         bundle = load_bundle(args.bundle)

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import sys
 
-from fne_eval.bundle.io import BundleError, load_bundle
+from fne_eval.bundle.io import BundleError
+from fne_eval.bundle.load import load_bundle
 from fne_eval.core.fmt import fmt_date, fmt_decimal, fmt_eur, fmt_int, fmt_pct
 from fne_eval.store.figures import figures_to_json, headline_figures
 

@@ -319,7 +319,7 @@ def _fit(formula: str, data: pd.DataFrame, cluster_groups: Optional[np.ndarray])
 
 def did_estimate(data, treated_units: Optional[Sequence[str]] = None, start_date=None,
                  outcome: str = "accompaniments_per_1000", cluster: str = "unit", freq: str = "quarter",
-                 synthetic: Optional[bool] = None, alpha: float = 0.05) -> pd.DataFrame:
+                 synthetic: Optional[bool] = None, alpha: float = 0.05, as_of=None) -> pd.DataFrame:
     """Estimate the difference in differences between treated (exposed) and other units.
 
     Model: ``y ~ treated:post + C(unit) + C(period)`` by OLS (two-way fixed effects: the
@@ -352,6 +352,9 @@ def did_estimate(data, treated_units: Optional[Sequence[str]] = None, start_date
         a bare panel).
     alpha : float, default 0.05
         1 − confidence level of the interval.
+    as_of : date-like, optional
+        Only activities dated on or before it enter the panel built from a bundle (a report
+        « arrêté au 31 décembre 2025 » must not use 2026 data).
 
     Returns
     -------
@@ -375,7 +378,7 @@ def did_estimate(data, treated_units: Optional[Sequence[str]] = None, start_date
         treated = {str(u) for u in treated_units}
         is_synth = bool(synthetic) if synthetic is not None else False
     else:
-        panel = build_panel(data, freq=freq)
+        panel = build_panel(data, freq=freq, end=as_of)
         if treated_units is None:
             ex = _table(data, "exposed_communes")
             rows = ex[~ex["is_total_row"].astype("boolean").fillna(False).to_numpy(dtype=bool)] if len(ex) else ex

@@ -1,11 +1,20 @@
 """Rate each action green / amber / red (grey without data): the rule-based « météo ».
 
-The rules live in ONE place, :data:`METEO_RULES`: a list of records, each with a status,
-conditions on per-action metrics (all must hold) and a French text that reports show
-(:func:`meteo_rules_table`). The metrics come from the chronogramme
-(:mod:`fne_eval.evaluate.schedule`), the budget burn (:mod:`fne_eval.evaluate.budget`) and the indicators'
-progress (:mod:`fne_eval.evaluate.indicators`). A COPIL decision in ``meteo_overrides`` replaces
-the computed status; both are kept and shown, with the justification.
+The rules live in ONE place, :data:`METEO_RULES` (ids, statuses, what they read) with
+their thresholds in :data:`METEO_THRESHOLDS`; their French sentences are in the report
+layer (:mod:`fne_eval.report.labels`). This module returns rule ids and figures: each
+fired rule gives *findings* naming what caused it (the task, its planned dates and its
+delay or progress; the budget ratio; the indicator and its target).
+
+A finding that rests on a date or a target inferred when the roadmap was transcribed is
+``inferred``: it is « à confirmer », and inferred findings alone never make an action red
+(the action is then amber with ``to_confirm``).
+
+The metrics come from the chronogramme (:mod:`fne_eval.evaluate.schedule`: only late
+*ends* and tasks behind their progress count, a late start alone does not), the budget
+burn (:mod:`fne_eval.evaluate.budget`) and the indicators judged against the roadmap's own
+targets (:mod:`fne_eval.evaluate.targets`). A COPIL decision in ``meteo_overrides``
+replaces the computed status; both are kept.
 """
 from __future__ import annotations
 
@@ -17,67 +26,70 @@ import numpy as np
 import pandas as pd
 
 from fne_eval.bundle.io import empty_table, tables_of
-
 from fne_eval.core.periods import to_timestamp
-from fne_eval.core.fmt import fmt_number
+from fne_eval.evaluate.budget import budget_burn
+from fne_eval.evaluate.indicators import indicator_progress, indicator_values, load_catalogue
+from fne_eval.evaluate.schedule import inferred_dates, schedule_summary, task_status
+from fne_eval.evaluate.targets import target_verdicts
 
 #: Severity order of the statuses.
 STATUS_RANK = {"grey": 0, "green": 1, "amber": 2, "red": 3}
-STATUS_LABELS = {"green": "Vert", "amber": "Orange", "red": "Rouge", "grey": "Gris (pas de données)"}
 
-#: French names and units of the metrics the rules read.
-METRICS = {
-    "max_open_slippage_days": ("retard maximal d'une tâche non terminée", " jours"),
-    "on_time_pct": ("part des tâches dans les temps", " %"),
-    "elapsed_pct": ("part de la période de l'action écoulée", " %"),
-    "burn_ratio": ("ratio taux de paiement / temps écoulé", ""),
-    "n_indicators_off_track": ("indicateurs hors trajectoire", ""),
-    "min_progress_pct": ("avancement le plus faible d'un indicateur vers sa cible", " %"),
+#: Every threshold of the météo, in one place.
+METEO_THRESHOLDS = {
+    "overdue_red_days": 90,        # R1: a task not done, planned end passed by more than this
+    "overdue_amber_days": 30,      # A1: idem, milder
+    "burn_red_elapsed_pct": 50,    # R2: share of the action's period elapsed ...
+    "burn_red_ratio": 0.5,         # ... and payment rate / elapsed share below this
+    "burn_amber_elapsed_pct": 25,  # A3
+    "burn_amber_ratio": 0.8,
+    "indicator_red_elapsed_pct": 75,   # R3: share elapsed ...
+    "indicator_red_progress_pct": 25,  # ... and an indicator under this share of its way
 }
+_T = METEO_THRESHOLDS
 
-#: The météo rules: red before amber; within a status, in the order shown to readers.
-#: ``supersedes`` names milder rules a fired rule hides from the reasons. No rule flags
-#: payments running *ahead* of time: the FNE budget funds the "actions 2024 - 2025"
-#: (annexe 6) while several actions run to 2027, so early payment is expected.
+#: The météo rules: red before amber. ``kind`` says what the rule reads: ``task`` rules fire
+#: per task of the chronogramme (findings name the task), ``metric`` rules read the action's
+#: metrics (all conditions must hold). ``supersedes`` names milder rules a fired rule hides
+#: for the same cause. No rule flags payments running *ahead* of time: the FNE budget funds
+#: the "actions 2024 - 2025" (annexe 6) while several actions run to 2027.
 METEO_RULES = [
-    {"rule_id": "R1", "status": "red", "conditions": (("max_open_slippage_days", ">", 90),), "supersedes": ("A1",),
-     "text": "Au moins une tâche du chronogramme non terminée a plus de 90 jours de retard."},
-    {"rule_id": "R2", "status": "red", "conditions": (("elapsed_pct", ">", 50), ("burn_ratio", "<", 0.5)),
-     "supersedes": ("A3",),
-     "text": "Plus de la moitié de la période de l'action est écoulée et le taux de paiement est inférieur "
-             "à la moitié de la part de temps écoulé."},
-    {"rule_id": "R3", "status": "red", "conditions": (("elapsed_pct", ">", 75), ("min_progress_pct", "<", 25)),
-     "text": "Plus des trois quarts de la période de l'action sont écoulés et un indicateur a parcouru moins "
-             "de 25 % du chemin entre sa valeur de référence et sa cible."},
-    {"rule_id": "A1", "status": "amber", "conditions": (("max_open_slippage_days", ">", 30),),
-     "text": "Au moins une tâche du chronogramme non terminée a plus de 30 jours de retard."},
-    {"rule_id": "A2", "status": "amber", "conditions": (("on_time_pct", "<", 75),),
-     "text": "Moins des trois quarts des tâches de l'action sont dans les temps."},
-    {"rule_id": "A3", "status": "amber", "conditions": (("elapsed_pct", ">", 25), ("burn_ratio", "<", 0.8)),
-     "text": "Plus d'un quart de la période de l'action est écoulé et le taux de paiement est inférieur "
-             "à 80 % de la part de temps écoulé."},
-    {"rule_id": "A4", "status": "amber", "conditions": (("n_indicators_off_track", ">=", 1),),
-     "text": "Au moins un indicateur de l'action est en dessous de sa trajectoire vers la cible."},
+    {"rule_id": "R1", "status": "red", "kind": "task", "supersedes": ("A1",),
+     "conditions": (("task_overdue_days", ">", _T["overdue_red_days"]),)},
+    {"rule_id": "R2", "status": "red", "kind": "metric", "supersedes": ("A3",),
+     "conditions": (("elapsed_pct", ">", _T["burn_red_elapsed_pct"]), ("burn_ratio", "<", _T["burn_red_ratio"]))},
+    {"rule_id": "R3", "status": "red", "kind": "metric", "supersedes": ("A4",),
+     "conditions": (("elapsed_pct", ">", _T["indicator_red_elapsed_pct"]),
+                    ("min_progress_pct", "<", _T["indicator_red_progress_pct"]))},
+    {"rule_id": "A1", "status": "amber", "kind": "task",
+     "conditions": (("task_overdue_days", ">", _T["overdue_amber_days"]),)},
+    {"rule_id": "A2", "status": "amber", "kind": "task",
+     "conditions": (("task_behind", "==", True),)},
+    {"rule_id": "A3", "status": "amber", "kind": "metric",
+     "conditions": (("elapsed_pct", ">", _T["burn_amber_elapsed_pct"]), ("burn_ratio", "<", _T["burn_amber_ratio"]))},
+    {"rule_id": "A4", "status": "amber", "kind": "metric",
+     "conditions": (("n_indicators_off_track", ">=", 1),)},
 ]
 
-NO_DATA_TEXT = ("Pas de données de suivi pour cette action à cette date (ni point d'avancement du "
-                "chronogramme, ni engagement ou paiement, ni indicateur observé).")
-NO_RULE_TEXT = "Aucune règle d'alerte déclenchée."
+#: Metrics and task figures the rules may read.
+METRICS = ("task_overdue_days", "task_behind", "max_open_slippage_days", "on_time_pct", "elapsed_pct",
+           "burn_ratio", "n_indicators_off_track", "min_progress_pct")
 
-METRIC_COLUMNS = ["action_code", "axis_code", "n_tasks", "n_reported", "n_late", "max_slippage_days",
-                  "max_open_slippage_days",
+METRIC_COLUMNS = ["action_code", "axis_code", "n_tasks", "n_reported", "n_late", "n_start_late",
+                  "max_slippage_days", "max_open_slippage_days",
                   "on_time_pct", "elapsed_pct", "payment_rate_pct", "burn_ratio", "burn_label",
                   "n_transactions", "n_indicators", "n_indicators_observed", "n_indicators_off_track",
-                  "min_progress_pct", "has_data"]
+                  "min_progress_pct", "action_dates_inferred", "has_data"]
 
-_OPS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le}
-_OPS_FR = {">": ">", ">=": "≥", "<": "<", "<=": "≤"}
+_OPS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le, "==": operator.eq}
 
 
 def _check_rules(rules) -> None:
     for r in rules:
         if r["status"] not in ("red", "amber"):
             raise ValueError(f"rule {r['rule_id']}: status must be 'red' or 'amber', got {r['status']!r}")
+        if r.get("kind", "metric") not in ("task", "metric"):
+            raise ValueError(f"rule {r['rule_id']}: kind must be 'task' or 'metric'")
         for metric, op, _ in r["conditions"]:
             if metric not in METRICS:
                 raise ValueError(f"rule {r['rule_id']}: unknown metric {metric!r}")
@@ -88,72 +100,112 @@ def _check_rules(rules) -> None:
 _check_rules(METEO_RULES)
 
 
-def _fmt_metric(metric: str, value) -> str:
-    unit = METRICS[metric][1]
-    digits = 0 if metric in ("max_open_slippage_days", "n_indicators_off_track") else (2 if metric == "burn_ratio" else 1)
-    text = fmt_number(value, digits)
-    return text + ("\u00a0%" if unit == " %" else unit)
+def _missing(v) -> bool:
+    return v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v))
 
 
-def meteo_rules_table(rules=None) -> pd.DataFrame:
-    """Return the météo rules in French for display.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``rule_id``, ``meteo`` (French status), ``rule`` (the rule's text) and ``condition``
-        (its conditions written out, e.g. « glissement maximal d'une tâche > 90 jours »),
-        red rules first, then amber, then the green and grey cases.
-    """
-    rules = METEO_RULES if rules is None else rules
-    rows = []
-    for r in rules:
-        cond = " et ".join(f"{METRICS[m][0]} {_OPS_FR[op]} {_fmt_metric(m, t)}" for m, op, t in r["conditions"])
-        rows.append({"rule_id": r["rule_id"], "meteo": STATUS_LABELS[r["status"]], "rule": r["text"],
-                     "condition": cond})
-    rows.append({"rule_id": "V", "meteo": STATUS_LABELS["green"],
-                 "rule": "Des données de suivi existent et aucune règle rouge ou orange n'est déclenchée.",
-                 "condition": "aucune des règles ci-dessus"})
-    rows.append({"rule_id": "G", "meteo": STATUS_LABELS["grey"], "rule": NO_DATA_TEXT,
-                 "condition": "aucune donnée de suivi"})
-    return pd.DataFrame(rows, columns=["rule_id", "meteo", "rule", "condition"])
+def _holds(values: dict, conditions) -> bool:
+    for metric, op, threshold in conditions:
+        v = values.get(metric)
+        if _missing(v) or not _OPS[op](v, threshold):
+            return False
+    return True
 
 
 def evaluate_rules(metrics: dict, rules=None) -> list:
-    """Return the rules (records) whose conditions all hold for one action's ``metrics``.
+    """Return the *metric* rules (records) whose conditions all hold for one action's ``metrics``.
 
     A missing or NaN metric never satisfies a condition.
     """
     rules = METEO_RULES if rules is None else rules
-    fired = []
-    for r in rules:
-        ok = True
-        for metric, op, threshold in r["conditions"]:
-            v = metrics.get(metric)
-            if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)) or not _OPS[op](v, threshold):
-                ok = False
+    return [r for r in rules if r.get("kind", "metric") == "metric" and _holds(metrics, r["conditions"])]
+
+
+def task_findings(tasks: pd.DataFrame, rules=None) -> list:
+    """Return the findings of the *task* rules for the tasks of one action.
+
+    ``tasks`` holds rows of :func:`fne_eval.evaluate.schedule.task_status`. A task fires at
+    most one rule: the most severe (R1 before A1). Each finding is a dict with ``rule_id``,
+    ``status``, ``task_id``, ``task_label``, ``planned_start``, ``planned_end``,
+    ``days_overdue`` or ``progress_pct`` and ``elapsed_pct``, ``comment`` and ``inferred``
+    (the date the verdict rests on was inferred).
+    """
+    rules = METEO_RULES if rules is None else rules
+    task_rules = [r for r in rules if r.get("kind") == "task"]
+    out = []
+    for t in tasks.to_dict("records"):
+        overdue = t.get("late_rule") == "S1"
+        values = {"task_overdue_days": int(t["end_delay_days"]) if overdue and not _missing(t.get("end_delay_days"))
+                  else None,
+                  "task_behind": True if t.get("late_rule") == "S2" else None}
+        for r in task_rules:
+            if _holds(values, r["conditions"]):
+                inferred = bool(t.get("end_inferred")) if overdue else bool(t.get("dates_inferred"))
+                out.append({"rule_id": r["rule_id"], "status": r["status"], "task_id": t["task_id"],
+                            "task_label": t["task_label"], "planned_start": t["planned_start"],
+                            "planned_end": t["planned_end"],
+                            "days_overdue": values["task_overdue_days"],
+                            "progress_pct": None if _missing(t.get("progress_pct")) else float(t["progress_pct"]),
+                            "elapsed_pct": None if _missing(t.get("elapsed_pct")) else float(t["elapsed_pct"]),
+                            "status_reported": t.get("status"),
+                            "comment": None if _missing(t.get("comment")) else str(t["comment"]),
+                            "inferred": inferred})
                 break
-        if ok:
-            fired.append(r)
-    return fired
+    return out
 
 
-def computed_status(metrics: dict, has_data: bool, rules=None) -> tuple:
-    """Return ``(status, reasons, rule_ids)`` for one action from its metrics."""
+def computed_status(metrics: dict, has_data: bool, rules=None, tasks: Optional[pd.DataFrame] = None) -> tuple:
+    """Return ``(status, findings, rule_ids, to_confirm)`` for one action.
+
+    ``findings`` is a list of dicts (see :func:`task_findings`; metric rules give
+    ``rule_id``, ``status``, the figures they read and ``inferred``). Red resting only on
+    inferred findings is lowered to amber and ``to_confirm`` is True.
+    """
     if not has_data:
-        return "grey", NO_DATA_TEXT, ""
+        return "grey", [], "", False
+    findings = task_findings(tasks, rules) if tasks is not None and len(tasks) else []
     fired = evaluate_rules(metrics, rules)
-    if not fired:
-        return "green", NO_RULE_TEXT, ""
-    # a fired rule hides the milder rules it supersedes (e.g. > 90 days late hides > 30 days)
     hidden = {h for r in fired for h in r.get("supersedes", ())}
-    fired = [r for r in fired if r["rule_id"] not in hidden]
-    status = max((r["status"] for r in fired), key=STATUS_RANK.get)
-    parts = []
     for r in fired:
-        values = ", ".join(f"{METRICS[m][0]} : {_fmt_metric(m, metrics[m])}" for m, _, _ in r["conditions"])
-        parts.append(f"{r['text']} ({values})")
-    return status, " ; ".join(parts), "|".join(r["rule_id"] for r in fired)
+        if r["rule_id"] in hidden:
+            continue
+        f = {"rule_id": r["rule_id"], "status": r["status"],
+             "inferred": bool(metrics.get("action_dates_inferred")) and any(
+                 m == "elapsed_pct" for m, _, _ in r["conditions"])}
+        for m, _, _ in r["conditions"]:
+            f[m] = metrics.get(m)
+        if r["rule_id"] in ("R2", "A3"):
+            f["payment_rate_pct"] = metrics.get("payment_rate_pct")
+        if r["rule_id"] in ("R3", "A4"):
+            f["off_track"] = metrics.get("off_track_indicators", [])
+        findings.append(f)
+    if not findings:
+        return "green", [], "", False
+    firm = [f for f in findings if not f["inferred"]]
+    status = max((f["status"] for f in findings), key=STATUS_RANK.get)
+    to_confirm = any(f["inferred"] for f in findings)
+    if status == "red" and not any(f["status"] == "red" for f in firm):
+        status = "amber"
+    order = {r["rule_id"]: i for i, r in enumerate(METEO_RULES if rules is None else rules)}
+    findings.sort(key=lambda f: (order.get(f["rule_id"], 99), f["inferred"]))
+    ids = []
+    for f in findings:
+        if f["rule_id"] not in ids:
+            ids.append(f["rule_id"])
+    return status, findings, "|".join(ids), to_confirm
+
+
+def meteo_rules_table(rules=None) -> pd.DataFrame:
+    """Return the météo rules as data: ``rule_id``, ``status``, ``kind``, ``conditions`` (tuples).
+
+    The report layer writes them in French; the green (``V``) and grey (``G``) cases close the list.
+    """
+    rules = METEO_RULES if rules is None else rules
+    rows = [{"rule_id": r["rule_id"], "status": r["status"], "kind": r.get("kind", "metric"),
+             "conditions": r["conditions"]} for r in rules]
+    rows.append({"rule_id": "V", "status": "green", "kind": "none", "conditions": ()})
+    rows.append({"rule_id": "G", "status": "grey", "kind": "none", "conditions": ()})
+    return pd.DataFrame(rows, columns=["rule_id", "status", "kind", "conditions"])
 
 
 def _latest_overrides(overrides: Optional[pd.DataFrame], as_of: pd.Timestamp) -> pd.DataFrame:
@@ -169,28 +221,27 @@ def _latest_overrides(overrides: Optional[pd.DataFrame], as_of: pd.Timestamp) ->
                          "override_decided_by": ov["decided_by"].astype("string")})
 
 
-def action_metrics(bundle_or_tables, as_of, grace_days: int = 30, tolerance: float = 0.2) -> pd.DataFrame:
+def action_metrics(bundle_or_tables, as_of, grace_days: int = 30, tolerance: float = 0.2,
+                   task_status_frame: Optional[pd.DataFrame] = None) -> pd.DataFrame:
     """Compute, per action, the metrics the météo rules read.
 
     Returns
     -------
     pandas.DataFrame
-        ``action_code``, ``axis_code``, ``n_tasks``, ``n_reported``, ``n_late``,
-        ``max_slippage_days`` (done tasks included), ``max_open_slippage_days`` (tasks not
-        done: a delay still running; the rules read this one), ``on_time_pct``, ``elapsed_pct``, ``payment_rate_pct``,
-        ``burn_ratio``, ``burn_label``, ``n_transactions``, ``n_indicators``,
-        ``n_indicators_observed``, ``n_indicators_off_track``, ``min_progress_pct`` and
-        ``has_data`` (a status report, a transaction or an observed indicator exists).
+        ``action_code``, ``axis_code``, ``n_tasks``, ``n_reported``, ``n_late`` (late ends
+        and tasks behind), ``n_start_late``, ``max_slippage_days`` (done tasks included),
+        ``max_open_slippage_days`` (tasks not done), ``on_time_pct``, ``elapsed_pct``,
+        ``payment_rate_pct``, ``burn_ratio``, ``burn_label``, ``n_transactions``,
+        ``n_indicators``, ``n_indicators_observed``, ``n_indicators_off_track`` (against the
+        roadmap's own targets only, see :mod:`fne_eval.evaluate.targets`),
+        ``min_progress_pct`` (idem), ``action_dates_inferred`` and ``has_data``.
     """
-    from fne_eval.evaluate.budget import budget_burn
-    from fne_eval.evaluate.indicators import indicator_progress, indicator_values, load_catalogue
-    from fne_eval.evaluate.schedule import schedule_summary, task_status
-
     t = tables_of(bundle_or_tables)
     get = lambda n: t[n] if t.get(n) is not None else empty_table(n)
     as_of = to_timestamp(as_of)
     actions = get("actions")
-    ts = task_status(get("schedule_tasks"), get("schedule_status"), as_of, grace_days)
+    ts = task_status_frame if task_status_frame is not None else task_status(
+        get("schedule_tasks"), get("schedule_status"), as_of, grace_days)
     summary = schedule_summary(ts, actions, by="action_code")
     burn = budget_burn(get("budget_lines"), get("budget_transactions"), actions, as_of, tolerance)
 
@@ -205,12 +256,13 @@ def action_metrics(bundle_or_tables, as_of, grace_days: int = 30, tolerance: flo
     if not len(catalogue):
         catalogue = load_catalogue()
     cat = catalogue[catalogue["action_code"].notna()]
-    progress = pd.DataFrame(columns=["indicator_code", "on_track", "progress_pct", "value"])
+    progress = pd.DataFrame(columns=["indicator_code", "on_track", "progress_pct", "value", "counted", "verdict",
+                                     "target_value", "target_year", "expected_value"])
     observed = set()
     if len(cat) and t.get("territories") is not None and len(t["territories"]):
         values = indicator_values(t, cat, "departement", period="year", as_of=as_of)
         observed = set(values.loc[values["n_obs"] > 0, "indicator_code"])
-        progress = indicator_progress(values, cat, as_of)
+        progress = target_verdicts(indicator_progress(values, cat, as_of), cat, as_of.year)
     ind_action = cat.set_index("indicator_code")["action_code"]
     progress = progress.assign(action_code=progress["indicator_code"].map(ind_action))
 
@@ -221,11 +273,15 @@ def action_metrics(bundle_or_tables, as_of, grace_days: int = 30, tolerance: flo
         b = burn[burn["action_code"] == code]
         p = progress[progress["action_code"] == code]
         p_obs = p[p["indicator_code"].isin(observed)]
+        counted = p_obs[p_obs["counted"].astype(bool)] if len(p_obs) else p_obs
+        off = counted[counted["verdict"] == "off_track"] if len(counted) else counted
+        a_start, a_end = inferred_dates(a.get("source"))
         row = {
             "action_code": code, "axis_code": a["axis_code"],
             "n_tasks": int(s["n_tasks"].iloc[0]) if len(s) else 0,
             "n_reported": int(s["n_reported"].iloc[0]) if len(s) else 0,
             "n_late": int(s["n_late"].iloc[0]) if len(s) else 0,
+            "n_start_late": int(s["n_start_late"].iloc[0]) if len(s) else 0,
             "max_slippage_days": s["max_slippage_days"].iloc[0] if len(s) else pd.NA,
             "max_open_slippage_days": s["max_open_slippage_days"].iloc[0] if len(s) else pd.NA,
             "on_time_pct": float(s["on_time_pct"].iloc[0]) if len(s) else np.nan,
@@ -236,13 +292,18 @@ def action_metrics(bundle_or_tables, as_of, grace_days: int = 30, tolerance: flo
             "n_transactions": int(n_tx.get(code, 0)),
             "n_indicators": int((cat["action_code"] == code).sum()),
             "n_indicators_observed": int(p_obs["indicator_code"].nunique()),
-            "n_indicators_off_track": int((p_obs["on_track"] == False).sum()),  # noqa: E712
-            "min_progress_pct": float(p_obs["progress_pct"].min()) if p_obs["progress_pct"].notna().any() else np.nan,
+            "n_indicators_off_track": int(len(off)),
+            "min_progress_pct": float(counted["progress_pct"].min())
+            if len(counted) and counted["progress_pct"].notna().any() else np.nan,
+            "action_dates_inferred": bool(a_start or a_end),
         }
         # a task without any report is still judged on its plan, but is no data by itself
         row["has_data"] = bool(row["n_reported"] or row["n_transactions"] or row["n_indicators_observed"])
+        row["_off_track"] = [{"indicator_code": r["indicator_code"], "value": r["value"],
+                              "target_value": r["target_value"], "target_year": r["target_year"],
+                              "expected_value": r["expected_value"]} for r in off.to_dict("records")]
         rows.append(row)
-    out = pd.DataFrame(rows, columns=METRIC_COLUMNS)
+    out = pd.DataFrame(rows, columns=METRIC_COLUMNS + ["_off_track"])
     for c in ("max_slippage_days", "max_open_slippage_days"):
         out[c] = pd.array(out[c].tolist(), dtype="Int64")
     for c in ("action_code", "axis_code", "burn_label"):
@@ -252,7 +313,7 @@ def action_metrics(bundle_or_tables, as_of, grace_days: int = 30, tolerance: flo
 
 def action_meteo(bundle_or_tables, as_of, grace_days: int = 30, tolerance: float = 0.2,
                  rules=None) -> pd.DataFrame:
-    """Compute each action's météo, apply the COPIL overrides, and say why.
+    """Compute each action's météo, apply the COPIL overrides, and say why (as data).
 
     Parameters
     ----------
@@ -273,24 +334,33 @@ def action_meteo(bundle_or_tables, as_of, grace_days: int = 30, tolerance: float
     -------
     pandas.DataFrame
         One row per action: ``action_code``, ``computed_status`` (green, amber, red, or
-        grey without any data), ``reasons`` (French text of the rules that fired, with the
-        values), ``fired_rules`` (ids joined by ``|``), ``override_status``,
-        ``override_justification``, ``override_date``, ``override_decided_by`` (the latest
-        COPIL decision on or before ``as_of``), ``final_status`` (the override when there is
-        one, else the computed status), then the metrics of :func:`action_metrics`.
+        grey without any data), ``findings`` (list of dicts: what caused each fired rule,
+        see :func:`computed_status`), ``fired_rules`` (ids joined by ``|``), ``to_confirm``
+        (a finding rests on an inferred date), ``reasons`` (the rule ids with their main
+        figure, for logs; readers get the report layer's sentences), ``override_status``,
+        ``override_justification``, ``override_date``, ``override_decided_by``,
+        ``final_status``, then the metrics of :func:`action_metrics`.
     """
     if rules is not None:
         _check_rules(rules)
     t = tables_of(bundle_or_tables)
+    get = lambda n: t[n] if t.get(n) is not None else empty_table(n)
     as_of = to_timestamp(as_of)
-    metrics = action_metrics(t, as_of, grace_days, tolerance)
+    ts = task_status(get("schedule_tasks"), get("schedule_status"), as_of, grace_days)
+    metrics = action_metrics(t, as_of, grace_days, tolerance, task_status_frame=ts)
     results = []
     for m in metrics.to_dict("records"):
         m_clean = {k: (np.nan if v is pd.NA else v) for k, v in m.items()}
-        status, reasons, fired = computed_status(m_clean, m["has_data"], rules)
-        results.append({"action_code": m["action_code"], "computed_status": status, "reasons": reasons,
-                        "fired_rules": fired})
-    res = pd.DataFrame(results, columns=["action_code", "computed_status", "reasons", "fired_rules"])
+        m_clean["off_track_indicators"] = m.get("_off_track", [])
+        tasks = ts[ts["action_code"].astype(str) == str(m["action_code"])]
+        status, findings, fired, to_confirm = computed_status(m_clean, m["has_data"], rules, tasks)
+        short = " ; ".join(
+            f["rule_id"] + (f" {f['task_id']}" if f.get("task_id") else "")
+            + (f" {f['days_overdue']}" if f.get("days_overdue") is not None else "") for f in findings)
+        results.append({"action_code": m["action_code"], "computed_status": status, "findings": findings,
+                        "reasons": short, "fired_rules": fired, "to_confirm": to_confirm})
+    res = pd.DataFrame(results, columns=["action_code", "computed_status", "findings", "reasons", "fired_rules",
+                                         "to_confirm"])
     res["action_code"] = res["action_code"].astype("string")
     ov = _latest_overrides(t.get("meteo_overrides"), as_of)
     res = res.merge(ov, on="action_code", how="left", validate="1:1")
@@ -298,6 +368,7 @@ def action_meteo(bundle_or_tables, as_of, grace_days: int = 30, tolerance: float
     for c in ("computed_status", "reasons", "fired_rules", "override_status", "override_justification",
               "override_decided_by", "final_status"):
         res[c] = res[c].astype("string")
+    res["to_confirm"] = res["to_confirm"].astype(bool)
     res["override_date"] = pd.to_datetime(res["override_date"])
-    out = res.merge(metrics, on="action_code", how="left", validate="1:1")
+    out = res.merge(metrics.drop(columns=["_off_track"]), on="action_code", how="left", validate="1:1")
     return out.reset_index(drop=True)

@@ -1045,7 +1045,8 @@ def _eur(v) -> str:
 # =========================================================================== CLI
 def cmd_quality(args) -> int:
     """Run ``fne-eval quality [BUNDLE] [--json]``: print the findings; exit 0 (2 if unreadable)."""
-    from fne_eval.bundle.io import BundleError, load_bundle
+    from fne_eval.bundle.io import BundleError
+    from fne_eval.bundle.load import load_bundle
 
     try:
         bundle = load_bundle(args.bundle, validate=False)

@@ -1,16 +1,31 @@
-"""Track the chronogramme: state, slippage and on-time share of each task.
+"""Track the chronogramme: state, late start, late end and progress of each task.
 
 A task's reported status is the latest ``schedule_status`` row dated on or before
-``as_of``. Its derived ``state`` is one of:
+``as_of``. The rules that judge a task have an id (:data:`SCHEDULE_RULES`), their
+thresholds live in :data:`SCHEDULE_THRESHOLDS` and their French sentences in the report
+layer (:mod:`fne_eval.report.labels`). A late *start* and a late *end* are different
+things and are kept apart:
 
-``done``         reported done;
-``late``         not done after its planned end, or started (or still not started) more
-                 than ``grace_days`` after its planned start;
-``in_progress``  reported in progress, on time;
-``not_started``  no start yet, within the grace period;
-``cancelled``    reported cancelled (left out of on-time shares).
+``S1`` overdue        not done and its planned end has passed (``state`` ``late``);
+``S2`` behind         planned end not passed, but its progress is behind the share of its
+                      planned window already elapsed by more than ``progress_margin_pct``
+                      points (``state`` ``late``; a task not started has progress 0);
+``S3`` start late     not started more than ``grace_days`` after its planned start
+                      (``start_late``; the task is not late on that account alone);
+``S4`` started late   started more than ``grace_days`` after its planned start
+                      (``start_late``; information only);
+``S5`` ended late     done after its planned end (``end_delay_days`` > 0).
+
+Derived ``state`` is one of ``done``, ``late`` (S1 or S2, rule in ``late_rule``),
+``in_progress``, ``not_started``, ``cancelled``.
+
+Planned dates inferred when the roadmap was transcribed (its source says « fenêtre
+déduite », « sans fin imprimée »...) are flagged in ``dates_inferred``: a verdict that
+rests on them is to be confirmed.
 """
 from __future__ import annotations
+
+from typing import Optional
 
 import numpy as np
 import pandas as pd
@@ -18,11 +33,54 @@ import pandas as pd
 from fne_eval.core.periods import to_timestamp
 
 STATES = ("not_started", "in_progress", "done", "late", "cancelled")
-DEFAULT_GRACE_DAYS = 30
+
+#: Thresholds of the schedule rules, in one place.
+SCHEDULE_THRESHOLDS = {
+    "grace_days": 30,            # S3/S4: days a task may start after its planned start
+    "progress_margin_pct": 25,   # S2: points of progress behind the elapsed share of the window
+}
+DEFAULT_GRACE_DAYS = SCHEDULE_THRESHOLDS["grace_days"]
+
+#: The schedule rules: id -> (what it flags, thresholds it reads). French sentences: report layer.
+SCHEDULE_RULES = {
+    "S1": ("overdue", ()),
+    "S2": ("behind", ("progress_margin_pct",)),
+    "S3": ("start_late_not_started", ("grace_days",)),
+    "S4": ("started_late", ("grace_days",)),
+    "S5": ("ended_late", ()),
+}
+
+#: Words of a ``source`` saying that a planned date was inferred, not printed in the roadmap.
+#: Each marker -> which dates it makes inferred.
+INFERRED_MARKERS = {
+    "fenêtre déduite": ("start", "end"),
+    "sans fin imprimée": ("end",),
+    "fin non imprimée": ("end",),
+    "aucune imprimée": ("end",),
+    "aucune date dans le texte": ("start",),
+    "vraisemblablement": ("start", "end"),
+    "lu ici comme": ("start", "end"),
+    "début lu dans": ("start",),
+    "dernier jalon imprimé": ("end",),
+    "dates : lancement": ("start", "end"),
+}
 
 _OUT_COLUMNS = ["task_id", "action_code", "task_label", "planned_start", "planned_end",
-                "status", "status_date", "actual_start", "actual_end", "progress_pct", "state",
-                "slippage_days", "start_delay_days", "on_time", "has_status"]
+                "status", "status_date", "actual_start", "actual_end", "progress_pct", "comment", "state",
+                "late_rule", "slippage_days", "start_delay_days", "end_delay_days", "start_late",
+                "elapsed_pct", "progress_gap_pct", "on_time", "has_status", "start_inferred", "end_inferred",
+                "dates_inferred"]
+
+
+def inferred_dates(source) -> tuple:
+    """Return ``(start_inferred, end_inferred)`` read from a roadmap row's ``source`` text."""
+    text = "" if source is None or (isinstance(source, float) and np.isnan(source)) else str(source).lower()
+    start = end = False
+    for marker, which in INFERRED_MARKERS.items():
+        if marker in text:
+            start = start or "start" in which
+            end = end or "end" in which
+    return start, end
 
 
 def latest_status(schedule_status: pd.DataFrame, as_of) -> pd.DataFrame:
@@ -41,46 +99,65 @@ def _days(a, b):
     return int((pd.Timestamp(a) - pd.Timestamp(b)).days)
 
 
-def _derive(task: dict, as_of: pd.Timestamp, grace: int) -> dict:
+def _elapsed_pct(pstart, pend, as_of) -> Optional[float]:
+    if pd.isna(pstart) or pd.isna(pend):
+        return None
+    total = (pd.Timestamp(pend) - pd.Timestamp(pstart)).days + 1
+    done = (as_of - pd.Timestamp(pstart)).days + 1
+    return float(min(max(100.0 * done / total, 0.0), 100.0)) if total > 0 else None
+
+
+def _derive(task: dict, as_of: pd.Timestamp, grace: int, margin: float) -> dict:
     status = task["status"]
     pstart, pend = task["planned_start"], task["planned_end"]
     astart, aend = task["actual_start"], task["actual_end"]
     astart_known = not pd.isna(astart)
-    out = {"state": None, "slippage_days": None, "start_delay_days": None, "on_time": None}
+    out = {"state": None, "late_rule": None, "slippage_days": None, "start_delay_days": None,
+           "end_delay_days": None, "start_late": None, "elapsed_pct": None, "progress_gap_pct": None,
+           "on_time": None}
     if status == "cancelled":
         out["state"] = "cancelled"
         return out
     if status == "done":
         end = aend if not pd.isna(aend) else task["status_date"]
         out["state"] = "done"
-        out["slippage_days"] = _days(end, pend)
+        out["slippage_days"] = out["end_delay_days"] = _days(end, pend)
         out["start_delay_days"] = _days(astart, pstart) if astart_known else None
+        out["start_late"] = out["start_delay_days"] is not None and out["start_delay_days"] > grace
         out["on_time"] = out["slippage_days"] is not None and out["slippage_days"] <= 0
+        out["elapsed_pct"] = 100.0
         return out
     started = status == "in_progress" or astart_known
-    if started:
-        delay = _days(astart, pstart) if astart_known else None
-    else:
-        # not started yet: the start delay runs until it starts
-        delay = _days(as_of, pstart)
+    # not started yet: the start delay runs until it starts
+    delay = (_days(astart, pstart) if astart_known else None) if started else _days(as_of, pstart)
     out["start_delay_days"] = delay
+    out["start_late"] = delay is not None and delay > grace
+    elapsed = _elapsed_pct(pstart, pend, as_of)
+    out["elapsed_pct"] = elapsed
+    progress = task.get("progress_pct")
+    if not started:
+        progress = 0.0
+    if progress is not None and not pd.isna(progress) and elapsed is not None:
+        out["progress_gap_pct"] = float(elapsed - float(progress))
     if as_of > pend:
-        out["state"] = "late"
-        out["slippage_days"] = _days(as_of, pend)
-    elif delay is not None and delay > grace:
-        out["state"] = "late"
-        # a late start projects onto the end: the start delay is the projected slippage
-        out["slippage_days"] = delay
+        out["state"], out["late_rule"] = "late", "S1"
+        out["slippage_days"] = out["end_delay_days"] = _days(as_of, pend)
+    elif out["progress_gap_pct"] is not None and out["progress_gap_pct"] > margin:
+        out["state"], out["late_rule"] = "late", "S2"
+        out["slippage_days"] = 0
+        out["end_delay_days"] = 0
     else:
         out["state"] = "in_progress" if started else "not_started"
         out["slippage_days"] = 0
+        out["end_delay_days"] = 0
     out["on_time"] = out["state"] != "late"
     return out
 
 
 def task_status(schedule_tasks: pd.DataFrame, schedule_status: pd.DataFrame, as_of,
-                grace_days: int = DEFAULT_GRACE_DAYS) -> pd.DataFrame:
-    """Derive each task's state, slippage and on-time flag at ``as_of``.
+                grace_days: int = DEFAULT_GRACE_DAYS,
+                progress_margin_pct: float = SCHEDULE_THRESHOLDS["progress_margin_pct"]) -> pd.DataFrame:
+    """Derive each task's state, late start, late end and progress at ``as_of``.
 
     Parameters
     ----------
@@ -89,34 +166,58 @@ def task_status(schedule_tasks: pd.DataFrame, schedule_status: pd.DataFrame, as_
     as_of : date-like
         Evaluation date; later status reports are ignored.
     grace_days : int, default 30
-        Days a task may start after its planned start before it counts as late.
+        Days a task may start after its planned start before its start counts as late (S3, S4).
+    progress_margin_pct : float, default 25
+        Points of progress a task may be behind the elapsed share of its window (S2).
 
     Returns
     -------
     pandas.DataFrame
         One row per task: ``task_id``, ``action_code``, ``task_label``, ``planned_start``,
         ``planned_end``, the latest report (``status``, ``status_date``, ``actual_start``,
-        ``actual_end``, ``progress_pct``; missing without report), ``state`` (see the
-        module docstring), ``slippage_days`` (actual end − planned end for done tasks,
-        negative when early; ``as_of`` − planned end when overdue; the start delay when
-        late only by its start; 0 otherwise), ``start_delay_days``, ``on_time`` (missing
-        for cancelled tasks) and ``has_status`` (a report exists).
+        ``actual_end``, ``progress_pct``, ``comment``; missing without report), ``state``
+        (see the module docstring), ``late_rule`` (S1 or S2 when late), ``slippage_days``
+        and ``end_delay_days`` (late *end*: actual end − planned end for done tasks,
+        negative when early; ``as_of`` − planned end when overdue; 0 otherwise),
+        ``start_delay_days`` (late *start*), ``start_late`` (start delay > ``grace_days``),
+        ``elapsed_pct`` (share of the planned window elapsed), ``progress_gap_pct``
+        (elapsed share − progress), ``on_time`` (missing for cancelled tasks),
+        ``has_status``, and ``start_inferred``, ``end_inferred``, ``dates_inferred`` (a
+        planned date inferred at transcription, read from ``source``).
     """
     if grace_days < 0:
         raise ValueError(f"grace_days must be >= 0, got {grace_days}")
+    if progress_margin_pct < 0:
+        raise ValueError(f"progress_margin_pct must be >= 0, got {progress_margin_pct}")
     as_of = to_timestamp(as_of)
     latest = latest_status(schedule_status, as_of)
     keep = ["task_id", "status", "status_date", "actual_start", "actual_end", "progress_pct"]
-    df = schedule_tasks[["task_id", "action_code", "task_label", "planned_start", "planned_end"]].merge(
-        latest[keep], on="task_id", how="left", validate="1:1")
-    rows = [_derive(r, as_of, grace_days) for r in df.to_dict("records")]
-    derived = pd.DataFrame(rows, index=df.index, columns=["state", "slippage_days", "start_delay_days", "on_time"])
+    if "comment" in latest.columns:
+        keep.append("comment")
+    cols = ["task_id", "action_code", "task_label", "planned_start", "planned_end"]
+    src = schedule_tasks["source"] if "source" in schedule_tasks.columns else pd.Series([None] * len(schedule_tasks))
+    df = schedule_tasks[cols].merge(latest[keep], on="task_id", how="left", validate="1:1")
+    if "comment" not in df.columns:
+        df["comment"] = pd.NA
+    df["comment"] = df["comment"].astype("string")
+    rows = [_derive(r, as_of, grace_days, progress_margin_pct) for r in df.to_dict("records")]
+    derived = pd.DataFrame(rows, index=df.index,
+                           columns=["state", "late_rule", "slippage_days", "start_delay_days", "end_delay_days",
+                                    "start_late", "elapsed_pct", "progress_gap_pct", "on_time"])
     df = pd.concat([df, derived], axis=1)
     df["state"] = df["state"].astype("string")
-    df["slippage_days"] = pd.array(df["slippage_days"].tolist(), dtype="Int64")
-    df["start_delay_days"] = pd.array(df["start_delay_days"].tolist(), dtype="Int64")
+    df["late_rule"] = df["late_rule"].astype("string")
+    for c in ("slippage_days", "start_delay_days", "end_delay_days"):
+        df[c] = pd.array(df[c].tolist(), dtype="Int64")
+    for c in ("elapsed_pct", "progress_gap_pct"):
+        df[c] = pd.to_numeric(df[c], errors="coerce").astype("float64")
+    df["start_late"] = pd.array(df["start_late"].tolist(), dtype="boolean")
     df["on_time"] = pd.array(df["on_time"].tolist(), dtype="boolean")
     df["has_status"] = df["status"].notna().astype(bool)
+    flags = [inferred_dates(s) for s in src.tolist()]
+    df["start_inferred"] = [f[0] for f in flags]
+    df["end_inferred"] = [f[1] for f in flags]
+    df["dates_inferred"] = df["start_inferred"] | df["end_inferred"]
     return df[_OUT_COLUMNS].reset_index(drop=True)
 
 
@@ -153,6 +254,7 @@ def schedule_summary(task_status: pd.DataFrame, actions: pd.DataFrame, by: str =
         for s in STATES:
             row[f"n_{s}"] = int((grp["state"] == s).sum())
         row["n_reported"] = int(grp["has_status"].sum())
+        row["n_start_late"] = int(grp["start_late"].fillna(False).astype(bool).sum()) if "start_late" in grp else 0
         active = grp[grp["state"] != "cancelled"]
         row["on_time_pct"] = (100.0 * active["on_time"].astype(bool).sum() / len(active)) if len(active) else np.nan
         sl = grp["slippage_days"].dropna()
@@ -160,7 +262,8 @@ def schedule_summary(task_status: pd.DataFrame, actions: pd.DataFrame, by: str =
         open_sl = grp.loc[~grp["state"].isin(["done", "cancelled"]), "slippage_days"].dropna()
         row["max_open_slippage_days"] = int(open_sl.max()) if len(open_sl) else pd.NA
         rows.append(row)
-    cols = [by, "n_tasks"] + [f"n_{s}" for s in STATES] + ["n_reported", "on_time_pct", "max_slippage_days",
+    cols = [by, "n_tasks"] + [f"n_{s}" for s in STATES] + ["n_reported", "n_start_late", "on_time_pct",
+                                                           "max_slippage_days",
                                                            "max_open_slippage_days"]
     out = pd.DataFrame(rows, columns=cols)
     out[by] = out[by].astype("string")
@@ -184,7 +287,8 @@ def gantt_data(schedule_tasks: pd.DataFrame, schedule_status: pd.DataFrame, as_o
     done = ts["status"] == "done"
     ongoing = started & ~done & (ts["status"] != "cancelled")
     out = ts[["task_id", "action_code", "task_label", "planned_start", "planned_end",
-              "actual_start", "actual_end", "state", "slippage_days"]].copy()
+              "actual_start", "actual_end", "state", "slippage_days", "start_late", "progress_pct",
+              "dates_inferred"]].copy()
     # a done task without an actual end ends on its report date
     out.loc[done & out["actual_end"].isna(), "actual_end"] = ts.loc[done & ts["actual_end"].isna(), "status_date"]
     # a started task without an actual start: its first report is unknown here, use the report date

@@ -43,7 +43,8 @@ def _err(message: str) -> None:
 
 def _bundle_tables(path) -> dict:
     """Return the typed tables of a bundle (validation errors do not stop the reading)."""
-    from fne_eval.bundle.io import BundleError, load_bundle, read_bundle_raw
+    from fne_eval.bundle.io import BundleError, read_bundle_raw
+    from fne_eval.bundle.load import load_bundle
     from fne_eval.bundle.validate import validate_raw
     from fne_eval.ingest.common import IngestError
 

@@ -566,7 +566,7 @@ def _split_place(text: str) -> tuple:
 def territory_codes(territories) -> set:
     """Return the commune and arrondissement codes of a bundle's ``territories`` table (or of codes)."""
     if territories is None:
-        from fne_eval.bundle.io import load_bundle
+        from fne_eval.bundle.load import load_bundle
 
         territories = load_bundle()["territories"]
     if isinstance(territories, pd.DataFrame):

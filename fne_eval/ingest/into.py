@@ -67,7 +67,8 @@ def init_bundle(out: Union[str, Path], force: bool = False) -> Path:
     """
     from fne_eval import __version__
     from fne_eval.build.default_bundle import ROADMAP_NAME, SOURCES
-    from fne_eval.bundle.io import load_bundle, empty_table
+    from fne_eval.bundle.io import empty_table
+    from fne_eval.bundle.load import load_bundle
 
     out = Path(out)
     if out.exists():

@@ -24,6 +24,7 @@ REPORTS = {
     "impact": "Évaluation d'impact",
     "budget": "Suivi budgétaire",
     "revue_annuelle": "Revue annuelle de la feuille de route",
+    "annexe": "Annexe pour l'analyste : qualité des données et traçabilité",
 }
 
 #: French names of the monitoring tables, for the synthetic-data banner.
@@ -32,6 +33,7 @@ TABLE_NAMES_FR = {
     "schedule_status": "avancement du chronogramme", "trainings": "départs en formation",
     "refurbishment": "reconditionnement", "events": "événements",
     "network_meetings": "réunions du réseau", "lieux": "lieux",
+    "meetings": "réunions de gouvernance", "decisions": "décisions des instances et leur suivi",
 }
 
 
@@ -116,8 +118,8 @@ class ReportContext:
             f'Chiffres arrêtés au {html.escape(F.fmt_date(self.as_of))}'
             + (f" ; données disponibles jusqu'au {html.escape(F.fmt_date(self.data_as_of))}"
                if self.data_as_of is not None else "")
-            + f" ; bundle « {html.escape(str(meta.get('name', 'sans nom')))} » "
-            f"(empreinte {html.escape(str(getattr(self.bundle, 'hash', ''))[:12])}) ; "
+            + f" ; données : {html.escape(str(meta.get('name', 'sans nom')))} "
+            f"(traçabilité dans l'annexe pour l'analyste) ; "
             f"seuil de diffusion des effectifs : {self.threshold}.</p>",
         ]
         if self.is_synthetic:
@@ -138,9 +140,8 @@ def synthetic_banner(meta: dict) -> str:
     """
     tables = meta.get("synthetic_tables") or []
     names = ", ".join(TABLE_NAMES_FR.get(t, t) for t in tables)
-    gen = meta.get("generator") or {}
-    seed = gen.get("seed") if isinstance(gen, dict) else None
-    text = ("générées par un programme" + (f" (graine {seed})" if seed is not None else "")
+    # the generator's seed is lineage, for the analyst's annex: never in a published report
+    text = ("générées par un programme"
             + (f" : {names}" if names else "")
             + ". Les chiffres d'activité, d'exécution budgétaire et d'avancement ne décrivent "
             "pas la réalité ; seuls les référentiels (territoires, populations INSEE, IFN) et "

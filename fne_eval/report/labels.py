@@ -306,3 +306,63 @@ def key_label(key) -> str:
         return f"{name} {value}" if value is not None else name
 
     return re.sub(r"\b([a-z][a-z_]*)(?:=([^,;]*))?", _one, str(key))
+
+
+# --------------------------------------------------------------------------- rules in French
+#: French sentence of every rule of the chronogramme, the météo and the targets, by rule id.
+#: The evaluation modules return ids and figures (their thresholds live there:
+#: ``schedule.SCHEDULE_THRESHOLDS``, ``meteo.METEO_THRESHOLDS``); the report fills the
+#: ``{placeholders}`` with the thresholds.
+RULE_TEXT = {
+    # chronogramme (fne_eval.evaluate.schedule)
+    "S1": "Tâche en retard : non terminée alors que sa fin prévue est passée.",
+    "S2": "Tâche en retard : son avancement est inférieur de plus de {progress_margin_pct} points à la part "
+          "de sa période prévue déjà écoulée.",
+    "S3": "Démarrage en retard : tâche non commencée plus de {grace_days} jours après son début prévu "
+          "(ce n'est pas à lui seul un retard de fin).",
+    "S4": "Démarrage tardif : tâche commencée plus de {grace_days} jours après son début prévu "
+          "(information, sans effet sur la météo).",
+    "S5": "Fin tardive : tâche terminée après sa fin prévue.",
+    # météo (fne_eval.evaluate.meteo)
+    "R1": "Rouge : une tâche non terminée a dépassé sa fin prévue de plus de {overdue_red_days} jours.",
+    "R2": "Rouge : plus de {burn_red_elapsed_pct} % de la période de l'action est écoulée et le taux de paiement "
+          "est inférieur à {burn_red_ratio_pct} % de la part de temps écoulé.",
+    "R3": "Rouge : plus de {indicator_red_elapsed_pct} % de la période de l'action est écoulée et un indicateur "
+          "a parcouru moins de {indicator_red_progress_pct} % du chemin vers la cible de la feuille de route.",
+    "A1": "Orange : une tâche non terminée a dépassé sa fin prévue de plus de {overdue_amber_days} jours.",
+    "A2": "Orange : une tâche est en retard sur son avancement (règle S2 du chronogramme).",
+    "A3": "Orange : plus de {burn_amber_elapsed_pct} % de la période de l'action est écoulée et le taux de "
+          "paiement est inférieur à {burn_amber_ratio_pct} % de la part de temps écoulé.",
+    "A4": "Orange : un indicateur est en dessous de la trajectoire vers la cible fixée par la feuille de route.",
+    "V": "Vert : des données de suivi existent et aucune règle rouge ou orange n'est déclenchée.",
+    "G": "Gris : pas de données de suivi pour l'action à cette date.",
+    "C": "À confirmer : un constat qui repose sur une date ou une cible déduite lors de la transcription "
+         "de la feuille de route est marqué « à confirmer » ; il ne peut pas, à lui seul, mettre une action "
+         "en rouge (elle reste orange).",
+    # cibles (fne_eval.evaluate.targets)
+    "T1": "Sur la trajectoire / hors trajectoire : seulement pour une cible fixée par la feuille de route, "
+          "une valeur de l'année évaluée et une cible différente de la valeur de référence.",
+    "T2": "Proposition : cible proposée à la validation du COPIL, montrée à part et jamais comptée.",
+    "T3": "Donnée non à jour : la dernière valeur connue est antérieure à l'année évaluée ; pas de verdict.",
+    "T4": "Cible égale à la valeur de référence : pas de progression attendue, pas de verdict.",
+    "T0": "Pas de cible pour l'année : pas de verdict.",
+}
+
+#: French words of the target verdicts.
+VERDICT_TEXT = {"on_track": "Sur la trajectoire", "off_track": "Hors trajectoire",
+                "proposal": "Cible proposée (non comptée)", "stale": "Donnée non à jour",
+                "target_equals_baseline": "Cible égale à la référence (sans verdict)",
+                "no_target": "Sans cible"}
+
+
+def rule_text(rule_id: str, thresholds: Optional[dict] = None) -> str:
+    """Return the French sentence of a rule with its thresholds filled in."""
+    text = RULE_TEXT.get(rule_id, rule_id)
+    values = dict(thresholds or {})
+    for k in ("burn_red_ratio", "burn_amber_ratio"):
+        if k in values:
+            values[k + "_pct"] = int(round(100 * float(values[k])))
+    try:
+        return text.format(**values)
+    except (KeyError, IndexError):
+        return text

@@ -78,12 +78,18 @@ def _activity_cells(units: pd.DataFrame, value: str, terr: pd.DataFrame, depts: 
     agg = agg[["level", "territory_code", *by, value]]
     unlocated = units[units["unit_code"].isna()]
     if len(unlocated) and "departement" in levels and len(depts) == 1:
-        extra = unlocated.groupby(by, dropna=False)[value].sum().rename("__extra").reset_index() if by else \
-            pd.DataFrame({"__extra": [unlocated[value].sum()]})
-        d = agg["level"] == "departement"
-        dept = agg[d].merge(extra, how="left", on=by, validate="1:1") if by else agg[d].assign(
-            __extra=float(extra["__extra"].iloc[0]))
-        dept[value] = dept[value] + dept["__extra"].fillna(0.0)
+        d = (agg["level"] == "departement").to_numpy()
+        dept = agg[d]
+        if by:
+            dept = dept.dropna(subset=by)
+            extra = unlocated.groupby(by, dropna=False)[value].sum().rename("__extra").reset_index()
+            # the département also has the periods/categories seen only among records without a commune
+            dept = dept.merge(extra, how="outer", on=by, validate="1:1")
+        else:
+            dept = dept.assign(__extra=float(unlocated[value].sum()))
+        dept["level"] = "departement"
+        dept["territory_code"] = depts[0]
+        dept[value] = dept[value].fillna(0.0) + dept["__extra"].fillna(0.0)
         agg = pd.concat([agg[~d], dept.drop(columns="__extra")], ignore_index=True)
     return agg
 

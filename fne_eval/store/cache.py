@@ -2,8 +2,9 @@
 
 The disk cache holds Parquet files (a format that executes nothing) named by a key made
 of the bundle's content hash, the date, the threshold and the source code of the
-modules that compute figures; the key is also written inside the file and checked on
-reading, so a file copied over another is rebuilt, not served.
+modules that compute figures, sealed with the user's cache key (HMAC,
+:func:`fne_eval.bundle.diskcache.seal`): a file planted in a shared cache folder, or one
+store copied over another, is rebuilt, never served.
 """
 from __future__ import annotations
 
@@ -15,9 +16,10 @@ from typing import Optional
 
 import pandas as pd
 
-from fne_eval.bundle.diskcache import cache_dir
+from fne_eval.bundle.diskcache import cache_dir, seal, unseal
 from fne_eval.core.periods import evaluated_as_of, to_timestamp
-from fne_eval.bundle.io import Bundle, load_bundle
+from fne_eval.bundle.io import Bundle
+from fne_eval.bundle.load import load_bundle
 from fne_eval.store.build import STORE_COLUMNS, build_store
 from fne_eval.store.registry import INDICATORS
 
@@ -64,16 +66,23 @@ def store_key(bundle, as_of, threshold: int) -> Optional[str]:
 
 
 def _read_cached(path: Path, key: str) -> Optional[pd.DataFrame]:
-    import pyarrow.parquet as pq  # pyarrow is pandas' Parquet engine here
+    import pyarrow as pa  # pyarrow is pandas' Parquet engine here
+    import pyarrow.parquet as pq
 
     try:
-        table = pq.read_table(path)
-    except (OSError, ValueError) as exc:
+        payload = unseal(path.read_bytes(), key, path.parent.parent)
+    except OSError:
+        return None
+    if payload is None:  # not sealed by this user for this key: planted or copied, never served
+        log.info("store cache: %s is not an entry of this user for this key, rebuilt", path.name)
+        return None
+    try:
+        table = pq.read_table(pa.BufferReader(payload))
+    except (OSError, ValueError, pa.ArrowException) as exc:
         log.info("store cache: unreadable %s (%s), rebuilt", path.name, exc)
         return None
     meta = table.schema.metadata or {}
     if meta.get(b"fne_eval_store_key", b"").decode() != key:
-        log.info("store cache: %s does not hold the store it is named for, rebuilt", path.name)
         return None
     frame = table.to_pandas()
     if list(frame.columns) != STORE_COLUMNS:
@@ -87,10 +96,15 @@ def _write_cached(path: Path, key: str, frame: pd.DataFrame) -> None:
 
     table = pa.Table.from_pandas(frame, preserve_index=False)
     table = table.replace_schema_metadata({**(table.schema.metadata or {}), b"fne_eval_store_key": key.encode()})
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink)
+    blob = seal(sink.getvalue().to_pybytes(), key, path.parent.parent)
+    if blob is None:  # no per-user key available: no disk cache
+        return
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        pq.write_table(table, tmp)
+        tmp.write_bytes(blob)
         os.replace(tmp, path)
     finally:
         if tmp.exists():

