@@ -28,6 +28,9 @@ PERSONAL = [
     ("contact : jean.dupont(at)mairie-arles.fr", ["jean.dupont", "mairie-arles"]),
     ("inscriptions : j.dupont (at) exemple (dot) fr", ["dupont", "exemple"]),
     ("Mail : jean arobase exemple point fr", ["jean", "exemple"]),
+    ("MAIL : jean AT exemple DOT fr", ["jean", "exemple"]),
+    ("écrire à jean @ exemple . fr", ["jean", "exemple"]),
+    ("jean[@]exemple.fr", ["jean", "exemple"]),
     ("référente : josé.garcía@exemple.fr", ["josé", "garcía", "exemple"]),
     ("écrire à hélène@associé.fr", ["hélène", "associé"]),
     ("portable (+33) 6 12 34 56 78", ["12 34 56 78"]),
@@ -41,13 +44,14 @@ PERSONAL = [
     ("Berlin +49 30 1234567", ["1234567"]),
     ("NIR 1 85 05 13 055 123 45", ["055 123"]),
     ("numéro de sécu 285051305512345", ["285051305512345"]),
+    ("NIR 1-85-05-13-055-123-45", ["055-123"]),
     ("NIR corse 2 85 05 2A 055 123 45", ["055 123"]),
     ("IBAN FR76 3000 6000 0112 3456 7890 189", ["3000 6000", "7890 189"]),
     ("RIB DE89370400440532013000", ["370400440532013000"]),
 ]
 
 # text that looks like numbers or addresses but is not personal: must be kept as it is
-NOT_PERSONAL = ["1 234 567 €", "SIREN 200054807", "13001 Marseille", "le 12/03/2025", "2024-2027",
+NOT_PERSONAL = ["Merci. Suite du texte", "rdv à 10h. Merci", "1 234 567 €", "SIREN 200054807", "13001 Marseille", "le 12/03/2025", "2024-2027",
                 "+12 %", "SIRET 123 456 789 00012", "du 01/01/2024 au 31/12/2027",
                 "population 2 056 943 habitants", "+ 2 000 personnes en 2025", "Action 1.3"]
 
@@ -63,6 +67,11 @@ def test_masker_hides_every_spelling_of_personal_data(text, secrets):
 def test_masker_keeps_figures_codes_and_dates():
     s = pd.Series(NOT_PERSONAL, dtype="string")
     assert mask_personal_text(s).tolist() == NOT_PERSONAL
+
+
+def test_masker_keeps_the_sentence_around_an_address():
+    s = pd.Series(["Écrire à jean@exemple.fr. Merci !"], dtype="string")
+    assert mask_personal_text(s).iloc[0] == "Écrire à [courriel masqué]. Merci !"
 
 
 def test_personal_data_in_a_bundle_never_reach_the_loaded_tables(tmp_path):
