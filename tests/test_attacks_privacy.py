@@ -28,6 +28,9 @@ PERSONAL = [
     ("contact : jean.dupont(at)mairie-arles.fr", ["jean.dupont", "mairie-arles"]),
     ("inscriptions : j.dupont (at) exemple (dot) fr", ["dupont", "exemple"]),
     ("Mail : jean arobase exemple point fr", ["jean", "exemple"]),
+    ("MAIL : jean AT exemple DOT fr", ["jean", "exemple"]),
+    ("écrire à jean @ exemple . fr", ["jean", "exemple"]),
+    ("jean[@]exemple.fr", ["jean", "exemple"]),
     ("référente : josé.garcía@exemple.fr", ["josé", "garcía", "exemple"]),
     ("écrire à hélène@associé.fr", ["hélène", "associé"]),
     ("portable (+33) 6 12 34 56 78", ["12 34 56 78"]),
@@ -41,13 +44,14 @@ PERSONAL = [
     ("Berlin +49 30 1234567", ["1234567"]),
     ("NIR 1 85 05 13 055 123 45", ["055 123"]),
     ("numéro de sécu 285051305512345", ["285051305512345"]),
+    ("NIR 1-85-05-13-055-123-45", ["055-123"]),
     ("NIR corse 2 85 05 2A 055 123 45", ["055 123"]),
     ("IBAN FR76 3000 6000 0112 3456 7890 189", ["3000 6000", "7890 189"]),
     ("RIB DE89370400440532013000", ["370400440532013000"]),
 ]
 
 # text that looks like numbers or addresses but is not personal: must be kept as it is
-NOT_PERSONAL = ["1 234 567 €", "SIREN 200054807", "13001 Marseille", "le 12/03/2025", "2024-2027",
+NOT_PERSONAL = ["Merci. Suite du texte", "rdv à 10h. Merci", "1 234 567 €", "SIREN 200054807", "13001 Marseille", "le 12/03/2025", "2024-2027",
                 "+12 %", "SIRET 123 456 789 00012", "du 01/01/2024 au 31/12/2027",
                 "population 2 056 943 habitants", "+ 2 000 personnes en 2025", "Action 1.3"]
 
@@ -63,6 +67,11 @@ def test_masker_hides_every_spelling_of_personal_data(text, secrets):
 def test_masker_keeps_figures_codes_and_dates():
     s = pd.Series(NOT_PERSONAL, dtype="string")
     assert mask_personal_text(s).tolist() == NOT_PERSONAL
+
+
+def test_masker_keeps_the_sentence_around_an_address():
+    s = pd.Series(["Écrire à jean@exemple.fr. Merci !"], dtype="string")
+    assert mask_personal_text(s).iloc[0] == "Écrire à [courriel masqué]. Merci !"
 
 
 def test_personal_data_in_a_bundle_never_reach_the_loaded_tables(tmp_path):
@@ -161,3 +170,22 @@ def test_threshold_override_must_be_documented_and_is_logged(tmp_path, caplog):
                        package_version="0", python_version="3")
     assert m["threshold_override"]["threshold"] == 3 and m["threshold_override"]["decided_by"] == "COPIL"
     json.dumps(m)
+
+
+def test_manifest_writes_the_home_folder_as_a_tilde(tmp_path, monkeypatch):
+    """manifest.json is published beside the reports: no account name in its paths."""
+    from datetime import datetime, timezone
+
+    from fne_eval.runner.manifest import build_manifest
+
+    home = tmp_path / "home" / "jean.dupont"
+    monkeypatch.setenv("HOME", str(home))
+    plan_path = write_plan(home / "fne" / "params", _plan(tmp_path))
+    plan = load_plan(plan_path)
+    now = datetime.now(timezone.utc)
+    m = build_manifest(run_id="r", plan=plan, bundle={"path": str(home / "donnees" / "bundle"), "hash": "h"},
+                       results=[], started=now, finished=now, options={}, package_version="0", python_version="3")
+    text = json.dumps(m, ensure_ascii=False)
+    assert "jean.dupont" not in text
+    assert m["bundle"]["path"] == "~/donnees/bundle"
+    assert load_plan(m["plan"]["path"]).name == "seuil"  # still a path that leads to the plan

@@ -341,7 +341,7 @@ def parse_column(raw: pd.Series, col: Column) -> tuple:
 #: obfuscated (``jean [at] x [dot] fr``, ``x(at)y.fr``, accented), phone numbers (French in
 #: every usual spelling, foreign ones in international form), NIR and IBAN.
 _AT = r"(?:\s?@\s?|\s*[\[\(\{<]\s*(?:at|arobase|chez|@)\s*[\]\)\}>]\s*|\s+(?:at|arobase)\s+)"
-_DOT = r"(?:\.|\s*[\[\(\{<]\s*(?:dot|point|\.)\s*[\]\)\}>]\s*|\s+(?:dot|point)\s+)"
+_DOT = r"(?:\.|\s\.\s|\s*[\[\(\{<]\s*(?:dot|point|\.)\s*[\]\)\}>]\s*|\s+(?:dot|point)\s+)"
 _LABEL = r"[\w\-]+"
 EMAIL_RE = re.compile(rf"[\w.%+\-]+{_AT}{_LABEL}(?:{_DOT}{_LABEL})*{_DOT}[^\W\d_]{{2,}}(?![\w])", re.I)
 _SEP = r"[\s./\-\u00a0]*"
@@ -352,8 +352,8 @@ PHONE_RE = re.compile(
 #: International numbers: ``+`` or ``00``, a country code, then groups of digits (9 to 15 in all).
 INTL_PHONE_RE = re.compile(r"(?<![\w+])(?:\+|00)\s?\(?\d{1,3}\)?(?:[\s./\-\u00a0]{0,2}\(?\d{1,5}\)?){1,7}(?!\d)")
 #: French social-security number (NIR), with or without its key and spaces.
-NIR_RE = re.compile(r"(?<![\w])[1-478][\s.]?\d{2}[\s.]?(?:0[1-9]|1[0-2]|[2-9]\d)[\s.]?(?:\d{2}|2[AaBb])[\s.]?"
-                    r"\d{3}[\s.]?\d{3}(?:[\s.]?\d{2})?(?![\w])")
+NIR_RE = re.compile(r"(?<![\w])[1-478][\s.\-]?\d{2}[\s.\-]?(?:0[1-9]|1[0-2]|[2-9]\d)[\s.\-]?(?:\d{2}|2[AaBb])"
+                    r"[\s.\-]?\d{3}[\s.\-]?\d{3}(?:[\s.\-]?\d{2})?(?![\w])")
 #: IBAN: country, check digits, then 10 to 30 letters or digits, in groups or not.
 IBAN_RE = re.compile(r"(?<![\w])[A-Z]{2}\d{2}(?:[\s\-]?[A-Z0-9]){10,30}(?![\w])", re.I)
 EMAIL_MASK = "[courriel masqué]"
@@ -799,7 +799,7 @@ def read_bundle_raw(path: Union[str, Path]) -> RawBundle:
         When the path does not exist, is not a bundle, or a file or sheet cannot be read
         (empty, binary, not CSV, missing required table); the message names it.
     """
-    path = Path(path)
+    path = Path(path).expanduser()
     if not path.exists():
         raise BundleError(f"{path} : chemin inexistant")
     if path.is_dir():

@@ -71,7 +71,7 @@ def load_bundle(path: Optional[Union[str, Path]] = None, validate: bool = True) 
     BundleValidationError
         The bundle is invalid; ``.errors`` lists every error.
     """
-    path = Path(path) if path is not None else DEFAULT_BUNDLE_DIR
+    path = Path(path).expanduser() if path is not None else DEFAULT_BUNDLE_DIR
     if not path.exists():
         raise BundleError(f"{path} : chemin inexistant")
     path = path.resolve()

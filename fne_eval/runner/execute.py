@@ -365,6 +365,8 @@ def run_plan(
     if log is None:
         def log(msg):
             print(msg, file=sys.stderr)
+    if bundle is not None:
+        bundle = Path(bundle).expanduser()  # the manifest writes paths under the home folder as ~/...
 
     # 1. options that fail before anything runs
     try:

@@ -5,7 +5,8 @@
 (ISO 8601, UTC), the run options, and per entry its id, notebook, parameters, status
 (``ok`` / ``failed``), error message, duration in seconds and output paths relative to
 the run folder. It is enough to reproduce any report: same plan text, same bundle hash,
-same package version, same parameters.
+same package version, same parameters. It is published with the reports, so paths under
+the user's home folder are written ``~/...`` (:func:`home_relative`; the readers expand it).
 """
 from __future__ import annotations
 
@@ -38,6 +39,15 @@ def entry_label(parameters: dict, territory_names: Optional[dict] = None) -> str
     return " · ".join(parts)
 
 
+def home_relative(path) -> str:
+    """Return ``path`` with the user's home folder written ``~`` (the manifest is published with the reports)."""
+    text = str(path)
+    home = os.path.expanduser("~")
+    if home and home != "/" and (text == home or text.startswith(home.rstrip("/") + "/")):
+        return "~" + text[len(home.rstrip("/")):]
+    return text
+
+
 def build_manifest(*, run_id: str, plan, bundle: dict, results: list, started: datetime,
                    finished: datetime, options: dict, package_version: str, python_version: str,
                    territory_names: Optional[dict] = None) -> dict:
@@ -67,9 +77,9 @@ def build_manifest(*, run_id: str, plan, bundle: dict, results: list, started: d
     return {
         "schema_version": SCHEMA_VERSION,
         "run_id": run_id,
-        "plan": {"name": plan.name, "title": plan.title, "path": str(Path(plan.path).resolve()),
+        "plan": {"name": plan.name, "title": plan.title, "path": home_relative(Path(plan.path).resolve()),
                  "content": plan.text},
-        "bundle": bundle,
+        "bundle": {**bundle, "path": home_relative(bundle["path"])} if bundle.get("path") else bundle,
         "package_version": package_version,
         "python_version": python_version,
         "started_at": started.isoformat(timespec="seconds"),

@@ -51,6 +51,8 @@ MIN_THRESHOLD = 5
 OVERRIDE_FLOOR = 2
 #: A plan's YAML may expand to at most this many nodes (aliases counted as many times as used).
 MAX_YAML_NODES = 20000
+#: Largest plan file read (a plan is a few hundred bytes).
+MAX_PLAN_BYTES = 1024 ** 2
 #: Longest value quoted in an error message.
 MAX_QUOTED = 120
 
@@ -274,8 +276,11 @@ def load_plan(path: Union[str, Path]) -> RunPlan:
         Unreadable YAML, unknown or missing key, wrong type, unsafe name; each message
         names the file, the entry and the key.
     """
-    path = Path(path)
+    path = Path(path).expanduser()
     try:
+        if path.is_file() and path.stat().st_size > MAX_PLAN_BYTES:
+            raise PlanError([f"{path}: plan refusé : {path.stat().st_size} octets, un plan en fait au plus "
+                             f"{MAX_PLAN_BYTES}"])
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise PlanError([f"{path}: plan illisible : {exc}"]) from exc
