@@ -38,7 +38,7 @@ import pandas as pd
 
 from fne_eval.core.territory import code_membership
 
-__all__ = ["protect", "recoverable", "system_of", "LINKED", "ADDITIVE", "PEOPLE_UNITS"]
+__all__ = ["protect", "recoverable", "system_of", "LINKED", "ADDITIVE", "PEOPLE_UNITS", "MAX_SYSTEM_CELLS"]
 
 log = logging.getLogger(__name__)
 
@@ -87,11 +87,11 @@ def system_of(cells: pd.DataFrame, atom_of: dict, members: dict, depts: list) ->
         code = str(r.territory_code)
         units = list(members.get(code, [code]))
         if r.level == "departement" and code in depts:
-            units = units + [UNLOCATED]
+            units = units + [f"{UNLOCATED}|{code}"]  # the records without a commune of this département
         month = len(str(r.period)) == 7  # "2025-03": a month is a category of its year
         if r.breakdown or month:
             dim, cat = ("month", str(r.period)) if month else r.breakdown.split("=", 1)
-            atoms = sorted({atom_of.get(u, UNLOCATED) if u != UNLOCATED else UNLOCATED for u in units})
+            atoms = sorted({u if u.startswith(UNLOCATED) else atom_of.get(u, u) for u in units})
             atoms_used.update(atoms)
             rows.append([v(("x", a, dim, cat)) for a in atoms])
         else:
@@ -105,7 +105,9 @@ def system_of(cells: pd.DataFrame, atom_of: dict, members: dict, depts: list) ->
     atom_units: Dict[str, list] = {}
     for u, a in atom_of.items():
         atom_units.setdefault(a, []).append(u)
-    atom_units[UNLOCATED] = [UNLOCATED]
+    for key in var:
+        if key[0] == "t" and str(key[1]).startswith(UNLOCATED):
+            atom_units[key[1]] = [key[1]]
     for (a, dim), cats in dims_cats.items():
         plus = [var[("x", a, dim, c)] for c in sorted(cats)]
         minus = [v(("t", u)) for u in atom_units.get(a, [])]
@@ -209,6 +211,45 @@ def _protect_system(cells: pd.DataFrame, threshold: int, atom_of, members, depts
     return status
 
 
+#: Above this many cells, a system (a national bundle) is protected one département at a time.
+MAX_SYSTEM_CELLS = 4000
+
+
+def _protect_by_departement(cells: pd.DataFrame, threshold: int, atom_of, members, depts) -> np.ndarray:
+    """Protect a large system département by département (a national bundle's 95 000 cells).
+
+    Each part holds the cells of one département's territories and every cell of the EPCI
+    that reach into it (their communes elsewhere included), so each part sees at least what
+    an attacker sees about it; a cell in several parts keeps its most protective status.
+    """
+    codes = cells["territory_code"].astype(str).to_numpy()
+    levels = cells["level"].astype(str).to_numpy()
+    dept_of_unit = {u: a.split("|", 1)[1] for u, a in atom_of.items()}
+    epci_of_unit = {u: a.split("|", 1)[0] for u, a in atom_of.items()}
+    parts_of = []
+    for code, lv in zip(codes, levels):
+        units = members.get(code, [code])
+        ds = {dept_of_unit.get(u) for u in units} - {None}
+        if lv == "departement":
+            ds = {code}
+        parts_of.append(ds)
+    # a département's part also takes the EPCI reaching into it and all their communes
+    epcis_of_dept: Dict[str, set] = {}
+    for u, d in dept_of_unit.items():
+        epcis_of_dept.setdefault(d, set()).add(epci_of_unit[u])
+    status = np.zeros(len(cells), dtype=int)
+    for d in sorted({x for ds in parts_of for x in ds}):
+        ep = epcis_of_dept.get(d, set())
+        keep = np.array([d in ds or (lv == "epci" and c in ep)
+                         or (lv in ("commune", "arrondissement") and epci_of_unit.get(c) in ep)
+                         for ds, c, lv in zip(parts_of, codes, levels)])
+        if not keep.any():
+            continue
+        st = _protect_system(cells[keep], threshold, atom_of, members, depts)
+        status[keep] = np.maximum(status[keep], st)
+    return status
+
+
 def protect(store: pd.DataFrame, territories: pd.DataFrame, threshold: int = 5) -> pd.DataFrame:
     """Return ``store`` with the ``status`` of every cell after pack-wide disclosure control.
 
@@ -227,7 +268,10 @@ def protect(store: pd.DataFrame, territories: pd.DataFrame, threshold: int = 5) 
     year = out["period"].astype(str).str[:4]
     for (ind, y), idx in out[linked].groupby([out["indicator"], year]).groups.items():
         cells = out.loc[idx]
-        st = _protect_system(cells, int(threshold), atom_of, members, depts)
+        if len(cells) <= MAX_SYSTEM_CELLS:
+            st = _protect_system(cells, int(threshold), atom_of, members, depts)
+        else:
+            st = _protect_by_departement(cells, int(threshold), atom_of, members, depts)
         for code, label in names.items():
             out.loc[cells.index[st == code], "status"] = label
     # rates built on a hidden count
