@@ -150,12 +150,11 @@ def test_plan_without_list_is_a_summary(capsys):
     short = capsys.readouterr().out
     assert main(["plan", "params/copil-2025.yaml", "--list"]) == 0
     full = capsys.readouterr().out
-    # the COPIL pack: département + 4 EPCI × (all axes + 4 axes) = 25 impact reports, budget, annual review
     # the plan: the dossier, the budget, the annex and the département + its 4 EPCI (seed) = 8
     assert "8 entrée(s)" in short and "8 entrée(s)" in full
     assert "impact : 5 entrée(s)" in short and "budget : 1 entrée(s)" in short
     assert "impact-13-axe-all" not in short and "--list" in short
-    assert "impact-13-axe-all" in full and len(full.splitlines()) == 1 + 27
+    assert "impact-13-axe-all" in full and len(full.splitlines()) == 1 + 8
 
 
 # ------------------------------------------------------------------ developer log
