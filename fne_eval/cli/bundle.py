@@ -13,6 +13,17 @@ from fne_eval.bundle.io import BundleError, BundleValidationError
 from fne_eval.cli.french import os_error_fr
 
 
+def load_for_command(args, command: str):
+    """Return the bundle of ``--bundle`` (the embedded one when absent), or None after saying in French why not."""
+    from fne_eval.bundle.load import load_bundle
+
+    try:
+        return load_bundle(getattr(args, "bundle", None) or None)
+    except (BundleError, OSError, ValueError) as exc:
+        print(f"fne-eval {command} : bundle illisible : {exc}", file=sys.stderr)
+        return None
+
+
 def _french(error: dict, fallback) -> str:
     """The French line of a validation error (« fichier, ligne N, colonne « C », valeur « V » : attendu »)."""
     return error.get("message") or fallback(error)

@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import sys
 
-from fne_eval.bundle.io import BundleError
-from fne_eval.bundle.load import load_bundle
+from fne_eval.cli.bundle import load_for_command
 from fne_eval.core.fmt import fmt_date, fmt_decimal, fmt_eur, fmt_int, fmt_pct
 from fne_eval.store.figures import figures_to_json, headline_figures
 
@@ -70,10 +69,8 @@ def figures_to_text(figures: dict) -> str:
 
 def cmd_figures(args) -> int:
     """Run ``fne-eval figures``: print the headline figures; exit 1 on an unknown territory."""
-    try:
-        bundle = load_bundle(args.bundle) if getattr(args, "bundle", None) else load_bundle()
-    except (BundleError, OSError, ValueError) as exc:
-        print(f"fne-eval figures : bundle illisible : {exc}", file=sys.stderr)
+    bundle = load_for_command(args, "figures")
+    if bundle is None:
         return 2
     try:
         figures = headline_figures(bundle, getattr(args, "territory", None), getattr(args, "year", None),

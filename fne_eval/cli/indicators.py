@@ -18,6 +18,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from fne_eval.cli.bundle import load_for_command
+from fne_eval.store import as_of_for, get_store, registry_frame
+
 #: Column descriptions of the exported store (French, for readers of the open data).
 STORE_FIELDS = {
     "indicator": ("string", "identifiant de l'indicateur (voir registre)"),
@@ -101,18 +104,11 @@ def export_indicators(store: pd.DataFrame, registry: pd.DataFrame, out: Path, fm
 
 def cmd_indicators(args) -> int:
     """Run ``fne-eval indicators OUT``."""
-    from fne_eval.bundle import load_bundle
-    from fne_eval.bundle.io import BundleError
-    from fne_eval.store import as_of_for, get_store, registry_frame
-
-    try:
-        bundle = load_bundle(args.bundle) if getattr(args, "bundle", None) else load_bundle()
-    except (BundleError, OSError, ValueError) as exc:
-        print(f"fne-eval indicators : bundle illisible : {exc}", file=sys.stderr)
+    bundle = load_for_command(args, "indicators")
+    if bundle is None:
         return 2
     try:
-        year = getattr(args, "year", None)
-        as_of = as_of_for(bundle, year if year is not None else None, getattr(args, "as_of", None))
+        as_of = as_of_for(bundle, getattr(args, "year", None), getattr(args, "as_of", None))
         store = get_store(bundle, as_of)
         roadmap = bundle["indicators"]
         extra = pd.DataFrame({"indicator": "roadmap." + roadmap["indicator_code"].astype(str),
