@@ -151,6 +151,9 @@ class Truth:
     gender_published: Counter = field(default_factory=Counter)
     #: gender of the participants whose demographics were drawn at random (per code)
     gender_random: Counter = field(default_factory=Counter)
+    #: one record per participant: (activity date, type, drawn at random, gender, age band, status,
+    #: residence INSEE code), where « drawn at random » follows the variant (see ``gender_published``)
+    people: list = field(default_factory=list)
 
 
 def _draw_activities(rng: random.Random, n: int, start: dt.date, end: dt.date, themes: dict,
@@ -173,6 +176,7 @@ def _draw_activities(rng: random.Random, n: int, start: dt.date, end: dt.date, t
                 "name": rng.choice(BENEFICIARIES) if named else "",
                 "gender": rng.choice(sorted(GENDER_LABEL)), "age": rng.choice(sorted(AGE_LABEL)),
                 "status": rng.choice(sorted(STATUS_LABEL)), "residence": res})
+        who = rng.choice(BENEFICIARIES)
         out.append({
             "id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
             "date": start + dt.timedelta(days=rng.randint(0, span)),
@@ -184,8 +188,8 @@ def _draw_activities(rng: random.Random, n: int, start: dt.date, end: dt.date, t
             "workshop": rng.choice(["Découverte de la messagerie", "Sécurité en ligne", "Premiers pas sur tablette"])
             if collective else "",
             "note": rng.choice(NOTES) if rng.random() < 0.5 else "",
-            "demarche": f"CAF – dossier de Mme {rng.choice(BENEFICIARIES).split(' ', 1)[1]}"
-            if rng.random() < 0.2 else "",
+            "demarche": "CAF – dossier de Mme {0}, {1}".format(
+                who.split(" ", 1)[1], _mail(who)) if rng.random() < 0.2 else "",
             "created": dt.datetime(2000, 1, 1, rng.randint(8, 18), rng.choice([0, 5, 20, 45])),
         })
     out.sort(key=lambda a: (a["date"], a["id"]), reverse=True)  # the export's order: date DESC
@@ -217,6 +221,7 @@ def _count(truth: Truth, acts: list, self_export: bool) -> Truth:
             # a team export does not say who is anonymous: every workshop participant is a draw there
             hidden = drawn if self_export else a["type"] == "collectif"
             truth.gender_published["non_communique" if hidden else p["gender"]] += 1
+            truth.people.append((a["date"], a["type"], hidden, p["gender"], p["age"], p["status"], p["residence"][0]))
     truth.mediators = len(names)
     return truth
 
