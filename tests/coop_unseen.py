@@ -84,6 +84,8 @@ COMMUNES = [("13201", "13001", "Marseille"), ("13203", "13003", "Marseille"), ("
             ("13103", "13300", "Salon-de-Provence"), ("13056", "13500", "Martigues"), ("13005", "13400", "Aubagne"),
             ("13047", "13800", "Istres"), ("13117", "13127", "Vitrolles"), ("84089", "84120", "Pertuis"),
             ("13097", "13310", "Saint-Martin-de-Crau")]
+#: Residences outside the bundle's territories (a participant may come from elsewhere).
+RESIDENCES_ELSEWHERE = [("84007", "84000", "Avignon")]
 PLACES = ["Médiathèque Alcazar", "Espace public numérique des Floralies", "Centre social La Castellane",
           "France Services du Pays d'Arles", "Maison de quartier Les Canourgues", "Tiers-lieu La Fabulerie"]
 
@@ -171,7 +173,7 @@ def _draw_activities(rng: random.Random, n: int, start: dt.date, end: dt.date, t
         people = []
         for _ in range(n_part):
             named = rng.random() < (0.15 if collective else named_share)
-            res = rng.choice(COMMUNES + [("", "", "")] * 3)
+            res = rng.choice(COMMUNES + RESIDENCES_ELSEWHERE + [("", "", "")] * 3)
             people.append({
                 "name": rng.choice(BENEFICIARIES) if named else "",
                 "gender": rng.choice(sorted(GENDER_LABEL)), "age": rng.choice(sorted(AGE_LABEL)),
