@@ -90,6 +90,32 @@ def _cells_text(path: Path) -> str:
 
 
 # --------------------------------------------------------------------------- counts
+@pytest.mark.parametrize("name", ["team", "resaved"])
+def test_the_ground_truth_is_what_the_file_says(name, exports):
+    """Read back with openpyxl alone: one row per participant, activities by ID CRA."""
+    truth = exports[name]
+    wb = load_workbook(truth.path, read_only=True)
+    rows = list(wb["Activités"].iter_rows(values_only=True))
+    wb.close()
+    header = list(rows[truth.header_row - 1])
+    data = [dict(zip(header, r)) for r in rows[truth.header_row:] if any(v not in (None, "") for v in r)]
+    assert header[0] == "Date" and len(data) == truth.rows == truth.participants
+    by_id = {}
+    for r in data:
+        by_id.setdefault(r["ID CRA"], []).append(r)
+    assert len(by_id) == truth.activities
+    assert sum(rs[0]["Durée (min)"] for rs in by_id.values()) == truth.duration_min
+    for rs in by_id.values():  # « 1 » alone, or « 1/n » … « n/n »
+        n = len(rs)
+        assert [r["Participants"] for r in rs] == ([1] if n == 1 else [f"{i}/{n}" for i in range(1, n + 1)])
+    assert Counter(r["Type"] for rs in by_id.values() for r in rs[:1]) == {
+        "Accompagnement individuel": truth.activity_type["individuel"],
+        "Atelier collectif": truth.activity_type["collectif"]}
+    assert Counter(r["Genre du bénéficiaire"] for r in data) == {
+        "Masculin": truth.gender["masculin"], "Féminin": truth.gender["feminin"],
+        "Non communiqué": truth.gender["non_communique"]}
+
+
 @pytest.mark.parametrize("name", list(WRITERS))
 def test_counts_match_the_ground_truth_exactly(name, exports, bundles):
     truth = exports[name]
