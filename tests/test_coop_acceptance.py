@@ -262,3 +262,20 @@ def test_pack_on_the_real_bundle_has_no_synthetic_banner_nor_personal_data(expor
     assert m, text[text.find("Participations par genre"):][:300]
     expected = _published_2025(exports, 3)
     assert tuple(map(int, m.groups())) == (expected["masculin"], expected["feminin"], expected["non_communique"])
+
+
+def test_banner_of_a_bundle_mixing_imported_activities_and_synthetic_budget():
+    """La Coop imported into a copy of the embedded bundle: activities real, the rest still generated."""
+    from fne_eval.bundle.origins import record_import
+    from fne_eval.report.context import synthetic_banner
+
+    before = load_bundle().meta
+    assert {"activities", "budget_transactions"} <= set(before["synthetic_tables"])
+    meta = record_import(before, ["activities", "participants"], {"kind": "coop-activites", "sources": []},
+                         "replace")
+    assert "activities" not in meta["synthetic_tables"] and "budget_transactions" in meta["synthetic_tables"]
+    text = htmllib.unescape(re.sub(r"<[^>]+>", "", synthetic_banner(meta)))
+    generated = text.split(" : ", 1)[1].split(".", 1)[0]  # the list of generated tables
+    assert "engagements et paiements" in generated and "accompagnements" not in generated
+    assert "accompagnements : données réelles importées" in text
+    assert "Les chiffres d'activité" not in text  # the activity figures are not called fictitious
