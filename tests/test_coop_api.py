@@ -111,6 +111,8 @@ def _handler(api: _Api):
                     return self._send(fail[0], {"error": "boom"}, {"Retry-After": "0"} if fail[0] == 429 else None)
                 page = int(q.get("page[after]", "0"))
                 data = ACTS[page] if page < len(ACTS) else []
+                if fail == "malformed":  # valid JSON, but an item without its attributes
+                    data = [data[0], {"type": "activite", "id": "ac000000-0000-4000-8000-000000000999"}]
                 body = {"data": data, "meta": {"total_count": sum(len(p) for p in ACTS), "items_per_page": 3,
                                                "total_pages": 3, "has_next_page": True, "has_prev_page": page > 0},
                         "links": {"self": {"href": self.path}}}
@@ -245,6 +247,27 @@ def test_truncated_page_is_a_clear_error(api):
         _fetch(api)
 
 
+def test_malformed_page_is_a_clear_error(api):
+    api.fail = [None, "malformed"]
+    with pytest.raises(CoopApiError, match=r"^/activites, page 2, élément 2 : objet \{type, id, attributes\} "
+                                           r"attendu ; rien n'a été écrit$"):
+        _fetch(api)
+
+
+def test_a_bad_item_is_located_as_served(api, monkeypatch):
+    """Page 2, third item (the page's first item is deleted): located by page and rank in it."""
+    monkeypatch.setitem(ACTS[1][2]["attributes"], "type", "atelier")
+    monkeypatch.setitem(ACTS[1][2]["attributes"], "thematiques", ["logement", "cuisine"])
+    r = _fetch(api)
+    aid = ACTS[1][2]["id"]
+    assert [p.text() for p in r.report.errors] == [
+        f"/activites, page 2, élément 3, colonne « thematiques », valeur « cuisine » : thématique inconnue, "
+        f"non reprise (activité {aid})",
+        f"/activites, page 2, élément 3, colonne « type », valeur « atelier » : individuel ou collectif attendu : "
+        f"activité {aid} écartée"]
+    assert len(r.activities) == 2
+
+
 def test_wrong_token_never_echoed(api):
     with pytest.raises(CoopApiError) as exc:
         fetch_coop_activities(api.url, "autre:jeton-faux", key=KEY)
@@ -288,7 +311,7 @@ def test_cli_into_bundle_then_failures_write_nothing(api, tmp_path, monkeypatch,
         assert secret.encode() not in everything, secret
     # an expired token, then a truncated page: exit 2 and the bundle is untouched
     before = _snapshot(bundle)
-    for fail in (["expired"], [None, "truncated"]):
+    for fail in (["expired"], [None, "truncated"], [None, "malformed"]):
         api.fail = list(fail)
         assert main(["import", "coop-api", "--api-url", api.url, "--into", str(bundle)]) == 2
         err = capsys.readouterr().err

@@ -180,8 +180,12 @@ def _next_href(links) -> Optional[str]:
     return nxt if isinstance(nxt, str) and nxt else None
 
 
-def _paginate(client: _Client, path: str, params: dict, label: str) -> list:
-    """Return every item of a cursor-paginated json:api list."""
+def _paginate(client: _Client, path: str, params: dict, label: str, positions: Optional[list] = None) -> list:
+    """Return every item of a cursor-paginated json:api list.
+
+    ``positions``, when given, receives ``(page, rank in the page)`` of each item, both
+    from 1, so that a problem can be located as the API served it.
+    """
     url = client.url(path, {**params, "page[size]": PAGE_SIZE})
     items, total, seen = [], None, set()
     for page in range(1, MAX_PAGES + 1):
@@ -199,6 +203,8 @@ def _paginate(client: _Client, path: str, params: dict, label: str) -> list:
                 raise CoopApiError(f"{what}, élément {k} : objet {{type, id, attributes}} attendu ; rien n'a été "
                                    "écrit")
         items.extend(data)
+        if positions is not None:
+            positions.extend((page, k) for k in range(1, len(data) + 1))
         if not data or (total is not None and len(items) >= total):
             break
         nxt = _next_href(doc.get("links"))
@@ -271,14 +277,18 @@ def fetch_coop_activities(base_url: str, token: str, departement: str = "13", si
     since_day = _dt.date.fromisoformat(since) if since else None
     params = {"filter[modification][depuis]": f"{since_day.isoformat()}T00:00:00Z"} if since_day else {}
     report = IngestReport(kind="coop-api")
-    items = _paginate(client, "/activites", params, "/activites")
+    positions = []
+    items = _paginate(client, "/activites", params, "/activites", positions)
     report.count("Activités reçues de l'API (toute la France)", len(items))
-    deleted, live = [], []
-    for it in items:
-        (deleted if it["attributes"].get("suppression") else live).append(it)
+    deleted, live = [], []  # live: (page, rank in the page, item)
+    for (page, k), it in zip(positions, items):
+        if it["attributes"].get("suppression"):
+            deleted.append(it)
+        else:
+            live.append((page, k, it))
     report.count("Activités supprimées dans La Coop (ignorées)", len(deleted))
     # structures of the activities that have no commune of their own
-    need = sorted({it["attributes"].get("structure_id") for it in live
+    need = sorted({it["attributes"].get("structure_id") for _, _, it in live
                    if not it["attributes"].get("lieu_code_insee") and it["attributes"].get("structure_id")})
     struct_insee = {}
     for i in range(0, len(need), IDS_PER_QUERY):
@@ -291,10 +301,10 @@ def fetch_coop_activities(base_url: str, token: str, departement: str = "13", si
     acts, parts, structures = [], [], {}
     other_dep, outside, no_code, out_period, before_since = Counter(), 0, 0, 0, 0
     aggregates_missing = 0
-    source = "/activites"
-    for pos, it in enumerate(live, start=1):
+    for page, pos, it in live:
         a, aid = it["attributes"], str(it["id"])
-        where = dict(row=pos, row_label="élément", column="", value="")
+        # located as served: the page and the item's rank in it (deleted items included)
+        source = f"/activites, page {page}"
         code = a.get("lieu_code_insee") or struct_insee.get(a.get("structure_id") or "", "")
         if not code:
             no_code += 1
@@ -305,8 +315,8 @@ def fetch_coop_activities(base_url: str, token: str, departement: str = "13", si
         try:
             day = _dt.date.fromisoformat(str(a.get("date"))[:10])
         except ValueError:
-            report.error(source, "date AAAA-MM-JJ attendue : activité écartée", row=pos, row_label="élément", column="date",
-                         value=a.get("date"))
+            report.error(source, f"date AAAA-MM-JJ attendue : activité {aid} écartée", row=pos,
+                         row_label="élément", column="date", value=a.get("date"))
             continue
         if since_day and day < since_day:
             before_since += 1
@@ -321,7 +331,8 @@ def fetch_coop_activities(base_url: str, token: str, departement: str = "13", si
         themes = [t for t in (a.get("thematiques") or []) if t in THEMES]
         for t in a.get("thematiques") or []:
             if t not in THEMES:
-                report.error(source, "thématique inconnue, non reprise", row=pos, row_label="élément", column="thematiques", value=t)
+                report.error(source, f"thématique inconnue, non reprise (activité {aid})", row=pos,
+                             row_label="élément", column="thematiques", value=t)
         if typ == "demarche_administrative":
             typ = "individuel"
             if "aide_aux_demarches_administratives" not in themes:
@@ -340,7 +351,8 @@ def fetch_coop_activities(base_url: str, token: str, departement: str = "13", si
             problems.append(("thematiques", "", "au moins une thématique connue attendue"))
         if problems:
             for col, v, msg in problems:
-                report.error(source, f"{msg} : activité {aid} écartée", row=pos, row_label="élément", column=col, value=v)
+                report.error(source, f"{msg} : activité {aid} écartée", row=pos, row_label="élément",
+                             column=col, value=v)
             continue
         acts.append({"activity_id": aid, "date": day.isoformat(), "lieu_id": None,
                      "mediator_id": pseudonym(key, "mediateur-coop-id", str(a.get("mediateur_id") or ""), "med-")

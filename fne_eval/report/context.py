@@ -140,12 +140,20 @@ def synthetic_banner(meta: dict) -> str:
     """
     tables = meta.get("synthetic_tables") or []
     names = ", ".join(TABLE_NAMES_FR.get(t, t) for t in tables)
+    # tables imported from real sources (La Coop, Mon Inclusion Numérique...): said real, so that
+    # a bundle mixing them with generated ones does not call every monitoring figure fictitious
+    origins = meta.get("table_origins") or {}
+    real = [TABLE_NAMES_FR[t] for t, e in origins.items()
+            if t in TABLE_NAMES_FR and t not in tables and isinstance(e, dict) and e.get("origin") == "imported"]
     # the generator's seed is lineage, for the analyst's annex: never in a published report
-    text = ("générées par un programme"
-            + (f" : {names}" if names else "")
-            + ". Les chiffres d'activité, d'exécution budgétaire et d'avancement ne décrivent "
-            "pas la réalité ; seuls les référentiels (territoires, populations INSEE, IFN) et "
-            "la feuille de route sont réels.")
+    if names:
+        text = (f"générées par un programme : {names}. Ces chiffres ne décrivent pas la réalité ; "
+                + (f"{', '.join(real)} : données réelles importées ; " if real else "")
+                + "les référentiels (territoires, populations INSEE, IFN) et la feuille de route sont réels.")
+    else:
+        text = ("générées par un programme. Les chiffres d'activité, d'exécution budgétaire et d'avancement ne "
+                "décrivent pas la réalité ; seuls les référentiels (territoires, populations INSEE, IFN) et "
+                "la feuille de route sont réels.")
     return ('<p class="fne-synthetic-detail" style="color:#5a1e00;font-size:0.9em;margin:0.2em 0">'
             f'<strong>Données de suivi synthétiques</strong>, {html.escape(text)}</p>')
 
