@@ -404,7 +404,7 @@ def _indicator_table(ctx, axis, year):
             f"{t} ({int(y)})" if not F.is_missing(y) and int(y) != year and t != F.MISSING else t
             for t, y in zip(prog["target_value_shown"], prog["target_year"].astype(object))]
     # a roadmap indicator that is a registry quantity is named for what it counts (issue 9)
-    prog["label"] = [f"{INDICATORS[ALIASES[c]].label} ({c})" if c in ALIASES else lab
+    prog["label"] = [INDICATORS[ALIASES[c]].label if c in ALIASES else lab
                      for c, lab in zip(prog["indicator_code"].astype(str), prog["label"].astype(str))]
     prog["label"] = [_short(t, 90) for t in prog["label"].astype(str)]
     # verdicts by the roadmap's rules: only its own targets count; proposals, stale values and
@@ -440,7 +440,7 @@ def _indicator_table(ctx, axis, year):
                          caption=f"Indicateurs et cibles — {year}")]
     if (prog["target_origin"] == "proposition à valider").any():
         blocks.append(note("Les cibles « proposition à valider » ne figurent pas dans la feuille de route : "
-                           "proposées par fne-eval, elles sont à valider en COPIL. Référence : valeur de "
+                           "proposées lors de la transcription, elles sont à valider en COPIL. Référence : valeur de "
                            "départ (catalogue) ou première valeur observée."))
     return blocks
 
