@@ -6,6 +6,7 @@ about two minutes on two cores). To check an existing run instead, set
 
 - the pack is at most 150 PDF pages;
 - no word of any PDF lies outside its page (a table wider than the page, a clipped cell);
+- no page is less than a quarter full, except before a forced section break;
 - the published text (HTML and PDF of every report but the analyst's annex) holds no
   snake_case token, no hexadecimal identifier, no « fne-eval », no « graine »;
 - the dossier's first page holds the key figures against last year and at least three
@@ -158,3 +159,102 @@ def test_index_opens_on_the_dossier_then_budget_then_territories(pack):
     assert -1 not in pos and pos == sorted(pos)
     assert index.find("revue-annuelle.html") < index.find("budget.html") < index.find("impact-13-axe-all.html")
     assert 'class="run-status"' in index
+
+
+# --------------------------------------------------------------------------- pages a quarter full
+#: Page margins of the PDF (mm, the report CSS's @page margin: top, sides, bottom); the content box lies inside.
+MARGIN_MM = 15.0
+TOP_MM, BOTTOM_MM = 18.0, 20.0
+FILL_DPI = 24
+#: A grey level under this is ink (0 black, 255 white).
+INK = 200
+MIN_FILL = 0.25
+
+
+def _pgm_pages(pdf: Path, folder: Path) -> list:
+    """Render every page of ``pdf`` grey at :data:`FILL_DPI` and return the (width, height, pixels) of each."""
+    prefix = folder / pdf.stem
+    subprocess.run(["pdftoppm", "-r", str(FILL_DPI), "-gray", str(pdf), str(prefix)], check=True)
+    pages = []
+    for f in sorted(folder.glob(pdf.stem + "-*.pgm"), key=lambda p: int(p.stem.rsplit("-", 1)[1])):
+        data = f.read_bytes()
+        # binary PGM: P5 <w> <h> <max> then one byte per pixel
+        m = re.match(rb"P5\s+(\d+)\s+(\d+)\s+(\d+)\s", data)
+        w, h = int(m.group(1)), int(m.group(2))
+        pages.append((w, h, data[m.end():m.end() + w * h]))
+    return pages
+
+
+def page_fill(w: int, h: int, pixels: bytes) -> float:
+    """Return how far down the content box the lowest ink goes (0 empty, 1 full)."""
+    margin = int(round(MARGIN_MM / 25.4 * FILL_DPI))
+    top, bottom = int(round(TOP_MM / 25.4 * FILL_DPI)), h - int(round(BOTTOM_MM / 25.4 * FILL_DPI))
+    lowest = None
+    for y in range(bottom - 1, top - 1, -1):
+        row = pixels[y * w + margin: y * w + w - margin]
+        if min(row) < INK:
+            lowest = y
+            break
+    return 0.0 if lowest is None else (lowest - top + 1) / (bottom - top)
+
+
+def _forced_headings(html_path: Path) -> list:
+    """Return the first words of the headings that start a page on purpose (forced section breaks)."""
+    s = html_path.read_text(encoding="utf-8")
+    out = []
+    for m in re.finditer(r'(?:celltag_fne-new-page|break-before:\s*page)', s):
+        h = re.search(r"<h[1-4][^>]*>(.*?)</h[1-4]>", s[m.end():m.end() + 4000], re.S)
+        if h:
+            text = " ".join(htmllib.unescape(re.sub(r"<[^>]+>", " ", h.group(1))).split())
+            out.append(text.replace("¶", "").strip()[:30])
+    return [t for t in out if t]
+
+
+def _starts_with_forced_break(pdf: Path, page: int, headings: list) -> bool:
+    lines = [" ".join(ln.split()) for ln in _pdf_text(pdf, page, page).splitlines() if ln.strip()]
+    head = " ".join(lines[:3])
+    return any(h and h in head for h in headings)
+
+
+def short_pages(pdf: Path, html_path: Path, folder: Path) -> list:
+    """Return the pages (1-based) less than a quarter full, but for those before a forced section break.
+
+    The last page is not exempt: a report that ends with a page holding two lines of its
+    footer is a page too many.
+    """
+    pages = _pgm_pages(pdf, folder)
+    headings = _forced_headings(html_path)
+    bad = []
+    for n, (w, h, px) in enumerate(pages, 1):
+        fill = page_fill(w, h, px)
+        if fill < MIN_FILL and (n == len(pages) or not _starts_with_forced_break(pdf, n + 1, headings)):
+            bad.append((n, round(fill, 2)))
+    return bad
+
+
+def test_page_fill_measure_can_fail():
+    """The measure sees an empty page, a page inked near its top and one inked to its foot."""
+    w, h = 100, 200
+    blank = bytes([255]) * (w * h)
+    assert page_fill(w, h, blank) == 0.0
+    top, bottom = int(round(TOP_MM / 25.4 * FILL_DPI)), int(round(BOTTOM_MM / 25.4 * FILL_DPI))
+    top_ink = bytearray(blank)
+    top_ink[(top + 5) * w + 50] = 0
+    assert page_fill(w, h, bytes(top_ink)) < MIN_FILL
+    foot = bytearray(blank)
+    foot[(h - bottom - 1) * w + 50] = 0
+    assert page_fill(w, h, bytes(foot)) == 1.0
+
+
+def test_no_page_less_than_a_quarter_full(pack, tmp_path):
+    bad = {}
+    for e in _manifest(pack)["entries"]:
+        if e["status"] != "ok":
+            continue
+        pdf, page_html = pack / e["outputs"]["pdf"], pack / e["outputs"]["html"]
+        folder = tmp_path / e["id"]
+        folder.mkdir()
+        short = short_pages(pdf, page_html, folder)
+        if short:
+            bad[pdf.name] = short
+    assert not bad, bad

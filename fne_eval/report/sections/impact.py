@@ -125,7 +125,7 @@ def _exposed_communes(ctx):
         para(f"{F.fmt_int(len(ex))} des communes ou arrondissements listés par l'annexe 3 de la "
              f"feuille de route sont dans le territoire ; l'annexe y compte "
              f"{F.fmt_int(total)} personnes en situation de fragilité socio-numérique. "
-             "Les valeurs sont reproduites telles qu'imprimées (voir la section qualité des données)."),
+             "Les valeurs sont reproduites telles qu'imprimées (contrôles dans l'annexe pour l'analyste)."),
         html_table(shown, columns=["printed_name", "territory_code", "printed_population", "printed_ifn",
                                    "printed_fragile_population", "printed_share_pct"],
                    formats={"printed_population": "int", "printed_ifn": "decimal",
@@ -417,6 +417,9 @@ def _indicator_table(ctx, axis, year):
                                                                        "target_value", "expected_value")
                                                  if c in prog.columns]
     cols += ["verdict_text", "target_origin"]
+    # no target at this level (an EPCI): the empty target columns are not printed
+    cols = [c for c in cols if c not in ("target_value_shown", "expected_value_shown", "target_origin")
+            or (prog[c].astype(str) != F.MISSING).any()]
     labels = {"verdict_text": "Verdict"}
     counted = prog["counted"].astype(bool)
     n_known = int(counted.sum())
@@ -477,6 +480,16 @@ def _impact_estimate(ctx):
                    and float(r["ci_lower"]) <= 0 <= float(r["ci_upper"]))
     reading = ("L'intervalle contient 0 : les données ne permettent pas de conclure à un effet."
                if ci_has_zero else "L'intervalle ne contient pas 0.")
+    if ctx.level != "departement":
+        # the estimate is the département's: said once in the pack with its method and caveats, here in brief
+        brief = (f"Estimation départementale (trop peu de communes exposées ici pour une estimation locale) : "
+                 f"{F.fmt_signed(r['estimate'], 2)} accompagnements pour 1 000 habitants par trimestre dans les "
+                 f"communes exposées depuis le début de l'action 1.2 ({F.fmt_month(start)}), intervalle de confiance à 95 % "
+                 f"[{F.fmt_decimal(r['ci_lower'], 2)} ; {F.fmt_decimal(r['ci_upper'], 2)}]"
+                 + (" : pas d'effet démontré." if ci_has_zero else ".")
+                 + " Détail : rapport du département"
+                 + (" ; données synthétiques." if ctx.is_synthetic else "."))
+        return [para(brief)]
     detail = pd.DataFrame([
         ("Méthode", str(r["method"])),
         ("Observations (unités × trimestres)", F.fmt_int(r["n_obs"])),
@@ -491,7 +504,4 @@ def _impact_estimate(ctx):
     caveat = r.get("caveat")
     if not F.is_missing(caveat) and str(caveat).strip():
         blocks.append(note(f"Avertissement : {caveat}"))
-    if ctx.level != "departement":
-        blocks.append(note("L'estimation porte sur l'ensemble du département : un territoire compte trop "
-                           "peu de communes exposées pour une estimation locale."))
     return blocks
