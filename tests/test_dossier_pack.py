@@ -7,6 +7,7 @@ about two minutes on two cores). To check an existing run instead, set
 - the pack is at most 150 PDF pages;
 - no word of any PDF lies outside its page (a table wider than the page, a clipped cell);
 - no page is less than a quarter full, except before a forced section break;
+- the chronogramme holds on one page;
 - the published text (HTML and PDF of every report but the analyst's annex) holds no
   snake_case token, no hexadecimal identifier, no « fne-eval », no « graine »;
 - the dossier's first page holds the key figures against last year and at least three
@@ -258,3 +259,13 @@ def test_no_page_less_than_a_quarter_full(pack, tmp_path):
         if short:
             bad[pdf.name] = short
     assert not bad, bad
+
+
+def test_chronogramme_is_one_page(pack):
+    """The Gantt fits one page: its heading and the next section start on consecutive pages."""
+    pdf = pack / "pdf" / "revue-annuelle.pdf"
+    firsts = [(_pdf_text(pdf, i, i).strip().splitlines() or [""])[0].strip() for i in range(1, _pages(pdf) + 1)]
+    start = firsts.index("Chronogramme") + 1
+    assert firsts[start] == "Les actions une par une", firsts
+    text = _pdf_text(pdf, start, start)
+    assert "Fin prévue dépassée" in text or "(rouge)" in text

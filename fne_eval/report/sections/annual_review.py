@@ -4,6 +4,7 @@ Order of the dossier (one function per part, each returns an :class:`HtmlFragmen
 
 :func:`first_page`   key figures of the year against the previous year, météo counts and
                         the 3 to 5 decisions to take (fits one A4 page);
+:func:`chronogram`    the one-page Gantt of the roadmap's tasks, planned against done;
 :func:`action_pages`  one page per action: planned vs done, tasks with their real dates,
                         progress and comments, budget, indicators against the roadmap's own
                         targets, météo with its reasons, risks;
@@ -34,12 +35,13 @@ from fne_eval.evaluate import indicators as ind_eval
 from fne_eval.evaluate import meteo as meteo_eval
 from fne_eval.evaluate import schedule as sched
 from fne_eval.evaluate import targets as targets_eval
+from fne_eval.report import charts
 from fne_eval.report import format as F
 from fne_eval.report import storeview
 from fne_eval.report.labels import VERDICT_TEXT, code_label, rule_text
 from fne_eval.report.tables import HtmlFragment, html_table
 
-__all__ = ["first_page", "action_page", "action_pages", "governance", "funding_outlook", "to_confirm", "rules",
+__all__ = ["first_page", "chronogram", "action_page", "action_pages", "governance", "funding_outlook", "to_confirm", "rules",
            "finding_text", "proposal_text"]
 
 #: Mark of an inferred date, target or baseline (legend: :data:`MARK_LEGEND`).
@@ -315,15 +317,15 @@ def first_page(ctx) -> HtmlFragment:
     parts.append(_p(f"Météo {what}{scope} : {summary}"
                     + (f" (dont {F.fmt_int(n_conf)} à confirmer{MARK})" if n_conf else "") + ". "
                     f"Chronogramme : {F.fmt_int(late_end)} tâche{'s' if late_end > 1 else ''} dont la fin prévue "
-                    f"est dépassée, {F.fmt_int(behind)} en retard sur son avancement, "
+                    f"est dépassée, {F.fmt_int(behind)} en retard sur {'leur' if behind > 1 else 'son'} avancement, "
                     f"{F.fmt_int(late_start)} démarrée{'s' if late_start > 1 else ''} en retard mais dans les "
-                    f"temps pour sa fin."))
+                    f"temps pour {'leur' if late_start > 1 else 'sa'} fin."))
     d = _decisions(ctx)
     titles = _action_titles(ctx)
     drows = []
     for r in d.to_dict("records"):
         drows.append({"n": str(r["rank"]),
-                      "action": f"{r['action_code']} {_short(titles.get(r['action_code'], ''), 32)}",
+                      "action": f"{r['action_code']} {titles.get(r['action_code'], '')}",
                       "cause": finding_text(r["finding"], ctx.as_of)[:1].upper()
                       + finding_text(r["finding"], ctx.as_of)[1:] + ".",
                       "proposal": f"{PROPOSAL_TEXT[r['kind']]} : " + _lower_first(proposal_text(r, ctx))})
@@ -332,13 +334,49 @@ def first_page(ctx) -> HtmlFragment:
                             formats={c: "text" for c in ("n", "action", "cause", "proposal")},
                             labels={"n": "N°", "action": "Action", "cause": "Constat (chiffre et date)",
                                     "proposal": "Proposition"},
-                            widths={"n": 4, "action": 18, "cause": 42, "proposal": 36}))
+                            widths={"n": 4, "action": 22, "cause": 40, "proposal": 34}))
     parts.append(_note(MARK_LEGEND))
     frag = _frag(parts, "premiere-page")
     # page 1 is one A4 page: a slightly smaller type, kept whole
-    return HtmlFragment(f'<div class="fne-section fne-section-page1" style="font-size:0.9em;break-inside:avoid">'
+    return HtmlFragment(f'<div class="fne-section fne-section-page1" style="font-size:0.86em;break-inside:avoid">'
                         f'{frag._repr_html_()}</div>',
                         text="Dossier COPIL : première page")
+
+
+# --------------------------------------------------------------------------- chronogramme
+#: Height of the one-page Gantt (inches; the figure is 6,5 in wide and scaled to the page width).
+CHRONOGRAM_HEIGHT_IN = 6.6
+
+
+def chronogram(ctx) -> HtmlFragment:
+    """Return the one-page chronogramme: every task's planned window and what was done, at ``as_of``.
+
+    Finished work is green, work in progress within its window blue, and red only a task
+    whose planned end has passed and which is not finished
+    (:func:`fne_eval.evaluate.schedule.gantt_data`, ``bar_kind``).
+    """
+    g = sched.gantt_data(ctx.bundle["schedule_tasks"], ctx.bundle["schedule_status"], ctx.as_of)
+    if ctx.axis != "all":
+        g = g[g["action_code"].astype(str).str.split(".").str[0] == str(ctx.axis)].reset_index(drop=True)
+    if g.empty:
+        return _frag([_p("Aucune tâche au chronogramme.")], "chronogramme")
+    g = g.copy()
+    g["label"] = [f"{a} · {_short(t, 40)}" + (MARK if inf else "")
+                  for a, t, inf in zip(g["action_code"].astype(str), g["task_label"], g["dates_inferred"].fillna(False))]
+    kinds = g["bar_kind"].value_counts()
+    overdue = g[g["bar_kind"] == "overdue"]
+    late = " ; ".join(f"{r['action_code']} « {_short(r['task_label'], 40)} » (fin prévue le {_d(r['planned_end'])}"
+                     + (", non démarrée)" if F.is_missing(r["actual_start"]) else
+                        f", avancement {F.fmt_number(r['progress_pct'], 0)} %)")
+                     for r in overdue.to_dict("records"))
+    text = (f"{F.fmt_int(len(g))} tâches : {F.fmt_int(kinds.get('done', 0))} terminées (vert), "
+            f"{F.fmt_int(kinds.get('in_progress', 0))} en cours dans leur fenêtre (bleu), "
+            f"{F.fmt_int(len(overdue))} dont la fin prévue est passée sans être terminées (rouge)"
+            + (f" : {late}" if late else "") + f". {MARK} fenêtre prévue déduite lors de la transcription "
+            "(à confirmer) ; trait vertical : date d'arrêté des données.")
+    chart = charts.gantt_chart(g, f"Tâches prévues et réalisées au {F.fmt_date(ctx.as_of)}",
+                               as_of=ctx.as_of, label="label", height=CHRONOGRAM_HEIGHT_IN)
+    return _frag([_p(text), chart], "chronogramme")
 
 
 # --------------------------------------------------------------------------- action pages
