@@ -7,6 +7,7 @@ import pandas as pd
 
 from fne_eval.evaluate import budget
 from fne_eval.report import format as F
+from fne_eval.report import storeview
 from fne_eval.report.labels import CODES
 from fne_eval.report.tables import HtmlFragment, html_table
 
@@ -107,10 +108,39 @@ def _budget_by(ctx, by):
                          ["Prévu", "Engagé", "Payé"],
                          title=f"Budget par {CODES['budget_by'][by]} au {F.fmt_date(ctx.as_of)}",
                          value_label="Montant (€)", kind="eur")
-    return [chart, html_table(ex, columns=cols,
+    cells = _budget_cells(ctx, ex, by)
+    return [chart, html_table(ex, columns=cols, cells=cells,
                               caption=f"Prévu, engagé et payé par {CODES['budget_by'][by]}"),
             # said once under the synthesis and the first breakdown, not under each one
             _other_lines_note(ctx) if by == "action_code" else None]
+
+
+#: Store indicator of each amount column of the budget tables.
+BUDGET_STORE = {"planned_eur": "budget_planned_eur", "committed_eur": "budget_committed_eur",
+                "paid_eur": "budget_paid_eur"}
+
+
+def _budget_cells(ctx, ex: pd.DataFrame, by: str) -> dict:
+    """Tag the amounts of the action and axis tables with their store key (added to ``ex`` as ``_cell_*`` columns).
+
+    The store holds the roadmap's budget for the département (one key per action, per axis
+    and the total); recipients and funders are not store figures and stay untagged.
+    """
+    if by not in ("action_code", "axis_code"):
+        return {}
+    terr = ctx.bundle["territories"]
+    dept = terr.loc[terr["level"].astype(str) == "departement", "territory_code"].astype(str)
+    if len(dept) != 1:
+        return {}
+    dim = "action" if by == "action_code" else "axis"
+    period = str(ctx.as_of.year)
+    out = {}
+    for col, ind in BUDGET_STORE.items():
+        key = f"_cell_{col}"
+        ex[key] = [storeview.cell(ctx, ind, period, "" if total else f"{dim}={code}", territory=dept.iloc[0])
+                   for code, total in zip(ex[by].astype(str), ex["is_total"].astype(bool))]
+        out[col] = key
+    return out
 
 
 def budget_pace(ctx) -> Section:
