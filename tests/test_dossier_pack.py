@@ -1,8 +1,9 @@
 """Checks over a real run of the COPIL 2025 pack (issue 11): length, PDF fit, words for readers.
 
 The pack is run once per session with ``fne-eval run params/copil-2025.yaml`` (HTML and PDF,
-about two minutes on two cores). To check an existing run instead, set
-``FNE_EVAL_PACK_RUN`` to its folder (the one holding ``manifest.json``).
+about two minutes on two cores) by the ``copil_pack`` fixture of ``conftest.py``, shared with
+``test_pack_consistency.py``. To check an existing run instead, set ``FNE_EVAL_PACK_RUN`` to
+its folder (the one holding ``manifest.json``).
 
 - the pack is at most 150 PDF pages;
 - no word of any PDF lies outside its page (a table wider than the page, a clipped cell);
@@ -16,17 +17,13 @@ about two minutes on two cores). To check an existing run instead, set
 """
 import html as htmllib
 import json
-import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-PLAN = ROOT / "params" / "copil-2025.yaml"
 MAX_PAGES = 150
 #: Words may not come closer than this to the page edge (points; the page margin is 15 mm = 42,5 pt).
 EDGE_PT = 14.0
@@ -39,19 +36,10 @@ pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils (pdftotext) missing")]
 
 
-@pytest.fixture(scope="session")
-def pack(tmp_path_factory):
-    given = os.environ.get("FNE_EVAL_PACK_RUN")
-    if given:
-        return Path(given)
-    out = tmp_path_factory.mktemp("pack")
-    cmd = [sys.executable, "-m", "fne_eval.cli.main", "run", str(PLAN), "--out", str(out), "--to", "html,pdf",
-           "--no-progress", "--jobs", "2"]
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=str(ROOT))
-    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
-    runs = [p for p in out.iterdir() if p.is_dir() and (p / "manifest.json").exists()]
-    assert len(runs) == 1
-    return runs[0]
+@pytest.fixture(scope="module")
+def pack(copil_pack):
+    """The shared run of the COPIL pack (``copil_pack`` in conftest.py; ``FNE_EVAL_PACK_RUN`` reuses a run)."""
+    return copil_pack
 
 
 def _manifest(pack):
