@@ -318,15 +318,21 @@ def _activity_themes(ctx):
     shown = g[[not c.hidden for c in g["cell"]]].copy()
     shown["theme_label"] = [code_label("theme", t) for t in shown["category"]]
     shown["value"] = shown["n"]
-    chart = bar_chart(shown.head(12), "theme_label", "value",
+    top = shown.head(12)
+    chart = bar_chart(top, "theme_label", "value",
                       title="Thématiques les plus fréquentes des accompagnements",
                       value_label="Accompagnements", max_bars=12)
-    tab = g.rename(columns={"category": "theme"}).drop(columns="n").reset_index(drop=True)
-    return [chart, note("Un accompagnement peut porter sur plusieurs thématiques : les lignes ne "
-                        "s'additionnent pas au total."),
-            html_table(tab, columns=["theme", "value"], labels={"value": "Accompagnements"},
-                       formats={"value": "count"}, cells={"value": "cell"}, threshold=ctx.threshold,
-                       caption=f"Accompagnements par thématique — {ctx.year}")]
+    # the table lists the other themes only: the chart already prints the values of the first ones
+    drawn = set(top["category"])
+    tab = (g[~g["category"].isin(drawn)].rename(columns={"category": "theme"}).drop(columns="n")
+           .reset_index(drop=True))
+    blocks = [chart, note("Un accompagnement peut porter sur plusieurs thématiques : les lignes ne "
+                          "s'additionnent pas au total.")]
+    if len(tab):
+        blocks.append(html_table(tab, columns=["theme", "value"], labels={"value": "Accompagnements"},
+                                 formats={"value": "count"}, cells={"value": "cell"}, threshold=ctx.threshold,
+                                 caption=f"Autres thématiques (hors graphique) — {ctx.year}"))
+    return blocks
 
 
 def _activity_trend(ctx):
