@@ -197,7 +197,7 @@ def grouped_bars(
     long["serie"] = long["serie"].map(names)
     long[label] = long[label].astype(str)
     palette = list(colors) if colors else [BUDGET_COLORS.get(v, PALETTE[i]) for i, v in enumerate(values)]
-    height = min(8.0, 1.0 + 0.22 * len(long))
+    height = min(6.0, 1.0 + 0.14 * len(long))
     fig, ax = new_figure(height=height)
     import seaborn as sns
 

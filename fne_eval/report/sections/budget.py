@@ -94,8 +94,6 @@ def _budget_by(ctx, by):
     ex.loc[ex["is_total"], by] = "Total"
     cols = [by] + (["action_title"] if by == "action_code" else []) + (["axis_title"] if by == "axis_code" else [])
     cols += ["planned_eur", "committed_eur", "paid_eur", "commitment_rate_pct", "payment_rate_pct"]
-    if "action_title" in ex:
-        ex["action_title"] = [_short(t, 70) for t in ex["action_title"].astype(str)]
     body = ex[~ex["is_total"]]
     label = body[by].astype(str)
     if by == "axis_code":
@@ -109,7 +107,11 @@ def _budget_by(ctx, by):
                          title=f"Budget par {CODES['budget_by'][by]} au {F.fmt_date(ctx.as_of)}",
                          value_label="Montant (€)", kind="eur")
     cells = _budget_cells(ctx, ex, by)
-    return [chart, html_table(ex, columns=cols, cells=cells,
+    # titles in full (a cut title hides which action it is): the title column takes the room it needs
+    widths = ({by: 6, "action_title" if by == "action_code" else "axis_title": 34, "planned_eur": 11,
+               "committed_eur": 12, "paid_eur": 12, "commitment_rate_pct": 12, "payment_rate_pct": 13}
+              if by in ("action_code", "axis_code") else None)
+    return [chart, html_table(ex, columns=cols, cells=cells, widths=widths,
                               caption=f"Prévu, engagé et payé par {CODES['budget_by'][by]}"),
             # said once under the synthesis and the first breakdown, not under each one
             _other_lines_note(ctx) if by == "action_code" else None]
@@ -193,13 +195,14 @@ def _budget_burn(ctx):
             f"{'ont' if len(late) > 1 else 'a'} payé nettement moins que la part de leur période écoulée"
             + (f" ({', '.join(late['action_code'].astype(str))})" if len(late) else "") + ".")
     return [para(text),
-            html_table(bb.assign(action_title=[_short(t, 60) for t in bb["action_title"].astype(str)],
-                                 period=[f"{F.fmt_month(a)} – {F.fmt_month(b)}"
+            html_table(bb.assign(period=[f"{F.fmt_month(a)} – {F.fmt_month(b)}"
                                          for a, b in zip(bb["start_date"], bb["end_date"])]),
                        columns=["action_code", "action_title", "period", "elapsed_pct", "payment_rate_pct",
                                 "burn_label"],
                        labels={"period": "Période de l'action"},
                        formats={"burn_label": "text"},
+                       widths={"action_code": 7, "action_title": 41, "period": 20, "elapsed_pct": 11,
+                               "payment_rate_pct": 11, "burn_label": 10},
                        caption="Rythme de paiement au regard du temps écoulé"),
             note("Rythme : « en retard » quand la part payée est inférieure de plus de 20 % à la part "
                  "de la période de l'action déjà écoulée, « en avance » quand elle la dépasse de plus "
