@@ -187,7 +187,8 @@ def test_dossier_governance_and_late_start_shown_apart(bundle, dossier_text):
     assert f"{done} décisions sur {len(known)} réalisées" in dossier_text
     # 2.1's long task: its late start is a separate column and a risk, not a late end
     assert "Retard au début" in dossier_text and "Retard à la fin" in dossier_text
-    assert "« Expérimentations d'actions pour préfigurer une fi… » a démarré avec 129 jours de retard" in dossier_text
+    assert ("« Expérimentations d'actions pour préfigurer une filière départementale » a démarré avec 129 jours "
+            "de retard") in dossier_text  # the task named in full
     assert "« Tâche non démarrée : en attente de moyens »" in dossier_text  # the comment reaches the reader
 
 

@@ -209,11 +209,11 @@ def finding_text(f: dict, as_of, labels: Optional[dict] = None) -> str:
         if f.get("comment"):
             extra = ""
             comment = f" ; « {f['comment']} »"
-        return (f"« {_short(f.get('task_label'), 55)} » (prévue du {_d(f.get('planned_start'))} au "
+        return (f"« {_short(f.get('task_label'), 95)} » (prévue du {_d(f.get('planned_start'))} au "
                 f"{_d(f.get('planned_end'))}) n'est pas terminée au {F.fmt_date_short(as_of)} : "
                 f"{F.fmt_int(f.get('days_overdue'))} jours après sa fin prévue{extra}{comment}{mark}")
     if rid == "A2":
-        return (f"« {_short(f.get('task_label'), 55)} » (prévue du {_d(f.get('planned_start'))} au "
+        return (f"« {_short(f.get('task_label'), 95)} » (prévue du {_d(f.get('planned_start'))} au "
                 f"{_d(f.get('planned_end'))}) : avancement {F.fmt_number(f.get('progress_pct'), 0)} % pour "
                 f"{F.fmt_number(f.get('elapsed_pct'), 0)} % de sa période écoulée{mark}")
     if rid in ("R2", "A3"):
@@ -236,7 +236,7 @@ def finding_text(f: dict, as_of, labels: Optional[dict] = None) -> str:
 def proposal_text(d: dict, ctx) -> str:
     """Return the French proposal of one decision."""
     f = d.get("finding") or {}
-    task = _short(f.get("task_label"), 45)
+    task = _short(f.get("task_label"), 95)
     kind = d["kind"]
     if kind == "unblock":
         prev = (" (décision précédente du COPIL non réalisée)"
@@ -395,7 +395,7 @@ def _task_table(ctx, code: str):
         start_delay = t["start_delay_days"]
         end_delay = t["end_delay_days"]
         rows.append({
-            "task": _short(t["task_label"], 60),
+            "task": _short(t["task_label"], 110),
             "planned": f"{_d(t['planned_start'], t['start_inferred'])} – {_d(t['planned_end'], t['end_inferred'])}",
             "actual": ((f"{_d(t['actual_start'])} – {_d(t['actual_end'])}" if not F.is_missing(t["actual_end"])
                         else f"depuis le {_d(t['actual_start'])}") if not F.is_missing(t["actual_start"])
@@ -414,7 +414,7 @@ def _task_table(ctx, code: str):
                          widths={"task": 30, "planned": 17, "actual": 17, "state": 12, "progress": 7,
                                  "start_delay": 8, "end_delay": 9},
                          caption="Tâches : prévu et réalisé")]
-    comments = [f"« {_short(t['task_label'], 50)} » : {t['comment']}" for t in ts.to_dict("records")
+    comments = [f"« {_short(t['task_label'], 110)} » : {t['comment']}" for t in ts.to_dict("records")
                 if not F.is_missing(t["comment"])]
     if comments:
         blocks.append(_p("Commentaires des référents : " + " ; ".join(comments) + "."))
@@ -532,7 +532,7 @@ def action_page(ctx, code: str, new_page: bool = True) -> HtmlFragment:
     ts = _tasks(ctx)
     for t in ts[(ts["action_code"].astype(str) == code)].to_dict("records"):
         if t["start_late"] and t["state"] not in ("late", "done"):
-            risks.append(f"« {_short(t['task_label'], 50)} » a démarré avec {F.fmt_int(t['start_delay_days'])} "
+            risks.append(f"« {_short(t['task_label'], 110)} » a démarré avec {F.fmt_int(t['start_delay_days'])} "
                          f"jours de retard : fin prévue le {_d(t['planned_end'], t['end_inferred'])} à tenir")
     if risks:
         parts.append(_p("Risques et points à suivre : " + " ; ".join(risks) + "."))
