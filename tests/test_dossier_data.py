@@ -187,5 +187,90 @@ def test_dossier_governance_and_late_start_shown_apart(bundle, dossier_text):
     assert f"{done} décisions sur {len(known)} réalisées" in dossier_text
     # 2.1's long task: its late start is a separate column and a risk, not a late end
     assert "Retard au début" in dossier_text and "Retard à la fin" in dossier_text
-    assert "« Expérimentations d'actions pour préfigurer une fi… » a démarré avec 129 jours de retard" in dossier_text
+    assert ("« Expérimentations d'actions pour préfigurer une filière départementale » a démarré avec 129 jours "
+            "de retard") in dossier_text  # the task named in full
     assert "« Tâche non démarrée : en attente de moyens »" in dossier_text  # the comment reaches the reader
+
+
+# --------------------------------------------------------------------------- chronogramme (Gantt)
+#: Red bars at 31 Dec 2025, by hand from the seed roadmap's chronogramme
+#: (fne_eval/data/roadmap/schedule_tasks.csv) and the embedded status reports: the only tasks whose
+#: planned end (31 Oct 2025 and 30 June 2024) is before the as-of date and that are not done.
+EXPECTED_RED = {"CAL-3.1-02", "CAL-3.2-01"}
+#: Started, not done, planned end not passed (31 Dec 2025 or 31 Dec 2027): in progress, blue.
+EXPECTED_BLUE = {"A5-1.2-05", "CAL-1.3-04", "CAL-1.4-04", "CAL-1.5-04", "A5-2.1-05", "CAL-2.1-04", "CAL-4.1-03"}
+
+
+@pytest.fixture(scope="module")
+def gantt(bundle):
+    from fne_eval.evaluate.schedule import gantt_data
+
+    return gantt_data(bundle["schedule_tasks"], bundle["schedule_status"], AS_OF)
+
+
+def test_gantt_red_only_for_tasks_past_their_planned_end(gantt):
+    from fne_eval.report.charts import GANTT_KINDS, gantt_kind_colors
+
+    colors = gantt_kind_colors(gantt)
+    red = {gantt.loc[i, "task_id"] for i, c in colors.items() if c == GANTT_KINDS["overdue"][0]}
+    blue = {gantt.loc[i, "task_id"] for i, c in colors.items() if c == GANTT_KINDS["in_progress"][0]}
+    assert red == EXPECTED_RED
+    assert blue == EXPECTED_BLUE
+    # 3.1's 2025 event has not started: it still gets its red bar (from its planned end on)
+    assert pd.isna(gantt.set_index("task_id").loc["CAL-3.1-02", "actual_start"])
+    # 2.1 « Réflexion label territorial » is behind its progress but within its window: blue, not red
+    assert "A5-2.1-05" in blue
+
+
+def test_gantt_kinds_on_hand_made_tasks():
+    from fne_eval.evaluate.schedule import gantt_data
+
+    tasks = pd.DataFrame({"task_id": ["a", "b", "c", "d"], "action_code": ["1.1"] * 4,
+                          "task_label": ["A", "B", "C", "D"],
+                          "planned_start": pd.to_datetime(["2025-01-01"] * 4),
+                          "planned_end": pd.to_datetime(["2025-03-31", "2025-12-31", "2025-06-30", "2026-06-30"]),
+                          "source": [""] * 4})
+    status = pd.DataFrame({"task_id": ["a", "b", "c"], "status_date": pd.to_datetime(["2025-09-01"] * 3),
+                           "status": ["in_progress", "in_progress", "done"],
+                           "actual_start": pd.to_datetime(["2025-02-01", "2025-02-01", "2025-01-10"]),
+                           "actual_end": pd.to_datetime([None, None, "2025-06-20"]),
+                           "progress_pct": [50.0, 10.0, 100.0], "comment": [None] * 3})
+    g = gantt_data(tasks, status, "2025-10-01").set_index("task_id")
+    # a: end passed, not done → overdue; b: end ahead → in progress even at 10 %; c done; d not yet due
+    assert g["bar_kind"].to_dict() == {"a": "overdue", "b": "in_progress", "c": "done", "d": "not_started"}
+
+
+def test_gantt_legend_lists_only_the_kinds_drawn(gantt, monkeypatch):
+    from fne_eval.report import charts
+
+    seen = {}
+
+    def capture(fig, alt, caption=""):
+        seen["legend"] = [t.get_text() for t in fig.legends[0].get_texts()]
+        return charts.Chart(b"", alt=alt)
+
+    monkeypatch.delenv("FNE_EVAL_FIGURE_CACHE", raising=False)
+    monkeypatch.setattr(charts, "render", capture)
+    charts.gantt_chart(gantt, "t", as_of=AS_OF)
+    assert seen["legend"] == ["Prévu", "Réalisé (terminé)", "Réalisé (en cours)", "Fin prévue dépassée, non terminée"]
+    done_only = gantt[gantt["bar_kind"] == "done"]
+    charts.gantt_chart(done_only, "t", as_of=AS_OF)
+    assert seen["legend"] == ["Prévu", "Réalisé (terminé)"]
+
+
+def test_decision_table_names_each_action_in_full(bundle):
+    # the decision table on page 1 cut the action titles (« 3.1 Mobiliser la communauté éducati… »)
+    import re
+
+    from fne_eval.report import open_report, sections
+
+    ctx = open_report("", "13", "all", 2025, 5, report="revue_annuelle", display=False)
+    page = sections.annual_review.first_page(ctx)._repr_html_()
+    table = page[page.index("décisions proposées au COPIL"):]
+    cells = [html.unescape(c) for c in re.findall(r"<td[^>]*>([^<]*)</td>", table)]
+    titles = dict(zip(bundle["actions"]["action_code"].astype(str), bundle["actions"]["action_title"].astype(str)))
+    actions = [c for c in cells if re.match(r"^\d\.\d ", c)]
+    assert len(actions) >= 3
+    for c in actions:
+        code = c[:3]
+        assert c == f"{code} {titles[code]}", c

@@ -278,8 +278,10 @@ def gantt_data(schedule_tasks: pd.DataFrame, schedule_status: pd.DataFrame, as_o
     """Return one row per task with planned and actual bars for a Gantt chart.
 
     ``actual_end`` is ``as_of`` while a started task is not done (``is_ongoing`` True);
-    ``actual_start`` is missing for a task not started. Rows are sorted by action and
-    planned start.
+    ``actual_start`` is missing for a task not started. ``bar_kind`` says how the task is
+    drawn: ``done``, ``in_progress`` (started, planned end not passed), ``overdue`` (planned
+    end before ``as_of`` and not done, started or not), ``not_started`` (not yet due) or
+    ``cancelled``. Rows are sorted by action and planned start.
     """
     ts = task_status(schedule_tasks, schedule_status, as_of, grace_days)
     as_of = to_timestamp(as_of)
@@ -296,4 +298,14 @@ def gantt_data(schedule_tasks: pd.DataFrame, schedule_status: pd.DataFrame, as_o
     out.loc[fill_start, "actual_start"] = ts.loc[fill_start, "status_date"]
     out.loc[ongoing, "actual_end"] = as_of
     out["is_ongoing"] = ongoing.astype(bool)
+    # what the chart draws: overdue (red) only when the planned end has passed and the task is
+    # not finished; work in progress within its window is « en cours », never red
+    overdue = (ts["planned_end"].notna() & (pd.to_datetime(ts["planned_end"]) < as_of) & ~done
+               & (ts["status"] != "cancelled"))
+    kind = pd.Series("not_started", index=ts.index, dtype=object)
+    kind[ongoing] = "in_progress"
+    kind[done] = "done"
+    kind[ts["status"] == "cancelled"] = "cancelled"
+    kind[overdue] = "overdue"
+    out["bar_kind"] = kind.astype(str)
     return out.sort_values(["action_code", "planned_start", "task_id"], kind="stable").reset_index(drop=True)

@@ -197,7 +197,7 @@ def grouped_bars(
     long["serie"] = long["serie"].map(names)
     long[label] = long[label].astype(str)
     palette = list(colors) if colors else [BUDGET_COLORS.get(v, PALETTE[i]) for i, v in enumerate(values)]
-    height = min(8.0, 1.0 + 0.22 * len(long))
+    height = min(6.0, 1.0 + 0.14 * len(long))
     fig, ax = new_figure(height=height)
     import seaborn as sns
 
@@ -216,6 +216,26 @@ def grouped_bars(
     return render(fig, alt, caption)
 
 
+#: Colours and legend labels of the Gantt's bars, by ``bar_kind`` of
+#: :func:`fne_eval.evaluate.schedule.gantt_data` (the legend lists only the kinds drawn).
+GANTT_KINDS = {
+    "done": (METEO_COLORS["green"], "Réalisé (terminé)"),
+    "in_progress": (PALETTE[0], "Réalisé (en cours)"),
+    "overdue": (METEO_COLORS["red"], "Fin prévue dépassée, non terminée"),
+}
+GANTT_PLANNED = "#BFD7EA"
+
+
+def gantt_kind_colors(df: pd.DataFrame) -> dict:
+    """Return ``{task index: colour}`` of the actual bars the Gantt draws (no bar: not listed)."""
+    out = {}
+    for i, row in df.reset_index(drop=True).iterrows():
+        kind = str(row.get("bar_kind", ""))
+        if kind in GANTT_KINDS and (pd.notna(row.get("actual_start")) or kind == "overdue"):
+            out[i] = GANTT_KINDS[kind][0]
+    return out
+
+
 @cached
 def gantt_chart(
     df: pd.DataFrame,
@@ -223,11 +243,16 @@ def gantt_chart(
     as_of=None,
     label: str = "task_label",
     caption: str = "",
+    height: Optional[float] = None,
 ) -> Chart:
-    """Draw a Gantt chart of planned (light) vs actual (dark) windows of tasks.
+    """Draw a Gantt chart of planned (light) vs actual (coloured) windows of tasks.
 
     ``df`` has one row per task with ``label``, ``planned_start``, ``planned_end``,
-    ``actual_start``, ``actual_end`` (actual may be missing) and optionally ``state``.
+    ``actual_start``, ``actual_end`` (actual may be missing) and ``bar_kind``
+    (:func:`fne_eval.evaluate.schedule.gantt_data`): finished work is green, work in progress
+    within its window blue, a task whose planned end has passed and which is not finished
+    red (when it has not started, the red bar runs from its planned end to ``as_of``). The
+    legend lists only the kinds drawn.
     """
     import matplotlib.dates as mdates
     from matplotlib.patches import Patch
@@ -235,23 +260,31 @@ def gantt_chart(
     data = df.copy().reset_index(drop=True)
     for c in ("planned_start", "planned_end", "actual_start", "actual_end"):
         data[c] = pd.to_datetime(data[c]) if c in data.columns else pd.NaT
+    if "bar_kind" not in data:
+        data["bar_kind"] = "in_progress"
     n = len(data)
-    fig, ax = new_figure(height=min(9.0, 1.0 + 0.32 * max(n, 1)))
-    state_colors = {"done": METEO_COLORS["green"], "in_progress": PALETTE[0],
-                    "late": METEO_COLORS["red"], "not_started": METEO_COLORS["grey"]}
-    names = [_short(str(v), 48) for v in data[label]]
+    fig, ax = new_figure(height=height or min(9.0, 1.0 + 0.32 * max(n, 1)))
+    names = [_short(str(v), 60) for v in data[label]]
+    colors = gantt_kind_colors(data)
+    drawn = set()
+    limit = pd.Timestamp(as_of) if as_of is not None else None
     for i, row in data.iterrows():
         y = n - 1 - i
         if pd.notna(row["planned_start"]) and pd.notna(row["planned_end"]):
             ax.barh(y + 0.18, (row["planned_end"] - row["planned_start"]).days or 1,
-                    left=mdates.date2num(row["planned_start"]), height=0.32, color="#BFD7EA")
+                    left=mdates.date2num(row["planned_start"]), height=0.32, color=GANTT_PLANNED)
+        if i not in colors:
+            continue
         if pd.notna(row["actual_start"]):
-            end = row["actual_end"] if pd.notna(row["actual_end"]) else row["actual_start"]
-            color = state_colors.get(str(row.get("state", "")), PALETTE[0])
-            ax.barh(y - 0.18, max((end - row["actual_start"]).days, 1),
-                    left=mdates.date2num(row["actual_start"]), height=0.32, color=color)
+            start = row["actual_start"]
+            end = row["actual_end"] if pd.notna(row["actual_end"]) else start
+        else:  # overdue and not started: the time past its planned end
+            start, end = row["planned_end"], limit if limit is not None else row["planned_end"]
+        ax.barh(y - 0.18, max((end - start).days, 1), left=mdates.date2num(start), height=0.32,
+                color=colors[i])
+        drawn.add(str(row["bar_kind"]))
     ax.set_yticks(range(n))
-    ax.set_yticklabels(list(reversed(names)))
+    ax.set_yticklabels(list(reversed(names)), fontsize=7 if n > 25 else 9)
     ax.xaxis_date()
     from matplotlib.ticker import FuncFormatter
 
@@ -260,19 +293,19 @@ def gantt_chart(
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: F.fmt_month(mdates.num2date(v))))
     ax.grid(axis="x", which="minor", linewidth=0.4, alpha=0.5)
     ax.grid(axis="y", visible=False)
+    ax.set_ylim(-0.6, n - 0.4)
     if as_of is not None:
         ax.axvline(mdates.date2num(pd.Timestamp(as_of)), color="#333", linestyle="--", linewidth=1)
-    ax.set_title(wrap_title(title))
+    ax.set_title(wrap_title(title, 55))
     ax.set_xlabel("")
-    handles = [Patch(color="#BFD7EA", label="Prévu")] + [
-        Patch(color=c, label=lab) for k, c, lab in (
-            ("done", state_colors["done"], "Réalisé (terminé)"),
-            ("in_progress", state_colors["in_progress"], "Réalisé (en cours)"),
-            ("late", state_colors["late"], "En retard"))]
-    fig.legend(handles=handles, loc="outside lower center", ncol=4)
-    late = int((data.get("state", pd.Series(dtype=str)) == "late").sum()) if "state" in data else 0
+    handles = [Patch(color=GANTT_PLANNED, label="Prévu")] + [
+        Patch(color=c, label=lab) for k, (c, lab) in GANTT_KINDS.items() if k in drawn]
+    fig.legend(handles=handles, loc="outside lower center", ncol=len(handles))
+    late = int((data["bar_kind"] == "overdue").sum())
+    running = int((data["bar_kind"] == "in_progress").sum())
     alt = (f"{title}. Diagramme de Gantt de {n} tâche{'s' if n > 1 else ''} : fenêtres prévues "
-           f"en clair, réalisations en couleur" + (f" ; {late} en retard" if late else "")
+           f"en clair, réalisations en couleur ; {running} en cours en bleu"
+           + (f" ; {late} dont la fin prévue est dépassée sans être terminées, en rouge" if late else "")
            + (f" ; trait vertical à la date du {F.fmt_date(as_of)}" if as_of is not None else "") + ".")
     return render(fig, alt, caption)
 

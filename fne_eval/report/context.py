@@ -118,9 +118,7 @@ class ReportContext:
             f'Chiffres arrêtés au {html.escape(F.fmt_date(self.as_of))}'
             + (f" ; données disponibles jusqu'au {html.escape(F.fmt_date(self.data_as_of))}"
                if self.data_as_of is not None else "")
-            + f" ; données : {html.escape(str(meta.get('name', 'sans nom')))} "
-            f"(traçabilité dans l'annexe pour l'analyste) ; "
-            f"seuil de diffusion des effectifs : {self.threshold}.</p>",
+            + f" ; effectifs de moins de {self.threshold} personnes masqués (secret statistique).</p>",
         ]
         if self.is_synthetic:
             lines.append(synthetic_banner(meta))

@@ -4,6 +4,7 @@ Order of the dossier (one function per part, each returns an :class:`HtmlFragmen
 
 :func:`first_page`   key figures of the year against the previous year, météo counts and
                         the 3 to 5 decisions to take (fits one A4 page);
+:func:`chronogram`    the one-page Gantt of the roadmap's tasks, planned against done;
 :func:`action_pages`  one page per action: planned vs done, tasks with their real dates,
                         progress and comments, budget, indicators against the roadmap's own
                         targets, météo with its reasons, risks;
@@ -34,12 +35,13 @@ from fne_eval.evaluate import indicators as ind_eval
 from fne_eval.evaluate import meteo as meteo_eval
 from fne_eval.evaluate import schedule as sched
 from fne_eval.evaluate import targets as targets_eval
+from fne_eval.report import charts
 from fne_eval.report import format as F
 from fne_eval.report import storeview
 from fne_eval.report.labels import VERDICT_TEXT, code_label, rule_text
 from fne_eval.report.tables import HtmlFragment, html_table
 
-__all__ = ["first_page", "action_page", "action_pages", "governance", "funding_outlook", "to_confirm", "rules",
+__all__ = ["first_page", "chronogram", "action_page", "action_pages", "governance", "funding_outlook", "to_confirm", "rules",
            "finding_text", "proposal_text"]
 
 #: Mark of an inferred date, target or baseline (legend: :data:`MARK_LEGEND`).
@@ -207,11 +209,11 @@ def finding_text(f: dict, as_of, labels: Optional[dict] = None) -> str:
         if f.get("comment"):
             extra = ""
             comment = f" ; « {f['comment']} »"
-        return (f"« {_short(f.get('task_label'), 55)} » (prévue du {_d(f.get('planned_start'))} au "
+        return (f"« {_short(f.get('task_label'), 95)} » (prévue du {_d(f.get('planned_start'))} au "
                 f"{_d(f.get('planned_end'))}) n'est pas terminée au {F.fmt_date_short(as_of)} : "
                 f"{F.fmt_int(f.get('days_overdue'))} jours après sa fin prévue{extra}{comment}{mark}")
     if rid == "A2":
-        return (f"« {_short(f.get('task_label'), 55)} » (prévue du {_d(f.get('planned_start'))} au "
+        return (f"« {_short(f.get('task_label'), 95)} » (prévue du {_d(f.get('planned_start'))} au "
                 f"{_d(f.get('planned_end'))}) : avancement {F.fmt_number(f.get('progress_pct'), 0)} % pour "
                 f"{F.fmt_number(f.get('elapsed_pct'), 0)} % de sa période écoulée{mark}")
     if rid in ("R2", "A3"):
@@ -234,7 +236,7 @@ def finding_text(f: dict, as_of, labels: Optional[dict] = None) -> str:
 def proposal_text(d: dict, ctx) -> str:
     """Return the French proposal of one decision."""
     f = d.get("finding") or {}
-    task = _short(f.get("task_label"), 45)
+    task = _short(f.get("task_label"), 95)
     kind = d["kind"]
     if kind == "unblock":
         prev = (" (décision précédente du COPIL non réalisée)"
@@ -315,15 +317,15 @@ def first_page(ctx) -> HtmlFragment:
     parts.append(_p(f"Météo {what}{scope} : {summary}"
                     + (f" (dont {F.fmt_int(n_conf)} à confirmer{MARK})" if n_conf else "") + ". "
                     f"Chronogramme : {F.fmt_int(late_end)} tâche{'s' if late_end > 1 else ''} dont la fin prévue "
-                    f"est dépassée, {F.fmt_int(behind)} en retard sur son avancement, "
+                    f"est dépassée, {F.fmt_int(behind)} en retard sur {'leur' if behind > 1 else 'son'} avancement, "
                     f"{F.fmt_int(late_start)} démarrée{'s' if late_start > 1 else ''} en retard mais dans les "
-                    f"temps pour sa fin."))
+                    f"temps pour {'leur' if late_start > 1 else 'sa'} fin."))
     d = _decisions(ctx)
     titles = _action_titles(ctx)
     drows = []
     for r in d.to_dict("records"):
         drows.append({"n": str(r["rank"]),
-                      "action": f"{r['action_code']} {_short(titles.get(r['action_code'], ''), 32)}",
+                      "action": f"{r['action_code']} {titles.get(r['action_code'], '')}",
                       "cause": finding_text(r["finding"], ctx.as_of)[:1].upper()
                       + finding_text(r["finding"], ctx.as_of)[1:] + ".",
                       "proposal": f"{PROPOSAL_TEXT[r['kind']]} : " + _lower_first(proposal_text(r, ctx))})
@@ -332,13 +334,49 @@ def first_page(ctx) -> HtmlFragment:
                             formats={c: "text" for c in ("n", "action", "cause", "proposal")},
                             labels={"n": "N°", "action": "Action", "cause": "Constat (chiffre et date)",
                                     "proposal": "Proposition"},
-                            widths={"n": 4, "action": 18, "cause": 42, "proposal": 36}))
+                            widths={"n": 4, "action": 22, "cause": 40, "proposal": 34}))
     parts.append(_note(MARK_LEGEND))
     frag = _frag(parts, "premiere-page")
     # page 1 is one A4 page: a slightly smaller type, kept whole
-    return HtmlFragment(f'<div class="fne-section fne-section-page1" style="font-size:0.9em;break-inside:avoid">'
+    return HtmlFragment(f'<div class="fne-section fne-section-page1" style="font-size:0.86em;break-inside:avoid">'
                         f'{frag._repr_html_()}</div>',
                         text="Dossier COPIL : première page")
+
+
+# --------------------------------------------------------------------------- chronogramme
+#: Height of the one-page Gantt (inches; the figure is 6,5 in wide and scaled to the page width).
+CHRONOGRAM_HEIGHT_IN = 6.6
+
+
+def chronogram(ctx) -> HtmlFragment:
+    """Return the one-page chronogramme: every task's planned window and what was done, at ``as_of``.
+
+    Finished work is green, work in progress within its window blue, and red only a task
+    whose planned end has passed and which is not finished
+    (:func:`fne_eval.evaluate.schedule.gantt_data`, ``bar_kind``).
+    """
+    g = sched.gantt_data(ctx.bundle["schedule_tasks"], ctx.bundle["schedule_status"], ctx.as_of)
+    if ctx.axis != "all":
+        g = g[g["action_code"].astype(str).str.split(".").str[0] == str(ctx.axis)].reset_index(drop=True)
+    if g.empty:
+        return _frag([_p("Aucune tâche au chronogramme.")], "chronogramme")
+    g = g.copy()
+    g["label"] = [f"{a} · {_short(t, 40)}" + (MARK if inf else "")
+                  for a, t, inf in zip(g["action_code"].astype(str), g["task_label"], g["dates_inferred"].fillna(False))]
+    kinds = g["bar_kind"].value_counts()
+    overdue = g[g["bar_kind"] == "overdue"]
+    late = " ; ".join(f"{r['action_code']} « {_short(r['task_label'], 40)} » (fin prévue le {_d(r['planned_end'])}"
+                     + (", non démarrée)" if F.is_missing(r["actual_start"]) else
+                        f", avancement {F.fmt_number(r['progress_pct'], 0)} %)")
+                     for r in overdue.to_dict("records"))
+    text = (f"{F.fmt_int(len(g))} tâches : {F.fmt_int(kinds.get('done', 0))} terminées (vert), "
+            f"{F.fmt_int(kinds.get('in_progress', 0))} en cours dans leur fenêtre (bleu), "
+            f"{F.fmt_int(len(overdue))} dont la fin prévue est passée sans être terminées (rouge)"
+            + (f" : {late}" if late else "") + f". {MARK} fenêtre prévue déduite lors de la transcription "
+            "(à confirmer) ; trait vertical : date d'arrêté des données.")
+    chart = charts.gantt_chart(g, f"Tâches prévues et réalisées au {F.fmt_date(ctx.as_of)}",
+                               as_of=ctx.as_of, label="label", height=CHRONOGRAM_HEIGHT_IN)
+    return _frag([_p(text), chart], "chronogramme")
 
 
 # --------------------------------------------------------------------------- action pages
@@ -357,7 +395,7 @@ def _task_table(ctx, code: str):
         start_delay = t["start_delay_days"]
         end_delay = t["end_delay_days"]
         rows.append({
-            "task": _short(t["task_label"], 60),
+            "task": _short(t["task_label"], 110),
             "planned": f"{_d(t['planned_start'], t['start_inferred'])} – {_d(t['planned_end'], t['end_inferred'])}",
             "actual": ((f"{_d(t['actual_start'])} – {_d(t['actual_end'])}" if not F.is_missing(t["actual_end"])
                         else f"depuis le {_d(t['actual_start'])}") if not F.is_missing(t["actual_start"])
@@ -376,7 +414,7 @@ def _task_table(ctx, code: str):
                          widths={"task": 30, "planned": 17, "actual": 17, "state": 12, "progress": 7,
                                  "start_delay": 8, "end_delay": 9},
                          caption="Tâches : prévu et réalisé")]
-    comments = [f"« {_short(t['task_label'], 50)} » : {t['comment']}" for t in ts.to_dict("records")
+    comments = [f"« {_short(t['task_label'], 110)} » : {t['comment']}" for t in ts.to_dict("records")
                 if not F.is_missing(t["comment"])]
     if comments:
         blocks.append(_p("Commentaires des référents : " + " ; ".join(comments) + "."))
@@ -494,7 +532,7 @@ def action_page(ctx, code: str, new_page: bool = True) -> HtmlFragment:
     ts = _tasks(ctx)
     for t in ts[(ts["action_code"].astype(str) == code)].to_dict("records"):
         if t["start_late"] and t["state"] not in ("late", "done"):
-            risks.append(f"« {_short(t['task_label'], 50)} » a démarré avec {F.fmt_int(t['start_delay_days'])} "
+            risks.append(f"« {_short(t['task_label'], 110)} » a démarré avec {F.fmt_int(t['start_delay_days'])} "
                          f"jours de retard : fin prévue le {_d(t['planned_end'], t['end_inferred'])} à tenir")
     if risks:
         parts.append(_p("Risques et points à suivre : " + " ; ".join(risks) + "."))

@@ -7,6 +7,7 @@ import pandas as pd
 
 from fne_eval.evaluate import budget
 from fne_eval.report import format as F
+from fne_eval.report import storeview
 from fne_eval.report.labels import CODES
 from fne_eval.report.tables import HtmlFragment, html_table
 
@@ -93,8 +94,6 @@ def _budget_by(ctx, by):
     ex.loc[ex["is_total"], by] = "Total"
     cols = [by] + (["action_title"] if by == "action_code" else []) + (["axis_title"] if by == "axis_code" else [])
     cols += ["planned_eur", "committed_eur", "paid_eur", "commitment_rate_pct", "payment_rate_pct"]
-    if "action_title" in ex:
-        ex["action_title"] = [_short(t, 70) for t in ex["action_title"].astype(str)]
     body = ex[~ex["is_total"]]
     label = body[by].astype(str)
     if by == "axis_code":
@@ -107,10 +106,43 @@ def _budget_by(ctx, by):
                          ["Prévu", "Engagé", "Payé"],
                          title=f"Budget par {CODES['budget_by'][by]} au {F.fmt_date(ctx.as_of)}",
                          value_label="Montant (€)", kind="eur")
-    return [chart, html_table(ex, columns=cols,
+    cells = _budget_cells(ctx, ex, by)
+    # titles in full (a cut title hides which action it is): the title column takes the room it needs
+    widths = ({by: 6, "action_title" if by == "action_code" else "axis_title": 34, "planned_eur": 11,
+               "committed_eur": 12, "paid_eur": 12, "commitment_rate_pct": 12, "payment_rate_pct": 13}
+              if by in ("action_code", "axis_code") else None)
+    return [chart, html_table(ex, columns=cols, cells=cells, widths=widths,
                               caption=f"Prévu, engagé et payé par {CODES['budget_by'][by]}"),
             # said once under the synthesis and the first breakdown, not under each one
             _other_lines_note(ctx) if by == "action_code" else None]
+
+
+#: Store indicator of each amount column of the budget tables.
+BUDGET_STORE = {"planned_eur": "budget_planned_eur", "committed_eur": "budget_committed_eur",
+                "paid_eur": "budget_paid_eur"}
+
+
+def _budget_cells(ctx, ex: pd.DataFrame, by: str) -> dict:
+    """Tag the amounts of the action and axis tables with their store key (added to ``ex`` as ``_cell_*`` columns).
+
+    The store holds the roadmap's budget for the département (one key per action, per axis
+    and the total); recipients and funders are not store figures and stay untagged.
+    """
+    if by not in ("action_code", "axis_code"):
+        return {}
+    terr = ctx.bundle["territories"]
+    dept = terr.loc[terr["level"].astype(str) == "departement", "territory_code"].astype(str)
+    if len(dept) != 1:
+        return {}
+    dim = "action" if by == "action_code" else "axis"
+    period = str(ctx.as_of.year)
+    out = {}
+    for col, ind in BUDGET_STORE.items():
+        key = f"_cell_{col}"
+        ex[key] = [storeview.cell(ctx, ind, period, "" if total else f"{dim}={code}", territory=dept.iloc[0])
+                   for code, total in zip(ex[by].astype(str), ex["is_total"].astype(bool))]
+        out[col] = key
+    return out
 
 
 def budget_pace(ctx) -> Section:
@@ -163,13 +195,14 @@ def _budget_burn(ctx):
             f"{'ont' if len(late) > 1 else 'a'} payé nettement moins que la part de leur période écoulée"
             + (f" ({', '.join(late['action_code'].astype(str))})" if len(late) else "") + ".")
     return [para(text),
-            html_table(bb.assign(action_title=[_short(t, 60) for t in bb["action_title"].astype(str)],
-                                 period=[f"{F.fmt_month(a)} – {F.fmt_month(b)}"
+            html_table(bb.assign(period=[f"{F.fmt_month(a)} – {F.fmt_month(b)}"
                                          for a, b in zip(bb["start_date"], bb["end_date"])]),
                        columns=["action_code", "action_title", "period", "elapsed_pct", "payment_rate_pct",
                                 "burn_label"],
                        labels={"period": "Période de l'action"},
                        formats={"burn_label": "text"},
+                       widths={"action_code": 7, "action_title": 41, "period": 20, "elapsed_pct": 11,
+                               "payment_rate_pct": 11, "burn_label": 10},
                        caption="Rythme de paiement au regard du temps écoulé"),
             note("Rythme : « en retard » quand la part payée est inférieure de plus de 20 % à la part "
                  "de la période de l'action déjà écoulée, « en avance » quand elle la dépasse de plus "

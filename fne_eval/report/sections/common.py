@@ -462,8 +462,18 @@ def _budget_tables(ctx, scope: str = "all"):
     return lines, tx, b["actions"]
 
 
+#: File name of the analyst's annex in a pack (same folder as every report's HTML).
+ANNEX_HTML = "annexe.html"
+
+
 def annex_pointer(ctx) -> Section:
-    """Return the one line that sends the reader to the analyst's annex (data quality, sources, lineage)."""
-    return Section([note("Qualité des données et sources de chaque chiffre : voir l'« Annexe pour l'analyste : "
-                         "qualité des données et traçabilité » du même dossier (contrôles de la feuille de route "
-                         "et des données de suivi, origine et millésime de chaque table).")], "annexe")
+    """Return the one line, with a link, that sends the reader to the analyst's annex (data quality, sources, lineage)."""
+    text = ("Qualité des données et sources de chaque chiffre : voir l'« Annexe pour l'analyste : qualité des "
+            "données et traçabilité » du même dossier (contrôles de la feuille de route et des données de suivi, "
+            "origine et millésime de chaque table).")
+    link = ('<a href="' + ANNEX_HTML + '">Annexe pour l\'analyste : qualité des données et traçabilité</a>')
+    body = html.escape(text).replace(html.escape("Annexe pour l'analyste : qualité des données et traçabilité"),
+                                     link, 1)
+    return Section([HtmlFragment(f'<p class="fne-note" style="font-size:0.9em;color:#333;background:#F4F7FB;'
+                                 f'padding:0.3em 0.6em;border-left:4px solid #0173B2">{body}</p>', text=text)],
+                   "annexe")

@@ -125,7 +125,7 @@ def _exposed_communes(ctx):
         para(f"{F.fmt_int(len(ex))} des communes ou arrondissements listés par l'annexe 3 de la "
              f"feuille de route sont dans le territoire ; l'annexe y compte "
              f"{F.fmt_int(total)} personnes en situation de fragilité socio-numérique. "
-             "Les valeurs sont reproduites telles qu'imprimées (voir la section qualité des données)."),
+             "Les valeurs sont reproduites telles qu'imprimées (contrôles dans l'annexe pour l'analyste)."),
         html_table(shown, columns=["printed_name", "territory_code", "printed_population", "printed_ifn",
                                    "printed_fragile_population", "printed_share_pct"],
                    formats={"printed_population": "int", "printed_ifn": "decimal",
@@ -318,15 +318,21 @@ def _activity_themes(ctx):
     shown = g[[not c.hidden for c in g["cell"]]].copy()
     shown["theme_label"] = [code_label("theme", t) for t in shown["category"]]
     shown["value"] = shown["n"]
-    chart = bar_chart(shown.head(12), "theme_label", "value",
+    top = shown.head(12)
+    chart = bar_chart(top, "theme_label", "value",
                       title="Thématiques les plus fréquentes des accompagnements",
                       value_label="Accompagnements", max_bars=12)
-    tab = g.rename(columns={"category": "theme"}).drop(columns="n").reset_index(drop=True)
-    return [chart, note("Un accompagnement peut porter sur plusieurs thématiques : les lignes ne "
-                        "s'additionnent pas au total."),
-            html_table(tab, columns=["theme", "value"], labels={"value": "Accompagnements"},
-                       formats={"value": "count"}, cells={"value": "cell"}, threshold=ctx.threshold,
-                       caption=f"Accompagnements par thématique — {ctx.year}")]
+    # the table lists the other themes only: the chart already prints the values of the first ones
+    drawn = set(top["category"])
+    tab = (g[~g["category"].isin(drawn)].rename(columns={"category": "theme"}).drop(columns="n")
+           .reset_index(drop=True))
+    blocks = [chart, note("Un accompagnement peut porter sur plusieurs thématiques : les lignes ne "
+                          "s'additionnent pas au total.")]
+    if len(tab):
+        blocks.append(html_table(tab, columns=["theme", "value"], labels={"value": "Accompagnements"},
+                                 formats={"value": "count"}, cells={"value": "cell"}, threshold=ctx.threshold,
+                                 caption=f"Autres thématiques (hors graphique) — {ctx.year}"))
+    return blocks
 
 
 def _activity_trend(ctx):
@@ -404,7 +410,7 @@ def _indicator_table(ctx, axis, year):
             f"{t} ({int(y)})" if not F.is_missing(y) and int(y) != year and t != F.MISSING else t
             for t, y in zip(prog["target_value_shown"], prog["target_year"].astype(object))]
     # a roadmap indicator that is a registry quantity is named for what it counts (issue 9)
-    prog["label"] = [f"{INDICATORS[ALIASES[c]].label} ({c})" if c in ALIASES else lab
+    prog["label"] = [INDICATORS[ALIASES[c]].label if c in ALIASES else lab
                      for c, lab in zip(prog["indicator_code"].astype(str), prog["label"].astype(str))]
     prog["label"] = [_short(t, 90) for t in prog["label"].astype(str)]
     # verdicts by the roadmap's rules: only its own targets count; proposals, stale values and
@@ -417,6 +423,9 @@ def _indicator_table(ctx, axis, year):
                                                                        "target_value", "expected_value")
                                                  if c in prog.columns]
     cols += ["verdict_text", "target_origin"]
+    # no target at this level (an EPCI): the empty target columns are not printed
+    cols = [c for c in cols if c not in ("target_value_shown", "expected_value_shown", "target_origin")
+            or (prog[c].astype(str) != F.MISSING).any()]
     labels = {"verdict_text": "Verdict"}
     counted = prog["counted"].astype(bool)
     n_known = int(counted.sum())
@@ -440,7 +449,7 @@ def _indicator_table(ctx, axis, year):
                          caption=f"Indicateurs et cibles — {year}")]
     if (prog["target_origin"] == "proposition à valider").any():
         blocks.append(note("Les cibles « proposition à valider » ne figurent pas dans la feuille de route : "
-                           "proposées par fne-eval, elles sont à valider en COPIL. Référence : valeur de "
+                           "proposées lors de la transcription, elles sont à valider en COPIL. Référence : valeur de "
                            "départ (catalogue) ou première valeur observée."))
     return blocks
 
@@ -477,6 +486,16 @@ def _impact_estimate(ctx):
                    and float(r["ci_lower"]) <= 0 <= float(r["ci_upper"]))
     reading = ("L'intervalle contient 0 : les données ne permettent pas de conclure à un effet."
                if ci_has_zero else "L'intervalle ne contient pas 0.")
+    if ctx.level != "departement":
+        # the estimate is the département's: said once in the pack with its method and caveats, here in brief
+        brief = (f"Estimation départementale (trop peu de communes exposées ici pour une estimation locale) : "
+                 f"{F.fmt_signed(r['estimate'], 2)} accompagnements pour 1 000 habitants par trimestre dans les "
+                 f"communes exposées depuis le début de l'action 1.2 ({F.fmt_month(start)}), intervalle de confiance à 95 % "
+                 f"[{F.fmt_decimal(r['ci_lower'], 2)} ; {F.fmt_decimal(r['ci_upper'], 2)}]"
+                 + (" : pas d'effet démontré." if ci_has_zero else ".")
+                 + " Détail : rapport du département"
+                 + (" ; données synthétiques." if ctx.is_synthetic else "."))
+        return [para(brief)]
     detail = pd.DataFrame([
         ("Méthode", str(r["method"])),
         ("Observations (unités × trimestres)", F.fmt_int(r["n_obs"])),
@@ -491,7 +510,4 @@ def _impact_estimate(ctx):
     caveat = r.get("caveat")
     if not F.is_missing(caveat) and str(caveat).strip():
         blocks.append(note(f"Avertissement : {caveat}"))
-    if ctx.level != "departement":
-        blocks.append(note("L'estimation porte sur l'ensemble du département : un territoire compte trop "
-                           "peu de communes exposées pour une estimation locale."))
     return blocks
