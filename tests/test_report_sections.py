@@ -1,4 +1,5 @@
 """Section builders of the report layer: displayable, French, escaped, disclosure-safe."""
+import html as htmllib
 import re
 import sys
 from pathlib import Path
@@ -400,3 +401,19 @@ def test_yearly_trend_prints_the_store_figures(default_bundle):
     assert "même périmètre" not in table.html  # the same-perimeter columns are gone
 
 
+
+
+@pytest.mark.skipif(not (DEFAULT_BUNDLE_DIR / "territories.csv").exists(),
+                    reason="the embedded default bundle is not built yet")
+def test_impossible_share_of_annex_3_is_named_where_it_is_printed(default_bundle):
+    # the roadmap's annex 3 prints Saint-Antonin-sur-Bayon with 125 inhabitants and 513 fragile
+    # people (« 410% », seed line 823): a share above 100 % is named next to the table
+    text = _text(sections.context(make_context(default_bundle, "200054807", "all", 2025, 5))._repr_html_())
+    assert "part impossible dans l'annexe 3 : Saint-Antonin-sur-Bayon : 513 personnes fragiles pour 125 habitants" in text
+    # a territory without such a row gets no note (Arles' EPCI: its annex-3 rows are all ≤ 100 %)
+    other = _text(sections.context(make_context(default_bundle, "241300417", "all", 2025, 5))._repr_html_())
+    assert "part impossible" not in other
+
+
+def _text(html: str) -> str:
+    return re.sub(r"\s+", " ", htmllib.unescape(re.sub(r"<[^>]+>", " ", html))).replace("\u202f", " ").replace("\xa0", " ")

@@ -132,7 +132,22 @@ def _exposed_communes(ctx):
                             "printed_share_pct": "pct"},
                    count_columns=["printed_fragile_population"], threshold=ctx.threshold,
                    caption="Communes les plus exposées du territoire (annexe 3, valeurs imprimées)"),
-    ]
+    ] + _impossible_shares(ex)
+
+
+def _impossible_shares(ex: pd.DataFrame) -> list:
+    """Return a note naming the annex rows whose fragile population exceeds the population."""
+    fragile = pd.to_numeric(ex["printed_fragile_population"], errors="coerce")
+    population = pd.to_numeric(ex["printed_population"], errors="coerce")
+    bad = ex[(fragile > population).fillna(False).to_numpy(dtype=bool)]
+    if bad.empty:
+        return []
+    rows = "ainsi que ".join(
+        f"{r.printed_name} : {F.fmt_int(r.printed_fragile_population)} personnes fragiles pour "
+        f"{F.fmt_int(r.printed_population)} habitants "
+        for r in bad.itertuples(index=False))
+    return [para(f"À confirmer avec le Hub du Sud — part impossible dans l'annexe 3 : {rows.strip()} "
+                 "(plus de 100 % de la population) ; le chiffre est reproduit tel qu'imprimé.")]
 
 
 def _commune_ifn(ctx) -> dict:
