@@ -3,7 +3,6 @@
 Exit statuses, as the other imports: 0 imported; 1 imported with rows in error (left out
 and listed), or nothing written because the resulting bundle would be invalid; 2 a
 source or the bundle cannot be read (API refused, malformed page, not an export...).
-Imports are late so that ``fne-eval --help`` stays fast.
 """
 from __future__ import annotations
 
