@@ -125,7 +125,6 @@ def cmd_export(args) -> int:
         print(f"export impossible vers {args.out} : {os_error_fr(exc)}", file=sys.stderr)
         return 2
 
-
     descriptor = workbook_descriptor_path(out) if Path(out).suffix.lower() == ".xlsx" else Path(out) / DATAPACKAGE_FILE
     print(f"bundle exporté : {out} (schéma des tables : {descriptor.name})")
     return 0

@@ -78,7 +78,6 @@ def build_parser() -> FrenchArgumentParser:
     _add_bundle_arg(p)
     p.add_argument("out", metavar="SORTIE", help="dossier ou classeur .xlsx à écrire")
 
-
     p = _sub(sub, "import", "importer un fichier réel (données ouvertes, La Coop, Mon Inclusion Numérique)")
     kinds = ["lieux-standard", "lieux-hubdusud-2023", "lieux-aix-2024", "france-services",
              "conseillers-numeriques", *REAL_KINDS]
@@ -170,7 +169,6 @@ def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     configure_developer_log()
-
 
     handler = getattr(commands, "cmd_" + args.command)
     stderr = sys.stderr

@@ -98,7 +98,6 @@ def _code_stamp(module_name: str) -> str:
     import matplotlib  # lazy: matplotlib (~1 s), charts only
     import seaborn  # lazy: seaborn (~2 s, scipy), charts only
 
-
     h = hashlib.sha256(f"fne-eval {__version__} matplotlib {matplotlib.__version__} seaborn "
                        f"{seaborn.__version__} pandas {pandas.__version__}\n".encode())
     names = [module_name, "fne_eval.report.charts", "fne_eval.report.maps", "fne_eval.report.format",

@@ -22,6 +22,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterator, Optional
 
+from jupyter_client.manager import AsyncKernelManager  # already loaded by forkkernel
+
 from fne_eval.report.figcache import ENV as FIGURE_CACHE_ENV
 from fne_eval.runner.forkkernel import ForkLaunchMixin
 from fne_eval.runner.manifest import entry_label
@@ -137,13 +139,10 @@ class _Watchdog:
             self._timer.daemon = True
 
     def kernel_manager_class(self):
-        from jupyter_client.manager import AsyncKernelManager  # lazy: jupyter_client (~0.5 s), kernel launch only (nbclient's default: its client is async)
-
-
         watchdog = self
 
         # kernels are forked from a pre-imported template: same fresh kernel, no import cost
-        class WatchedKernelManager(ForkLaunchMixin, AsyncKernelManager):
+        class WatchedKernelManager(ForkLaunchMixin, AsyncKernelManager):  # nbclient's default: its client is async
             async def _async_pre_start_kernel(self, *args, **kw):
                 watchdog._t_start = time.perf_counter()
                 return await super()._async_pre_start_kernel(*args, **kw)
@@ -275,7 +274,6 @@ def run_entry(entry: PlanEntry, context: RunContext) -> EntryResult:
         ``status`` is ``'ok'`` or ``'failed'`` with the first line of the error.
     """
     import papermill  # lazy: papermill (~1 s), notebook execution only
-
 
     # papermill warns on help comments it cannot parse and on parameters it does not see;
     # plan.py has already checked every parameter against the notebook.
