@@ -36,6 +36,7 @@ import pandas as pd
 from fne_eval.bundle.io import coerce_table, write_bundle
 from fne_eval.build.synthetic import generate_monitoring
 from fne_eval.bundle.spec import TABLES, table_names
+from fne_eval.core.communes import resolve_commune
 from fne_eval.core.paths import DEFAULT_BUNDLE_DIR, REFERENCE_DIR, ROADMAP_DIR, SAMPLES_DIR
 from fne_eval.ingest.opendata import read_lieux_hubdusud_2023
 
@@ -331,8 +332,6 @@ def build_exposed_communes(roadmap_dir: Union[str, Path] = ROADMAP_DIR,
     ValueError
         A row other than the total row does not resolve.
     """
-    from fne_eval.core.communes import resolve_commune
-
     ref = Path(reference_dir)
     df = _read_text(Path(roadmap_dir) / "exposed_communes.csv")
     communes = _read_text(ref / "communes_13.csv")

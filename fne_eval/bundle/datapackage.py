@@ -13,10 +13,13 @@ was written (``fne-eval validate``, ``import --into``).
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 from pathlib import Path
 from typing import Optional
 
 from fne_eval.bundle.spec import TABLES, Column, Table
+from fne_eval.core.paths import chmod_as_umask
 
 DATAPACKAGE_FILE = "datapackage.json"
 #: bundle column kind → Table Schema type (``money``: the text « 1234.50 », a number)
@@ -139,11 +142,6 @@ def datapackage_text(meta: Optional[dict] = None, workbook: Optional[str] = None
 
 def write_workbook_descriptor(workbook: Path, meta: Optional[dict] = None) -> Path:
     """Write ``<nom>.datapackage.json`` beside ``workbook`` (temporary file, then a rename)."""
-    import os
-    import tempfile
-
-    from fne_eval.core.paths import chmod_as_umask
-
     out = workbook_descriptor_path(workbook)
     fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
     try:

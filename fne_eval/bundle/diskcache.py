@@ -35,6 +35,11 @@ import tempfile
 from pathlib import Path
 from typing import Callable, Optional
 
+import pandas
+
+from fne_eval import __version__
+from fne_eval.bundle.io import bundle_content_hash, bundle_files
+
 #: Bundles kept in the cache folder.
 MAX_ENTRIES = 8
 #: Folder or workbook larger than this (bytes) is not cached (a national bundle of 10 M rows is ~1 GB).
@@ -107,11 +112,6 @@ def secret_key(folder: Path) -> Optional[bytes]:
 
 def content_key(path: Path, validate: bool, content_hash: Optional[str] = None) -> Optional[str]:
     """Return the cache key of a bundle: its content hash, ``validate``, the versions and the reader's code."""
-    import pandas
-
-    from fne_eval import __version__
-    from fne_eval.bundle.io import bundle_content_hash, bundle_files
-
     files = bundle_files(path)
     if sum(p.stat().st_size for p in files) > MAX_SOURCE_BYTES:
         return None
@@ -216,8 +216,6 @@ def load_or_build(path_str: str, validate: bool, build: Callable[[], object], co
         With ``source`` set to ``path_str``. A bundle served from the cache carries the
         content hash it was looked up with; one that does not is rebuilt.
     """
-    from fne_eval.bundle.io import bundle_content_hash
-
     folder = cache_dir()
     key = secret = None
     if folder is not None:

@@ -35,6 +35,7 @@ from typing import Optional, Union
 import numpy as np
 import pandas as pd
 
+from fne_eval.bundle.datapackage import DATAPACKAGE_FILE, datapackage_text, write_workbook_descriptor
 from fne_eval.bundle.spec import PERSONAL_DATA_COLUMNS, TABLES, Column, Table
 from fne_eval.core.paths import chmod_as_umask
 
@@ -635,7 +636,7 @@ def check_xlsx_size(path: Path) -> None:
 
 
 def _read_xlsx(path: Path) -> RawBundle:
-    from openpyxl import load_workbook
+    from openpyxl import load_workbook  # lazy: openpyxl (~0.7 s), Excel files only
 
     if path.stat().st_size == 0:
         raise BundleError(f"{path} : fichier vide (0 octet)")
@@ -964,8 +965,6 @@ def _write_folder(tables: dict, out: Path, meta: dict, parquet: tuple = (), data
         (tmp / META_FILE).write_text(json.dumps(meta, ensure_ascii=False, indent=2, sort_keys=True, default=str)
                                      + "\n", encoding="utf-8")
         if datapackage:
-            from fne_eval.bundle.datapackage import DATAPACKAGE_FILE, datapackage_text
-
             (tmp / DATAPACKAGE_FILE).write_text(datapackage_text(meta, parquet=parquet), encoding="utf-8")
         _atomic_dir_commit(tmp, out)
     finally:
@@ -983,7 +982,7 @@ def neutralise_formula(text: str) -> str:
 
 def _excel_values(df: pd.DataFrame, table: Table) -> list:
     """Return one list of Python cell values per declared column, ready for openpyxl."""
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE  # lazy: openpyxl (~0.7 s), Excel files only
 
     cols = []
     for col in table.columns:
@@ -1012,10 +1011,10 @@ _EXCEL_FORMATS = {"code": "@", "str": "@", "list": "@", "date": "yyyy-mm-dd", "m
 
 
 def _write_xlsx(tables: dict, out: Path, meta: dict) -> Path:
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
+    from openpyxl import Workbook  # lazy: openpyxl (~0.7 s), Excel files only
+    from openpyxl.cell import WriteOnlyCell  # lazy: openpyxl (~0.7 s), Excel files only
+    from openpyxl.styles import Font  # lazy: openpyxl (~0.7 s), Excel files only
+    from openpyxl.utils import get_column_letter  # lazy: openpyxl (~0.7 s), Excel files only
 
     out.parent.mkdir(parents=True, exist_ok=True)
     wb = Workbook(write_only=True)
@@ -1184,8 +1183,6 @@ def write_bundle(tables: dict, out: Union[str, Path], meta: Optional[dict] = Non
     if out.suffix.lower() == ".xlsx":
         written = _write_xlsx(tables, out, dict(meta or {}))
         if datapackage:
-            from fne_eval.bundle.datapackage import write_workbook_descriptor
-
             write_workbook_descriptor(written, dict(meta or {}))
         return written
     if out.suffix.lower() in (".xls", ".xlsm", ".ods", ".csv", ".parquet"):

@@ -67,7 +67,7 @@ def _example(col: Column) -> str:
 
 
 def _col_letter(i: int) -> str:
-    from openpyxl.utils import get_column_letter
+    from openpyxl.utils import get_column_letter  # lazy: openpyxl (~0.7 s), Excel files only
 
     return get_column_letter(i)
 
@@ -86,9 +86,9 @@ def write_template(out: Union[str, Path]) -> Path:
     ValueError
         When ``out`` does not end in ``.xlsx``.
     """
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.worksheet.datavalidation import DataValidation
+    from openpyxl import Workbook  # lazy: openpyxl (~0.7 s), Excel files only
+    from openpyxl.styles import Alignment, Font, PatternFill  # lazy: openpyxl (~0.7 s), Excel files only
+    from openpyxl.worksheet.datavalidation import DataValidation  # lazy: openpyxl (~0.7 s), Excel files only
 
     out = Path(out)
     if out.suffix.lower() != ".xlsx":

@@ -28,6 +28,7 @@ Checks are vectorised; a one-million-row table validates in seconds.
 """
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -42,6 +43,7 @@ from fne_eval.bundle import schemas
 from fne_eval.bundle.io import KIND_EXPECTED, RawBundle, parse_text, read_bundle_raw, text_series
 from fne_eval.bundle.spec import (ACTION, INSEE, PERSONAL_DATA_COLUMNS, POSTCODE, ROADMAP_END, ROADMAP_START,
                                   SIREN, TABLES, TERRITORY, Column)
+from fne_eval.core.paths import DEFAULT_BUNDLE_DIR
 
 #: Individual errors kept per (table, column, check); the rest are counted in one more error.
 MAX_ERRORS_PER_CHECK = 1000
@@ -458,8 +460,6 @@ _ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 def _check_meta(raw: RawBundle, out: _Collector) -> None:
     """Check the metadata the reports rely on: ``data_as_of``, ``is_synthetic``, ``synthetic_tables``."""
-    import datetime as dt
-
     place = "bundle.json" if Path(raw.source).is_dir() else "feuille « _meta »"
     meta = raw.meta or {}
     if "data_as_of" in meta and meta["data_as_of"] not in (None, ""):
@@ -534,6 +534,4 @@ def validate_bundle(path: Optional[Union[str, Path]] = None) -> ValidationResult
     fne_eval.bundle.io.BundleError
         When the bundle cannot be read at all (the CLI's exit status 2).
     """
-    from fne_eval.core.paths import DEFAULT_BUNDLE_DIR
-
     return validate_raw(read_bundle_raw(Path(path) if path is not None else DEFAULT_BUNDLE_DIR))

@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
-from fne_eval.bundle.io import BundleError, BundleValidationError
+from fne_eval.bundle.datapackage import DATAPACKAGE_FILE, workbook_descriptor_path, write_workbook_descriptor
+from fne_eval.bundle.io import BundleError, BundleValidationError, write_bundle
+from fne_eval.bundle.load import load_bundle
+from fne_eval.bundle.template import write_template
+from fne_eval.bundle.validate import format_error, validate_bundle
 from fne_eval.cli.french import os_error_fr
+from fne_eval.core.paths import DEFAULT_BUNDLE_DIR
 
 
 def load_for_command(args, command: str):
     """Return the bundle of ``--bundle`` (the embedded one when absent), or None after saying in French why not."""
-    from fne_eval.bundle.load import load_bundle
-
     try:
         return load_bundle(getattr(args, "bundle", None) or None)
     except (BundleError, OSError, ValueError) as exc:
@@ -73,9 +77,6 @@ def needs_lines(missing: list, source: str) -> list:
 
 def cmd_validate(args) -> int:
     """Validate a bundle; print every error as text lines or as JSON."""
-    from fne_eval.bundle.validate import format_error, validate_bundle
-    from fne_eval.core.paths import DEFAULT_BUNDLE_DIR
-
     as_json = getattr(args, "json", False)
     source = args.bundle if args.bundle is not None else str(DEFAULT_BUNDLE_DIR)
     try:
@@ -110,9 +111,6 @@ def cmd_validate(args) -> int:
 
 def cmd_export(args) -> int:
     """Write a bundle as a folder of CSV files, or as a workbook when OUT ends in .xlsx."""
-    from fne_eval.bundle.io import write_bundle
-    from fne_eval.bundle.load import load_bundle
-
     try:
         bundle = load_bundle(args.bundle)
     except BundleValidationError as exc:
@@ -126,9 +124,6 @@ def cmd_export(args) -> int:
     except (OSError, ValueError, BundleError) as exc:
         print(f"export impossible vers {args.out} : {os_error_fr(exc)}", file=sys.stderr)
         return 2
-    from pathlib import Path
-
-    from fne_eval.bundle.datapackage import DATAPACKAGE_FILE, workbook_descriptor_path
 
     descriptor = workbook_descriptor_path(out) if Path(out).suffix.lower() == ".xlsx" else Path(out) / DATAPACKAGE_FILE
     print(f"bundle exporté : {out} (schéma des tables : {descriptor.name})")
@@ -137,10 +132,6 @@ def cmd_export(args) -> int:
 
 def cmd_template(args) -> int:
     """Write the empty Excel workbook to fill in."""
-    from fne_eval.bundle.template import write_template
-
-    from fne_eval.bundle.datapackage import write_workbook_descriptor
-
     try:
         out = write_template(args.out)
         descriptor = write_workbook_descriptor(out, {"name": "bundle saisi à partir du modèle fne-eval"})

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import sys
 
+from fne_eval.bundle.io import BundleError
+from fne_eval.bundle.load import load_bundle
 from fne_eval.cli.bundle import load_for_command
 from fne_eval.core.fmt import fmt_date, fmt_decimal, fmt_eur, fmt_int, fmt_pct
 from fne_eval.store.figures import figures_to_json, headline_figures
@@ -68,6 +70,26 @@ def figures_to_text(figures: dict) -> str:
 
 
 def cmd_figures(args) -> int:
+    """``fne-eval figures``; after « territoire inconnu », says when the bundle has no territories at all."""
+    code = _figures(args)
+    if code == 1 and args.bundle:
+        _hint_empty_reference(args.bundle)
+    return code
+
+
+def _hint_empty_reference(bundle_path) -> None:
+    """After « territoire inconnu », say so when the bundle has no territories at all (an empty template)."""
+    try:
+        territories = load_bundle(bundle_path, validate=False)["territories"]
+    except (BundleError, OSError, ValueError, KeyError):
+        return
+    if len(territories) == 0:
+        print(f"Le bundle {bundle_path} n'a aucun territoire (table territories vide) : un bundle ne reprend "
+              "pas le référentiel du bundle embarqué. Pour partir de lui : fne-eval bundle init DOSSIER "
+              "(voir fne-eval validate " + str(bundle_path) + ").", file=sys.stderr)
+
+
+def _figures(args) -> int:
     """Run ``fne-eval figures``: print the headline figures; exit 1 on an unknown territory."""
     bundle = load_for_command(args, "figures")
     if bundle is None:

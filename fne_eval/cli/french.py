@@ -10,6 +10,7 @@ templates, Python 3.10–3.13).
 from __future__ import annotations
 
 import argparse
+import errno as _errno
 import re
 import sys
 import textwrap
@@ -53,8 +54,6 @@ _OS_REASONS = {2: "fichier ou dossier introuvable", 13: "permission refusée", 1
 
 def os_error_fr(exc: BaseException) -> str:
     """French text of an operating-system error (Python's ``[Errno 2] No such file…`` is English)."""
-    import errno as _errno
-
     reasons = {getattr(_errno, name): text for name, text in (
         ("ENOENT", _OS_REASONS[2]), ("EACCES", _OS_REASONS[13]), ("EPERM", _OS_REASONS[1]),
         ("ENOSPC", _OS_REASONS[28]), ("EROFS", _OS_REASONS[30]), ("EEXIST", _OS_REASONS[17]),

@@ -23,6 +23,8 @@ from pathlib import Path
 
 from ipykernel.ipkernel import IPythonKernel
 
+from fne_eval.cli.french import FrenchArgumentParser
+
 KERNEL_NAME = "fne-eval"
 DISPLAY_NAME = "Python (fne-eval)"
 #: IPython's language_info without the Python version (identical on every machine)
@@ -45,7 +47,7 @@ def kernel_json(python: str = "python") -> dict:
 
 def install(user: bool = True, prefix=None) -> str:
     """Install the kernelspec for JupyterLab; return its folder."""
-    from jupyter_client.kernelspec import KernelSpecManager
+    from jupyter_client.kernelspec import KernelSpecManager  # lazy: jupyter_client (~0.5 s), kernel launch only
 
     with tempfile.TemporaryDirectory() as tmp:
         (Path(tmp) / "kernel.json").write_text(json.dumps(kernel_json(sys.executable), indent=1) + "\n",
@@ -55,8 +57,6 @@ def install(user: bool = True, prefix=None) -> str:
 
 
 def main(argv=None) -> int:
-    from fne_eval.cli.french import FrenchArgumentParser
-
     parser = FrenchArgumentParser(prog="python -m fne_eval.cli.kernel",
                                   description="Installer le noyau Jupyter « fne-eval » (cet environnement Python).")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMANDE", title="commandes")

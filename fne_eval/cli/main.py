@@ -5,10 +5,15 @@ library and turns its result into text or JSON and an exit status.
 """
 from __future__ import annotations
 
+import logging
+import os
 import sys
+import warnings
 
 from fne_eval import __version__
-from fne_eval.cli.french import FrenchArgumentParser
+from fne_eval.cli import commands
+from fne_eval.cli.french import FrenchArgumentParser, FrenchStderr
+from fne_eval.ingest.commands import REAL_KINDS, add_bundle_parser, add_import_arguments
 
 
 def _add_bundle_arg(p, positional: bool = False):
@@ -73,8 +78,6 @@ def build_parser() -> FrenchArgumentParser:
     _add_bundle_arg(p)
     p.add_argument("out", metavar="SORTIE", help="dossier ou classeur .xlsx à écrire")
 
-    from fne_eval.ingest.commands import REAL_KINDS, add_bundle_parser, add_import_arguments
-
     p = _sub(sub, "import", "importer un fichier réel (données ouvertes, La Coop, Mon Inclusion Numérique)")
     kinds = ["lieux-standard", "lieux-hubdusud-2023", "lieux-aix-2024", "france-services",
              "conseillers-numeriques", *REAL_KINDS]
@@ -132,9 +135,6 @@ def configure_developer_log() -> None:
     kernels' standard error under ``<run>/logs/``. What the user must know is said in
     French by each command.
     """
-    import logging
-    import os
-
     target = os.environ.get(LOG_ENV, "").strip()
     handler = logging.FileHandler(target, encoding="utf-8") if target else logging.NullHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
@@ -151,9 +151,6 @@ class _warnings_to_developer_log:
     """For the command's duration, Python warnings (English, for developers) go to the developer log."""
 
     def __enter__(self):
-        import logging
-        import warnings
-
         self._ctx = warnings.catch_warnings()  # restores warnings.showwarning on exit: no state leaks
         self._ctx.__enter__()
 
@@ -172,9 +169,6 @@ def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     configure_developer_log()
-    from fne_eval.cli import commands  # imported late: keeps `--help` fast
-
-    from fne_eval.cli.french import FrenchStderr
 
     handler = getattr(commands, "cmd_" + args.command)
     stderr = sys.stderr
@@ -188,7 +182,6 @@ def main(argv=None) -> int:
     except BrokenPipeError:
         # the reader went away (e.g. `fne-eval figures --json | head`): no traceback;
         # point stdout at devnull so the interpreter's final flush does not fail again
-        import os
 
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())

@@ -9,7 +9,17 @@ Exit 0 (1 for an unknown rule, table or territory; 2 for an unreadable bundle).
 from __future__ import annotations
 
 import json
+import os
 import sys
+
+import pandas as pd
+
+from fne_eval.bundle.io import BundleError
+from fne_eval.bundle.load import load_bundle
+from fne_eval.bundle.spec import TABLES
+from fne_eval.core.fmt import fmt_int
+from fne_eval.core.territory import level_of, member_codes
+from fne_eval.evaluate.quality import RULES, quality_findings
 
 SEVERITY_FR = {"error": "erreur", "warning": "alerte", "info": "info"}
 SEVERITY_EN = {v: k for k, v in SEVERITY_FR.items()}
@@ -22,8 +32,6 @@ def _print(text: str) -> int:
         print(text)
         sys.stdout.flush()
     except BrokenPipeError:
-        import os
-
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
 
@@ -40,10 +48,6 @@ def filter_findings(findings, bundle, rules=None, severities=None, tables=None, 
     kept when its ``territory_code`` is that territory or one of its communes, or when its
     key names the code.
     """
-    from fne_eval.bundle.spec import TABLES
-    from fne_eval.core.territory import level_of, member_codes
-    from fne_eval.evaluate.quality import RULES
-
     out = findings
     if rules:
         known = [r.rule_id for r in RULES]
@@ -78,9 +82,6 @@ def filter_findings(findings, bundle, rules=None, severities=None, tables=None, 
 
 def summary_lines(findings) -> list:
     """One line per rule, in the order of the rules: count, rule id, count per severity, description."""
-    from fne_eval.evaluate.quality import RULES
-    from fne_eval.core.fmt import fmt_int
-
     plural = {"error": ("erreur", "erreurs"), "warning": ("alerte", "alertes"), "info": ("info", "infos")}
     rows = []
     for rule in RULES:
@@ -103,13 +104,6 @@ def finding_lines(findings) -> list:
 
 def cmd_quality(args) -> int:
     """Run ``fne-eval quality``."""
-    import pandas as pd
-
-    from fne_eval.bundle.io import BundleError
-    from fne_eval.bundle.load import load_bundle
-    from fne_eval.evaluate.quality import quality_findings
-    from fne_eval.core.fmt import fmt_int
-
     try:
         bundle = load_bundle(args.bundle, validate=False)
     except (BundleError, OSError, ValueError) as exc:

@@ -4,18 +4,20 @@ from __future__ import annotations
 import json
 import sys
 
+from pathlib import Path
+
+from fne_eval.bundle import load_bundle
+from fne_eval.cli.french import translate_os_text
+from fne_eval.runner.execute import run_plan
+from fne_eval.runner.plan import PlanError, expand_plan, load_plan
+
 
 def _err(msg: str) -> None:
-    from fne_eval.cli.french import translate_os_text
-
     print(translate_os_text(msg), file=sys.stderr)
 
 
 def cmd_plan(args) -> int:
     """List the entries of a run plan; exit 0, or 1 when the plan (or bundle) is invalid."""
-    from fne_eval.bundle import load_bundle
-    from fne_eval.runner.plan import PlanError, expand_plan, load_plan
-
     try:
         plan = load_plan(args.plan)
         bundle = load_bundle(args.bundle, validate=False)
@@ -64,10 +66,6 @@ def plan_summary_lines(entries) -> list:
 
 def cmd_run(args) -> int:
     """Run a plan; exit 0 all ok, 1 some entries failed, 2 nothing ran."""
-    from pathlib import Path
-
-    from fne_eval.runner.execute import run_plan
-
     outcome = run_plan(
         args.plan, bundle=args.bundle, out=args.out, jobs=args.jobs, only=args.only, limit=args.limit,
         formats=args.to, renderer=args.renderer, executor=args.executor, scheduler=args.scheduler,

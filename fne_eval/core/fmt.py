@@ -18,8 +18,12 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
+import re
 from decimal import ROUND_HALF_UP, Decimal
 from numbers import Number
+
+import numpy as np
+import pandas as pd
 
 from fne_eval.core.periods import parse_period
 
@@ -40,26 +44,16 @@ def is_missing(value) -> bool:
     """Return True when ``value`` is None, NaN, ``pd.NA`` or ``NaT``."""
     if value is None:
         return True
-    try:
-        import pandas as pd
-
-        if value is pd.NA or value is pd.NaT:
-            return True
-    except ImportError:  # pragma: no cover
-        pass
+    if value is pd.NA or value is pd.NaT:
+        return True
     if isinstance(value, float) and math.isnan(value):
         return True
     if isinstance(value, Decimal) and value.is_nan():
         return True
-    try:
-        import numpy as np
-
-        if isinstance(value, np.floating) and np.isnan(value):
-            return True
-        if isinstance(value, np.datetime64) and np.isnat(value):
-            return True
-    except ImportError:  # pragma: no cover
-        pass
+    if isinstance(value, np.floating) and np.isnan(value):
+        return True
+    if isinstance(value, np.datetime64) and np.isnat(value):
+        return True
     return False
 
 
@@ -178,8 +172,6 @@ def _to_date(value) -> _dt.date:
         return value
     if isinstance(value, str):
         return _dt.date.fromisoformat(value[:10])
-    import pandas as pd
-
     return pd.Timestamp(value).date()
 
 
@@ -264,8 +256,6 @@ def fmt_reference_date(value) -> str:
     ``"2024-05-21"`` → ``"21 mai 2024"``, ``"2024-01"`` → ``"janv. 2024"``; a year, a
     period (``"2024-2025"``) or a sentence (``"non datée (…)"``) is returned as it is.
     """
-    import re
-
     if is_missing(value):
         return MISSING
     text = str(value).strip()

@@ -1,6 +1,7 @@
 """Every path the package uses, built in one place."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
@@ -26,8 +27,6 @@ OUTPUTS_DIR = SOURCE_ROOT / "outputs"
 
 def current_umask() -> int:
     """Return the process's umask (read without changing it where Linux says it, else set and restored)."""
-    import os
-
     try:
         with open("/proc/self/status", encoding="ascii") as f:
             for line in f:
@@ -47,6 +46,4 @@ def chmod_as_umask(path, directory: bool = False) -> None:
     atomically) are created 0600/0700; once renamed into place they must be readable as
     the user's umask says (0644/0755 with the usual 022), like any file they write.
     """
-    import os
-
     os.chmod(path, (0o777 if directory else 0o666) & ~current_umask())

@@ -31,8 +31,10 @@ from typing import Iterable, Union
 import numpy as np
 import pandas as pd
 
+from fne_eval.core.fmt import fmt_int, fmt_pct
 from fne_eval.core.periods import PERIODS, assign_periods, period_range
 from fne_eval.core.territory import _str, aggregate, member_codes, merge_logged
+from fne_eval.evaluate.offer import _table as t
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +46,6 @@ COLUMNS = ["level", "territory_code", "period", "reporter", "n_expected", "n_rep
 
 
 def _table(bundle, name):
-    from fne_eval.evaluate.offer import _table as t
-
     return t(bundle, name)
 
 
@@ -179,8 +179,6 @@ def totals_with_completeness(bundle, territory_code: str, start=None, end=None, 
         reporting_rate_pct, text`` where ``text`` is e.g. "1 234 accompagnements
         (taux de remontée : 84,0 %)".
     """
-    from fne_eval.core.fmt import fmt_int, fmt_pct
-
     if geography not in GEOGRAPHIES:
         raise ValueError(f"unknown geography {geography!r}, expected one of {GEOGRAPHIES}")
     terr, acts, lieux = _table(bundle, "territories"), _table(bundle, "activities"), _table(bundle, "lieux")

@@ -24,8 +24,9 @@ from typing import Iterable, Optional, Sequence, Union
 import numpy as np
 import pandas as pd
 
-from fne_eval.core.periods import PERIODS, assign_periods, period_end, period_start
+from fne_eval.core.periods import PERIODS, assign_periods, parse_period, period_end, period_start
 from fne_eval.core.territory import _str, aggregate, code_membership, unit_membership, unit_populations
+from fne_eval.evaluate.offer import _table as t
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +47,6 @@ DID_COLUMNS = ["estimate", "ci_lower", "ci_upper", "p_value", "n_obs", "n_units"
 
 
 def _table(bundle, name):
-    from fne_eval.evaluate.offer import _table as t
-
     return t(bundle, name)
 
 
@@ -233,8 +232,6 @@ def build_panel(bundle, freq: str = "quarter", start=None, end=None, year: Optio
 
 def _code_date(code: str) -> pd.Timestamp:
     """Return a date inside the period of a code ("2025", "2025-T2", "2025-03")."""
-    from fne_eval.core.periods import parse_period
-
     return parse_period(str(code))[1]
 
 
@@ -307,7 +304,7 @@ def _expand_treated(bundle, treated_units: Sequence[str]) -> set:
 
 
 def _fit(formula: str, data: pd.DataFrame, cluster_groups: Optional[np.ndarray]):
-    import statsmodels.formula.api as smf
+    import statsmodels.formula.api as smf  # lazy: statsmodels (~2 s), impact regression only
 
     model = smf.ols(formula, data=data)
     with warnings.catch_warnings():

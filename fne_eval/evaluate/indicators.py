@@ -25,13 +25,17 @@ from typing import Optional, Sequence
 import numpy as np
 import pandas as pd
 
-from fne_eval.bundle.io import empty_table, tables_of
+from fne_eval.bundle.io import coerce_table, empty_table, tables_of
 from scipy.stats import chi2
 from statsmodels.stats.proportion import proportion_confint
 
-from fne_eval.bundle.spec import LEVELS, ROADMAP_START
+from fne_eval.bundle.spec import LEVELS, ROADMAP_START, TABLES
+from fne_eval.core.paths import ROADMAP_DIR
 from fne_eval.core.periods import (PERIODS, assign_periods, parse_period, period_code, period_range,
                               to_timestamp, year_end)
+from fne_eval.core.territory import aggregate, population_by_territory, territories_at
+from fne_eval.evaluate.budget import budget_execution
+from fne_eval.evaluate.schedule import task_status
 
 VALUE_COLUMNS = ["indicator_code", "territory_code", "level", "period", "value", "numerator",
                  "denominator", "ci_lower", "ci_upper", "n_obs", "unit", "period_start",
@@ -124,8 +128,6 @@ def exposed_codes(exposed_communes: pd.DataFrame) -> list:
 
 
 def _universe(tables: dict, level: str, territories: Optional[Sequence[str]]) -> list:
-    from fne_eval.core.territory import territories_at
-
     known = territories_at(tables["territories"], level)
     if territories is None:
         return known
@@ -139,8 +141,6 @@ def _universe(tables: dict, level: str, territories: Optional[Sequence[str]]) ->
 def _aggregate_flow(df: pd.DataFrame, unit_col: Optional[str], value: pd.Series, periods: pd.Series,
                     tables: dict, level: str, codes: list, period_list: list) -> pd.DataFrame:
     """Sum ``value`` (and count rows) per territory of ``level`` and period; complete with 0."""
-    from fne_eval.core.territory import aggregate
-
     idx = pd.MultiIndex.from_product([codes, period_list], names=["territory_code", "period"])
     full = pd.DataFrame(index=idx, data={"numerator": 0.0, "n_obs": 0, "period_n_obs": 0}).reset_index()
     if len(df) == 0:
@@ -164,7 +164,6 @@ def _aggregate_flow(df: pd.DataFrame, unit_col: Optional[str], value: pd.Series,
         if level == "departement":
             # rows without a commune still happened in the département: count them when
             # the table holds a single département
-            from fne_eval.core.territory import territories_at
 
             depts = territories_at(tables["territories"], "departement")
             unknown = work[work["unit"].isna()]
@@ -192,8 +191,6 @@ def _population_year(available: list, period: str, forced: Optional[int]) -> Opt
 
 
 def _populations(tables: dict, level: str, year: int) -> pd.Series:
-    from fne_eval.core.territory import population_by_territory
-
     pops = population_by_territory(tables["territories"], tables["populations"], year, levels=[level])
     pops = pops[pops["n_units_missing"] == 0]
     return pops.set_index("territory_code")["population"].astype("float64")
@@ -283,8 +280,6 @@ def _flows(code: str, d: dict, tables: dict, level: str, codes: list, period: st
         return flow(tr, "commune_code", tr["departures"] if len(tr) else pd.Series(dtype="float64"), "date")
 
     if src == "tasks":
-        from fne_eval.evaluate.schedule import task_status
-
         rows = []
         tasks, status = _get(tables, "schedule_tasks"), _get(tables, "schedule_status")
         for p in period_list:
@@ -300,8 +295,6 @@ def _flows(code: str, d: dict, tables: dict, level: str, codes: list, period: st
         return pd.DataFrame(rows, columns=["territory_code", "period", "numerator", "denominator", "n_obs"])
 
     if src in ("budget_commitment", "budget_payment"):
-        from fne_eval.evaluate.budget import budget_execution
-
         rows = []
         lines, tx, acts = _get(tables, "budget_lines"), _get(tables, "budget_transactions"), _get(tables, "actions")
         lines = lines[lines["action_code"].notna().to_numpy()] if len(lines) else lines
@@ -489,8 +482,6 @@ def _estimate(f: pd.DataFrame, d: dict, tables: dict, level: str, period: str, p
 
 def _exposed_population(tables: dict, level: str) -> pd.Series:
     """Return the fragile persons of Annexe 3 (printed) summed per territory of ``level``."""
-    from fne_eval.core.territory import aggregate
-
     ex = tables.get("exposed_communes")
     if ex is None or not len(ex) or "territory_code" not in ex.columns:
         return pd.Series(dtype="float64")
@@ -619,10 +610,6 @@ def indicator_progress(values: pd.DataFrame, indicators: pd.DataFrame, as_of,
 
 def load_catalogue(path=None) -> pd.DataFrame:
     """Return the indicator catalogue typed as the ``indicators`` table (the packaged one by default)."""
-    from fne_eval.bundle.io import coerce_table
-    from fne_eval.bundle.spec import TABLES
-    from fne_eval.core.paths import ROADMAP_DIR
-
     path = path or (ROADMAP_DIR / "indicators.csv")
     raw = pd.read_csv(path, dtype=str, keep_default_na=False)
     return coerce_table(raw, TABLES["indicators"])

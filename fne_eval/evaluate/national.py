@@ -24,14 +24,22 @@ have no territory to roll up to); ``evaluate_all_levels`` logs how many.
 """
 from __future__ import annotations
 
+import argparse
 import logging
+import sys
 from pathlib import Path
 from typing import Iterable, Optional, Sequence, Union
 
 import numpy as np
 import pandas as pd
 
+from fne_eval.build.synthetic import DEFAULT_AS_OF, DEFAULT_SEED, generate_activities, synthetic_lieux
+from fne_eval.bundle import load_bundle
+from fne_eval.bundle.io import Bundle, coerce_table, write_bundle
+from fne_eval.bundle.spec import TABLES
 from fne_eval.core.paths import NATIONAL_DIR
+from fne_eval.core.territory import (AGGREGATE_LEVELS, aggregate, code_membership, population_by_territory,
+                                     unit_populations)
 
 log = logging.getLogger(__name__)
 
@@ -66,9 +74,6 @@ def _read(path: Path) -> pd.DataFrame:
 
 
 def _typed(name: str, df: pd.DataFrame) -> pd.DataFrame:
-    from fne_eval.bundle.io import coerce_table
-    from fne_eval.bundle.spec import TABLES
-
     table = TABLES[name]
     for c in table.column_names:
         if c not in df.columns:
@@ -166,8 +171,6 @@ def national_lieux(territories: pd.DataFrame, populations: pd.DataFrame, seed: i
     (``20000`` for Corsica) and ``date_maj`` the data date, both stated as synthetic in
     ``source``.
     """
-    from fne_eval.build.synthetic import DEFAULT_AS_OF, synthetic_lieux
-
     lieux = synthetic_lieux(territories, populations, rng=seed)
     code = lieux["territory_code"].astype(str)
     dep = code.str[:2].replace({"2A": "20", "2B": "20"})
@@ -199,9 +202,6 @@ def national_tables(n_activities: int = 1_000_000, seed: Optional[int] = None, c
         ``(tables, meta)``: typed tables (roadmap and other monitoring tables from the
         embedded bundle) and the ``bundle.json`` metadata, flagged synthetic.
     """
-    from fne_eval.bundle import load_bundle
-    from fne_eval.build.synthetic import DEFAULT_SEED, generate_activities
-
     seed = DEFAULT_SEED if seed is None else int(seed)
     base = load_bundle(None, validate=False)
     tables = dict(base.tables)
@@ -239,8 +239,6 @@ def build_national_bundle(out: Optional[Union[str, Path]] = None, n_activities: 
     fne_eval.bundle.Bundle or Path
         The in-memory bundle, or ``out`` once written.
     """
-    from fne_eval.bundle.io import Bundle, write_bundle
-
     tables, meta = national_tables(n_activities, seed, compact=out is None, national_dir=national_dir)
     if out is None:
         return Bundle(tables=tables, meta=meta, source="national (en mémoire)", hash="")
@@ -351,8 +349,6 @@ def evaluate_all_levels(bundle, levels: Iterable[str] = LEVELS, years: Optional[
     ValueError
         On an unknown level.
     """
-    from fne_eval.core.territory import AGGREGATE_LEVELS, aggregate, population_by_territory
-
     levels = list(levels)
     bad = [lv for lv in levels if lv not in AGGREGATE_LEVELS]
     if bad:
@@ -376,7 +372,6 @@ def evaluate_all_levels(bundle, levels: Iterable[str] = LEVELS, years: Optional[
 
     ifn = _table(bundle, "ifn")
     ifn = ifn[ifn["variant"].astype(str) == IFN_VARIANT] if "variant" in ifn.columns else ifn
-    from fne_eval.core.territory import unit_populations
 
     up = unit_populations(terr, _table(bundle, "populations"), population_year)
     w = up.merge(pd.DataFrame({"unit_code": ifn["territory_code"].astype("string"),
@@ -413,8 +408,6 @@ def evaluate_per_territory(bundle, codes: Sequence[str], years: Optional[Sequenc
     pandas.DataFrame
         Columns ``territory_code, year, n_activities, participants``.
     """
-    from fne_eval.core.territory import code_membership
-
     terr = _table(bundle, "territories")
     act = _table(bundle, "activities")
     cm = code_membership(terr)
@@ -437,9 +430,6 @@ def evaluate_per_territory(bundle, codes: Sequence[str], years: Optional[Sequenc
 
 def main(argv: Optional[list] = None) -> int:
     """Write a national bundle: ``python -m fne_eval.evaluate.national OUT [--activities N] [--seed S]``."""
-    import argparse
-    import sys
-
     p = argparse.ArgumentParser(prog="python -m fne_eval.evaluate.national",
                                 description="Écrit un bundle national (référentiel réel, accompagnements synthétiques).")
     p.add_argument("out", help="dossier du bundle à écrire")

@@ -38,6 +38,7 @@ from typing import Iterable, Optional
 import numpy as np
 import pandas as pd
 
+from fne_eval.bundle.spec import TABLES
 from fne_eval.core.territory import (
     _str,
     aggregate,
@@ -74,8 +75,6 @@ EXPOSED_COLUMNS = ["unit_code", "is_exposed", "exposed_population", "ifn_total",
 # --------------------------------------------------------------------------- inputs
 def _table(bundle, name: str) -> pd.DataFrame:
     """Return one table of a Bundle or dict, or an empty frame with the spec's columns."""
-    from fne_eval.bundle.spec import TABLES
-
     try:
         df = bundle[name]
     except (KeyError, TypeError):

@@ -33,7 +33,10 @@ from typing import Callable, Iterable, Optional
 import pandas as pd
 
 from fne_eval.bundle.spec import TABLES
-from fne_eval.core.fmt import fmt_date, fmt_decimal, fmt_int, fmt_pct
+from fne_eval.core.communes import _reference
+from fne_eval.core.fmt import fmt_date, fmt_decimal, fmt_eur, fmt_int, fmt_pct
+from fne_eval.core.paths import DEFAULT_BUNDLE_DIR, ROADMAP_DIR
+from fne_eval.ingest.opendata import read_conseillers_numeriques, read_france_services
 
 FINDING_COLUMNS = ["rule", "severity", "table", "key", "message"]
 #: Extra column: the territory a finding concerns when its row has one (else empty), so
@@ -183,8 +186,6 @@ def quality_findings(bundle, rules: Optional[Iterable[str]] = None, as_of=None,
         if unknown:
             raise ValueError(f"unknown rule(s) {unknown}, expected among {known}")
     if sources_dir is None:
-        from fne_eval.core.paths import DEFAULT_BUNDLE_DIR, ROADMAP_DIR
-
         src = str(getattr(bundle, "source", "") or "")
         if src and Path(src).resolve() == DEFAULT_BUNDLE_DIR.resolve():
             sources_dir = ROADMAP_DIR
@@ -517,8 +518,6 @@ def _perimeter(ctx, t, total, parts):
 # ---------------------------------------------------------------- codes
 @rule("postcode_as_code", "Code postal utilisé là où un code INSEE est attendu, ou code partagé par plusieurs lignes")
 def _postcode_as_code(ctx):
-    from fne_eval.core.communes import _reference
-
     ref = _reference()
     names = ctx.territory_names()
     insee_codes = set(names) | set(ref["by_code"]) | set(ref["arm_codes"])
@@ -759,8 +758,6 @@ def _reference_counts(territory_code: str) -> dict:
     The samples (PROVENANCE.md section 3) cover one département; a territory they do not
     cover gets no count (never a count of another territory).
     """
-    from fne_eval.ingest.opendata import read_conseillers_numeriques, read_france_services
-
     code = str(territory_code)
 
     def inside(df) -> pd.DataFrame:
@@ -1044,6 +1041,4 @@ def _payments(ctx):
 
 
 def _eur(v) -> str:
-    from fne_eval.core.fmt import fmt_eur
-
     return fmt_eur(v)

@@ -3,13 +3,26 @@
 Exit statuses, as the other imports: 0 imported; 1 imported with rows in error (left out
 and listed), or nothing written because the resulting bundle would be invalid; 2 a
 source or the bundle cannot be read (API refused, malformed page, not an export...).
-Imports are late so that ``fne-eval --help`` stays fast.
 """
 from __future__ import annotations
 
+import datetime as _dt
 import os
 import sys
 from pathlib import Path
+
+from fne_eval.bundle.io import BundleError, os_error_fr, read_bundle_raw, to_text_frame
+from fne_eval.bundle.load import load_bundle
+from fne_eval.bundle.spec import TABLES
+from fne_eval.bundle.validate import validate_raw
+from fne_eval.core.fmt import fmt_int
+from fne_eval.ingest.common import IngestError
+from fne_eval.ingest.coop import match_lieux, read_coop_exports
+from fne_eval.ingest.coop_api import DEFAULT_API_URL, TOKEN_ENV, fetch_coop_activities, fetch_coop_lieux, public_url
+from fne_eval.ingest.into import init_bundle, write_into
+from fne_eval.ingest.mon_inclusion import read_min_lieux, read_min_subventions
+from fne_eval.ingest.opendata import write_csv_atomic
+from fne_eval.ingest.sniff import check_kind
 
 REAL_KINDS = ("coop-activites", "coop-api", "min-lieux", "min-subventions")
 
@@ -47,11 +60,6 @@ def _err(message: str) -> None:
 
 def _bundle_tables(path) -> dict:
     """Return the typed tables of a bundle (validation errors do not stop the reading)."""
-    from fne_eval.bundle.io import BundleError, read_bundle_raw
-    from fne_eval.bundle.load import load_bundle
-    from fne_eval.bundle.validate import validate_raw
-    from fne_eval.ingest.common import IngestError
-
     try:
         if path is None:
             return load_bundle().tables
@@ -67,10 +75,6 @@ def _print_report(report) -> None:
 
 def _write_out(out: str, tables: dict) -> list:
     """Write the first table to ``out`` and the others beside it (``<stem>_<table>.csv``), atomically."""
-    from fne_eval.bundle.io import to_text_frame
-    from fne_eval.bundle.spec import TABLES
-    from fne_eval.ingest.opendata import write_csv_atomic
-
     out = Path(out)
     written = []
     for k, (name, df) in enumerate(tables.items()):
@@ -82,16 +86,12 @@ def _write_out(out: str, tables: dict) -> list:
 
 def _finish(args, report, tables: dict, record: dict, deleted=None, data_as_of=None, sources_text=None) -> int:
     """Write the imported tables (--out or --into) and return the exit status."""
-    from fne_eval.ingest.into import write_into
-
     _print_report(report)
     status = 1 if report.errors else 0
     if args.out:
         try:
             written = _write_out(args.out, tables)
         except OSError as exc:
-            from fne_eval.bundle.io import os_error_fr
-
             _err(f"écriture impossible vers {args.out} : {os_error_fr(exc)}")
             return 2
         for w in written:
@@ -109,7 +109,6 @@ def _finish(args, report, tables: dict, record: dict, deleted=None, data_as_of=N
         for e in res.errors[:50]:
             print("  " + e["message"], file=sys.stderr)
         return 1
-    from fne_eval.core.fmt import fmt_int
 
     rows = ", ".join(f"{n} {fmt_int(c)} ligne{'s' if c > 1 else ''}" for n, c in res.rows.items())
     print(f"Bundle mis à jour ({mode}) : {args.into} — {rows}.")
@@ -128,8 +127,6 @@ def _check_target(args) -> bool:
 
 def cmd_import_real(args) -> int:
     """Run one of the :data:`REAL_KINDS` imports."""
-    from fne_eval.ingest.common import IngestError
-
     if not _check_target(args):
         return 2
     paths = list(args.path or [])
@@ -143,8 +140,6 @@ def cmd_import_real(args) -> int:
         return 2
     try:
         if args.kind != "coop-api":
-            from fne_eval.ingest.sniff import check_kind
-
             for path in paths:  # a file recognised as another kind: said before anything is read
                 check_kind(args.kind, path, strict=False)
         return {"coop-activites": _coop_activites, "coop-api": _coop_api, "min-lieux": _min_lieux,
@@ -155,8 +150,6 @@ def cmd_import_real(args) -> int:
 
 
 def _coop_activites(args, paths) -> int:
-    from fne_eval.ingest.coop import match_lieux, read_coop_exports
-
     tables = _bundle_tables(args.into)
     result = read_coop_exports(paths, territories=tables["territories"])
     activities, n_matched = match_lieux(result.activities, result.places, tables.get("lieux"))
@@ -177,10 +170,6 @@ def _coop_activites(args, paths) -> int:
 
 
 def _coop_api(args, paths) -> int:
-    import datetime as _dt
-
-    from fne_eval.ingest.coop_api import DEFAULT_API_URL, TOKEN_ENV, fetch_coop_activities, fetch_coop_lieux, public_url
-
     token = os.environ.get(TOKEN_ENV, "").strip()
     if not token:
         _err(f"variable d'environnement {TOKEN_ENV} absente : y placer le jeton de l'API de La Coop "
@@ -213,8 +202,6 @@ def _coop_api(args, paths) -> int:
 
 
 def _min_lieux(args, paths) -> int:
-    from fne_eval.ingest.mon_inclusion import read_min_lieux
-
     tables = _bundle_tables(args.into)
     lieux, report = read_min_lieux(paths[0], territories=tables["territories"], date_maj=args.date)
     return _finish(args, report, {"lieux": lieux}, {"kind": "min-lieux"},
@@ -222,8 +209,6 @@ def _min_lieux(args, paths) -> int:
 
 
 def _min_subventions(args, paths) -> int:
-    from fne_eval.ingest.mon_inclusion import read_min_subventions
-
     tables = _bundle_tables(args.into)
     out, report = read_min_subventions(paths[0], tables["actions"], tables["budget_lines"],
                                        departement=args.departement, date=args.date)
@@ -233,9 +218,6 @@ def _min_subventions(args, paths) -> int:
 
 def cmd_bundle(args) -> int:
     """Run ``fne-eval bundle init OUT``: exit 0 written, 2 refused (existing folder...)."""
-    from fne_eval.ingest.common import IngestError
-    from fne_eval.ingest.into import init_bundle
-
     try:
         out = init_bundle(args.out, force=args.force)
     except (IngestError, OSError) as exc:

@@ -47,11 +47,14 @@ from typing import Iterable, Optional, Union
 import pandas as pd
 
 from fne_eval.bundle.io import coerce_table, participant_rows  # noqa: F401  (participant_rows: see docs)
+from fne_eval.bundle.io import BundleError, check_xlsx_size
+from fne_eval.bundle.load import load_bundle
 from fne_eval.bundle.spec import INSEE, ROADMAP_END, ROADMAP_START, TABLES
 from fne_eval.ingest.common import (IngestError, IngestReport, departement_of, norm_label, norm_person,
                                     pseudonym, pseudonym_key, sha256_file)
 from fne_eval.core.paths import NATIONAL_DIR
 from fne_eval.core.fmt import fmt_int
+from fne_eval.ingest.opendata import _norm_name, resolve_commune
 
 SHEET_NAME = "Activités"
 TABLE_NAME = "Activités"
@@ -344,8 +347,8 @@ def _is_header(cells) -> bool:
 
 def _read_sheet(path: Path) -> _Sheet:
     """Open an export and return its table, found by table object or by header scan."""
-    from openpyxl import load_workbook
-    from openpyxl.utils.cell import range_boundaries
+    from openpyxl import load_workbook  # lazy: openpyxl (~0.7 s), Excel files only
+    from openpyxl.utils.cell import range_boundaries  # lazy: openpyxl (~0.7 s), Excel files only
 
     place = path.name
     if not path.exists():
@@ -355,7 +358,6 @@ def _read_sheet(path: Path) -> _Sheet:
     if not zipfile.is_zipfile(path):
         raise IngestError(f"{place} : n'est pas un classeur Excel .xlsx (un export « Mes activités » de La Coop "
                           "est attendu ; un fichier réenregistré en CSV ne convient pas : reprendre le .xlsx)")
-    from fne_eval.bundle.io import BundleError, check_xlsx_size
 
     try:
         check_xlsx_size(path)  # a decompression bomb is refused before anything is parsed
@@ -520,8 +522,6 @@ def parse_header_block(block: list) -> dict:
 @lru_cache(maxsize=1)
 def _national_by_name() -> dict:
     """Return {(département, normalised name): [INSEE codes]} of every commune of France."""
-    from fne_eval.ingest.opendata import _norm_name
-
     df = pd.read_csv(NATIONAL_DIR / "communes_france.csv", dtype=str, keep_default_na=False,
                      usecols=["code_insee", "nom", "departement"])
     out = defaultdict(list)
@@ -536,8 +536,6 @@ def resolve_place(code_postal: str, name: str) -> str:
     The département's communes go through :func:`fne_eval.core.communes.resolve_commune`;
     elsewhere the name is looked up among the communes of the postcode's département.
     """
-    from fne_eval.ingest.opendata import _norm_name, resolve_commune
-
     cp = str(code_postal or "").strip()
     name = str(name or "").strip()
     if not cp and not name:
@@ -566,8 +564,6 @@ def _split_place(text: str) -> tuple:
 def territory_codes(territories) -> set:
     """Return the commune and arrondissement codes of a bundle's ``territories`` table (or of codes)."""
     if territories is None:
-        from fne_eval.bundle.load import load_bundle
-
         territories = load_bundle()["territories"]
     if isinstance(territories, pd.DataFrame):
         t = territories

@@ -45,8 +45,11 @@ import pandas as pd
 from fne_eval.bundle.io import coerce_table
 from fne_eval.bundle.spec import (ACTIVITY_TYPES, AGE_BANDS, GENDERS, PLACE_TYPES, ROADMAP_END, ROADMAP_START,
                                   SOCIAL_STATUSES, TABLES, THEMES)
+from fne_eval.bundle.spec import DISPOSITIFS, FRAIS, ITINERANCE, MODALITES_ACCOMPAGNEMENT, PUBLICS, SERVICES
 from fne_eval.ingest.common import IngestError, IngestReport, departement_of, pseudonym, pseudonym_key, utc_now
 from fne_eval.ingest.coop import territory_codes
+from fne_eval.ingest.opendata import (ImportReport as LieuxReport, _base_row, _finish_lieux, _float_or_blank, _map_list,
+                                      _parse_date, resolve_commune)
 
 DEFAULT_API_URL = "https://coop-numerique.anct.gouv.fr/api/v1"
 TOKEN_ENV = "FNE_COOP_API_TOKEN"
@@ -419,11 +422,6 @@ def fetch_coop_lieux(base_url: str, token: str, departement: str = "13", *, terr
     report : IngestReport, optional
         Receives the counts; a new one otherwise (in ``df.attrs["import_report"]``).
     """
-    from fne_eval.ingest.opendata import ImportReport as LieuxReport
-    from fne_eval.ingest.opendata import (_base_row, _finish_lieux, _float_or_blank, _map_list, _parse_date,
-                                    resolve_commune)
-    from fne_eval.bundle.spec import DISPOSITIFS, FRAIS, ITINERANCE, MODALITES_ACCOMPAGNEMENT, PUBLICS, SERVICES
-
     client = _Client(base_url, token, timeout=timeout, max_retries=max_retries, backoff=backoff, sleep=sleep)
     report = report if report is not None else IngestReport(kind="coop-api")
     doc = client.get(client.url("/lieux-activite"), "/lieux-activite")

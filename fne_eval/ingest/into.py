@@ -21,9 +21,13 @@ from typing import Optional, Union
 
 import pandas as pd
 
-from fne_eval.bundle.io import META_FILE, TABLE_SUFFIXES, BundleError, coerce_table, read_bundle_raw, write_bundle
+from fne_eval import __version__
+from fne_eval.bundle.io import (META_FILE, TABLE_SUFFIXES, BundleError, coerce_table, empty_table, read_bundle_raw,
+                                write_bundle)
+from fne_eval.bundle.load import load_bundle
 from fne_eval.bundle.origins import initial_origins, record_import, sync_flags
 from fne_eval.bundle.spec import TABLES
+from fne_eval.bundle.validate import validate_bundle, validate_raw
 from fne_eval.core.paths import chmod_as_umask
 from fne_eval.ingest.common import IngestError, key_path, utc_now
 
@@ -66,10 +70,6 @@ def init_bundle(out: Union[str, Path], force: bool = False) -> Path:
     fne_eval.ingest.common.IngestError
         ``out`` exists and is not empty (without ``force``), or is a file.
     """
-    from fne_eval import __version__
-    from fne_eval.bundle.io import empty_table
-    from fne_eval.bundle.load import load_bundle
-
     out = Path(out)
     if out.exists():
         if not out.is_dir():
@@ -203,8 +203,6 @@ def write_into(bundle: Union[str, Path], updates: dict, mode: str, record: dict,
     fne_eval.ingest.common.IngestError
         The bundle cannot be read, or is a workbook.
     """
-    from fne_eval.bundle.validate import validate_bundle, validate_raw
-
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}, expected one of {MODES}")
     unknown = sorted(set(updates) - set(TABLES))

@@ -22,9 +22,11 @@ import pandas as pd
 
 from fne_eval.bundle.io import coerce_table
 from fne_eval.bundle.spec import TABLES
+from fne_eval.core.communes import resolve_commune
 from fne_eval.ingest.common import IngestError, IngestReport, departement_of, sha256_file
 from fne_eval.ingest.coop import territory_codes
 from fne_eval.core.fmt import fmt_eur
+from fne_eval.ingest.opendata import parse_french_amount, read_text_csv
 
 MIN_LIEUX_COLUMNS = ("ID", "Nom", "Adresse", "Code INSEE")
 SUBVENTION_COLUMNS = ("demande_subvention_id", "statut", "action_id", "nom_action", "feuille_route_id",
@@ -36,8 +38,6 @@ _FILE_DATE_RE = re.compile(r"(\d{4}-\d{2}-\d{2})(?:T\d{2}-\d{2}-\d{2})?")
 
 
 def _read_csv(path: Path, report: IngestReport) -> pd.DataFrame:
-    from fne_eval.ingest.opendata import read_text_csv
-
     if not path.exists():
         raise IngestError(f"{path.name} : fichier introuvable ({path})")
     if path.stat().st_size == 0:
@@ -103,8 +103,6 @@ def read_min_lieux(path: Union[str, Path], territories=None, date_maj: Optional[
     tuple
         ``(lieux, report)``.
     """
-    from fne_eval.core.communes import resolve_commune
-
     path = Path(path)
     report = IngestReport(kind="min-lieux")
     df = _read_csv(path, report)
@@ -157,8 +155,6 @@ def _norm_title(s) -> str:
 
 def parse_amount(text) -> Optional[object]:
     """Return a grant amount as a Decimal (« 12 345,67 », « 12345.67 », « 12 345 € »), else None."""
-    from fne_eval.ingest.opendata import parse_french_amount
-
     s = str(text or "").strip()
     if re.fullmatch(r"[0-9 \u00a0\u202f]*\.\d{1,2}", s.replace("€", "").strip()):
         s = s.replace(".", ",")

@@ -44,7 +44,7 @@ from typing import Optional, Union
 
 import pandas as pd
 
-from fne_eval.bundle.io import coerce_table, to_text_frame
+from fne_eval.bundle.io import coerce_table, neutralise_csv_column, os_error_fr, to_text_frame
 from fne_eval.bundle.spec import (
     DISPOSITIFS, FRAIS, MODALITES_ACCOMPAGNEMENT, PERSONAL_DATA_COLUMNS, PUBLICS, SERVICES,
     TABLES,
@@ -52,6 +52,8 @@ from fne_eval.bundle.spec import (
 from fne_eval.core.communes import (Resolution, _arrondissement_from_name, _name_matches, _named_commune,  # noqa: F401
                                      _norm_name, _reference, resolve_commune)
 from fne_eval.core.paths import REFERENCE_DIR, SAMPLES_DIR, STANDARDS_DIR, chmod_as_umask
+from fne_eval.ingest.common import IngestError
+from fne_eval.ingest.sniff import check_kind
 
 LIEUX = TABLES["lieux"]
 LIEUX_COLUMNS = LIEUX.column_names
@@ -874,8 +876,6 @@ def write_csv_atomic(df: pd.DataFrame, out: Union[str, Path]) -> Path:
     are prefixed with ``'`` (the bundle reader removes it). Raises ``OSError`` with a French
     message when ``out`` is a folder or cannot be written.
     """
-    from fne_eval.bundle.io import neutralise_csv_column
-
     out = Path(out)
     if out.is_dir():
         raise IsADirectoryError(f"{out} est un dossier ; un chemin de fichier .csv est attendu")
@@ -911,8 +911,6 @@ def cmd_import(args) -> int:
             print(f"fne-eval import {args.kind} : un fichier et --out SORTIE.csv attendus", file=sys.stderr)
             return 2
         args.path = args.path[0]
-    from fne_eval.ingest.common import IngestError
-    from fne_eval.ingest.sniff import check_kind
 
     try:
         check_kind(args.kind, args.path)  # a file of another kind: say what it looks like, write nothing
@@ -926,8 +924,6 @@ def cmd_import(args) -> int:
     try:
         write_csv_atomic(_frame_as_text(df, args.kind), args.out)
     except OSError as exc:
-        from fne_eval.bundle.io import os_error_fr
-
         print(f"fne-eval import : écriture impossible vers {args.out} : {os_error_fr(exc)}", file=sys.stderr)
         return 2
     for line in rep.lines_fr():

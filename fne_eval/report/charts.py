@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import textwrap
 from typing import Optional, Sequence
 
 import pandas as pd
@@ -41,8 +42,6 @@ class Chart(HtmlFragment):
 
 def wrap_title(title: str, width: int = 75) -> str:
     """Return a chart title wrapped on several lines so that it fits the figure width."""
-    import textwrap
-
     return "\n".join(textwrap.wrap(str(title), width, break_on_hyphens=False)) or str(title)
 
 
@@ -56,9 +55,9 @@ def render(fig, alt: str, caption: str = "") -> Chart:
 
 
 def _thousands(ax, axis: str = "x", kind: str = "int") -> None:
-    from matplotlib.ticker import FuncFormatter
+    from matplotlib.ticker import FuncFormatter  # lazy: matplotlib (~1 s), charts only
 
-    from matplotlib.ticker import MaxNLocator
+    from matplotlib.ticker import MaxNLocator  # lazy: matplotlib (~1 s), charts only
 
     fmt = {"int": lambda v, _: F.fmt_int(v), "eur": lambda v, _: F.fmt_eur(round(v)),
            "pct": lambda v, _: F.fmt_pct(v, 0)}[kind]
@@ -109,7 +108,7 @@ def bar_chart(
     data[label] = data[label].astype(str)
     height = min(7.5, 0.9 + 0.28 * max(len(data), 1))
     fig, ax = new_figure(height=height)
-    import seaborn as sns
+    import seaborn as sns  # lazy: seaborn (~2 s, scipy), charts only
 
     if len(data):
         sns.barplot(data=data, y=label, x=value, ax=ax, color=color or PALETTE[0], orient="h")
@@ -146,12 +145,12 @@ def line_chart(
     data[x] = pd.to_datetime(data[x])
     data[y] = data[y].astype(float)
     fig, ax = new_figure()
-    import seaborn as sns
+    import seaborn as sns  # lazy: seaborn (~2 s, scipy), charts only
 
     if len(data):
         sns.lineplot(data=data, x=x, y=y, hue=hue, ax=ax, marker="o", markersize=3)
-        from matplotlib.ticker import FuncFormatter
-        import matplotlib.dates as mdates
+        from matplotlib.ticker import FuncFormatter  # lazy: matplotlib (~1 s), charts only
+        import matplotlib.dates as mdates  # lazy: matplotlib (~1 s), charts only
 
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: F.fmt_month(mdates.num2date(v))))
         if hue:  # below the plot, never over the lines
@@ -199,7 +198,7 @@ def grouped_bars(
     palette = list(colors) if colors else [BUDGET_COLORS.get(v, PALETTE[i]) for i, v in enumerate(values)]
     height = min(6.0, 1.0 + 0.14 * len(long))
     fig, ax = new_figure(height=height)
-    import seaborn as sns
+    import seaborn as sns  # lazy: seaborn (~2 s, scipy), charts only
 
     if len(long):
         sns.barplot(data=long, y=label, x="v", hue="serie", ax=ax, palette=palette, orient="h")
@@ -254,8 +253,8 @@ def gantt_chart(
     red (when it has not started, the red bar runs from its planned end to ``as_of``). The
     legend lists only the kinds drawn.
     """
-    import matplotlib.dates as mdates
-    from matplotlib.patches import Patch
+    import matplotlib.dates as mdates  # lazy: matplotlib (~1 s), charts only
+    from matplotlib.patches import Patch  # lazy: matplotlib (~1 s), charts only
 
     data = df.copy().reset_index(drop=True)
     for c in ("planned_start", "planned_end", "actual_start", "actual_end"):
@@ -286,7 +285,7 @@ def gantt_chart(
     ax.set_yticks(range(n))
     ax.set_yticklabels(list(reversed(names)), fontsize=7 if n > 25 else 9)
     ax.xaxis_date()
-    from matplotlib.ticker import FuncFormatter
+    from matplotlib.ticker import FuncFormatter  # lazy: matplotlib (~1 s), charts only
 
     ax.xaxis.set_major_locator(mdates.MonthLocator(bymonth=(1,)))
     ax.xaxis.set_minor_locator(mdates.MonthLocator(bymonth=(4, 7, 10)))

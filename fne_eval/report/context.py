@@ -14,10 +14,12 @@ from typing import Optional
 
 import pandas as pd
 
+from fne_eval.bundle import load_bundle
 from fne_eval.core.periods import evaluated_as_of
 from fne_eval.report import format as F
 from fne_eval.report.labels import code_label
 from fne_eval.report.tables import HtmlFragment
+from fne_eval.report.theme import apply_theme
 
 #: Reports and their French titles.
 REPORTS = {
@@ -162,7 +164,7 @@ def _as_of(year: int, data_as_of: Optional[pd.Timestamp]) -> pd.Timestamp:
 
 def _in_ipython() -> bool:
     try:
-        from IPython import get_ipython
+        from IPython import get_ipython  # lazy: IPython exists only inside a kernel
     except ImportError:  # pragma: no cover
         return False
     return get_ipython() is not None
@@ -264,9 +266,6 @@ def open_report(bundle: str = "", territory: str = "13", axis: str = "all", year
     -------
     ReportContext
     """
-    from fne_eval.bundle import load_bundle
-    from fne_eval.report.theme import apply_theme
-
     loaded = load_bundle(bundle or None)
     ctx = make_context(loaded, territory, axis, year, threshold, report)
     apply_theme()
@@ -274,7 +273,7 @@ def open_report(bundle: str = "", territory: str = "13", axis: str = "all", year
         display = _in_ipython()
     if display:
         capture_logs(ctx)
-        from IPython.display import display as _display
+        from IPython.display import display as _display  # lazy: IPython exists only inside a kernel
 
         _display(ctx.header())
     return ctx

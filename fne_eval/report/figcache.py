@@ -35,6 +35,12 @@ import time
 from pathlib import Path
 from typing import Callable, Optional
 
+import numpy as np
+import pandas
+import pandas as pd
+
+from fne_eval import __version__
+
 ENV = "FNE_EVAL_FIGURE_CACHE"
 #: What this kernel's charts cost: draws, hits, seconds spent drawing and reading (benchmarks read it).
 STATS = {"drawn": 0, "hits": 0, "uncached": 0, "draw_seconds": 0.0, "hit_seconds": 0.0}
@@ -54,9 +60,6 @@ def cache_folder() -> Optional[Path]:
 
 def _feed(h, value) -> None:
     """Feed one argument into the hash, with its type, or raise :class:`_Unhashable`."""
-    import numpy as np
-    import pandas as pd
-
     if value is None or isinstance(value, (bool, int, float, str, bytes)):
         h.update(f"{type(value).__name__}:{value!r};".encode())
     elif isinstance(value, (pd.Timestamp, pd.Timedelta)) or type(value).__module__ == "datetime":
@@ -92,11 +95,8 @@ def _feed(h, value) -> None:
 @functools.lru_cache(maxsize=None)
 def _code_stamp(module_name: str) -> str:
     """Return the hash of the sources that draw charts and of the library versions."""
-    import matplotlib
-    import pandas
-    import seaborn
-
-    from fne_eval import __version__
+    import matplotlib  # lazy: matplotlib (~1 s), charts only
+    import seaborn  # lazy: seaborn (~2 s, scipy), charts only
 
     h = hashlib.sha256(f"fne-eval {__version__} matplotlib {matplotlib.__version__} seaborn "
                        f"{seaborn.__version__} pandas {pandas.__version__}\n".encode())

@@ -7,7 +7,10 @@ Unknown codes and columns fall back to themselves (never an error, never a blank
 """
 from __future__ import annotations
 
+import re
 from typing import Iterable, Optional
+
+import pandas as pd
 
 #: French headers of the columns that reports display.
 COLUMNS = {
@@ -216,8 +219,6 @@ def relabel(df, columns: Optional[Iterable[str]] = None):
     Only the columns listed in :data:`COLUMN_VOCABULARY` (or in ``columns``) change;
     missing values stay missing.
     """
-    import pandas as pd
-
     out = df.copy()
     cols = list(columns) if columns is not None else [c for c in out.columns if c in COLUMN_VOCABULARY]
     for col in cols:
@@ -274,8 +275,6 @@ def log_label(message: str) -> str:
     Known lines (:data:`LOG_MESSAGES`) are translated; an unknown one is returned as it
     is, marked "(message technique)" so that a reader knows why it is not in French.
     """
-    import re
-
     text = " ".join(str(message).split())
     for pattern, template in LOG_MESSAGES:
         m = re.match(pattern, text)
@@ -298,8 +297,6 @@ def key_label(key) -> str:
     Several ``field=value`` parts separated by ``", "`` or ``"; "`` are each translated;
     an unknown field is kept as it is.
     """
-    import re
-
     def _one(m):
         field, value = m.group(1), m.group(2)
         name = KEY_FIELDS.get(field, field)

@@ -72,9 +72,9 @@ def choropleth(
     if kind not in ("int", "decimal", "pct"):
         raise ValueError(f"unknown kind {kind!r}, expected 'int', 'decimal' or 'pct'")
     fmt = {"int": F.fmt_int, "decimal": lambda v: F.fmt_decimal(v, 1), "pct": F.fmt_pct}[kind]
-    import matplotlib as mpl
-    from matplotlib.collections import PolyCollection
-    from matplotlib.ticker import FuncFormatter
+    import matplotlib as mpl  # lazy: matplotlib (~1 s), charts only
+    from matplotlib.collections import PolyCollection  # lazy: matplotlib (~1 s), charts only
+    from matplotlib.ticker import FuncFormatter  # lazy: matplotlib (~1 s), charts only
 
     shapes = commune_shapes()
     vals = {str(k): float(v) for k, v in dict(values).items() if not F.is_missing(v)}
@@ -116,7 +116,7 @@ def choropleth(
     cb = fig.colorbar(sm, ax=ax, shrink=0.7, label=legend_label)
     cb.ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt(v)))
     if mk and marked_label:
-        from matplotlib.patches import Patch
+        from matplotlib.patches import Patch  # lazy: matplotlib (~1 s), charts only
 
         ax.legend(handles=[Patch(facecolor="white", edgecolor="black", linewidth=1.2,
                                  label=marked_label)], loc="lower left")

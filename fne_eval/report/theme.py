@@ -62,7 +62,7 @@ def apply_theme(force: bool = False) -> None:
     global _applied
     if _applied and not force:
         return
-    import seaborn as sns
+    import seaborn as sns  # lazy: seaborn (~2 s, scipy), charts only
 
     sns.set_theme(style="whitegrid", palette=PALETTE, rc=rc_params())
     _applied = True
@@ -71,7 +71,7 @@ def apply_theme(force: bool = False) -> None:
 def new_figure(height: Optional[float] = None, width: Optional[float] = None):
     """Return a new themed ``(figure, axes)`` pair not registered with pyplot."""
     apply_theme()
-    from matplotlib.figure import Figure
+    from matplotlib.figure import Figure  # lazy: matplotlib (~1 s), charts only
 
     fig = Figure(figsize=(width or FULL_WIDTH_IN, height or DEFAULT_HEIGHT_IN), dpi=DPI,
                  layout="constrained")

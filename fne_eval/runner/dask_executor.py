@@ -59,7 +59,7 @@ class DaskExecutor(Executor):
 
     # ------------------------------------------------------------------ cluster
     def _connect(self):
-        from dask.distributed import Client, LocalCluster
+        from dask.distributed import Client, LocalCluster  # lazy: optional [dask] extra, --executor dask only
 
         if self._client is not None:
             return self._client
@@ -82,7 +82,7 @@ class DaskExecutor(Executor):
     # ------------------------------------------------------------------ run
     def run(self, entries: list, context: RunContext) -> Iterator[EntryResult]:
         """Yield one result per entry as entries finish; a failure is a result, not an exception."""
-        from dask.distributed import as_completed
+        from dask.distributed import as_completed  # lazy: optional [dask] extra, --executor dask only
 
         if not entries:
             return

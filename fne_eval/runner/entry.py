@@ -12,13 +12,26 @@ both import this module; this module imports neither.
 """
 from __future__ import annotations
 
+import hashlib
+import logging
 import os
+import signal
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterator, Optional
 
+from jupyter_client.manager import AsyncKernelManager  # already loaded by forkkernel
+
+from fne_eval.report.figcache import ENV as FIGURE_CACHE_ENV
+from fne_eval.runner.forkkernel import ForkLaunchMixin
+from fne_eval.runner.manifest import entry_label
+from fne_eval.runner.pdf_engines import get_engine
 from fne_eval.runner.plan import PlanEntry
+from fne_eval.runner.render import RenderInfo, render_html, render_pdf_quarto
+from fne_eval.runner.render_docx import render_docx
+from fne_eval.runner.scrub import path_labels, scrub_notebook
 
 KERNEL_NAME = "python3"
 #: Sub-folders of a run folder, by output kind.
@@ -103,8 +116,6 @@ def _error_message(exc: BaseException, timeout: Optional[float]) -> str:
 
 
 def _subtitle(entry: PlanEntry, context: RunContext) -> str:
-    from fne_eval.runner.manifest import entry_label
-
     label = entry_label(entry.parameters, context.territory_names)
     return " · ".join(x for x in (context.plan_title, label) if x)
 
@@ -119,8 +130,6 @@ class _Watchdog:
     """
 
     def __init__(self, timeout: Optional[float]):
-        import threading
-
         self.timeout = timeout
         self.fired = False
         self.km = None
@@ -130,14 +139,10 @@ class _Watchdog:
             self._timer.daemon = True
 
     def kernel_manager_class(self):
-        from jupyter_client.manager import AsyncKernelManager  # nbclient's default: its client is async
-
-        from fne_eval.runner.forkkernel import ForkLaunchMixin
-
         watchdog = self
 
         # kernels are forked from a pre-imported template: same fresh kernel, no import cost
-        class WatchedKernelManager(ForkLaunchMixin, AsyncKernelManager):
+        class WatchedKernelManager(ForkLaunchMixin, AsyncKernelManager):  # nbclient's default: its client is async
             async def _async_pre_start_kernel(self, *args, **kw):
                 watchdog._t_start = time.perf_counter()
                 return await super()._async_pre_start_kernel(*args, **kw)
@@ -152,8 +157,6 @@ class _Watchdog:
         return WatchedKernelManager
 
     def _fire(self) -> None:
-        import signal
-
         self.fired = True
         prov = getattr(self.km, "provisioner", None)
         pid = getattr(getattr(prov, "process", None), "pid", None) or getattr(prov, "pid", None)
@@ -170,8 +173,6 @@ class _Watchdog:
 
 def _scrub_paths(nb_out: Path, entry: PlanEntry, context: RunContext) -> None:
     """Remove this machine's absolute paths from an executed notebook (a published artefact)."""
-    from fne_eval.runner.scrub import path_labels, scrub_notebook
-
     scrub_notebook(nb_out, path_labels(bundle=entry.parameters.get("bundle") or None, run_dir=context.run_dir,
                                        extra=[(str(Path(entry.notebook_path).resolve().parent), "<notebooks>")]))
 
@@ -188,8 +189,6 @@ def _prepare_worker_env(context: RunContext) -> None:
     A value the user set for a BLAS variable is kept. Kernels (and their template, started by
     the first entry of a worker) copy this process's environment.
     """
-    from fne_eval.report.figcache import ENV as FIGURE_CACHE_ENV
-
     for var in BLAS_THREAD_VARS:
         os.environ.setdefault(var, "1")
     if context.figure_cache:
@@ -222,7 +221,7 @@ def _register_engine() -> str:
     also when it fails (error, timeout, dead kernel: papermill's ``notebook_complete`` runs
     in a ``finally``), so a failed entry still keeps its notebook for diagnosis.
     """
-    from papermill.engines import NBClientEngine, NotebookExecutionManager, papermill_engines
+    from papermill.engines import NBClientEngine, NotebookExecutionManager, papermill_engines  # lazy: papermill (~1 s), notebook execution only
 
     if ENGINE_NAME in papermill_engines._engines:
         return ENGINE_NAME
@@ -274,11 +273,7 @@ def run_entry(entry: PlanEntry, context: RunContext) -> EntryResult:
     EntryResult
         ``status`` is ``'ok'`` or ``'failed'`` with the first line of the error.
     """
-    import logging
-
-    import papermill
-
-    from fne_eval.runner.render import RenderInfo, render_html, render_pdf_quarto
+    import papermill  # lazy: papermill (~1 s), notebook execution only
 
     # papermill warns on help comments it cannot parse and on parameters it does not see;
     # plan.py has already checked every parameter against the notebook.
@@ -293,8 +288,6 @@ def run_entry(entry: PlanEntry, context: RunContext) -> EntryResult:
     nb_out.parent.mkdir(parents=True, exist_ok=True)
     source = Path(entry.notebook_path)
     try:
-        import hashlib
-
         nb_hash = hashlib.sha256(source.read_bytes()).hexdigest()
     except OSError:
         nb_hash = None
@@ -348,14 +341,11 @@ def run_entry(entry: PlanEntry, context: RunContext) -> EntryResult:
             if context.renderer == "quarto":
                 render_pdf_quarto(nb_out, run_dir / rel, timeout=context.timeout, is_synthetic=context.is_synthetic)
             else:  # one warm engine per worker process, reused by its next reports
-                from fne_eval.runner.pdf_engines import get_engine
 
                 get_engine(context.renderer or "weasyprint").render(html, run_dir / rel)
             stages["pdf"] = round(time.perf_counter() - t, 3)
             outputs["pdf"] = rel
         if "docx" in context.formats:
-            from fne_eval.runner.render_docx import render_docx
-
             rel = f"{OUTPUT_DIRS['docx']}/{entry.id}.docx"
             t = time.perf_counter()
             render_docx(html, run_dir / rel)

@@ -11,20 +11,41 @@ validate and expand the plan, execute in ``outputs/.<run-id>.partial/``, write
 """
 from __future__ import annotations
 
+import ctypes
 import math
+import multiprocessing
 import os
+import platform
 import secrets
+import shutil
+import signal
 import sys
+import tempfile
+import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator, Optional, Union
 
+from tqdm import tqdm
+
+from fne_eval import __version__
+from fne_eval.bundle import BundleError, load_bundle
+from fne_eval.bundle.diskcache import cache_dir
+from fne_eval.bundle.io import bundle_content_hash
+from fne_eval.bundle.validate import validate_bundle
+from fne_eval.core.paths import DEFAULT_BUNDLE_DIR, OUTPUTS_DIR
+from fne_eval.report.figcache import ENV
+from fne_eval.runner.dask_executor import DaskExecutor
 from fne_eval.runner.entry import (  # noqa: F401 - re-exported: the public names of a run's entries
     KERNEL_NAME, OUTPUT_DIRS, EntryResult, Executor, RunContext, _error_message, run_entry,
 )
-from fne_eval.runner.plan import PlanError
+from fne_eval.runner.index import write_outputs_index, write_run_index
+from fne_eval.runner.manifest import build_manifest, write_json_atomic
+from fne_eval.runner.plan import PlanError, expand_plan, load_plan, notebook_parameters, select_entries
+from fne_eval.runner.render import RenderError, parse_formats, resolve_renderer
+from fne_eval.store import as_of_for, get_store
 
 EXECUTORS = ("local", "dask")
 #: Longest per-entry timeout accepted (one week, in seconds).
@@ -38,10 +59,8 @@ def _on_sigterm(signum, frame):  # pragma: no cover - runs in a pool worker bein
 
 def _kill_children() -> None:
     """Send SIGTERM to every descendant of this process (the kernels a worker started)."""
-    import signal
-
     try:
-        import psutil
+        import psutil  # lazy: psutil, undeclared (comes with ipykernel)
 
         children = psutil.Process().children(recursive=True)
     except Exception:  # noqa: BLE001 - psutil missing
@@ -61,8 +80,6 @@ def _init_worker(log_dir: str) -> None:
     ``fne-eval run`` process dies (even by SIGKILL), and on SIGTERM it stops its kernels
     before exiting, so an interrupted run leaves no process behind.
     """
-    import signal
-
     try:
         Path(log_dir).mkdir(parents=True, exist_ok=True)
         fd = os.open(str(Path(log_dir) / f"worker-{os.getpid()}.log"), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
@@ -73,8 +90,6 @@ def _init_worker(log_dir: str) -> None:
     signal.signal(signal.SIGTERM, _on_sigterm)
     if sys.platform.startswith("linux"):
         try:
-            import ctypes
-
             PR_SET_PDEATHSIG = 1
             ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
         except (OSError, AttributeError):
@@ -97,8 +112,6 @@ class LocalExecutor(Executor):
         self._pool = None
 
     def run(self, entries: list, context: RunContext) -> Iterator[EntryResult]:
-        import multiprocessing
-
         if not entries:
             return
         workers = min(self.jobs, len(entries))
@@ -141,11 +154,9 @@ class LocalExecutor(Executor):
 
 def _kill_tree(pid: int) -> None:
     """Send SIGTERM to a worker and its child processes (the kernels it started)."""
-    import signal
-
     children = []
     try:
-        import psutil
+        import psutil  # lazy: psutil, undeclared (comes with ipykernel)
 
         children = psutil.Process(pid).children(recursive=True)
     except Exception:  # noqa: BLE001 - psutil missing or the process already gone
@@ -181,7 +192,7 @@ def get_executor(name: str = "local", jobs: Optional[int] = None, scheduler: Opt
         return LocalExecutor(jobs)
     if name == "dask":
         try:
-            from fne_eval.runner.dask_executor import DaskExecutor
+            import dask.distributed  # noqa: F401  # lazy: optional [dask] extra, checked here to say so in French
         except ImportError as exc:
             raise ValueError(f"exécuteur dask indisponible : {exc} (installez fne-eval[dask])") from exc
         return DaskExecutor(scheduler, jobs=jobs)
@@ -214,30 +225,22 @@ def new_run_id(plan_name: str, now: Optional[datetime] = None) -> str:
 def check_bundle(bundle_path: Optional[Union[str, Path]]):
     """Validate and load the bundle; return ``(bundle, errors)`` (``bundle`` None when invalid).
 
-    Uses :func:`fne_eval.bundle.validate.validate_bundle` when present (every error, with
-    table, row, column and value), else :func:`fne_eval.bundle.load_bundle`.
+    :func:`fne_eval.bundle.validate.validate_bundle` gives every error, with table, row,
+    column and value.
     """
-    from fne_eval.bundle import BundleError, load_bundle
-
     try:
-        from fne_eval.bundle.validate import validate_bundle
-    except ImportError:
-        validate_bundle = None
-    try:
-        if validate_bundle is not None:
-            result = validate_bundle(bundle_path)
-            if not result.valid:
-                errors = []
-                for e in result.errors:
-                    if isinstance(e, dict):
-                        where = ", ".join(f"{k} {e[k]}" for k in ("table", "row", "column") if e.get(k) is not None)
-                        val = f", valeur {e['value']!r}" if e.get("value") is not None else ""
-                        errors.append(f"{where}{val} : {e.get('message', '')}".strip(" :"))
-                    else:
-                        errors.append(str(e))
-                return None, errors or ["bundle invalide"]
-            return load_bundle(bundle_path, validate=False), []
-        return load_bundle(bundle_path), []
+        result = validate_bundle(bundle_path)
+        if not result.valid:
+            errors = []
+            for e in result.errors:
+                if isinstance(e, dict):
+                    where = ", ".join(f"{k} {e[k]}" for k in ("table", "row", "column") if e.get(k) is not None)
+                    val = f", valeur {e['value']!r}" if e.get("value") is not None else ""
+                    errors.append(f"{where}{val} : {e.get('message', '')}".strip(" :"))
+                else:
+                    errors.append(str(e))
+            return None, errors or ["bundle invalide"]
+        return load_bundle(bundle_path, validate=False), []
     except BundleError as exc:
         errs = getattr(exc, "errors", None)
         if errs:
@@ -273,13 +276,8 @@ def _warm_store(bundle_obj, entries: list, log) -> None:
     cache (``FNE_EVAL_CACHE_DIR=off``) nothing is done; a store that cannot be built is left to
     the reports, which say why in their own words.
     """
-    import time
-
-    from fne_eval.bundle.diskcache import cache_dir
-
     if not entries or cache_dir() is None:
         return
-    from fne_eval.store import as_of_for, get_store
 
     for year, threshold in sorted({(e.parameters.get("year"), e.parameters.get("threshold", 5)) for e in entries},
                                   key=repr):
@@ -301,10 +299,6 @@ def _new_figure_cache(ex: Executor) -> Optional[str]:
     (no cache) with a remote Dask scheduler, whose workers do not see this machine's disk,
     and when ``FNE_EVAL_FIGURE_CACHE=off``.
     """
-    import tempfile
-
-    from fne_eval.report.figcache import ENV
-
     if os.environ.get(ENV, "").strip().lower() in ("off", "0", "no", "false"):
         return None
     if getattr(ex, "scheduler", None):
@@ -353,15 +347,6 @@ def run_plan(
     -------
     RunOutcome
     """
-    import platform
-
-    from fne_eval import __version__
-    from fne_eval.core.paths import DEFAULT_BUNDLE_DIR, OUTPUTS_DIR
-    from fne_eval.runner.index import write_outputs_index, write_run_index
-    from fne_eval.runner.manifest import build_manifest, write_json_atomic
-    from fne_eval.runner.plan import expand_plan, load_plan, notebook_parameters, select_entries
-    from fne_eval.runner.render import RenderError, parse_formats, resolve_renderer
-
     if log is None:
         def log(msg):
             print(msg, file=sys.stderr)
@@ -433,7 +418,6 @@ def run_plan(
         _warm_store(bundle_obj, [e for e in entries if {"year", "threshold"} <= set(declared[e.notebook_path])],
                     log)
     results = {}
-    from tqdm import tqdm
 
     bar = tqdm(total=len(entries), file=sys.stderr, disable=not progress, unit="rapport", desc="rapports")
     executor_error = None
@@ -455,12 +439,8 @@ def run_plan(
         except Exception:  # noqa: BLE001 - closing a client that never connected
             pass
         if context.figure_cache:
-            import shutil
-
             shutil.rmtree(context.figure_cache, ignore_errors=True)
     if executor_error is not None and not results:
-        import shutil
-
         shutil.rmtree(partial, ignore_errors=True)  # nothing ran: no half-written run folder
         return RunOutcome(2, errors=[f"{executor_error}. Aucun notebook n'a été exécuté."])
     ordered = [results[e.id] if e.id in results else
@@ -469,7 +449,6 @@ def run_plan(
     finished = datetime.now(timezone.utc)
     # the reports must describe the bundle whose hash the manifest gives: one edited during
     # the run (even with the same size and date) makes every report of the run unreliable
-    from fne_eval.bundle.io import bundle_content_hash
 
     try:
         hash_at_end = bundle_content_hash(Path(bundle) if bundle is not None else DEFAULT_BUNDLE_DIR)

@@ -7,7 +7,9 @@ folder left by an interrupted run is never listed.
 """
 from __future__ import annotations
 
+import fcntl
 import re
+from datetime import datetime
 from pathlib import Path
 from typing import Optional, Union
 
@@ -33,8 +35,6 @@ def format_seconds(value) -> str:
 
 def format_datetime(iso: str) -> str:
     """Return ``2026-11-29T09:15:02+00:00`` as ``29/11/2026 09:15 UTC``."""
-    from datetime import datetime
-
     try:
         d = datetime.fromisoformat(iso)
     except (TypeError, ValueError):
@@ -143,8 +143,6 @@ def write_outputs_index(out_dir: Union[str, Path]) -> Path:
     Runs finishing at the same time take a lock on ``out_dir/.index.lock`` so that the
     last page written lists both.
     """
-    import fcntl
-
     out_dir = Path(out_dir)
     with open(out_dir / ".index.lock", "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)

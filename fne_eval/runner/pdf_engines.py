@@ -22,8 +22,14 @@ from __future__ import annotations
 
 import atexit
 import base64
+import ctypes
+import fcntl
+import io
 import json
+import logging
 import os
+import re as _re
+import select
 import shutil
 import signal
 import subprocess
@@ -90,10 +96,8 @@ class WeasyPrintEngine:
     name = "weasyprint"
 
     def __init__(self):
-        import logging
-
-        import weasyprint
-        from weasyprint.text.fonts import FontConfiguration
+        import weasyprint  # lazy: WeasyPrint (~1.5 s, native libs), PDF only
+        from weasyprint.text.fonts import FontConfiguration  # lazy: WeasyPrint (~1.5 s, native libs), PDF only
 
         logging.getLogger("weasyprint").setLevel(logging.ERROR)
         logging.getLogger("fontTools").setLevel(logging.ERROR)
@@ -134,8 +138,6 @@ def _child_setup(read_fd: int, write_fd: int):
         os.dup2(write_fd, 4)
         if sys.platform.startswith("linux"):
             try:
-                import ctypes
-
                 ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
             except (OSError, AttributeError):
                 pass
@@ -177,8 +179,6 @@ class ChromiumEngine:
 
     # -- process
     def _start(self) -> None:
-        import fcntl
-
         self.profile = tempfile.mkdtemp(prefix="fne-eval-chromium-")
         cmd_r, cmd_w = os.pipe()  # we write commands, Chromium reads them on fd 3
         out_r, out_w = os.pipe()  # Chromium writes answers on fd 4, we read them
@@ -238,8 +238,6 @@ class ChromiumEngine:
         return answer.get("result", {})
 
     def _read_until(self, match, what: str) -> dict:
-        import select
-
         deadline = time.monotonic() + self.timeout
         while True:
             while b"\0" in self._buffer:
@@ -400,11 +398,8 @@ _TOC_SET_JS = """((pages) => {
 
 def _toc_pages(pdf: bytes, headings: list) -> Optional[list]:
     """Return the 1-based page of each heading of ``headings`` from the PDF outline (None if unreadable)."""
-    import io
-    import re as _re
-
     try:
-        import pypdf
+        import pypdf  # lazy: pypdf (~0.3 s), PDF post-processing only
 
         reader = pypdf.PdfReader(io.BytesIO(pdf))
         entries = []

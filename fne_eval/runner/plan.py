@@ -22,6 +22,8 @@ axis codes) before anything runs; every error names the plan file, the entry and
 from __future__ import annotations
 
 import ast
+import datetime as dt
+import logging
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -32,6 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, Stri
 from pydantic import ValidationError, field_validator
 
 from fne_eval.bundle.spec import LEVELS
+from fne_eval.core.paths import NOTEBOOKS_DIR
 
 #: A plan name, notebook name or entry id: lower-case letters, digits, ``-`` / ``_``.
 SAFE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,79}$")
@@ -137,8 +140,6 @@ class RunPlan:
     @property
     def notebooks_dir(self) -> Path:
         """Return the folder the plan's notebook names are resolved in."""
-        from fne_eval.core.paths import NOTEBOOKS_DIR
-
         if self.model.notebooks_dir is None:
             return NOTEBOOKS_DIR
         return Path(self.path).resolve().parent / self.model.notebooks_dir
@@ -333,8 +334,6 @@ def load_plan(path: Union[str, Path]) -> RunPlan:
         raise PlanError(errors)
     ov = model.threshold_override
     if ov is not None:
-        import logging
-
         logging.getLogger("fne_eval.plan").warning(
             "%s : seuil de diffusion abaissé à %d par dérogation (%s, %s) : %s",
             path, ov.threshold, ov.decided_by, ov.date, ov.reason)
@@ -349,8 +348,6 @@ def _check_thresholds(model: PlanModel, path) -> list:
     (20 characters at least), who decided and when; the override is written to the log and
     to the run's manifest. No override goes below :data:`OVERRIDE_FLOOR`.
     """
-    import datetime as dt
-
     errors = []
     ov = model.threshold_override
     if ov is not None:
@@ -408,7 +405,7 @@ def notebook_parameters(path: Union[str, Path]) -> dict:
     PlanError
         The notebook does not exist or has no ``parameters`` cell.
     """
-    import nbformat
+    import nbformat  # lazy: nbformat (~0.3 s), notebook files only
 
     path = Path(path)
     if not path.is_file():
@@ -422,7 +419,7 @@ def notebook_parameters(path: Union[str, Path]) -> dict:
     try:
         tree = ast.parse(source)
     except SyntaxError:
-        import papermill
+        import papermill  # lazy: papermill (~1 s), notebook execution only
 
         out = {}
         for name, p in papermill.inspect_notebook(str(path)).items():

@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 
 import html as html_lib
+import logging
 import os
 import re
 import shutil
@@ -127,7 +128,7 @@ def resolve_renderer(renderer: str = "auto", formats=("html", "pdf")) -> Optiona
                 "ou utilisez --renderer weasyprint.")
         return "quarto"
     try:
-        import weasyprint  # noqa: F401
+        import weasyprint  # lazy: WeasyPrint (~1.5 s, native libs), PDF only (noqa: F401)
     except (ImportError, OSError) as exc:  # OSError: Pango missing
         raise RenderError(f"WeasyPrint indisponible ({exc}) : installez les bibliothèques Pango "
                           "(voir README) ou utilisez --to html") from exc
@@ -189,7 +190,7 @@ def _html_exporter():
     """Return this process's HTML exporter, built once: building one compiles its Jinja
     templates (0,7 s of the 1,8 s an impact report took to export); the exporter keeps no
     state from one notebook to the next (tests/test_speed_outputs.py)."""
-    from nbconvert import HTMLExporter
+    from nbconvert import HTMLExporter  # lazy: nbconvert (~1.5 s), HTML rendering only
 
     return HTMLExporter(
         template_name=TEMPLATE_NAME,
@@ -218,7 +219,7 @@ def render_html(notebook: Union[str, Path], info: RenderInfo, out: Optional[Unio
     str
         The HTML text.
     """
-    import nbformat
+    import nbformat  # lazy: nbformat (~0.3 s), notebook files only
 
     nb = nbformat.read(str(notebook), as_version=4)
     nb = _strip_stderr(nb)
@@ -244,9 +245,7 @@ def render_pdf_weasyprint(html: str, out: Union[str, Path], base_url: Optional[s
     This starts WeasyPrint afresh (new font configuration) for each call; the runner uses
     the warm engines of :mod:`fne_eval.runner.pdf_engines`.
     """
-    import logging
-
-    import weasyprint
+    import weasyprint  # lazy: WeasyPrint (~1.5 s, native libs), PDF only
 
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     logging.getLogger("fontTools").setLevel(logging.ERROR)

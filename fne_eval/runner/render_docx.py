@@ -19,6 +19,8 @@ import re
 from pathlib import Path
 from typing import Optional, Union
 
+from fne_eval.runner.pdf_engines import _atomic_write
+
 #: A4 portrait and the margins of the PDF (report.css ``@page``), in millimetres.
 PAGE_MM = (210, 297)
 MARGINS_MM = {"top": 18, "right": 15, "bottom": 20, "left": 15}
@@ -41,8 +43,8 @@ def _text(el) -> str:
 
 def _set_language(doc, lang: str = LANGUAGE) -> None:
     """Set ``lang`` on the document defaults and the Normal style (w:lang of w:rPr)."""
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
+    from docx.oxml import OxmlElement  # lazy: python-docx, --to docx only
+    from docx.oxml.ns import qn  # lazy: python-docx, --to docx only
 
     styles = doc.styles.element
     doc_defaults = styles.find(qn("w:docDefaults"))
@@ -69,8 +71,8 @@ def _set_language(doc, lang: str = LANGUAGE) -> None:
 
 def _add_field(paragraph, instruction: str, placeholder: str = "1") -> None:
     """Append a Word field (``PAGE``, ``NUMPAGES``) to ``paragraph`` as begin/instr/separate/end runs."""
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
+    from docx.oxml import OxmlElement  # lazy: python-docx, --to docx only
+    from docx.oxml.ns import qn  # lazy: python-docx, --to docx only
 
     def fld_char(kind):
         run = paragraph.add_run()
@@ -92,8 +94,8 @@ def _add_field(paragraph, instruction: str, placeholder: str = "1") -> None:
 
 def _shade(paragraph, fill: str, border: Optional[str] = None) -> None:
     """Give a paragraph a background colour and, optionally, a box border."""
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
+    from docx.oxml import OxmlElement  # lazy: python-docx, --to docx only
+    from docx.oxml.ns import qn  # lazy: python-docx, --to docx only
 
     ppr = paragraph._p.get_or_add_pPr()
     if border:
@@ -112,8 +114,8 @@ def _shade(paragraph, fill: str, border: Optional[str] = None) -> None:
 
 def _repeat_header(row) -> None:
     """Mark a table row as a header row repeated at the top of each page."""
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
+    from docx.oxml import OxmlElement  # lazy: python-docx, --to docx only
+    from docx.oxml.ns import qn  # lazy: python-docx, --to docx only
 
     trpr = row._tr.get_or_add_trPr()
     el = OxmlElement("w:tblHeader")
@@ -122,8 +124,8 @@ def _repeat_header(row) -> None:
 
 
 def _no_row_split(row) -> None:
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
+    from docx.oxml import OxmlElement  # lazy: python-docx, --to docx only
+    from docx.oxml.ns import qn  # lazy: python-docx, --to docx only
 
     trpr = row._tr.get_or_add_trPr()
     el = OxmlElement("w:cantSplit")
@@ -143,7 +145,7 @@ class _Writer:
 
     # -- inline content
     def inline(self, paragraph, node, bold=False, italic=False, mono=False) -> None:
-        from bs4 import NavigableString, Tag
+        from bs4 import NavigableString, Tag  # lazy: BeautifulSoup (~0.3 s), HTML post-processing only
 
         for child in node.children:
             if isinstance(child, NavigableString):
@@ -181,7 +183,7 @@ class _Writer:
     # -- blocks
     def block(self, node) -> None:
         """Append the blocks of ``node``; loose inline content between blocks becomes paragraphs."""
-        from bs4 import NavigableString, Tag
+        from bs4 import NavigableString, Tag  # lazy: BeautifulSoup (~0.3 s), HTML post-processing only
 
         pending = []
 
@@ -294,9 +296,9 @@ class _Writer:
 
     def table(self, el) -> None:
         """Write an HTML table (caption, header rows repeated, spans merged, numbers right-aligned)."""
-        from docx.enum.table import WD_TABLE_ALIGNMENT
-        from docx.enum.text import WD_ALIGN_PARAGRAPH
-        from docx.shared import Pt
+        from docx.enum.table import WD_TABLE_ALIGNMENT  # lazy: python-docx, --to docx only
+        from docx.enum.text import WD_ALIGN_PARAGRAPH  # lazy: python-docx, --to docx only
+        from docx.shared import Pt  # lazy: python-docx, --to docx only
 
         caption = el.find("caption")
         if caption is not None and _text(caption):
@@ -351,7 +353,7 @@ class _Writer:
 
     def picture(self, img, paragraph=None) -> None:
         """Embed a ``data:`` image with its alt text as the picture's description (``descr``)."""
-        from docx.shared import Inches
+        from docx.shared import Inches  # lazy: python-docx, --to docx only
 
         src = img.get("src") or ""
         m = re.match(r"data:image/(png|jpe?g|gif|bmp);base64,(.*)$", src, re.S)
@@ -403,11 +405,11 @@ def html_to_document(html: str):
     -------
     docx.document.Document
     """
-    from bs4 import BeautifulSoup
-    from docx import Document
-    from docx.enum.section import WD_ORIENT
-    from docx.enum.text import WD_TAB_ALIGNMENT
-    from docx.shared import Mm, Pt, RGBColor
+    from bs4 import BeautifulSoup  # lazy: BeautifulSoup (~0.3 s), HTML post-processing only
+    from docx import Document  # lazy: python-docx, --to docx only
+    from docx.enum.section import WD_ORIENT  # lazy: python-docx, --to docx only
+    from docx.enum.text import WD_TAB_ALIGNMENT  # lazy: python-docx, --to docx only
+    from docx.shared import Mm, Pt, RGBColor  # lazy: python-docx, --to docx only
 
     soup = BeautifulSoup(html, "html.parser")
     doc = Document()
@@ -447,8 +449,6 @@ def html_to_document(html: str):
 
 def render_docx(html: str, out: Union[str, Path]) -> Path:
     """Write the report ``html`` as a Word document at ``out`` (atomically); return ``out``."""
-    from fne_eval.runner.pdf_engines import _atomic_write
-
     buf = io.BytesIO()
     html_to_document(html).save(buf)
     return _atomic_write(Path(out), buf.getvalue())

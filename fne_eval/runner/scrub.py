@@ -19,6 +19,8 @@ import tempfile
 from pathlib import Path
 from typing import Iterable, Optional, Union
 
+import fne_eval
+
 #: Home folders of any user, on Linux, macOS and Windows (also with escaped backslashes, as in JSON).
 HOME_RE = re.compile(r"(?:/home/|/Users/)[^/\s\"'<>]+|/root(?=[/\s\"']|$)"
                      r"|[A-Za-z]:(?:\\\\|\\)(?:Users|Documents and Settings)(?:\\\\|\\)[^\\\s\"'<>]+")
@@ -27,8 +29,6 @@ HOME_RE = re.compile(r"(?:/home/|/Users/)[^/\s\"'<>]+|/root(?=[/\s\"']|$)"
 def path_labels(bundle: Optional[str] = None, run_dir: Optional[str] = None,
                 extra: Iterable = ()) -> list:
     """Return ``(absolute path, label)`` pairs to replace, longest path first."""
-    import fne_eval
-
     pairs = []
     if bundle:
         pairs.append((bundle, "<bundle>"))

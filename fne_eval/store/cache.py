@@ -66,8 +66,8 @@ def store_key(bundle, as_of, threshold: int) -> Optional[str]:
 
 
 def _read_cached(path: Path, key: str) -> Optional[pd.DataFrame]:
-    import pyarrow as pa  # pyarrow is pandas' Parquet engine here
-    import pyarrow.parquet as pq
+    import pyarrow as pa  # lazy: pyarrow.parquet (~0.2 s), Parquet files only
+    import pyarrow.parquet as pq  # lazy: pyarrow.parquet (~0.2 s), Parquet files only
 
     try:
         payload = unseal(path.read_bytes(), key, path.parent.parent)
@@ -91,8 +91,8 @@ def _read_cached(path: Path, key: str) -> Optional[pd.DataFrame]:
 
 
 def _write_cached(path: Path, key: str, frame: pd.DataFrame) -> None:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+    import pyarrow as pa  # lazy: pyarrow.parquet (~0.2 s), Parquet files only
+    import pyarrow.parquet as pq  # lazy: pyarrow.parquet (~0.2 s), Parquet files only
 
     table = pa.Table.from_pandas(frame, preserve_index=False)
     table = table.replace_schema_metadata({**(table.schema.metadata or {}), b"fne_eval_store_key": key.encode()})

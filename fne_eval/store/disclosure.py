@@ -40,6 +40,8 @@ from typing import Optional, Sequence
 import numpy as np
 import pandas as pd
 
+from fne_eval.core.fmt import fmt_int
+
 log = logging.getLogger(__name__)
 
 DEFAULT_THRESHOLD = 5
@@ -96,7 +98,6 @@ class SuppressedTable:
         """
         if symbol not in SYMBOLS:
             raise ValueError(f"unknown symbol {symbol!r}, expected one of {SYMBOLS}")
-        from fne_eval.core.fmt import fmt_int
 
         hidden = f"< {self.threshold}" if symbol == "threshold" else "s"
         out = self.values.copy()

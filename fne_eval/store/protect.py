@@ -35,6 +35,8 @@ from typing import Dict, List, Tuple
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
+from scipy.optimize import linprog
 
 from fne_eval.core.territory import code_membership
 
@@ -159,9 +161,6 @@ def _complement(A: np.ndarray, E: np.ndarray, hidden: np.ndarray, h: int, weight
     published rows; minimising ``sum_i w_i |A_i z|`` (a linear programme, the usual L1
     relaxation of optimal cell suppression) finds a small, cheap one.
     """
-    from scipy.optimize import linprog  # scipy comes with statsmodels; only this step needs it
-    from scipy import sparse
-
     shown = np.flatnonzero(~hidden)
     m, n = len(shown), A.shape[1]
     S = sparse.csr_matrix(A[shown])

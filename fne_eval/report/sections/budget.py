@@ -8,6 +8,7 @@ import pandas as pd
 from fne_eval.evaluate import budget
 from fne_eval.report import format as F
 from fne_eval.report import storeview
+from fne_eval.report.charts import bar_chart, grouped_bars, line_chart
 from fne_eval.report.labels import CODES
 from fne_eval.report.tables import HtmlFragment, html_table
 
@@ -76,8 +77,6 @@ def budget_by(ctx, by: str = "action_code") -> Section:
 
 
 def _budget_by(ctx, by):
-    from fne_eval.report.charts import grouped_bars
-
     budget_execution = budget.budget_execution
     ex = budget_execution(*_budget_tables(ctx, "actions"), by=by, as_of=ctx.as_of, totals=True)
     if ex.empty:
@@ -155,8 +154,6 @@ def budget_pace(ctx) -> Section:
 
 def _budget_over_time(ctx):
     """Chart the cumulative committed and paid amounts at each month end, against the plan."""
-    from fne_eval.report.charts import line_chart
-
     budget_execution = budget.budget_execution
     lines, tx, acts = _budget_tables(ctx, "actions")
     if tx.empty:
@@ -233,8 +230,6 @@ def _training_fund(ctx):
     body = tf[~tf["is_total"]][["training_type", "departures"]].copy()
     blocks = [para(text)]
     if not 0 < int(tot["departures"]) < ctx.threshold:
-        from fne_eval.report.charts import bar_chart
-
         bars = pd.DataFrame({"what": [f"Départs financés au {F.fmt_date(ctx.as_of)}",
                                       "Objectif minimal (annexe 6)"],
                              "n": [int(tot["departures"]), int(tot["target_departures"])]})

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 from typing import Callable, Iterable, List, Optional
 
 import pandas as pd
@@ -12,7 +13,7 @@ from fne_eval.evaluate import indicators, quality
 from fne_eval.report import format as F
 from fne_eval.report import storeview
 from fne_eval.store import disclosure
-from fne_eval.report.labels import code_label
+from fne_eval.report.labels import code_label, key_label, log_label
 from fne_eval.report.tables import HtmlFragment, Table, html_table
 from fne_eval.store.build import ALIASES
 
@@ -352,7 +353,6 @@ def _quality(ctx):
         # a few per rule, so that one abundant rule (stale lieux) does not fill the list
         shown = detail.groupby(["rule", "severity"], sort=False).head(FINDINGS_PER_RULE_SHOWN)
         shown = shown.head(MAX_FINDINGS_SHOWN)
-        from fne_eval.report.labels import key_label
 
         blocks.append(html_table(shown, columns=["severity", "table", "key", "message"],
                                  formats={"key": key_label}, labels={"key": "Ligne concernée"},
@@ -398,7 +398,6 @@ def group_sources(items: Iterable[str]) -> List[str]:
         if key not in seen:
             seen.add(key)
             named.append(text)
-    import unicodedata
 
     def _key(t: str) -> str:
         return unicodedata.normalize("NFKD", t.lower()).encode("ascii", "ignore").decode()
@@ -425,8 +424,6 @@ def sources(ctx) -> Section:
         blocks.append(para("Sources citées par la feuille de route pour l'état des lieux :"))
         blocks.append(bullets(cited))
     if getattr(ctx, "log", None):
-        from fne_eval.report.labels import log_label
-
         lines = list(dict.fromkeys(log_label(m) for m in ctx.log))
         blocks.append(para("Journal de calcul (lignes écartées ou incomplètes signalées par les "
                            "fonctions d'évaluation pendant la production de ce rapport) :"))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from fne_eval.bundle.spec import AGE_BANDS, GENDERS, SOCIAL_STATUSES
 from fne_eval.core import territory
 from fne_eval.evaluate import completeness
 from fne_eval.evaluate import offer as offer_eval
@@ -10,7 +11,9 @@ from fne_eval.evaluate import impact as impact_eval
 from fne_eval.report import format as F
 from fne_eval.report import storeview
 from fne_eval.evaluate import targets as targets_eval
+from fne_eval.report.charts import bar_chart, line_chart
 from fne_eval.report.labels import VERDICT_TEXT, code_label
+from fne_eval.report.maps import choropleth
 from fne_eval.report.tables import html_table
 from fne_eval.store.build import ALIASES
 from fne_eval.store.registry import INDICATORS
@@ -158,8 +161,6 @@ def _commune_ifn(ctx) -> dict:
 
 
 def _ifn_map(ctx):
-    from fne_eval.report.maps import choropleth
-
     values = _commune_ifn(ctx)
     exposed = _exposed(ctx)
     cm = territory.code_membership(ctx.bundle["territories"])
@@ -304,8 +305,6 @@ def _store_breakdown_table(ctx, indicator_id: str, dim: str, cats, caption: str,
 
 
 def _activity_publics(ctx):
-    from fne_eval.bundle.spec import AGE_BANDS, GENDERS, SOCIAL_STATUSES
-
     blocks = []
     for col, cats, cap in (("age_band", AGE_BANDS, "Participations par tranche d'âge"),
                            ("gender", GENDERS, "Participations par genre"),
@@ -323,8 +322,6 @@ def _activity_publics(ctx):
 
 
 def _activity_themes(ctx):
-    from fne_eval.report.charts import bar_chart
-
     g = storeview.cells_by(ctx, "accompaniments", "theme")
     if g.empty:
         return no_data("aucune thématique à décrire à ce niveau territorial.")
@@ -351,8 +348,6 @@ def _activity_themes(ctx):
 
 
 def _activity_trend(ctx):
-    from fne_eval.report.charts import line_chart
-
     m = storeview.monthly(ctx, "participations")
     if m.empty:
         return no_data("la série mensuelle n'est publiée qu'au niveau du département et des EPCI.")
