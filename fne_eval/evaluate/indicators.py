@@ -25,6 +25,7 @@ from typing import Optional, Sequence
 import numpy as np
 import pandas as pd
 
+from fne_eval.bundle.diskcache import shared
 from fne_eval.bundle.io import empty_table, tables_of
 from scipy.stats import chi2
 from statsmodels.stats.proportion import proportion_confint
@@ -321,6 +322,7 @@ def _flows(code: str, d: dict, tables: dict, level: str, codes: list, period: st
 
 
 # --------------------------------------------------------------------------- values
+@shared
 def indicator_values(bundle_or_tables, indicators: pd.DataFrame, level: str, period: str = "year",
                      territories: Optional[Sequence[str]] = None, as_of=None, start=None,
                      population_year: Optional[int] = None) -> pd.DataFrame:
