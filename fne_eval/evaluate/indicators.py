@@ -527,6 +527,7 @@ def partial_period_ok(code: str) -> bool:
     return bool(d.get("cumulative") or d.get("stock") or d["estimator"] in ("share", "proportion"))
 
 
+@shared
 def indicator_progress(values: pd.DataFrame, indicators: pd.DataFrame, as_of,
                        catalogue_levels: Sequence[str] = ("departement",)) -> pd.DataFrame:
     """Compare each indicator's latest value with its baseline, target and trajectory.
