@@ -43,7 +43,7 @@ import time
 from pathlib import Path
 
 PARTS = ("batch", "compute", "pdf", "eval", "dask", "memory", "national")
-QUICK_BATCH_IDS = ["impact-13-axe-all", "impact-200054807-axe-2", "budget", "revue-annuelle"]
+QUICK_BATCH_IDS = ["impact-13-axe-all", "impact-200054807-axe-all", "budget", "revue-annuelle"]
 SIZES = {
     "quick": {"eval": (200_000, 2_000_000), "dask_entries": 8, "memory": (10, 40), "loop_sample": 8,
               "national_entries": 8, "compute_rounds": 5},
