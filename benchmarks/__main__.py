@@ -104,7 +104,12 @@ def part_batch(mode: str, work: Path) -> dict:
         run_weasy = fne_eval_run(plan, ids, work / "run-pdf-weasyprint", formats="html,pdf",
                                  extra=("--renderer", "weasyprint"))
     log("batch : décomposition d'un rapport (impact, département)")
-    parts = {} if smoke else breakdown("impact")
+    parts = {}
+    if mode == "full":  # a fresh kernel per stage: minutes on the shared machine, so --full only
+        try:
+            parts = breakdown("impact")
+        except Exception as exc:  # noqa: BLE001 - the other figures stand without it
+            parts = {"error": f"{type(exc).__name__}: {str(exc)[:200]}"}
     load_after = _uptime()
     n_ok = sum(1 for e in run_html["entries"].values() if e["status"] == "ok")
     medians = stage_medians(run_pdf)

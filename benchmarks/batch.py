@@ -293,7 +293,8 @@ def breakdown(notebook: str = "impact", parameters: dict = None) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         nb_out = Path(tmp) / "out.ipynb"
         papermill.execute_notebook(str(REPO / "notebooks" / f"{notebook}.ipynb"), str(nb_out),
-                                   parameters=parameters, progress_bar=False, cwd=str(REPO / "notebooks"))
+                                   parameters=parameters, progress_bar=False, cwd=str(REPO / "notebooks"),
+                                   kernel_name="python3")
         info = RenderInfo(subtitle="benchmark", is_synthetic=True, sources=[], bundle_hash="", version="",
                           run_date="", entry_id="bench")
         t = time.perf_counter()
