@@ -30,7 +30,7 @@ NOTEBOOK_CELLS = [
     ("markdown", "## Publics accompagnés\n\nTexte avec **du gras** et *de l'italique*."),
     ("code", "html_table(df, caption='Personnes accompagnées par public', count_columns=['people'],\n"
              "           suppressed={'people': [False, True, False]}, labels={'public': 'Public', 'people': 'Personnes'})"),
-    ("markdown", "### Graphique des publics\n\n#### Détail du graphique"),
+    ("markdown", "### Graphique des publics\n\n#### Détail du graphique : chiffres officiels"),
     ("code", "bar_chart(df.assign(people=[120, 0, 47]), 'public', 'people', 'Personnes par public', 'personnes')"),
 ]
 
@@ -266,6 +266,12 @@ def test_run_pdf_through_the_default_renderer_has_the_text_of_the_cold_path(run,
     words = _without_leaders(_words(published))
     assert words == _without_leaders(_words(cold))
     assert "Sommaire" in words and "Seniors120" in "".join(words) and "Jeunes<5" in "".join(words)
+    # the PDF's own text (what search and screen readers get, read by pypdf, which keeps ligature
+    # characters where pdftotext splits them): letters, never « ﬀ », « ﬁ »... (U+FB00–FB06)
+    import pypdf
+
+    text = "".join(p.extract_text() for p in pypdf.PdfReader(str(published)).pages)
+    assert "Publics accompagnés" in text and not re.search("[\ufb00-\ufb06]", text)
 
 
 @chromium

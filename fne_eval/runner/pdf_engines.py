@@ -295,6 +295,7 @@ class ChromiumEngine:
                 if nav.get("errorText"):
                     raise PdfEngineError(f"chromium : chargement impossible ({nav['errorText']})")
                 self._wait_event("Page.loadEventFired")
+                self._evaluate(_NO_LIGATURES_JS)
                 self.send("Runtime.evaluate", {"expression": "document.fonts.ready.then(() => true)",
                                                "awaitPromise": True}, session=True)
                 data = self._print()
@@ -363,6 +364,13 @@ class ChromiumEngine:
             shutil.rmtree(self.profile, ignore_errors=True)
             self.profile = None
 
+
+# Chromium maps a ligature glyph (« ﬀ » in « Chiffres ») to the one ligature character in the
+# PDF's text, so a search or a text extraction for « Chiffres » fails; WeasyPrint's PDF gives
+# the letters. Common ligatures are turned off for printing (the words then read as in the HTML).
+_NO_LIGATURES_JS = """(() => { const st = document.createElement('style');
+  st.textContent = '* { font-variant-ligatures: no-common-ligatures; }';
+  document.head.appendChild(st); return true; })()"""
 
 # Chromium lays out no ``target-counter()``: the page numbers of the table of contents are
 # read from the outline of a first print (one entry per heading, in document order), written
