@@ -3,13 +3,16 @@
 Parts (issue 5):
 
 - ``batch``: the COPIL pack (``--quick``: 4 of its 27 entries): ``fne-eval run --to html,pdf
-  --jobs 2`` (default renderer, and ``--renderer chromium``) against the naive loop that runs,
+  --jobs 2`` (default renderer ``auto``, and ``--renderer weasyprint``) against the naive loop that runs,
   per entry, the ``papermill`` CLI, ``jupyter nbconvert --to html --no-input`` and the
   ``weasyprint`` CLI (``pack_speedup_vs_naive_loop``, issue 14); ``fne-eval run --to html``
   against the papermill commands of that loop alone (``batch_speedup_vs_papermill_loop``,
   issue 5); the median seconds per stage of the run's reports from its manifest
-  (``report_compute_median_s`` is the median of the cells' time), and where one report's
+  (``pack_cells_median_s`` is the median of the cells' time), and where one report's
   time goes (``batch_breakdown_seconds``, with the figure drawing);
+- ``compute``: ``report_compute_median_s`` (issue 9: the département's all-axes impact report
+  opened to its last section, store and shared results warm, rendering excluded) and
+  ``store_build_s`` (``benchmarks/report_compute.py``);
 - ``eval``: the one-pass national evaluation on a synthetic activity table of two sizes
   (``--quick``: 200 000 and 2 million records; ``--full``: 1 and 10 million), its peak
   memory, its growth and its speed against filtering the table once per territory;
@@ -20,7 +23,8 @@ Parts (issue 5):
   ``national_reports_per_minute``, ``dask_scaling_1_to_2_workers``;
 - ``pdf``: the PDF engines side by side on the same 3 HTML reports (``params/exemple-petit.yaml``
   and the annual review): WeasyPrint started per report, WeasyPrint warm, Chromium warm
-  (``benchmarks/pdf_render.py``); ``pdf_render_median_s`` is the default engine's median.
+  (``benchmarks/pdf_render.py``); ``pdf_render_median_s`` is the median of the engine
+  ``--renderer auto`` uses (Chromium when installed).
 
 Prints a table (figures in French format); with ``--json``, a JSON object whose keys
 include ``batch_speedup_vs_papermill_loop``, ``eval_seconds_<size>``, ``eval_peak_gb``,
@@ -38,16 +42,16 @@ import tempfile
 import time
 from pathlib import Path
 
-PARTS = ("batch", "pdf", "eval", "dask", "memory", "national")
-QUICK_BATCH_IDS = ["impact-13-axe-all", "impact-200054807-axe-2", "budget", "revue-annuelle"]
+PARTS = ("batch", "compute", "pdf", "eval", "dask", "memory", "national")
+QUICK_BATCH_IDS = ["impact-13-axe-all", "impact-200054807-axe-all", "budget", "revue-annuelle"]
 SIZES = {
     "quick": {"eval": (200_000, 2_000_000), "dask_entries": 8, "memory": (10, 40), "loop_sample": 8,
-              "national_entries": 8},
+              "national_entries": 8, "compute_rounds": 5},
     "full": {"eval": (1_000_000, 10_000_000), "dask_entries": 40, "memory": (100, 1000), "loop_sample": 20,
-             "national_entries": 100},
+             "national_entries": 100, "compute_rounds": 9},
     # tiny sizes for tests/test_benchmarks_smoke.py: checks the machinery, measures nothing
     "smoke": {"eval": (2_000, 20_000), "dask_entries": 2, "memory": (1, 2), "loop_sample": 4,
-              "national_entries": 1},
+              "national_entries": 1, "compute_rounds": 1},
 }
 SMOKE_BATCH_IDS = ["budget"]
 #: Synthetic records of the national bundle used by the light plans (dask, memory).
@@ -91,18 +95,21 @@ def part_batch(mode: str, work: Path) -> dict:
     loop = naive_loop(entries, work / "loop", cache="off")
     log(f"batch : fne-eval run --to html ({len(ids)} entrées)")
     run_html = fne_eval_run(plan, ids, work / "run-html", formats="html")
-    log("batch : fne-eval run --to html,pdf (moteur par défaut)")
+    log("batch : fne-eval run --to html,pdf (moteur par défaut : auto)")
     run_pdf = fne_eval_run(plan, ids, work / "run-pdf", formats="html,pdf")
     smoke = mode == "smoke"
-    run_chromium = None
-    from fne_eval.runner.pdf_engines import chromium_path
-
-    if not smoke and chromium_path():
-        log("batch : fne-eval run --to html,pdf --renderer chromium")
-        run_chromium = fne_eval_run(plan, ids, work / "run-pdf-chromium", formats="html,pdf",
-                                    extra=("--renderer", "chromium"))
+    run_weasy = None
+    if not smoke:
+        log("batch : fne-eval run --to html,pdf --renderer weasyprint")
+        run_weasy = fne_eval_run(plan, ids, work / "run-pdf-weasyprint", formats="html,pdf",
+                                 extra=("--renderer", "weasyprint"))
     log("batch : décomposition d'un rapport (impact, département)")
-    parts = {} if smoke else breakdown("impact")
+    parts = {}
+    if mode == "full":  # a fresh kernel per stage: minutes on the shared machine, so --full only
+        try:
+            parts = breakdown("impact")
+        except Exception as exc:  # noqa: BLE001 - the other figures stand without it
+            parts = {"error": f"{type(exc).__name__}: {str(exc)[:200]}"}
     load_after = _uptime()
     n_ok = sum(1 for e in run_html["entries"].values() if e["status"] == "ok")
     medians = stage_medians(run_pdf)
@@ -121,7 +128,8 @@ def part_batch(mode: str, work: Path) -> dict:
         "batch_speedup_vs_papermill_loop": round(loop["papermill_seconds"] / run_html["seconds"], 2),
         "pack_speedup_vs_naive_loop": round(loop["seconds"] / run_pdf["seconds"], 2),
         "pack_cpu_ratio_vs_naive_loop": round(loop["cpu_seconds"] / run_pdf["cpu_seconds"], 2),
-        "report_compute_median_s": medians.get("cells"),
+        "pack_renderer": run_pdf.get("renderer"),
+        "pack_cells_median_s": medians.get("cells"),
         "pack_stage_medians_s": medians,
         "pack_charts": chart_counts(run_pdf),
         "batch_per_entry_loop_seconds": loop["per_entry"],
@@ -129,14 +137,28 @@ def part_batch(mode: str, work: Path) -> dict:
         "batch_breakdown_seconds": parts,
         "batch_run_stderr": run_pdf["stderr_tail"] or run_html["stderr_tail"],
     }
-    if run_chromium is not None:
+    if run_weasy is not None:
         res.update({
-            "batch_run_html_pdf_chromium_seconds": run_chromium["seconds"],
-            "batch_run_html_pdf_chromium_cpu_seconds": run_chromium["cpu_seconds"],
-            "pack_speedup_vs_naive_loop_chromium": round(loop["seconds"] / run_chromium["seconds"], 2),
-            "pack_stage_medians_chromium_s": stage_medians(run_chromium),
-            "report_compute_median_chromium_run_s": stage_medians(run_chromium).get("cells"),
+            "batch_run_html_pdf_weasyprint_seconds": run_weasy["seconds"],
+            "batch_run_html_pdf_weasyprint_cpu_seconds": run_weasy["cpu_seconds"],
+            "pack_speedup_vs_naive_loop_weasyprint": round(loop["seconds"] / run_weasy["seconds"], 2),
+            "pack_stage_medians_weasyprint_s": stage_medians(run_weasy),
         })
+    return res
+
+
+def part_compute(mode: str, work: Path) -> dict:
+    """One report's compute once the run's caches are warm, and the store's build (``benchmarks/report_compute.py``)."""
+    from benchmarks.batch import REPO
+
+    rounds = SIZES[mode]["compute_rounds"]
+    log(f"compute : rapport d'impact du département (tous axes), {rounds} tour(s), caches chauds")
+    out = subprocess.run([sys.executable, "-m", "benchmarks.report_compute", f"--rounds={rounds}"],
+                         capture_output=True, text=True, cwd=REPO)
+    if out.returncode != 0:
+        raise RuntimeError(f"compute : {out.stderr[-800:]}")
+    res = json.loads(out.stdout.strip().splitlines()[-1])
+    res["report_compute_uptime"] = _uptime()
     return res
 
 
@@ -207,7 +229,7 @@ def part_pdf(mode: str, work: Path) -> dict:
     load = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
     keys = {"weasyprint_per_report": "per_report", "weasyprint_in_process": "in_process",
             "weasyprint_warm": "weasyprint_warm", "chromium_warm": "chromium_warm"}
-    figures = {"pdf_render_engine": "weasyprint_warm", "pdf_reports": res["reports"], "pdf_rounds": rounds,
+    figures = {"pdf_reports": res["reports"], "pdf_rounds": rounds,
                "pdf_uptime": load, "pdf_chromium_start_s": res.get("chromium_start_s")}
     for engine, short in keys.items():
         if engine in res:
@@ -219,8 +241,11 @@ def part_pdf(mode: str, work: Path) -> dict:
             figures[f"pdf_{short}_checks_ok"] = all(
                 v["tagged"] and v["lang"] == "fr" and v["footer_every_page"]
                 and v["synthetic_notice_every_page"] in (True, None) for v in res[engine]["pdf"].values())
-    figures["pdf_render_median_s"] = figures.get("pdf_weasyprint_warm_median_s")
-    figures["pdf_render_median_s_per_page"] = figures.get("pdf_weasyprint_warm_median_s_per_page")
+    # the engine --renderer auto uses: Chromium kept warm when it is installed, else warm WeasyPrint
+    default = "chromium_warm" if figures.get("pdf_chromium_warm_median_s") else "weasyprint_warm"
+    figures["pdf_render_engine"] = default
+    figures["pdf_render_median_s"] = figures.get(f"pdf_{default}_median_s")
+    figures["pdf_render_median_s_per_page"] = figures.get(f"pdf_{default}_median_s_per_page")
     if figures.get("pdf_chromium_warm_median_s"):
         figures["pdf_chromium_speedup_vs_weasyprint_warm"] = round(
             figures["pdf_weasyprint_warm_median_s"] / figures["pdf_chromium_warm_median_s"], 2)
@@ -304,19 +329,23 @@ def part_memory(mode: str, work: Path) -> dict:
 # --------------------------------------------------------------------------- output
 ROWS = [
     ("pack_speedup_vs_naive_loop", "Gain fne-eval run --to html,pdf / boucle naïve avec PDF (cible ≥ 6)", 2),
-    ("pack_speedup_vs_naive_loop_chromium", "Même gain, --renderer chromium", 2),
+    ("pack_speedup_vs_naive_loop_weasyprint", "Même gain, --renderer weasyprint", 2),
     ("pack_cpu_ratio_vs_naive_loop", "Temps CPU boucle naïve / fne-eval run --to html,pdf", 2),
-    ("report_compute_median_s", "Calcul d'un rapport (cellules), médiane (s, cible ≤ 0,5)", 2),
+    ("report_compute_median_s", "Calcul d'un rapport d'impact (13, tous axes), caches chauds, médiane (s, cible ≤ 0,5)", 2),
+    ("report_compute_cpu_median_s", "Même calcul, temps CPU médian (s)", 2),
+    ("report_compute_cold_s", "Même rapport, premier du lancement (s)", 2),
+    ("store_build_s", "Construction du magasin d'indicateurs, bundle embarqué (s)", 1),
+    ("pack_cells_median_s", "Cellules d'un rapport dans fne-eval run, médiane (s)", 2),
     ("batch_speedup_vs_papermill_loop", "Gain fne-eval run --to html / boucle papermill (cible ≥ 3)", 2),
     ("naive_loop_seconds", "Boucle naïve papermill + nbconvert + weasyprint (s)", 1),
     ("batch_papermill_loop_seconds", "Boucle papermill (s)", 1),
     ("batch_run_html_seconds", "fne-eval run --to html (s)", 1),
     ("batch_run_html_pdf_seconds", "fne-eval run --to html,pdf (s)", 1),
-    ("batch_run_html_pdf_chromium_seconds", "fne-eval run --to html,pdf --renderer chromium (s)", 1),
+    ("batch_run_html_pdf_weasyprint_seconds", "fne-eval run --to html,pdf --renderer weasyprint (s)", 1),
     ("national_reports_per_minute", "Plan national (EPCI), Dask 2 travailleurs : rapports par minute", 1),
     ("dask_scaling_1_to_2_workers", "Durée Dask 1 travailleur / 2 travailleurs (cible ≥ 1,7)", 2),
     ("national_report_median_s", "Plan national : durée médiane d'un rapport (s)", 1),
-    ("pdf_render_median_s", "PDF, moteur par défaut (WeasyPrint chaud), s par rapport", 2),
+    ("pdf_render_median_s", "PDF, moteur par défaut (auto : Chromium chaud s'il est installé), s par rapport", 2),
     ("pdf_per_report_median_s", "PDF, WeasyPrint démarré pour chaque rapport, s par rapport", 2),
     ("pdf_weasyprint_warm_median_s", "PDF, WeasyPrint chaud, s par rapport", 2),
     ("pdf_chromium_warm_median_s", "PDF, Chromium chaud, s par rapport", 2),
@@ -341,7 +370,8 @@ def print_table(res: dict) -> None:
         if res.get(key) is not None:
             v = res[key]
             print(f"  {label:<72} {fr(v, digits) if isinstance(v, (int, float)) else v}")
-    for key in ("pack_stage_medians_s", "pack_stage_medians_chromium_s", "national_stage_medians_s"):
+    for key in ("pack_stage_medians_s", "pack_stage_medians_weasyprint_s", "national_stage_medians_s",
+                "report_compute_sections_median_s"):
         if res.get(key):
             print(f"  Médianes par étape, {key} (s) : " + ", ".join(f"{k} {fr(v, 2)}" for k, v in res[key].items()))
     if "batch_breakdown_seconds" in res:

@@ -95,13 +95,14 @@ def fne_eval_run(plan: Path, ids: list, out: Path, formats: str = "html", jobs: 
     for line in r["stdout"].splitlines():
         if line.startswith("Ouvrir : "):
             manifest = Path(line[len("Ouvrir : "):]).parent / "manifest.json"
-    entries = {}
+    entries, renderer = {}, None
     if manifest and manifest.exists():
         m = json.loads(manifest.read_text(encoding="utf-8"))
+        renderer = (m.get("options") or {}).get("renderer")
         entries = {e["id"]: {"status": e["status"], "duration_s": e.get("duration_s"),
                              "stages": e.get("stages") or {}, "error": e.get("error")} for e in m["entries"]}
     return {"seconds": round(seconds, 2), "cpu_seconds": round(r["cpu_seconds"], 2), "exit_code": r["returncode"],
-            "entries": entries, "run_dir": str(manifest.parent) if manifest else None, "stderr_tail": r["stderr"][-500:] if r["returncode"] not in (0, 1) else ""}
+            "entries": entries, "renderer": renderer, "run_dir": str(manifest.parent) if manifest else None, "stderr_tail": r["stderr"][-500:] if r["returncode"] not in (0, 1) else ""}
 
 
 def stage_medians(run: dict) -> dict:
@@ -292,7 +293,8 @@ def breakdown(notebook: str = "impact", parameters: dict = None) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         nb_out = Path(tmp) / "out.ipynb"
         papermill.execute_notebook(str(REPO / "notebooks" / f"{notebook}.ipynb"), str(nb_out),
-                                   parameters=parameters, progress_bar=False, cwd=str(REPO / "notebooks"))
+                                   parameters=parameters, progress_bar=False, cwd=str(REPO / "notebooks"),
+                                   kernel_name="python3")
         info = RenderInfo(subtitle="benchmark", is_synthetic=True, sources=[], bundle_hash="", version="",
                           run_date="", entry_id="bench")
         t = time.perf_counter()

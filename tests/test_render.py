@@ -206,6 +206,24 @@ def test_synthetic_notice_once_on_screen_and_on_every_pdf_page(html, tmp_path):
     assert '@bottom-left' not in real and 'class="fne-banner"' not in real
 
 
+def test_auto_prefers_chromium_then_weasyprint_quarto_first(tmp_path, monkeypatch):
+    """``auto``: Quarto when on PATH, else Chromium when found (the faster engine), else WeasyPrint."""
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    fake = bindir / "chromium"
+    fake.write_text("#!/bin/sh\nexit 0\n")
+    fake.chmod(0o755)
+    monkeypatch.delenv("FNE_EVAL_CHROMIUM", raising=False)
+    monkeypatch.setenv("PATH", str(bindir))
+    assert resolve_renderer("auto", ("html", "pdf")) == "chromium"
+    assert resolve_renderer("weasyprint", ("html", "pdf")) == "weasyprint"  # asked for: kept
+    assert resolve_renderer("auto", ("html",)) is None
+    _fake_quarto(bindir, tmp_path / "args.txt")
+    assert resolve_renderer("auto", ("html", "pdf")) == "quarto"
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    assert resolve_renderer("auto", ("html", "pdf")) == "weasyprint"
+
+
 def test_chromium_asked_but_missing_is_a_clear_error(tmp_path, monkeypatch):
     """``--renderer chromium`` without a Chromium binary: a French error naming the fix, before anything runs."""
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))

@@ -30,7 +30,7 @@ NOTEBOOK_CELLS = [
     ("markdown", "## Publics accompagnés\n\nTexte avec **du gras** et *de l'italique*."),
     ("code", "html_table(df, caption='Personnes accompagnées par public', count_columns=['people'],\n"
              "           suppressed={'people': [False, True, False]}, labels={'public': 'Public', 'people': 'Personnes'})"),
-    ("markdown", "### Graphique des publics\n\n#### Détail du graphique"),
+    ("markdown", "### Graphique des publics\n\n#### Détail du graphique : chiffres officiels"),
     ("code", "bar_chart(df.assign(people=[120, 0, 47]), 'public', 'people', 'Personnes par public', 'personnes')"),
 ]
 
@@ -242,6 +242,36 @@ def test_chromium_engine_prints_the_same_text_tagged(run, tmp_path):
     assert old_words[old_words.index("Sommaire"):][:8] == ["Sommaire", "1.", "Publics", "accompagnés", "1",
                                                            "Graphique", "des", "publics"]
     assert _without_leaders(_words(pdf)) == old_words
+
+
+def test_run_pdf_through_the_default_renderer_has_the_text_of_the_cold_path(run, tmp_path):
+    """What the speed work changed in the published PDF: nothing in its text.
+
+    Covers: the run's PDF as published — ``--renderer auto``, i.e. Chromium kept warm by the
+    worker when it is installed (the default since issue 14), else warm WeasyPrint — against
+    the cold path of before (WeasyPrint started for this one report, fresh font configuration),
+    on the same HTML: the same words in the same order (pdftotext), table of contents page
+    numbers included; only leader dots and list bullets, which the two engines draw differently,
+    are left out. Does not cover layout (line breaks, page breaks inside a page's text order
+    are compared as one word stream) nor pictures (their alt texts: ``test_run_pdf_is_tagged...``).
+    """
+    import shutil
+
+    from fne_eval.runner.render import render_pdf_weasyprint
+
+    expected = "chromium" if shutil.which("chromium") else "weasyprint"
+    assert run["manifest"]["options"]["renderer"] == expected
+    published = run["dir"] / run["entry"]["outputs"]["pdf"]
+    cold = render_pdf_weasyprint(run["html"], tmp_path / "cold.pdf")
+    words = _without_leaders(_words(published))
+    assert words == _without_leaders(_words(cold))
+    assert "Sommaire" in words and "Seniors120" in "".join(words) and "Jeunes<5" in "".join(words)
+    # the PDF's own text (what search and screen readers get, read by pypdf, which keeps ligature
+    # characters where pdftotext splits them): letters, never « ﬀ », « ﬁ »... (U+FB00–FB06)
+    import pypdf
+
+    text = "".join(p.extract_text() for p in pypdf.PdfReader(str(published)).pages)
+    assert "Publics accompagnés" in text and not re.search("[\ufb00-\ufb06]", text)
 
 
 @chromium

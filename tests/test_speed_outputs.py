@@ -261,11 +261,23 @@ def _one_notebook(path: Path, *sources) -> Path:
     return path
 
 
+@pytest.fixture
+def worker_env():
+    """run_entry sets its worker's environment (BLAS threads, shared results): undone after the test."""
+    import os
+
+    saved = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
+
+
 @pytest.mark.parametrize("second_cell, timeout, error", [
     ("raise ValueError('valeur refusée')", None, "ValueError: valeur refusée"),
     ("import time\ntime.sleep(60)", 4, "délai dépassé"),
 ])
-def test_failed_entry_keeps_its_notebook_with_the_cells_that_ran(tmp_path, second_cell, timeout, error):
+def test_failed_entry_keeps_its_notebook_with_the_cells_that_ran(tmp_path, second_cell, timeout, error,
+                                                                  worker_env):
     """papermill no longer writes the notebook at each cell: a failed entry still keeps it for diagnosis."""
     from fne_eval.runner.entry import RunContext, run_entry
     from fne_eval.runner.plan import PlanEntry
@@ -282,7 +294,7 @@ def test_failed_entry_keeps_its_notebook_with_the_cells_that_ran(tmp_path, secon
     assert first.metadata["papermill"]["status"] == "completed"
 
 
-def test_ok_entry_notebook_is_complete(tmp_path):
+def test_ok_entry_notebook_is_complete(tmp_path, worker_env):
     from fne_eval.runner.entry import RunContext, run_entry
     from fne_eval.runner.plan import PlanEntry
 

@@ -25,6 +25,7 @@ simply not used.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import os
@@ -253,3 +254,251 @@ def load_or_build(path_str: str, validate: bool, build: Callable[[], object], co
         except OSError:
             pass
     return bundle
+
+
+# --------------------------------------------------------------------------- shared results
+#
+# An expensive quantity computed from a bundle (the indicator values of a level, the
+# département-wide difference in differences, the quality findings...) is the same for every
+# report of a run that asks for it with the same parameters, and each report runs in its own
+# fresh kernel. :func:`shared` keeps such a result once per (function, bundle content,
+# arguments, code), in memory and in the cache folder, so that the first report of a run
+# computes it and the others read it.
+
+SHARED_ENV = "FNE_EVAL_SHARED"
+SHARED_FOLDER = "shared"
+SHARED_SUFFIX = ".result"
+#: Results kept in a process's memory (pickled bytes, least recently used dropped first).
+SHARED_MEMORY_ENTRIES = 64
+#: Results kept in the cache folder (least recently used removed).
+SHARED_DISK_ENTRIES = 2048
+#: Packages whose source is part of a shared result's key (what evaluation code can reach).
+_SHARED_CODE = ("core", "bundle", "ingest", "build", "evaluate", "store")
+#: What :func:`shared` did in this process (the benchmark and the tests read it).
+SHARED_STATS = {"memory_hits": 0, "disk_hits": 0, "computed": 0, "uncached": 0, "rejected": 0}
+_SHARED_MEMO: "dict[str, bytes]" = {}
+
+
+class _NoKey(Exception):
+    """An argument that cannot be part of a key: the call is computed, not shared."""
+
+
+def shared_enabled() -> bool:
+    """Return True when ``$FNE_EVAL_SHARED`` switches sharing on (``on``, ``1``, ``yes``, ``true``).
+
+    Off by default: a bundle counts by the content hash of its files, and a caller may change
+    the frames of its copy of a bundle (:meth:`fne_eval.bundle.io.Bundle.copy`) without
+    changing that hash. ``fne-eval run`` turns it on for the kernels of its reports, which
+    read their bundle as loaded and never change it.
+    """
+    return os.environ.get(SHARED_ENV, "").strip().lower() in ("on", "1", "yes", "true")
+
+
+def _shared_code_hash() -> str:
+    """Return the hash of the evaluation code and of the packaged data files (names, sizes, dates)."""
+    global _SHARED_CODE_HASH
+    if _SHARED_CODE_HASH is None:
+        import numpy
+        import pandas
+
+        from fne_eval import __version__
+
+        root = Path(__file__).resolve().parent.parent
+        h = hashlib.sha256(f"fne-eval {__version__} pandas {pandas.__version__} numpy {numpy.__version__} "
+                           f"python {sys.version_info[:2]}\n".encode())
+        for pkg in _SHARED_CODE:
+            for p in sorted((root / pkg).glob("*.py")):
+                h.update(f"{pkg}/{p.name}".encode() + b"\0" + p.read_bytes())
+        for p in sorted((root / "data").rglob("*")):
+            if p.is_file():
+                st = p.stat()
+                h.update(f"{p.relative_to(root)}|{st.st_size}|{st.st_mtime_ns}\n".encode())
+        _SHARED_CODE_HASH = h.hexdigest()
+    return _SHARED_CODE_HASH
+
+
+_SHARED_CODE_HASH: Optional[str] = None
+
+
+def _feed_key(h, value) -> None:
+    """Feed one argument into a key, with its type, or raise :class:`_NoKey`.
+
+    A bundle counts by its content hash (the hash of its files, as for the indicator store)
+    and the shape and columns of its tables; a bundle without a content hash (built in
+    memory) cannot be shared. Frames count by their values, index, columns and dtypes.
+    """
+    import numpy as np
+    import pandas as pd
+
+    if value is None or isinstance(value, (bool, int, float, str, bytes)):
+        h.update(f"{type(value).__name__}:{value!r};".encode())
+    elif isinstance(value, (pd.Timestamp, pd.Timedelta)) or type(value).__module__ == "datetime":
+        h.update(f"{type(value).__name__}:{value!r};".encode())
+    elif isinstance(value, np.generic):
+        h.update(f"{type(value).__name__}:{value.item()!r};".encode())
+    elif isinstance(value, (pd.DataFrame, pd.Series)):
+        frame = value.to_frame() if isinstance(value, pd.Series) else value
+        h.update(f"frame{frame.shape};cols{list(map(str, frame.columns))!r};"
+                 f"dtypes{[str(d) for d in frame.dtypes]!r};index{frame.index.dtype};".encode())
+        try:
+            h.update(pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes())
+        except TypeError as exc:  # a cell pandas cannot hash
+            raise _NoKey(str(exc)) from exc
+    elif isinstance(value, dict):
+        h.update(f"dict{len(value)};".encode())
+        for k in sorted(value, key=repr):
+            _feed_key(h, k)
+            _feed_key(h, value[k])
+    elif isinstance(value, (list, tuple, set, frozenset)):
+        items = sorted(value, key=repr) if isinstance(value, (set, frozenset)) else value
+        h.update(f"{type(value).__name__}{len(value)};".encode())
+        for v in items:
+            _feed_key(h, v)
+    elif type(value).__name__ == "Bundle" and hasattr(value, "tables"):
+        content = getattr(value, "hash", "") or ""
+        if not content:
+            raise _NoKey("bundle sans empreinte")
+        # its source too: some results depend on where it is (the embedded bundle's sources)
+        h.update(f"bundle:{content};source:{getattr(value, 'source', '')!s};".encode())
+        for name in sorted(value.tables):
+            t = value.tables[name]
+            h.update(f"{name}{getattr(t, 'shape', None)}{list(map(str, getattr(t, 'columns', [])))!r};".encode())
+    else:
+        raise _NoKey(type(value).__name__)
+
+
+def shared_key(fn: Callable, args: tuple, kwargs: dict) -> Optional[str]:
+    """Return the key of ``fn(*args, **kwargs)`` among shared results, or None when it cannot be shared."""
+    h = hashlib.sha256(f"{fn.__module__}.{fn.__qualname__}\n{_shared_code_hash()}\n".encode())
+    try:
+        _feed_key(h, list(args))
+        _feed_key(h, dict(kwargs))
+    except _NoKey:
+        return None
+    return h.hexdigest()
+
+
+def _shared_disk_read(path: Path, key: str, folder: Path):
+    """Return ``(True, result)`` from a sealed entry, or ``(False, None)`` (missing, planted, copied, corrupt)."""
+    try:
+        blob = path.read_bytes()
+    except OSError:
+        return False, None
+    payload = unseal(blob, key, folder)
+    if payload is None:  # not sealed by this user for this key: never unpickled, removed
+        SHARED_STATS["rejected"] += 1
+        try:
+            path.unlink()
+        except OSError:
+            pass
+        return False, None
+    try:
+        stored_key, result = pickle.loads(payload)
+    except Exception:  # noqa: BLE001 - an entry of an older format is recomputed
+        return False, None
+    if stored_key != key:
+        return False, None
+    _SHARED_MEMO[key] = payload
+    try:
+        os.utime(path)
+    except OSError:
+        pass
+    return True, result
+
+
+def _shared_disk_write(path: Path, key: str, payload: bytes, folder: Path) -> None:
+    blob = seal(payload, key, folder)
+    if blob is None:  # no per-user key: memory only
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=SHARED_SUFFIX, dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(blob)
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+        entries = list(path.parent.glob("*" + SHARED_SUFFIX))
+        if len(entries) > SHARED_DISK_ENTRIES:
+            for p in sorted(entries, key=lambda p: p.stat().st_atime)[:len(entries) - SHARED_DISK_ENTRIES]:
+                p.unlink()
+    except OSError:  # a read-only or full cache folder only costs time
+        pass
+
+
+def shared(fn: Optional[Callable] = None, *, not_when: tuple = ()) -> Callable:
+    """Decorate an expensive function of a bundle so that its result is computed once and shared.
+
+    The result of ``fn(*args, **kwargs)`` is kept under :func:`shared_key` (the function, the
+    source of the evaluation code and the packaged data, the bundle's content hash and every
+    argument) in this process's memory and in ``<cache folder>/shared/`` (the folder of
+    :func:`cache_dir`), so every report of a run — each in its own kernel, on any worker
+    sharing the folder — reads what the first one computed. Disk entries are pickles sealed
+    with the user's key (:func:`seal`): an entry planted in a shared folder, or copied from
+    another key, is removed unread and the result recomputed. Each call returns a new object
+    (unpickled), so a caller that changes it changes nobody else's.
+
+    Only when :func:`shared_enabled` (``$FNE_EVAL_SHARED=on``, set by ``fne-eval run`` for its
+    kernels). Not shared (computed as without the decorator): a bundle without content hash,
+    an argument of another type, a keyword argument of ``not_when`` given (not None: a folder
+    whose files would not be part of the key). Without a cache folder (``FNE_EVAL_CACHE_DIR=off``)
+    results are shared in memory only.
+    """
+    if fn is None:
+        return functools.partial(shared, not_when=not_when)
+    positions = _positions(fn, not_when)
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        given = any(kwargs.get(n) is not None for n in not_when) or any(
+            i < len(args) and args[i] is not None for i in positions)
+        key = shared_key(fn, args, kwargs) if shared_enabled() and not given else None
+        if key is None:
+            SHARED_STATS["uncached"] += 1
+            return fn(*args, **kwargs)
+        payload = _SHARED_MEMO.pop(key, None)
+        if payload is not None:
+            _SHARED_MEMO[key] = payload  # most recently used last
+            SHARED_STATS["memory_hits"] += 1
+            return pickle.loads(payload)[1]
+        folder = cache_dir()
+        path = folder / SHARED_FOLDER / f"{key}{SHARED_SUFFIX}" if folder is not None else None
+        if path is not None and path.exists():
+            found, result = _shared_disk_read(path, key, folder)
+            if found:
+                SHARED_STATS["disk_hits"] += 1
+                _shared_trim()
+                return result
+        result = fn(*args, **kwargs)
+        SHARED_STATS["computed"] += 1
+        try:
+            payload = pickle.dumps((key, result), protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception:  # noqa: BLE001 - a result that cannot be pickled is simply not shared
+            return result
+        _SHARED_MEMO[key] = payload
+        _shared_trim()
+        if path is not None:
+            _shared_disk_write(path, key, payload, folder)
+        return pickle.loads(payload)[1]  # the caller gets its own copy, as on a hit
+
+    wrapper.__wrapped_shared__ = fn
+    return wrapper
+
+
+def _positions(fn: Callable, names: tuple) -> list:
+    import inspect
+
+    params = list(inspect.signature(fn).parameters)
+    return [params.index(n) for n in names if n in params]
+
+
+def _shared_trim() -> None:
+    while len(_SHARED_MEMO) > SHARED_MEMORY_ENTRIES:
+        _SHARED_MEMO.pop(next(iter(_SHARED_MEMO)))
+
+
+def clear_shared_memory() -> None:
+    """Forget the shared results kept in this process's memory (the disk entries stay)."""
+    _SHARED_MEMO.clear()

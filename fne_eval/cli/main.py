@@ -104,7 +104,8 @@ def build_parser() -> FrenchArgumentParser:
     p.add_argument("--to", default="html,pdf", metavar="FORMATS",
                    help="formats : html, pdf, docx, ou une liste comme html,pdf,docx (défaut : html,pdf)")
     p.add_argument("--renderer", choices=["auto", "weasyprint", "chromium", "quarto"], default="auto",
-                   help="moteur PDF (auto : Quarto si son exécutable est dans le PATH, sinon WeasyPrint ; "
+                   help="moteur PDF (auto : Quarto si son exécutable est dans le PATH, sinon Chromium s'il est "
+                        "installé, le plus rapide, sinon WeasyPrint ; "
                         "chromium : un Chromium sans interface gardé ouvert par chaque processus)")
     p.add_argument("--executor", choices=["local", "dask"], default="local",
                    help="où s'exécutent les entrées (défaut : local)")

@@ -31,6 +31,7 @@ from typing import Iterable, Union
 import numpy as np
 import pandas as pd
 
+from fne_eval.bundle.diskcache import shared
 from fne_eval.core.fmt import fmt_int, fmt_pct
 from fne_eval.core.periods import PERIODS, assign_periods, period_range
 from fne_eval.core.territory import _str, aggregate, member_codes, merge_logged
@@ -152,6 +153,7 @@ def reporting_completeness(bundle, level: Union[str, Iterable[str]] = LEVELS, pe
     return out[COLUMNS].sort_values(["level", "territory_code", "period"]).reset_index(drop=True)
 
 
+@shared
 def totals_with_completeness(bundle, territory_code: str, start=None, end=None, reporter: str = "lieu",
                              geography: str = "beneficiary", threshold: int = 5) -> pd.DataFrame:
     """Return a territory's accompaniments over ``[start, end]`` with the reporting rate.

@@ -24,6 +24,7 @@ from typing import Iterable, Optional, Sequence, Union
 import numpy as np
 import pandas as pd
 
+from fne_eval.bundle.diskcache import shared
 from fne_eval.core.periods import PERIODS, assign_periods, parse_period, period_end, period_start
 from fne_eval.core.territory import _str, aggregate, code_membership, unit_membership, unit_populations
 from fne_eval.evaluate.offer import _table as t
@@ -314,6 +315,7 @@ def _fit(formula: str, data: pd.DataFrame, cluster_groups: Optional[np.ndarray])
         return model.fit(method="qr", cov_type="HC1")
 
 
+@shared
 def did_estimate(data, treated_units: Optional[Sequence[str]] = None, start_date=None,
                  outcome: str = "accompaniments_per_1000", cluster: str = "unit", freq: str = "quarter",
                  synthetic: Optional[bool] = None, alpha: float = 0.05, as_of=None) -> pd.DataFrame:

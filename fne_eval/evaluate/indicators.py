@@ -25,6 +25,7 @@ from typing import Optional, Sequence
 import numpy as np
 import pandas as pd
 
+from fne_eval.bundle.diskcache import shared
 from fne_eval.bundle.io import coerce_table, empty_table, tables_of
 from scipy.stats import chi2
 from statsmodels.stats.proportion import proportion_confint
@@ -314,6 +315,7 @@ def _flows(code: str, d: dict, tables: dict, level: str, codes: list, period: st
 
 
 # --------------------------------------------------------------------------- values
+@shared
 def indicator_values(bundle_or_tables, indicators: pd.DataFrame, level: str, period: str = "year",
                      territories: Optional[Sequence[str]] = None, as_of=None, start=None,
                      population_year: Optional[int] = None) -> pd.DataFrame:
@@ -516,6 +518,7 @@ def partial_period_ok(code: str) -> bool:
     return bool(d.get("cumulative") or d.get("stock") or d["estimator"] in ("share", "proportion"))
 
 
+@shared
 def indicator_progress(values: pd.DataFrame, indicators: pd.DataFrame, as_of,
                        catalogue_levels: Sequence[str] = ("departement",)) -> pd.DataFrame:
     """Compare each indicator's latest value with its baseline, target and trajectory.

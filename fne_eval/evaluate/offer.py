@@ -38,6 +38,7 @@ from typing import Iterable, Optional
 import numpy as np
 import pandas as pd
 
+from fne_eval.bundle.diskcache import shared
 from fne_eval.bundle.spec import TABLES
 from fne_eval.core.territory import (
     _str,
@@ -142,6 +143,7 @@ def ifn_by_unit(bundle, variant: str = IFN_VARIANT, vintage: Optional[str] = Non
 
 
 # --------------------------------------------------------------------------- offer
+@shared
 def lieux_by_territory(bundle, year: Optional[int] = None,
                        levels: Iterable[str] = ALL_LEVELS) -> pd.DataFrame:
     """Count lieux per territory and label, and per 10 000 inhabitants.
@@ -336,6 +338,7 @@ def accompaniments_by_territory(bundle, start=None, end=None, year: Optional[int
     return out[ACCOMPANIMENT_COLUMNS].reset_index(drop=True)
 
 
+@shared
 def exposed_communes_offer(bundle, source: str = "annexe3", ifn_threshold: float = DEFAULT_IFN_THRESHOLD,
                            start=None, end=None, year: Optional[int] = None) -> pd.DataFrame:
     """Return each exposed unit with its lieux and accompaniments.

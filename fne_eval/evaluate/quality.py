@@ -32,6 +32,7 @@ from typing import Callable, Iterable, Optional
 
 import pandas as pd
 
+from fne_eval.bundle.diskcache import shared
 from fne_eval.bundle.spec import TABLES
 from fne_eval.core.communes import _reference
 from fne_eval.core.fmt import fmt_date, fmt_decimal, fmt_eur, fmt_int, fmt_pct
@@ -154,6 +155,7 @@ def _empty() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype="string") for c in FINDING_COLUMNS + [TERRITORY_COLUMN]})
 
 
+@shared(not_when=("sources_dir",))
 def quality_findings(bundle, rules: Optional[Iterable[str]] = None, as_of=None,
                      sources_dir=None) -> pd.DataFrame:
     """Run the data-quality rules on a bundle and return their findings.

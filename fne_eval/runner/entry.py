@@ -24,6 +24,7 @@ from typing import Iterator, Optional
 
 from jupyter_client.manager import AsyncKernelManager  # already loaded by forkkernel
 
+from fne_eval.bundle.diskcache import SHARED_ENV
 from fne_eval.report.figcache import ENV as FIGURE_CACHE_ENV
 from fne_eval.runner.forkkernel import ForkLaunchMixin
 from fne_eval.runner.manifest import entry_label
@@ -184,13 +185,16 @@ BLAS_THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"
 
 
 def _prepare_worker_env(context: RunContext) -> None:
-    """Set what the kernels of this worker inherit: one BLAS thread, the run's figure cache.
+    """Set what the kernels of this worker inherit: one BLAS thread, the run's figure cache, shared results.
 
     A value the user set for a BLAS variable is kept. Kernels (and their template, started by
     the first entry of a worker) copy this process's environment.
     """
     for var in BLAS_THREAD_VARS:
         os.environ.setdefault(var, "1")
+    # the reports of a run share their expensive quantities (fne_eval.bundle.diskcache.shared):
+    # each kernel reads its bundle as loaded, so its content hash says what it holds
+    os.environ.setdefault(SHARED_ENV, "on")
     if context.figure_cache:
         os.environ[FIGURE_CACHE_ENV] = context.figure_cache
     else:

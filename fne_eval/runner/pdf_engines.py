@@ -3,11 +3,12 @@
 Two engines print the HTML report (the same HTML as ``html/<id>.html``) to an A4 PDF with
 « page X / Y » and, for synthetic data, « Données synthétiques » at the foot of every page:
 
-- :class:`WeasyPrintEngine` (``--renderer weasyprint``, the default): WeasyPrint in the
+- :class:`WeasyPrintEngine` (``--renderer weasyprint``; ``auto`` without Chromium): WeasyPrint in the
   worker process, imported once, with one :class:`weasyprint.text.fonts.FontConfiguration`
   (fontconfig and Pango font map) reused by every report. Tagged PDF/UA-1: structure tree,
   ``/Alt`` of every chart, ``/Lang (fr)`` from ``<html lang="fr">``.
-- :class:`ChromiumEngine` (``--renderer chromium``): one long-lived headless Chromium per
+- :class:`ChromiumEngine` (``--renderer chromium``; ``auto`` when Chromium is installed, the
+  faster of the two by 2 to 4 × per report, see ``benchmarks/RESULTS.md``): one long-lived headless Chromium per
   worker, driven through the DevTools protocol over a pipe (``--remote-debugging-pipe``:
   no port, no extra dependency), printing with ``Page.printToPDF`` (A4 from the CSS
   ``@page``, backgrounds, tagged output). The page footers come from the same CSS
@@ -292,6 +293,7 @@ class ChromiumEngine:
                 if nav.get("errorText"):
                     raise PdfEngineError(f"chromium : chargement impossible ({nav['errorText']})")
                 self._wait_event("Page.loadEventFired")
+                self._evaluate(_NO_LIGATURES_JS)
                 self.send("Runtime.evaluate", {"expression": "document.fonts.ready.then(() => true)",
                                                "awaitPromise": True}, session=True)
                 data = self._print()
@@ -360,6 +362,13 @@ class ChromiumEngine:
             shutil.rmtree(self.profile, ignore_errors=True)
             self.profile = None
 
+
+# Chromium maps a ligature glyph (« ﬀ » in « Chiffres ») to the one ligature character in the
+# PDF's text, so a search or a text extraction for « Chiffres » fails; WeasyPrint's PDF gives
+# the letters. Common ligatures are turned off for printing (the words then read as in the HTML).
+_NO_LIGATURES_JS = """(() => { const st = document.createElement('style');
+  st.textContent = '* { font-variant-ligatures: no-common-ligatures; }';
+  document.head.appendChild(st); return true; })()"""
 
 # Chromium lays out no ``target-counter()``: the page numbers of the table of contents are
 # read from the outline of a first print (one entry per heading, in document order), written

@@ -5,7 +5,7 @@ template of ``templates/``: no code, no prompts, self-contained images, a table 
 built from the markdown headings, a synthetic-data banner driven by ``is_synthetic`` (not by
 the notebook), and a footer with the bundle's sources, its short hash, the package version
 and the run date. PDF comes from that HTML through a warm engine of
-:mod:`fne_eval.runner.pdf_engines` (WeasyPrint by default, or a headless Chromium; A4,
+:mod:`fne_eval.runner.pdf_engines` (a headless Chromium when one is installed, else WeasyPrint; A4,
 "page X / Y", tagged), or from Quarto (``quarto render x.ipynb --to typst``) when its
 binary is on PATH. Word comes from the same HTML (:mod:`fne_eval.runner.render_docx`).
 """
@@ -96,8 +96,10 @@ def resolve_renderer(renderer: str = "auto", formats=("html", "pdf")) -> Optiona
     Parameters
     ----------
     renderer : {'auto', 'weasyprint', 'chromium', 'quarto'}
-        ``auto`` picks Quarto when its binary is on PATH, else WeasyPrint; ``chromium``
-        prints with a headless Chromium kept running by each worker.
+        ``auto`` picks Quarto when its binary is on PATH, else a headless Chromium when one
+        is found (:func:`~fne_eval.runner.pdf_engines.chromium_path`; kept running by each
+        worker: 2 to 4 × faster than WeasyPrint per report, same words in the same order,
+        tagged, see ``benchmarks/RESULTS.md``), else WeasyPrint.
     formats : tuple of str
         The formats asked for; without ``pdf`` no renderer is needed.
 
@@ -113,8 +115,9 @@ def resolve_renderer(renderer: str = "auto", formats=("html", "pdf")) -> Optiona
         raise ValueError(f"moteur de rendu inconnu {renderer!r} : attendu auto, weasyprint, chromium ou quarto")
     if "pdf" not in formats:
         return None
+    if renderer == "auto" and not quarto_path() and chromium_path():
+        return "chromium"
     if renderer == "chromium":
-
         if not chromium_path():
             raise RenderError(
                 "--renderer chromium : le programme 'chromium' est introuvable dans le PATH. "
