@@ -28,6 +28,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
+import inspect
 import os
 import pickle
 import stat
@@ -36,7 +37,8 @@ import tempfile
 from pathlib import Path
 from typing import Callable, Optional
 
-import pandas
+import numpy as np
+import pandas as pd
 
 from fne_eval import __version__
 from fne_eval.bundle.io import bundle_content_hash, bundle_files
@@ -119,7 +121,7 @@ def content_key(path: Path, validate: bool, content_hash: Optional[str] = None) 
     if content_hash is None:
         content_hash = bundle_content_hash(path)
     h = hashlib.sha256()
-    h.update(f"fne-eval {__version__} pandas {pandas.__version__} python {sys.version_info[:2]} "
+    h.update(f"fne-eval {__version__} pandas {pd.__version__} python {sys.version_info[:2]} "
              f"validate {bool(validate)}\n".encode())
     # the code that parses and validates is part of the key: an edited reader or spec in a
     # development checkout (same version number) never serves a stale parsed bundle
@@ -298,13 +300,8 @@ def _shared_code_hash() -> str:
     """Return the hash of the evaluation code and of the packaged data files (names, sizes, dates)."""
     global _SHARED_CODE_HASH
     if _SHARED_CODE_HASH is None:
-        import numpy
-        import pandas
-
-        from fne_eval import __version__
-
         root = Path(__file__).resolve().parent.parent
-        h = hashlib.sha256(f"fne-eval {__version__} pandas {pandas.__version__} numpy {numpy.__version__} "
+        h = hashlib.sha256(f"fne-eval {__version__} pandas {pd.__version__} numpy {np.__version__} "
                            f"python {sys.version_info[:2]}\n".encode())
         for pkg in _SHARED_CODE:
             for p in sorted((root / pkg).glob("*.py")):
@@ -327,9 +324,6 @@ def _feed_key(h, value) -> None:
     and the shape and columns of its tables; a bundle without a content hash (built in
     memory) cannot be shared. Frames count by their values, index, columns and dtypes.
     """
-    import numpy as np
-    import pandas as pd
-
     if value is None or isinstance(value, (bool, int, float, str, bytes)):
         h.update(f"{type(value).__name__}:{value!r};".encode())
     elif isinstance(value, (pd.Timestamp, pd.Timedelta)) or type(value).__module__ == "datetime":
@@ -488,8 +482,6 @@ def shared(fn: Optional[Callable] = None, *, not_when: tuple = ()) -> Callable:
 
 
 def _positions(fn: Callable, names: tuple) -> list:
-    import inspect
-
     params = list(inspect.signature(fn).parameters)
     return [params.index(n) for n in names if n in params]
 
