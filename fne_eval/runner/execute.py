@@ -34,8 +34,10 @@ from fne_eval import __version__
 from fne_eval.bundle import BundleError, load_bundle
 from fne_eval.bundle.diskcache import cache_dir
 from fne_eval.bundle.io import bundle_content_hash
+from fne_eval.bundle.origins import table_origins
 from fne_eval.bundle.validate import validate_bundle
 from fne_eval.core.paths import DEFAULT_BUNDLE_DIR, OUTPUTS_DIR
+from fne_eval.report.context import TABLE_NAMES_FR
 from fne_eval.report.figcache import ENV
 from fne_eval.runner.dask_executor import DaskExecutor
 from fne_eval.runner.entry import (  # noqa: F401 - re-exported: the public names of a run's entries
@@ -250,6 +252,23 @@ def check_bundle(bundle_path: Optional[Union[str, Path]]):
         return None, [f"bundle illisible : {type(exc).__name__}: {exc}"]
 
 
+def mixed_synthetic_tables(bundle) -> list:
+    """Return the French names of the synthetic tables of a bundle that also holds imported ones.
+
+    A bundle that mixes real imports (La Coop, Mon Inclusion Numérique) with generated tables
+    gets a banner naming the generated ones; a wholly synthetic bundle (nothing imported) keeps
+    the general banner, and a bundle without synthetic table has none: both give ``[]``.
+    """
+    recorded = (getattr(bundle, "meta", None) if not isinstance(bundle, dict) else bundle) or {}
+    recorded = recorded.get("table_origins") or {}
+    # only an import recorded by `fne-eval import … --into` counts (a legacy bundle's unlisted
+    # tables are inferred « imported », which says nothing about real monitoring data)
+    if not any(isinstance(e, dict) and e.get("origin") == "imported" for e in recorded.values()):
+        return []
+    origins = table_origins(bundle)
+    return [TABLE_NAMES_FR.get(name, name) for name, origin in sorted(origins.items()) if origin == "synthetic"]
+
+
 def _bundle_sources(meta: dict) -> list:
     src = meta.get("sources") or []
     if isinstance(src, str):
@@ -408,7 +427,8 @@ def run_plan(
     names = {str(c): str(n) for c, n in zip(terr["territory_code"], terr["territory_name"]) if str(c) in wanted}
     context = RunContext(
         run_dir=str(partial.resolve()), formats=fmt, renderer=pdf_renderer, timeout=timeout,
-        is_synthetic=bundle_obj.is_synthetic, sources=_bundle_sources(bundle_obj.meta),
+        is_synthetic=bundle_obj.is_synthetic, synthetic_tables=mixed_synthetic_tables(bundle_obj),
+        sources=_bundle_sources(bundle_obj.meta),
         bundle_hash=bundle_obj.hash, version=__version__,
         run_date=started.strftime("%d/%m/%Y %H:%M UTC"), plan_title=plan.title, territory_names=names,
         figure_cache=_new_figure_cache(ex),
@@ -466,6 +486,7 @@ def run_plan(
         "hash": bundle_obj.hash,
         "hash_at_end": hash_at_end,
         "is_synthetic": bundle_obj.is_synthetic,
+        "synthetic_tables": mixed_synthetic_tables(bundle_obj),
         "name": bundle_obj.meta.get("name"),
     }
     options = {"formats": list(fmt), "renderer": pdf_renderer, "jobs": getattr(ex, "jobs", jobs),

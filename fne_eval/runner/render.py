@@ -44,6 +44,9 @@ class RenderInfo:
     title: str = "Rapport"
     subtitle: str = ""
     is_synthetic: bool = False
+    #: French names of the synthetic tables when the bundle mixes them with imported real ones
+    #: (empty when everything the reports follow is synthetic, or nothing is)
+    synthetic_tables: list = field(default_factory=list)
     sources: list = field(default_factory=list)
     bundle_hash: str = ""
     version: str = ""
@@ -56,6 +59,7 @@ class RenderInfo:
             "title": self.title,
             "subtitle": self.subtitle,
             "is_synthetic": bool(self.is_synthetic),
+            "synthetic_tables": [str(t) for t in self.synthetic_tables],
             "sources": [str(s) for s in self.sources],
             "bundle_hash_short": (self.bundle_hash or "inconnu")[:12],
             "version": self.version,
