@@ -35,7 +35,7 @@ def _clear_memory() -> None:
     from fne_eval.store import cache as store_cache
 
     diskcache.clear_shared_memory()
-    store_cache._MEMO.clear()
+    store_cache.STORE_MEMO.clear()
     bundle_load._load_cached.cache_clear()
 
 

@@ -152,7 +152,7 @@ def test_report_html_same_cold_warm_and_bypassed(cache, monkeypatch):
     # the impact report's five: indicator values, DiD, completeness totals, lieux, exposed communes
     assert computed >= 5 and len(_entries(cache)) == computed
     diskcache.clear_shared_memory()
-    store_cache._MEMO.clear()
+    store_cache.STORE_MEMO.clear()
     warm_disk = _report_html("13", "all")
     assert diskcache.SHARED_STATS["computed"] == computed  # nothing computed again
     assert diskcache.SHARED_STATS["disk_hits"] >= 5

@@ -105,7 +105,7 @@ def _first_line(text: str) -> str:
     return ""
 
 
-def _error_message(exc: BaseException, timeout: Optional[float]) -> str:
+def error_message_of(exc: BaseException, timeout: Optional[float]) -> str:
     """Return a one-line French/Python message for an entry's failure."""
     name = type(exc).__name__
     if name == "CellTimeoutError" or isinstance(exc, TimeoutError):
@@ -316,7 +316,7 @@ def run_entry(entry: PlanEntry, context: RunContext) -> EntryResult:
             _scrub_paths(nb_out, entry, context)
             outputs["notebook"] = nb_rel
         message = (f"délai dépassé : l'exécution a duré plus de {context.timeout:g} s"
-                   if watchdog.fired else _error_message(exc, context.timeout))
+                   if watchdog.fired else error_message_of(exc, context.timeout))
         return EntryResult(entry.id, entry.notebook, dict(entry.parameters), "failed",
                            message, round(time.perf_counter() - start, 3), outputs, nb_hash, stages)
     finally:
@@ -358,7 +358,7 @@ def run_entry(entry: PlanEntry, context: RunContext) -> EntryResult:
             outputs["docx"] = rel
     except Exception as exc:  # noqa: BLE001
         return EntryResult(entry.id, entry.notebook, dict(entry.parameters), "failed",
-                           "rendu : " + _error_message(exc, None), round(time.perf_counter() - start, 3), outputs,
+                           "rendu : " + error_message_of(exc, None), round(time.perf_counter() - start, 3), outputs,
                            nb_hash, stages)
     return EntryResult(entry.id, entry.notebook, dict(entry.parameters), "ok", None,
                        round(time.perf_counter() - start, 3), outputs, nb_hash, stages)

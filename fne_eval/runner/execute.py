@@ -41,7 +41,7 @@ from fne_eval.report.context import TABLE_NAMES_FR
 from fne_eval.report.figcache import ENV
 from fne_eval.runner.dask_executor import DaskExecutor
 from fne_eval.runner.entry import (  # noqa: F401 - re-exported: the public names of a run's entries
-    KERNEL_NAME, OUTPUT_DIRS, EntryResult, Executor, RunContext, _error_message, run_entry,
+    KERNEL_NAME, OUTPUT_DIRS, EntryResult, Executor, RunContext, error_message_of, run_entry,
 )
 from fne_eval.runner.index import write_outputs_index, write_run_index
 from fne_eval.runner.manifest import build_manifest, write_json_atomic
@@ -129,7 +129,7 @@ class LocalExecutor(Executor):
                         yield fut.result()
                     except Exception as exc:  # noqa: BLE001 - a dead worker fails its entry only
                         yield EntryResult(entry.id, entry.notebook, dict(entry.parameters), "failed",
-                                          "processus de travail interrompu : " + _error_message(exc, None))
+                                          "processus de travail interrompu : " + error_message_of(exc, None))
         except BaseException:
             # interrupted (Ctrl-C, or the consumer stopped): stop the workers now rather
             # than wait for the entries they run; the run folder stays a .partial one.
@@ -449,7 +449,7 @@ def run_plan(
                 bar.write(f"échec {res.id} : {res.error}", file=sys.stderr)
     except Exception as exc:  # noqa: BLE001 - an unreachable scheduler, a lost cluster: said in French
         executor_error = f"exécuteur {executor if isinstance(executor, str) else type(executor).__name__} " \
-                         f"indisponible ({_error_message(exc, None)})"
+                         f"indisponible ({error_message_of(exc, None)})"
         if scheduler:
             executor_error += f" ; l'ordonnanceur Dask {scheduler} est-il joignable ?"
     finally:

@@ -58,7 +58,7 @@ class PdfEngineError(RuntimeError):
     """An engine that cannot start or a page it failed to print."""
 
 
-def _atomic_write(out: Path, data: bytes) -> Path:
+def atomic_write_bytes(out: Path, data: bytes) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=str(out.parent))
     try:
@@ -111,7 +111,7 @@ class WeasyPrintEngine:
         doc = self._weasyprint.HTML(string=html, base_url=base_url)
         data = doc.write_pdf(font_config=self.font_config, **WEASYPRINT_OPTIONS)
         self.reports += 1
-        return _atomic_write(Path(out), data)
+        return atomic_write_bytes(Path(out), data)
 
     def close(self) -> None:
         """Release nothing: WeasyPrint holds no process (kept for a common interface)."""
@@ -311,7 +311,7 @@ class ChromiumEngine:
                 except OSError:
                     pass
             self.reports += 1
-            return _atomic_write(out, data)
+            return atomic_write_bytes(out, data)
 
     def _print(self) -> bytes:
         result = self.send("Page.printToPDF", {
