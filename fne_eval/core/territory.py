@@ -106,8 +106,32 @@ def merge_logged(left: pd.DataFrame, right: pd.DataFrame, *, how: str, validate:
     return out.drop(columns="_merge_status").reset_index(drop=True)
 
 
+_PREPARED_CACHE: dict = {}
+_PREPARED_COLUMNS = ["territory_code", "level", "territory_name", "departement_code", "epci_siren",
+                     "commune_code", "in_scope"]
+
+
 def _prepare(territories: pd.DataFrame) -> pd.DataFrame:
-    """Return the territories with string codes and the columns this module reads."""
+    """Return the territories with string codes and the columns this module reads (cached on content).
+
+    A report asks for the level, the name and the members of its territory several times; the
+    table is read once per content (the key hashes every column read here) and each caller gets
+    its own copy.
+    """
+    cols = [c for c in _PREPARED_COLUMNS if c in territories.columns]
+    h = pd.util.hash_pandas_object(territories[cols].astype("string"), index=False).to_numpy()
+    key = (tuple(cols), len(territories), int(h.sum(dtype="uint64")),
+           int((h * np.arange(1, len(h) + 1, dtype="uint64")).sum(dtype="uint64")))
+    hit = _PREPARED_CACHE.get(key)
+    if hit is None:
+        hit = _prepare_uncached(territories)
+        if len(_PREPARED_CACHE) > 16:
+            _PREPARED_CACHE.clear()
+        _PREPARED_CACHE[key] = hit
+    return hit.copy()
+
+
+def _prepare_uncached(territories: pd.DataFrame) -> pd.DataFrame:
     missing = {"territory_code", "level"} - set(territories.columns)
     if missing:
         raise ValueError(f"territories table lacks columns {sorted(missing)}")
