@@ -208,8 +208,9 @@ def test_synthetic_notice_once_on_screen_and_on_every_pdf_page(html, tmp_path):
     assert '@bottom-left' not in real and 'class="fne-banner"' not in real
 
 
-def test_auto_prefers_chromium_then_weasyprint_quarto_first(tmp_path, monkeypatch):
-    """``auto``: Quarto when on PATH, else Chromium when found (the faster engine), else WeasyPrint."""
+def test_auto_is_weasyprint_even_with_chromium_quarto_first(tmp_path, monkeypatch):
+    """``auto``: Quarto when on PATH, else WeasyPrint (the layout the pack's fit checks hold on),
+    even when a Chromium is installed; Chromium only when asked for."""
     bindir = tmp_path / "bin"
     bindir.mkdir()
     fake = bindir / "chromium"
@@ -217,8 +218,8 @@ def test_auto_prefers_chromium_then_weasyprint_quarto_first(tmp_path, monkeypatc
     fake.chmod(0o755)
     monkeypatch.delenv("FNE_EVAL_CHROMIUM", raising=False)
     monkeypatch.setenv("PATH", str(bindir))
-    assert resolve_renderer("auto", ("html", "pdf")) == "chromium"
-    assert resolve_renderer("weasyprint", ("html", "pdf")) == "weasyprint"  # asked for: kept
+    assert resolve_renderer("auto", ("html", "pdf")) == "weasyprint"
+    assert resolve_renderer("chromium", ("html", "pdf")) == "chromium"  # asked for: kept
     assert resolve_renderer("auto", ("html",)) is None
     _fake_quarto(bindir, tmp_path / "args.txt")
     assert resolve_renderer("auto", ("html", "pdf")) == "quarto"

@@ -3,11 +3,11 @@
 Two engines print the HTML report (the same HTML as ``html/<id>.html``) to an A4 PDF with
 « page X / Y » and, for synthetic data, « Données synthétiques » at the foot of every page:
 
-- :class:`WeasyPrintEngine` (``--renderer weasyprint``; ``auto`` without Chromium): WeasyPrint in the
+- :class:`WeasyPrintEngine` (``--renderer weasyprint`` and ``auto``): WeasyPrint in the
   worker process, imported once, with one :class:`weasyprint.text.fonts.FontConfiguration`
   (fontconfig and Pango font map) reused by every report. Tagged PDF/UA-1: structure tree,
   ``/Alt`` of every chart, ``/Lang (fr)`` from ``<html lang="fr">``.
-- :class:`ChromiumEngine` (``--renderer chromium``; ``auto`` when Chromium is installed, the
+- :class:`ChromiumEngine` (``--renderer chromium``, opt-in; the
   faster of the two by 2 to 4 × per report, see ``benchmarks/RESULTS.md``): one long-lived headless Chromium per
   worker, driven through the DevTools protocol over a pipe (``--remote-debugging-pipe``:
   no port, no extra dependency), printing with ``Page.printToPDF`` (A4 from the CSS
