@@ -34,8 +34,12 @@ def _clear_memory() -> None:
     from fne_eval.bundle import load as bundle_load
     from fne_eval.store import cache as store_cache
 
+    from fne_eval.core import territory
+
     diskcache.clear_shared_memory()
-    store_cache._MEMO.clear()
+    territory._MEMBERSHIP_CACHE.clear()  # a new kernel starts without the hierarchy's memos
+    territory._PREPARED_CACHE.clear()
+    store_cache.STORE_MEMO.clear()
     bundle_load._load_cached.cache_clear()
 
 

@@ -222,3 +222,23 @@ def test_core_and_evaluate_hold_no_report_words():
                 if isinstance(node, ast.ImportFrom) and node.module:
                     assert not node.module.startswith(("fne_eval.report", "fne_eval.runner", "fne_eval.cli")), \
                         (str(path.relative_to(ROOT)), node.module)
+
+
+def _private_imports(source: str) -> list:
+    """Return the private names (``_x``, not dunders) a module imports from fne_eval modules."""
+    return [f"{node.module}.{alias.name}" for node in ast.walk(ast.parse(source))
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("fne_eval")
+            for alias in node.names if alias.name.startswith("_") and not alias.name.startswith("__")]
+
+
+def test_no_private_name_is_imported_across_modules():
+    # issue 10: a name another module needs is public (named without « _ »), so readers and
+    # linters see the module's real interface
+    found = {str(p.relative_to(ROOT)): names for p in sorted((ROOT / "fne_eval").rglob("*.py"))
+             if (names := _private_imports(p.read_text(encoding="utf-8")))}
+    assert found == {}
+
+
+def test_the_private_import_check_can_fail():
+    assert _private_imports("from fne_eval.core.territory import _str, members\n") == ["fne_eval.core.territory._str"]
+    assert _private_imports("from fne_eval.x import __all__ as a\nfrom pandas import _libs\n") == []

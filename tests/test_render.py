@@ -5,12 +5,14 @@ take about a second; tests/test_run.py renders notebooks that papermill really e
 """
 import base64
 import os
+import re
 import stat
 from pathlib import Path
 
 import nbformat
 import pytest
 
+from fne_eval.runner.execute import mixed_synthetic_tables
 from fne_eval.runner.render import (
     SYNTHETIC_NOTICE, RenderError, RenderInfo, parse_formats, quarto_command, render_html, render_pdf_quarto,
     render_pdf_weasyprint, resolve_renderer,
@@ -206,8 +208,9 @@ def test_synthetic_notice_once_on_screen_and_on_every_pdf_page(html, tmp_path):
     assert '@bottom-left' not in real and 'class="fne-banner"' not in real
 
 
-def test_auto_prefers_chromium_then_weasyprint_quarto_first(tmp_path, monkeypatch):
-    """``auto``: Quarto when on PATH, else Chromium when found (the faster engine), else WeasyPrint."""
+def test_auto_is_weasyprint_even_with_chromium_quarto_first(tmp_path, monkeypatch):
+    """``auto``: Quarto when on PATH, else WeasyPrint (the layout the pack's fit checks hold on),
+    even when a Chromium is installed; Chromium only when asked for."""
     bindir = tmp_path / "bin"
     bindir.mkdir()
     fake = bindir / "chromium"
@@ -215,8 +218,8 @@ def test_auto_prefers_chromium_then_weasyprint_quarto_first(tmp_path, monkeypatc
     fake.chmod(0o755)
     monkeypatch.delenv("FNE_EVAL_CHROMIUM", raising=False)
     monkeypatch.setenv("PATH", str(bindir))
-    assert resolve_renderer("auto", ("html", "pdf")) == "chromium"
-    assert resolve_renderer("weasyprint", ("html", "pdf")) == "weasyprint"  # asked for: kept
+    assert resolve_renderer("auto", ("html", "pdf")) == "weasyprint"
+    assert resolve_renderer("chromium", ("html", "pdf")) == "chromium"  # asked for: kept
     assert resolve_renderer("auto", ("html",)) is None
     _fake_quarto(bindir, tmp_path / "args.txt")
     assert resolve_renderer("auto", ("html", "pdf")) == "quarto"
@@ -254,3 +257,22 @@ def test_pdf_weasyprint_is_tagged_with_alt_and_french(tmp_path):
             if "/K" in node:
                 stack.append(node["/K"])
     assert alts == ["Courbe des accompagnements, 2 points"]
+
+
+def test_banner_of_a_mixed_bundle_names_its_generated_tables(tmp_path):
+    # La Coop imported, budget still generated: the banner and the page footer say « en partie »
+    info = RenderInfo(is_synthetic=True, synthetic_tables=["engagements et paiements"], **INFO)
+    html = render_html(executed_notebook(tmp_path / "m.ipynb"), info)
+    banner = re.search(r'<div class="fne-banner"[^>]*>(.*?)</div>', html, re.S).group(1)
+    assert "Données en partie synthétiques" in banner and "engagements et paiements" in banner
+    assert "Les autres données de suivi de ce rapport sont réelles" in banner
+    assert 'content: "Données en partie synthétiques"' in html
+
+
+def test_mixed_synthetic_tables_only_when_something_was_imported():
+    generated = {"is_synthetic": True, "synthetic_tables": ["activities", "budget_transactions"]}
+    assert mixed_synthetic_tables(generated) == []  # wholly synthetic: the general banner
+    mixed = {"table_origins": {"activities": {"origin": "imported"},
+                               "budget_transactions": {"origin": "synthetic"},
+                               "decisions": {"origin": "empty"}}}
+    assert mixed_synthetic_tables(mixed) == ["engagements et paiements"]

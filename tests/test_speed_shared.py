@@ -140,8 +140,16 @@ def _report_html(territory: str, axis: str) -> str:
 def test_report_html_same_cold_warm_and_bypassed(cache, monkeypatch):
     """The département's impact report (all axes): sections' HTML with sharing off, computed
     into an empty cache, read back from the cache folder (a new kernel) and from memory."""
+    from fne_eval.bundle import load as bundle_load
+    from fne_eval.core import territory
     from fne_eval.store import cache as store_cache
 
+    # as a new kernel: nothing kept in memory by the tests that ran before in this process
+    diskcache.clear_shared_memory()
+    store_cache.STORE_MEMO.clear()
+    bundle_load._load_cached.cache_clear()
+    territory._MEMBERSHIP_CACHE.clear()
+    territory._PREPARED_CACHE.clear()
     monkeypatch.setenv("FNE_EVAL_FIGURE_CACHE", "off")
     monkeypatch.setenv(diskcache.SHARED_ENV, "off")
     bypassed = _report_html("13", "all")
@@ -152,7 +160,7 @@ def test_report_html_same_cold_warm_and_bypassed(cache, monkeypatch):
     # the impact report's five: indicator values, DiD, completeness totals, lieux, exposed communes
     assert computed >= 5 and len(_entries(cache)) == computed
     diskcache.clear_shared_memory()
-    store_cache._MEMO.clear()
+    store_cache.STORE_MEMO.clear()
     warm_disk = _report_html("13", "all")
     assert diskcache.SHARED_STATS["computed"] == computed  # nothing computed again
     assert diskcache.SHARED_STATS["disk_hits"] >= 5

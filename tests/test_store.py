@@ -28,7 +28,7 @@ def s2025(default_bundle):
     return store.load(default_bundle, year=2025)
 
 
-def _units(terr: pd.DataFrame) -> pd.DataFrame:
+def territory_units(terr: pd.DataFrame) -> pd.DataFrame:
     """Communes and arrondissements, Marseille by its arrondissements (13055 keeps its arrondissements)."""
     t = terr.copy()
     t["territory_code"] = t["territory_code"].astype(str)
@@ -41,7 +41,7 @@ def _units(terr: pd.DataFrame) -> pd.DataFrame:
 
 def _attacker_system(cells: pd.DataFrame, terr: pd.DataFrame):
     """Return the rows (one per cell) and the known equations over the unknown counts."""
-    units = _units(terr)
+    units = territory_units(terr)
     by_epci = defaultdict(list)
     by_dept = defaultdict(list)
     atom = {}
@@ -146,16 +146,16 @@ def test_rate_is_count_over_population_by_hand(default_bundle, s2025):
 
 def test_store_is_built_once_and_cached_on_disk(default_bundle, tmp_path, monkeypatch):
     monkeypatch.setenv("FNE_EVAL_CACHE_DIR", str(tmp_path))
-    store._MEMO.clear()
+    store.STORE_MEMO.clear()
     a = store.get_store(default_bundle, "2025-12-31")
     files = list((tmp_path / "stores").glob("*.parquet"))
     assert len(files) == 1
-    store._MEMO.clear()
+    store.STORE_MEMO.clear()
     b = store.get_store(default_bundle, "2025-12-31")
     pd.testing.assert_frame_equal(a.reset_index(drop=True), b.reset_index(drop=True))
     # a file planted under this key (another store copied over it) is not served
     other = store.get_store(default_bundle, "2024-12-31")
-    store._MEMO.clear()
+    store.STORE_MEMO.clear()
     key = store.store_key(default_bundle, pd.Timestamp("2025-12-31"), 5)
     src = [f for f in (tmp_path / "stores").glob("*.parquet") if key not in f.name][0]
     (tmp_path / "stores" / f"{key}.parquet").write_bytes(src.read_bytes())
@@ -163,7 +163,7 @@ def test_store_is_built_once_and_cached_on_disk(default_bundle, tmp_path, monkey
     pd.testing.assert_frame_equal(a.reset_index(drop=True), c.reset_index(drop=True))
     assert len(other) != len(a) or not other.equals(a)
     # a plain Parquet file with the right key inside, planted by someone else, is not served either
-    store._MEMO.clear()
+    store.STORE_MEMO.clear()
     forged = a.copy()
     forged.loc[forged["indicator"] == "population", "value"] = 1.0
     import pyarrow as pa

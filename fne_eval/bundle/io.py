@@ -246,7 +246,7 @@ def _parse_money(text: str):
     return q if q == d else _BAD  # more than two decimals: not an amount to the cent
 
 
-def _parse_date(text: str):
+def parse_export_date(text: str):
     m = _ISO_DATE.match(text)
     if m:
         y, mo, d = (int(g) for g in m.groups())
@@ -273,7 +273,7 @@ def _parse_bool(text: str):
 
 
 _PARSERS = {"int": _parse_int, "float": _parse_float, "money": _parse_money,
-            "date": _parse_date, "bool": _parse_bool}
+            "date": parse_export_date, "bool": _parse_bool}
 
 #: What a value of each kind must look like (French, for messages).
 KIND_EXPECTED = {
@@ -819,7 +819,7 @@ def read_raw(path: Union[str, Path]) -> tuple:
     return raw.frames, raw.meta, raw.files
 
 
-def _hash_files(paths) -> str:
+def hash_bundle_files(paths) -> str:
     h = hashlib.sha256()
     for p in sorted(paths, key=lambda p: p.name):
         h.update(p.name.encode())
@@ -841,7 +841,7 @@ def bundle_files(path: Union[str, Path]) -> list:
 
 def bundle_content_hash(path: Union[str, Path]) -> str:
     """Return the SHA-256 of the bundle's files (names and bytes): :attr:`Bundle.hash` without reading it."""
-    return _hash_files(bundle_files(path))
+    return hash_bundle_files(bundle_files(path))
 
 
 # --------------------------------------------------------------------------- writing

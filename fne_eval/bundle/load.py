@@ -13,7 +13,7 @@ from typing import Optional, Union
 import pandas as pd
 
 from fne_eval.bundle.diskcache import load_or_build
-from fne_eval.bundle.io import (Bundle, BundleError, BundleValidationError, _hash_files, bundle_content_hash,
+from fne_eval.bundle.io import (Bundle, BundleError, BundleValidationError, hash_bundle_files, bundle_content_hash,
                                 coerce_table, read_bundle_raw)
 from fne_eval.bundle.spec import TABLES
 from fne_eval.bundle.validate import validate_raw
@@ -47,7 +47,7 @@ def _load_uncached(path_str: str, validate: bool) -> Bundle:
         for name, table in TABLES.items():
             df = raw.frames.get(name, pd.DataFrame(columns=table.column_names))
             tables[name] = coerce_table(df, table)
-    return Bundle(tables=tables, meta=raw.meta, source=path_str, hash=_hash_files(raw.files))
+    return Bundle(tables=tables, meta=raw.meta, source=path_str, hash=hash_bundle_files(raw.files))
 
 
 def load_bundle(path: Optional[Union[str, Path]] = None, validate: bool = True) -> Bundle:

@@ -104,9 +104,9 @@ def build_parser() -> FrenchArgumentParser:
     p.add_argument("--to", default="html,pdf", metavar="FORMATS",
                    help="formats : html, pdf, docx, ou une liste comme html,pdf,docx (défaut : html,pdf)")
     p.add_argument("--renderer", choices=["auto", "weasyprint", "chromium", "quarto"], default="auto",
-                   help="moteur PDF (auto : Quarto si son exécutable est dans le PATH, sinon Chromium s'il est "
-                        "installé, le plus rapide, sinon WeasyPrint ; "
-                        "chromium : un Chromium sans interface gardé ouvert par chaque processus)")
+                   help="moteur PDF (auto : Quarto si son exécutable est dans le PATH, sinon WeasyPrint ; "
+                        "chromium : un Chromium sans interface gardé ouvert par chaque processus, "
+                        "plus rapide par rapport mais avec d'autres sauts de page)")
     p.add_argument("--executor", choices=["local", "dask"], default="local",
                    help="où s'exécutent les entrées (défaut : local)")
     p.add_argument("--scheduler", default=None, metavar="ADRESSE",

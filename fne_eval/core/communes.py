@@ -27,7 +27,7 @@ class Resolution(NamedTuple):
 
 
 
-def _norm_name(s) -> str:
+def normalize_commune_name(s) -> str:
     s = unicodedata.normalize("NFKD", str(s)).encode("ascii", "ignore").decode().upper()
     s = re.sub(r"[-'’_/.,]", " ", s)
     s = " ".join(s.split())
@@ -37,14 +37,14 @@ def _norm_name(s) -> str:
 
 
 @lru_cache(maxsize=1)
-def _reference() -> dict:
+def commune_reference() -> dict:
     """Load the commune and arrondissement reference tables once."""
     com = pd.read_csv(REFERENCE_DIR / "communes_13.csv", dtype=str, keep_default_na=False)
     arm = pd.read_csv(REFERENCE_DIR / "arrondissements_marseille.csv", dtype=str, keep_default_na=False)
     by_code, by_cp, by_name = {}, {}, {}
     for r in com.itertuples(index=False):
         by_code[r.code_insee] = r.nom
-        by_name.setdefault(_norm_name(r.nom), set()).add(r.code_insee)
+        by_name.setdefault(normalize_commune_name(r.nom), set()).add(r.code_insee)
         for cp in r.codes_postaux.split(";"):
             by_cp.setdefault(cp.strip(), set()).add(r.code_insee)
     arm_by_cp, arm_by_num, arm_codes = {}, {}, {}
@@ -60,19 +60,19 @@ def _reference() -> dict:
 _ARM_RE = re.compile(r"(?:^|\s)(\d{1,2})\s*(?:E|ER|EME|IEME)?(?:\s+ARRONDISSEMENT)?(?:\s|$)")
 
 
-def _arrondissement_from_name(name: str) -> str:
+def arrondissement_from_name(name: str) -> str:
     """Return 132xx when the name says which Marseille arrondissement it is, else ""."""
-    n = _norm_name(name)
+    n = normalize_commune_name(name)
     if not (n.startswith("MARSEILLE") or "ARRONDISSEMENT" in n):
         return ""
     m = _ARM_RE.search(n.replace("MARSEILLE", " "))
     if not m:
         return ""
-    return _reference()["arm_by_num"].get(int(m.group(1)), "")
+    return commune_reference()["arm_by_num"].get(int(m.group(1)), "")
 
 
-def _name_matches(name_norm: str, code: str) -> bool:
-    ref = _norm_name(_reference()["by_code"][code])
+def commune_name_matches(name_norm: str, code: str) -> bool:
+    ref = normalize_commune_name(commune_reference()["by_code"][code])
     return name_norm == ref or name_norm.startswith(ref + " ")
 
 
@@ -118,18 +118,18 @@ def resolve_commune(code_postal, name, code_insee=None) -> Resolution:
     >>> resolve_commune("13100", "Saint-Marc-Jaumegarde").territory_code
     '13095'
     """
-    ref = _reference()
+    ref = commune_reference()
     cp = "" if code_postal is None or pd.isna(code_postal) else str(code_postal).strip()
     if cp.isdigit() and len(cp) < 5:
         cp = cp.zfill(5)
-    nm = _norm_name("" if name is None or (not isinstance(name, str) and pd.isna(name)) else name)
+    nm = normalize_commune_name("" if name is None or (not isinstance(name, str) and pd.isna(name)) else name)
     ci = "" if code_insee is None or (not isinstance(code_insee, str) and pd.isna(code_insee)) else str(code_insee).strip()
 
     def finish(code: str, method: str) -> Resolution:
         if code in ref["arm_codes"]:
             return Resolution(ref["arm_codes"][code], code, method)
         if code == "13055":
-            arm = ref["arm_by_cp"].get(cp) or _arrondissement_from_name(name or "")
+            arm = ref["arm_by_cp"].get(cp) or arrondissement_from_name(name or "")
             if arm:
                 return Resolution(code, arm, method)
             return Resolution(code, code, method + " (arrondissement inconnu)")
@@ -138,28 +138,28 @@ def resolve_commune(code_postal, name, code_insee=None) -> Resolution:
     if ci:
         if ci in ref["by_code"] or ci in ref["arm_codes"]:
             commune = ref["arm_codes"].get(ci, ci)
-            named = _named_commune(nm)
+            named = named_commune(nm)
             # a code contradicted by the name is most likely a postcode typed as an INSEE code
-            if not (nm and named and named != commune and not _name_matches(nm, commune)):
+            if not (nm and named and named != commune and not commune_name_matches(nm, commune)):
                 return finish(ci, "code_insee")
         elif re.fullmatch(r"\d{5}|2[AB]\d{3}", ci) and ci not in ref["by_cp"]:
             return Resolution(ci, ci, "code_insee (hors département)")
     cands = ref["by_cp"].get(cp, set())
-    named = sorted(c for c in cands if nm and _name_matches(nm, c))
+    named = sorted(c for c in cands if nm and commune_name_matches(nm, c))
     if len(named) == 1:
         return finish(named[0], "code_postal+nom")
-    byname = _named_commune(nm)
+    byname = named_commune(nm)
     if byname:
         return finish(byname, "nom")
-    if _arrondissement_from_name(name or ""):
-        return finish(_arrondissement_from_name(name or ""), "nom")
+    if arrondissement_from_name(name or ""):
+        return finish(arrondissement_from_name(name or ""), "nom")
     if len(cands) == 1:
         return finish(next(iter(cands)), "code_postal")
     # a locality of a commune (« AIX-LA-DURANNE »): the name's first word is the first word
     # of exactly one commune of that postcode
     words = nm.split()
     if words and len(words[0]) >= 3 and words[0] not in _COMMON_FIRST_WORDS:
-        near = sorted(c for c in cands if _norm_name(ref["by_code"][c]).split()[0] == words[0])
+        near = sorted(c for c in cands if normalize_commune_name(ref["by_code"][c]).split()[0] == words[0])
         if len(near) == 1:
             return finish(near[0], "code_postal+nom approché")
     return Resolution("", "", "non_resolu")
@@ -168,11 +168,11 @@ def resolve_commune(code_postal, name, code_insee=None) -> Resolution:
 _COMMON_FIRST_WORDS = {"SAINT", "SAINTE", "LES", "LA", "LE", "MARSEILLE"}
 
 
-def _named_commune(nm: str) -> str:
+def named_commune(nm: str) -> str:
     """Return the unique commune whose normalised name is ``nm`` (or a prefix of it), else ""."""
     if not nm:
         return ""
-    ref = _reference()
+    ref = commune_reference()
     hit = ref["by_name"].get(nm)
     if hit and len(hit) == 1:
         return next(iter(hit))

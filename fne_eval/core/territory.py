@@ -60,7 +60,7 @@ _LEVEL_COLUMN = {
 
 
 # --------------------------------------------------------------------------- helpers
-def _str(s: pd.Series) -> pd.Series:
+def stripped_codes(s: pd.Series) -> pd.Series:
     """Return ``s`` as a stripped string series with ``<NA>`` for blanks."""
     s = s.astype("string").str.strip()
     return s.mask(s == "", pd.NA)
@@ -106,15 +106,39 @@ def merge_logged(left: pd.DataFrame, right: pd.DataFrame, *, how: str, validate:
     return out.drop(columns="_merge_status").reset_index(drop=True)
 
 
+_PREPARED_CACHE: dict = {}
+_PREPARED_COLUMNS = ["territory_code", "level", "territory_name", "departement_code", "epci_siren",
+                     "commune_code", "in_scope"]
+
+
 def _prepare(territories: pd.DataFrame) -> pd.DataFrame:
-    """Return the territories with string codes and the columns this module reads."""
+    """Return the territories with string codes and the columns this module reads (cached on content).
+
+    A report asks for the level, the name and the members of its territory several times; the
+    table is read once per content (the key hashes every column read here) and each caller gets
+    its own copy.
+    """
+    cols = [c for c in _PREPARED_COLUMNS if c in territories.columns]
+    h = pd.util.hash_pandas_object(territories[cols].astype("string"), index=False).to_numpy()
+    key = (tuple(cols), len(territories), int(h.sum(dtype="uint64")),
+           int((h * np.arange(1, len(h) + 1, dtype="uint64")).sum(dtype="uint64")))
+    hit = _PREPARED_CACHE.get(key)
+    if hit is None:
+        hit = _prepare_uncached(territories)
+        if len(_PREPARED_CACHE) > 16:
+            _PREPARED_CACHE.clear()
+        _PREPARED_CACHE[key] = hit
+    return hit.copy()
+
+
+def _prepare_uncached(territories: pd.DataFrame) -> pd.DataFrame:
     missing = {"territory_code", "level"} - set(territories.columns)
     if missing:
         raise ValueError(f"territories table lacks columns {sorted(missing)}")
-    t = pd.DataFrame({"territory_code": _str(territories["territory_code"]),
-                      "level": _str(territories["level"])})
+    t = pd.DataFrame({"territory_code": stripped_codes(territories["territory_code"]),
+                      "level": stripped_codes(territories["level"])})
     for col in ("territory_name", "departement_code", "epci_siren", "commune_code"):
-        t[col] = _str(territories[col]) if col in territories.columns else pd.Series(
+        t[col] = stripped_codes(territories[col]) if col in territories.columns else pd.Series(
             pd.NA, index=territories.index, dtype="string")
     if "in_scope" in territories.columns:
         t["in_scope"] = territories["in_scope"].astype("boolean")
@@ -223,7 +247,7 @@ def local_units(territories: pd.DataFrame) -> pd.DataFrame:
     """
     codes = set(unit_membership(territories)["unit_code"])
     t = territories.copy()
-    mask = _str(t["territory_code"]).isin(codes).fillna(False).to_numpy(dtype=bool)
+    mask = stripped_codes(t["territory_code"]).isin(codes).fillna(False).to_numpy(dtype=bool)
     return t.loc[mask].sort_values("territory_code").reset_index(drop=True)
 
 
@@ -402,7 +426,7 @@ def aggregate(df: pd.DataFrame, territories: pd.DataFrame, value_cols: Sequence[
     out_cols = ["level", "territory_code", *by, *value_cols, "n_obs"]
 
     # 1. reduce to one row per (unit, by) with decomposable partial sums
-    work = pd.DataFrame({"unit_code": _str(df[unit_col])})
+    work = pd.DataFrame({"unit_code": stripped_codes(df[unit_col])})
     for c in by:
         work[c] = df[c].to_numpy()
     parts = []  # names of partial-sum columns
@@ -495,7 +519,7 @@ def unit_populations(territories: pd.DataFrame, populations: pd.DataFrame,
         Columns ``unit_code, population, population_year``; units lacking the year have a
         missing ``population`` (never 0).
     """
-    pops = pd.DataFrame({"unit_code": _str(populations["territory_code"]),
+    pops = pd.DataFrame({"unit_code": stripped_codes(populations["territory_code"]),
                          "year": pd.to_numeric(populations["year"]).astype("int64"),
                          "population": pd.to_numeric(populations["population"]).astype("float64")})
     if year is None:
@@ -556,7 +580,7 @@ def territory_population(territories: pd.DataFrame, populations: pd.DataFrame, c
     level = level_of(territories, code)  # raises on unknown code
     if not members(territories, code):
         raise ValueError(f"le territoire {code} n'a aucune commune dans le référentiel")
-    pops = pd.DataFrame({"unit_code": _str(populations["territory_code"]),
+    pops = pd.DataFrame({"unit_code": stripped_codes(populations["territory_code"]),
                          "year": pd.to_numeric(populations["year"]).astype("int64")})
     years = [int(year)] if year is not None else sorted(set(pops["year"]), reverse=True)
     if not years:

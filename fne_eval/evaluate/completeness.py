@@ -34,8 +34,8 @@ import pandas as pd
 from fne_eval.bundle.diskcache import shared
 from fne_eval.core.fmt import fmt_int, fmt_pct
 from fne_eval.core.periods import PERIODS, assign_periods, period_range
-from fne_eval.core.territory import _str, aggregate, member_codes, merge_logged
-from fne_eval.evaluate.offer import _table as t
+from fne_eval.core.territory import stripped_codes, aggregate, member_codes, merge_logged
+from fne_eval.evaluate.offer import table_or_empty as t
 
 log = logging.getLogger(__name__)
 
@@ -46,22 +46,22 @@ COLUMNS = ["level", "territory_code", "period", "reporter", "n_expected", "n_rep
            "reporting_rate_pct"]
 
 
-def _table(bundle, name):
+def table_or_empty(bundle, name):
     return t(bundle, name)
 
 
 def _reporter_units(bundle, reporter: str) -> pd.DataFrame:
     """Return ``reporter_id, unit_code`` for every expected reporter."""
-    lieux = _table(bundle, "lieux")
-    lieu_unit = pd.DataFrame({"lieu_id": _str(lieux["id"]), "unit_code": _str(lieux["territory_code"])}) \
+    lieux = table_or_empty(bundle, "lieux")
+    lieu_unit = pd.DataFrame({"lieu_id": stripped_codes(lieux["id"]), "unit_code": stripped_codes(lieux["territory_code"])}) \
         .dropna().drop_duplicates("lieu_id")
     if reporter == "lieu":
         return lieu_unit.rename(columns={"lieu_id": "reporter_id"})
-    acts = _table(bundle, "activities")
+    acts = table_or_empty(bundle, "activities")
     if acts.empty:
         return pd.DataFrame({"reporter_id": pd.Series([], dtype="string"),
                              "unit_code": pd.Series([], dtype="string")})
-    a = pd.DataFrame({"reporter_id": _str(acts["mediator_id"]), "lieu_id": _str(acts["lieu_id"])}).dropna()
+    a = pd.DataFrame({"reporter_id": stripped_codes(acts["mediator_id"]), "lieu_id": stripped_codes(acts["lieu_id"])}).dropna()
     a = merge_logged(a, lieu_unit, how="inner", validate="m:1", on="lieu_id",
                      what="reporting_completeness: activities from a lieu not in the lieux table")
     # the unit a médiateur reports from most often (ties: smallest code)
@@ -107,7 +107,7 @@ def reporting_completeness(bundle, level: Union[str, Iterable[str]] = LEVELS, pe
         raise ValueError(f"unknown period {period!r}, expected one of {PERIODS}")
     if reporter not in REPORTERS:
         raise ValueError(f"unknown reporter {reporter!r}, expected one of {REPORTERS}")
-    terr, acts = _table(bundle, "territories"), _table(bundle, "activities")
+    terr, acts = table_or_empty(bundle, "territories"), table_or_empty(bundle, "activities")
     if terr.empty:
         return pd.DataFrame(columns=COLUMNS)
     dates = pd.to_datetime(acts["date"]) if len(acts) else pd.Series([], dtype="datetime64[ns]")
@@ -133,11 +133,11 @@ def reporting_completeness(bundle, level: Union[str, Iterable[str]] = LEVELS, pe
     keep = ((dates >= lo) & (dates <= hi)).to_numpy(dtype=bool) if len(acts) else np.zeros(0, dtype=bool)
     a = acts.loc[keep]
     col = "lieu_id" if reporter == "lieu" else "mediator_id"
-    rep = pd.DataFrame({"reporter_id": _str(a[col]) if len(a) else pd.Series([], dtype="string"),
+    rep = pd.DataFrame({"reporter_id": stripped_codes(a[col]) if len(a) else pd.Series([], dtype="string"),
                         "period": assign_periods(a["date"], period) if len(a) else pd.Series([], dtype="string")})
     rep = rep.dropna().drop_duplicates()
     rep = rep.merge(units, how="inner", on="reporter_id", validate="m:1")
-    unknown = set(_str(a[col]).dropna()) - set(units["reporter_id"]) if len(a) else set()
+    unknown = set(stripped_codes(a[col]).dropna()) - set(units["reporter_id"]) if len(a) else set()
     if unknown:
         log.warning("reporting_completeness: %d %s id(s) in activities not attributable to a territory",
                     len(unknown), reporter)
@@ -183,7 +183,7 @@ def totals_with_completeness(bundle, territory_code: str, start=None, end=None, 
     """
     if geography not in GEOGRAPHIES:
         raise ValueError(f"unknown geography {geography!r}, expected one of {GEOGRAPHIES}")
-    terr, acts, lieux = _table(bundle, "territories"), _table(bundle, "activities"), _table(bundle, "lieux")
+    terr, acts, lieux = table_or_empty(bundle, "territories"), table_or_empty(bundle, "activities"), table_or_empty(bundle, "lieux")
     code = str(territory_code)
     units = set(member_codes(terr, code))  # local units, and 13055 when it belongs
     dates = pd.to_datetime(acts["date"]) if len(acts) else pd.Series([], dtype="datetime64[ns]")
@@ -194,10 +194,10 @@ def totals_with_completeness(bundle, territory_code: str, start=None, end=None, 
         keep &= dates <= pd.Timestamp(end)
     a = acts.loc[keep.to_numpy(dtype=bool)]
     if geography == "beneficiary":
-        where = _str(a["beneficiary_commune_code"]) if len(a) else pd.Series([], dtype="string")
+        where = stripped_codes(a["beneficiary_commune_code"]) if len(a) else pd.Series([], dtype="string")
     else:
-        lu = dict(zip(_str(lieux["id"]), _str(lieux["territory_code"])))
-        where = _str(a["lieu_id"]).map(lu) if len(a) else pd.Series([], dtype="string")
+        lu = dict(zip(stripped_codes(lieux["id"]), stripped_codes(lieux["territory_code"])))
+        where = stripped_codes(a["lieu_id"]).map(lu) if len(a) else pd.Series([], dtype="string")
     mine = a.loc[where.isin(units).fillna(False).to_numpy(dtype=bool)]
     n_act = int(len(mine))
     people = int(pd.to_numeric(mine["participants"]).sum()) if n_act else 0
@@ -205,7 +205,7 @@ def totals_with_completeness(bundle, territory_code: str, start=None, end=None, 
     rep_units = _reporter_units(bundle, reporter)
     expected = rep_units[rep_units["unit_code"].isin(units)]
     col = "lieu_id" if reporter == "lieu" else "mediator_id"
-    reported = set(_str(a[col]).dropna()) & set(expected["reporter_id"]) if len(a) else set()
+    reported = set(stripped_codes(a[col]).dropna()) & set(expected["reporter_id"]) if len(a) else set()
     n_exp, n_rep = int(len(expected)), int(len(reported))
     rate = n_rep / n_exp * 100 if n_exp else float("nan")
     count_txt = f"moins de {threshold}" if 0 < n_act < threshold else fmt_int(n_act)

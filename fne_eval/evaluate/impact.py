@@ -26,8 +26,8 @@ import pandas as pd
 
 from fne_eval.bundle.diskcache import shared
 from fne_eval.core.periods import PERIODS, assign_periods, parse_period, period_end, period_start
-from fne_eval.core.territory import _str, aggregate, code_membership, unit_membership, unit_populations
-from fne_eval.evaluate.offer import _table as t
+from fne_eval.core.territory import stripped_codes, aggregate, code_membership, unit_membership, unit_populations
+from fne_eval.evaluate.offer import table_or_empty as t
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ DID_COLUMNS = ["estimate", "ci_lower", "ci_upper", "p_value", "n_obs", "n_units"
                "caveat", "outcome", "n_pre_periods", "n_post_periods", "pre_trend_p_value"]
 
 
-def _table(bundle, name):
+def table_or_empty(bundle, name):
     return t(bundle, name)
 
 
@@ -97,7 +97,7 @@ def trend(activities: pd.DataFrame, territories: pd.DataFrame, level: Union[str,
         raise ValueError(f"unknown level(s) {bad}, expected among {LEVELS}")
     if activities is None or activities.empty or territories.empty:
         return pd.DataFrame(columns=TREND_COLUMNS)
-    d = pd.DataFrame({"unit": _str(activities[unit_col]), "date": pd.to_datetime(activities["date"]),
+    d = pd.DataFrame({"unit": stripped_codes(activities[unit_col]), "date": pd.to_datetime(activities["date"]),
                       "participants": pd.to_numeric(activities["participants"]).astype("float64")})
     if start is not None:
         d = d[d["date"] >= pd.Timestamp(start)]
@@ -190,19 +190,19 @@ def build_panel(bundle, freq: str = "quarter", start=None, end=None, year: Optio
             "population_year", "accompaniments_per_1000"]
     if freq not in PERIODS:
         raise ValueError(f"unknown freq {freq!r}, expected one of {PERIODS}")
-    terr, pops, acts = _table(bundle, "territories"), _table(bundle, "populations"), _table(bundle, "activities")
+    terr, pops, acts = table_or_empty(bundle, "territories"), table_or_empty(bundle, "populations"), table_or_empty(bundle, "activities")
     if terr.empty or pops.empty or acts.empty:
         return pd.DataFrame(columns=cols)
     um = unit_membership(terr)
     units = set(um["unit_code"])
     if in_scope_only and "in_scope" in terr.columns:
-        scope = terr.assign(territory_code=_str(terr["territory_code"]))
+        scope = terr.assign(territory_code=stripped_codes(terr["territory_code"]))
         out_scope = set(scope.loc[~scope["in_scope"].astype("boolean").fillna(True).to_numpy(dtype=bool),
                                   "territory_code"])
         units -= out_scope
     up = unit_populations(terr, pops, year)
     up = up[up["unit_code"].isin(units) & (up["population"] > 0)]
-    a = pd.DataFrame({"unit_code": _str(acts["beneficiary_commune_code"]), "date": pd.to_datetime(acts["date"]),
+    a = pd.DataFrame({"unit_code": stripped_codes(acts["beneficiary_commune_code"]), "date": pd.to_datetime(acts["date"]),
                       "participants": pd.to_numeric(acts["participants"]).astype("float64")})
     if start is not None:
         a = a[a["date"] >= pd.Timestamp(start)]
@@ -290,7 +290,7 @@ def _expand_treated(bundle, treated_units: Sequence[str]) -> set:
     """Return the local units of the treated codes (13055 → its arrondissements)."""
     treated = {str(u) for u in treated_units if u is not None and not pd.isna(u)}
     try:
-        terr = _table(bundle, "territories")
+        terr = table_or_empty(bundle, "territories")
     except Exception:  # pragma: no cover - a bare panel has no territories
         return treated
     if terr is None or terr.empty:
@@ -379,9 +379,9 @@ def did_estimate(data, treated_units: Optional[Sequence[str]] = None, start_date
     else:
         panel = build_panel(data, freq=freq, end=as_of)
         if treated_units is None:
-            ex = _table(data, "exposed_communes")
+            ex = table_or_empty(data, "exposed_communes")
             rows = ex[~ex["is_total_row"].astype("boolean").fillna(False).to_numpy(dtype=bool)] if len(ex) else ex
-            treated_units = _str(rows["territory_code"]).dropna().tolist() if len(rows) else []
+            treated_units = stripped_codes(rows["territory_code"]).dropna().tolist() if len(rows) else []
         treated = _expand_treated(data, treated_units)
         if synthetic is not None:
             is_synth = bool(synthetic)

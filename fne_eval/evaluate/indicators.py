@@ -104,7 +104,7 @@ def _get(tables: dict, name: str) -> pd.DataFrame:
     return empty_table(name) if df is None else df
 
 
-def _data_end(tables: dict) -> Optional[pd.Timestamp]:
+def monitoring_data_end(tables: dict) -> Optional[pd.Timestamp]:
     dates = []
     for name, col in (("activities", "date"), ("events", "date"), ("network_meetings", "date"),
                       ("refurbishment", "period_start"), ("trainings", "date"),
@@ -365,7 +365,7 @@ def indicator_values(bundle_or_tables, indicators: pd.DataFrame, level: str, per
     elif meta_as_of:
         as_of = to_timestamp(meta_as_of)
     else:
-        as_of = _data_end(tables) or to_timestamp(ROADMAP_START)
+        as_of = monitoring_data_end(tables) or to_timestamp(ROADMAP_START)
     start = to_timestamp(start) if start is not None else to_timestamp(ROADMAP_START)
     period_list = period_range(start, as_of, period)
     codes = _universe(tables, level, territories)

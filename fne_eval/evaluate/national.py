@@ -255,7 +255,7 @@ def build_national_bundle(out: Optional[Union[str, Path]] = None, n_activities: 
 
 
 # --------------------------------------------------------------------------- evaluation
-def _table(bundle_or_tables, name: str) -> pd.DataFrame:
+def table_or_empty(bundle_or_tables, name: str) -> pd.DataFrame:
     if isinstance(bundle_or_tables, dict):
         return bundle_or_tables[name]
     return bundle_or_tables[name]
@@ -353,8 +353,8 @@ def evaluate_all_levels(bundle, levels: Iterable[str] = LEVELS, years: Optional[
     bad = [lv for lv in levels if lv not in AGGREGATE_LEVELS]
     if bad:
         raise ValueError(f"unknown level(s) {bad}, expected among {AGGREGATE_LEVELS}")
-    terr = _table(bundle, "territories")
-    reduced = _reduce_by_unit_year(_table(bundle, "activities"))
+    terr = table_or_empty(bundle, "territories")
+    reduced = _reduce_by_unit_year(table_or_empty(bundle, "activities"))
     if years is not None:
         reduced = reduced[reduced["year"].isin([int(y) for y in years])]
     value_cols = ["n_activities", "participants", "n_collective", "duration_min"]
@@ -362,18 +362,18 @@ def evaluate_all_levels(bundle, levels: Iterable[str] = LEVELS, years: Optional[
     if years is not None and len(acts) == 0:
         acts = acts.astype({"year": "int64"})
 
-    lieux = _table(bundle, "lieux")
+    lieux = table_or_empty(bundle, "lieux")
     lcodes, luniq = _factorize(lieux["territory_code"])
     lcount = np.bincount(lcodes[lcodes >= 0], minlength=len(luniq))
     lframe = pd.DataFrame({"unit_code": pd.array(luniq, dtype="string"), "n_lieux": lcount.astype(np.float64)})
     lagg = aggregate(lframe, terr, ["n_lieux"], "unit_code", levels=levels, complete=True)
 
-    pops = population_by_territory(terr, _table(bundle, "populations"), population_year, levels=levels)
+    pops = population_by_territory(terr, table_or_empty(bundle, "populations"), population_year, levels=levels)
 
-    ifn = _table(bundle, "ifn")
+    ifn = table_or_empty(bundle, "ifn")
     ifn = ifn[ifn["variant"].astype(str) == IFN_VARIANT] if "variant" in ifn.columns else ifn
 
-    up = unit_populations(terr, _table(bundle, "populations"), population_year)
+    up = unit_populations(terr, table_or_empty(bundle, "populations"), population_year)
     w = up.merge(pd.DataFrame({"unit_code": ifn["territory_code"].astype("string"),
                                "ifn_total": pd.to_numeric(ifn["ifn_total"], errors="coerce")})
                  .drop_duplicates("unit_code"), how="left", on="unit_code", validate="1:1")
@@ -408,8 +408,8 @@ def evaluate_per_territory(bundle, codes: Sequence[str], years: Optional[Sequenc
     pandas.DataFrame
         Columns ``territory_code, year, n_activities, participants``.
     """
-    terr = _table(bundle, "territories")
-    act = _table(bundle, "activities")
+    terr = table_or_empty(bundle, "territories")
+    act = table_or_empty(bundle, "activities")
     cm = code_membership(terr)
     levels = dict(zip(terr["territory_code"].astype(str), terr["level"].astype(str)))
     col = {"departement": "departement_code", "epci": "epci_siren", "commune": "commune_code"}

@@ -41,7 +41,7 @@ import pandas as pd
 from fne_eval.bundle.diskcache import shared
 from fne_eval.bundle.spec import TABLES
 from fne_eval.core.territory import (
-    _str,
+    stripped_codes,
     aggregate,
     code_membership,
     members,
@@ -74,7 +74,7 @@ EXPOSED_COLUMNS = ["unit_code", "is_exposed", "exposed_population", "ifn_total",
 
 
 # --------------------------------------------------------------------------- inputs
-def _table(bundle, name: str) -> pd.DataFrame:
+def table_or_empty(bundle, name: str) -> pd.DataFrame:
     """Return one table of a Bundle or dict, or an empty frame with the spec's columns."""
     try:
         df = bundle[name]
@@ -100,8 +100,8 @@ def _period(df: pd.DataFrame, start=None, end=None, col: str = "date") -> pd.Dat
 
 def _populations(bundle, year, levels) -> pd.DataFrame:
     """Return ``level, territory_code, population, population_year`` (NA when incomplete)."""
-    pops = _table(bundle, "populations")
-    terr = _table(bundle, "territories")
+    pops = table_or_empty(bundle, "populations")
+    terr = table_or_empty(bundle, "territories")
     if pops.empty or terr.empty:
         return pd.DataFrame(columns=["level", "territory_code", "population", "population_year"])
     pt = population_by_territory(terr, pops, year, levels=levels)
@@ -129,15 +129,15 @@ def ifn_by_unit(bundle, variant: str = IFN_VARIANT, vintage: Optional[str] = Non
     vintage : str, optional
         The latest vintage of that variant when omitted. Vintages are never mixed.
     """
-    ifn = _table(bundle, "ifn")
+    ifn = table_or_empty(bundle, "ifn")
     if ifn.empty:
         return pd.DataFrame({"unit_code": pd.Series([], dtype="string"),
                              "ifn_total": pd.Series([], dtype="float64")})
-    f = ifn[_str(ifn["variant"]) == variant] if "variant" in ifn else ifn
+    f = ifn[stripped_codes(ifn["variant"]) == variant] if "variant" in ifn else ifn
     if vintage is None and len(f):
-        vintage = sorted(_str(f["vintage"]).dropna().unique())[-1]
-    f = f[_str(f["vintage"]) == str(vintage)] if len(f) else f
-    out = pd.DataFrame({"unit_code": _str(f["territory_code"]),
+        vintage = sorted(stripped_codes(f["vintage"]).dropna().unique())[-1]
+    f = f[stripped_codes(f["vintage"]) == str(vintage)] if len(f) else f
+    out = pd.DataFrame({"unit_code": stripped_codes(f["territory_code"]),
                         "ifn_total": pd.to_numeric(f["ifn_total"], errors="coerce").astype("float64")})
     return out.dropna(subset=["ifn_total"]).drop_duplicates("unit_code").reset_index(drop=True)
 
@@ -164,12 +164,12 @@ def lieux_by_territory(bundle, year: Optional[int] = None,
         of the levels appears (0 lieux included); empty when there is no lieu at all.
     """
     levels = tuple(levels)
-    lieux, terr = _table(bundle, "lieux"), _table(bundle, "territories")
+    lieux, terr = table_or_empty(bundle, "lieux"), table_or_empty(bundle, "territories")
     if lieux.empty or terr.empty:
         return pd.DataFrame(columns=LIEUX_LONG_COLUMNS)
     disp = lieux["dispositif_programmes_nationaux"].astype("string").fillna("") \
         if "dispositif_programmes_nationaux" in lieux else pd.Series("", index=lieux.index)
-    df = pd.DataFrame({"code": _str(lieux["territory_code"]), "all": 1})
+    df = pd.DataFrame({"code": stripped_codes(lieux["territory_code"]), "all": 1})
     for key, value in LABELS.items():
         df[key] = disp.map(lambda s, v=value: v in [x.strip() for x in str(s).split("|")]).astype(int).to_numpy()
     cols = ["all", *LABELS]
@@ -235,7 +235,7 @@ def exposed_population(bundle, source: str = "annexe3", ifn_threshold: float = D
     """
     if source not in EXPOSURE_SOURCES:
         raise ValueError(f"unknown source {source!r}, expected one of {EXPOSURE_SOURCES}")
-    terr, pops = _table(bundle, "territories"), _table(bundle, "populations")
+    terr, pops = table_or_empty(bundle, "territories"), table_or_empty(bundle, "populations")
     if terr.empty:
         return pd.DataFrame(columns=EXPOSED_COLUMNS)
     units = unit_membership(terr)[["unit_code"]]
@@ -251,13 +251,13 @@ def exposed_population(bundle, source: str = "annexe3", ifn_threshold: float = D
         units["is_exposed"] = (units["ifn_total"] >= float(ifn_threshold)).fillna(False).astype(bool)
         units["exposed_population"] = units["population"].where(units["is_exposed"], 0.0)
     else:
-        ex = _table(bundle, "exposed_communes")
+        ex = table_or_empty(bundle, "exposed_communes")
         if ex.empty:
             units["is_exposed"] = False
             units["exposed_population"] = 0.0
         else:
             rows = ex[~ex["is_total_row"].astype("boolean").fillna(False).to_numpy(dtype=bool)]
-            listed = pd.DataFrame({"unit_code": _str(rows["territory_code"]),
+            listed = pd.DataFrame({"unit_code": stripped_codes(rows["territory_code"]),
                                    "exposed_population": pd.to_numeric(rows["printed_fragile_population"])
                                    .astype("float64")})
             unresolved = listed["unit_code"].isna()
@@ -278,8 +278,8 @@ def exposed_population(bundle, source: str = "annexe3", ifn_threshold: float = D
 
 # --------------------------------------------------------------------------- activity
 def _located_activities(bundle, start, end) -> pd.DataFrame:
-    acts = _period(_table(bundle, "activities"), start, end)
-    return pd.DataFrame({"code": _str(acts["beneficiary_commune_code"]) if len(acts) else
+    acts = _period(table_or_empty(bundle, "activities"), start, end)
+    return pd.DataFrame({"code": stripped_codes(acts["beneficiary_commune_code"]) if len(acts) else
                          pd.Series([], dtype="string"),
                          "participants": pd.to_numeric(acts["participants"]).astype("float64")
                          if len(acts) else pd.Series([], dtype="float64"),
@@ -312,7 +312,7 @@ def accompaniments_by_territory(bundle, start=None, end=None, year: Optional[int
         when the denominator is 0 or missing.
     """
     levels = tuple(levels)
-    terr = _table(bundle, "territories")
+    terr = table_or_empty(bundle, "territories")
     acts = _located_activities(bundle, start, end)
     if acts.empty or terr.empty:
         return pd.DataFrame(columns=ACCOMPANIMENT_COLUMNS)
@@ -354,17 +354,17 @@ def exposed_communes_offer(bundle, source: str = "annexe3", ifn_threshold: float
     """
     cols = ["territory_code", "territory_name", "epci_siren", "ifn_total", "population", "population_year",
             "exposed_population", "n_lieux", "has_lieu", "participants", "accompaniments_per_1000_exposed"]
-    terr = _table(bundle, "territories")
+    terr = table_or_empty(bundle, "territories")
     exp = exposed_population(bundle, source, ifn_threshold, year)
     exp = exp[exp["is_exposed"]]
     if exp.empty:
         return pd.DataFrame(columns=cols)
-    lieux = _table(bundle, "lieux")
-    n_lieux = _str(lieux["territory_code"]).value_counts() if len(lieux) else pd.Series(dtype="int64")
+    lieux = table_or_empty(bundle, "lieux")
+    n_lieux = stripped_codes(lieux["territory_code"]).value_counts() if len(lieux) else pd.Series(dtype="int64")
     acts = _located_activities(bundle, start, end)
     part = acts.groupby("code")["participants"].sum() if len(acts) else pd.Series(dtype="float64")
     cm = code_membership(terr).set_index("unit_code")
-    names = terr.assign(territory_code=_str(terr["territory_code"])).drop_duplicates("territory_code") \
+    names = terr.assign(territory_code=stripped_codes(terr["territory_code"])).drop_duplicates("territory_code") \
         .set_index("territory_code")["territory_name"]
     out = pd.DataFrame({
         "territory_code": exp["unit_code"].astype("string"),
@@ -431,7 +431,7 @@ def targeting(bundle, start=None, end=None, year: Optional[int] = None, source: 
     acc = accompaniments_by_territory(bundle, start, end, year, source, ifn_threshold, levels)
     if acc.empty:
         return pd.DataFrame(columns=cols)
-    terr = _table(bundle, "territories")
+    terr = table_or_empty(bundle, "territories")
     exp = exposed_population(bundle, source, ifn_threshold, year)
     exp = exp.assign(pop_exp=exp["population"].where(exp["is_exposed"], 0.0),
                      pop_all=exp["population"])
@@ -462,7 +462,7 @@ def concentration_curve(bundle, start=None, end=None, year: Optional[int] = None
     """
     cols = ["ifn_total", "n_units", "population", "participants", "cum_population_share",
             "cum_activity_share"]
-    terr, pops = _table(bundle, "territories"), _table(bundle, "populations")
+    terr, pops = table_or_empty(bundle, "territories"), table_or_empty(bundle, "populations")
     acts = _located_activities(bundle, start, end)
     if terr.empty or pops.empty or acts.empty:
         return pd.DataFrame(columns=cols)

@@ -34,7 +34,7 @@ import pandas as pd
 
 from fne_eval.bundle.diskcache import shared
 from fne_eval.bundle.spec import TABLES
-from fne_eval.core.communes import _reference
+from fne_eval.core.communes import commune_reference
 from fne_eval.core.fmt import fmt_date, fmt_decimal, fmt_eur, fmt_int, fmt_pct
 from fne_eval.core.paths import DEFAULT_BUNDLE_DIR, ROADMAP_DIR
 from fne_eval.ingest.opendata import read_conseillers_numeriques, read_france_services
@@ -520,7 +520,7 @@ def _perimeter(ctx, t, total, parts):
 # ---------------------------------------------------------------- codes
 @rule("postcode_as_code", "Code postal utilisé là où un code INSEE est attendu, ou code partagé par plusieurs lignes")
 def _postcode_as_code(ctx):
-    ref = _reference()
+    ref = commune_reference()
     names = ctx.territory_names()
     insee_codes = set(names) | set(ref["by_code"]) | set(ref["arm_codes"])
     e = _exposed(ctx)

@@ -54,7 +54,7 @@ from fne_eval.ingest.common import (IngestError, IngestReport, departement_of, n
                                     pseudonym, pseudonym_key, sha256_file)
 from fne_eval.core.paths import NATIONAL_DIR
 from fne_eval.core.fmt import fmt_int
-from fne_eval.ingest.opendata import _norm_name, resolve_commune
+from fne_eval.ingest.opendata import normalize_commune_name, resolve_commune
 
 SHEET_NAME = "Activités"
 TABLE_NAME = "Activités"
@@ -526,7 +526,7 @@ def _national_by_name() -> dict:
                      usecols=["code_insee", "nom", "departement"])
     out = defaultdict(list)
     for code, nom, dep in df.itertuples(index=False):
-        out[(dep, _norm_name(nom))].append(code)
+        out[(dep, normalize_commune_name(nom))].append(code)
     return dict(out)
 
 
@@ -546,7 +546,7 @@ def resolve_place(code_postal: str, name: str) -> str:
         return res.territory_code
     dep = departement_of(cp)
     deps = ("2A", "2B") if dep == "20" else (dep,)
-    hits = [c for d in deps for c in _national_by_name().get((d, _norm_name(name)), [])]
+    hits = [c for d in deps for c in _national_by_name().get((d, normalize_commune_name(name)), [])]
     return hits[0] if len(hits) == 1 else ""
 
 

@@ -48,8 +48,8 @@ from fne_eval.bundle.spec import (ACTIVITY_TYPES, AGE_BANDS, GENDERS, PLACE_TYPE
 from fne_eval.bundle.spec import DISPOSITIFS, FRAIS, ITINERANCE, MODALITES_ACCOMPAGNEMENT, PUBLICS, SERVICES
 from fne_eval.ingest.common import IngestError, IngestReport, departement_of, pseudonym, pseudonym_key, utc_now
 from fne_eval.ingest.coop import territory_codes
-from fne_eval.ingest.opendata import (ImportReport as LieuxReport, _base_row, _finish_lieux, _float_or_blank, _map_list,
-                                      _parse_date, resolve_commune)
+from fne_eval.ingest.opendata import (ImportReport as LieuxReport, base_lieu_row, finish_lieux, float_or_blank, map_label_list,
+                                      parse_export_date, resolve_commune)
 
 DEFAULT_API_URL = "https://coop-numerique.anct.gouv.fr/api/v1"
 TOKEN_ENV = "FNE_COOP_API_TOKEN"
@@ -454,22 +454,22 @@ def fetch_coop_lieux(base_url: str, token: str, departement: str = "13", *, terr
         if res.territory_code not in codes:
             outside += 1
             continue
-        row = _base_row()
+        row = base_lieu_row()
         row.update(id=g("id"), pivot=g("pivot"), nom=g("nom"), commune=g("commune"),
                    code_postal=g("code_postal") if re.fullmatch(r"\d{5}", g("code_postal")) else "",
                    code_insee=g("code_insee") if re.fullmatch(r"\d{5}|2[AB]\d{3}", g("code_insee")) else "",
                    territory_code=res.territory_code, adresse=g("adresse"),
-                   latitude=_float_or_blank(g("latitude")), longitude=_float_or_blank(g("longitude")),
+                   latitude=float_or_blank(g("latitude")), longitude=float_or_blank(g("longitude")),
                    typologie=g("typologie"), source=g("source") or "Coop numérique",
-                   date_maj=_parse_date(g("date_maj")))
+                   date_maj=parse_export_date(g("date_maj")))
         for col, allowed in lists.items():
-            row[col] = _map_list([x.strip() for x in g(col).split("|") if x.strip()], {}, allowed, col, sub)
+            row[col] = map_label_list([x.strip() for x in g(col).split("|") if x.strip()], {}, allowed, col, sub)
         if not row["id"] or not row["code_postal"] or not row["date_maj"] or not row["nom"]:
             report.error("/lieux-activite", "id, nom, code_postal (5 chiffres) et date_maj sont attendus : lieu "
                          "écarté", row=pos, row_label="élément", column="id", value=row["id"])
             continue
         rows.append(row)
-    lieux = _finish_lieux(rows, sub)
+    lieux = finish_lieux(rows, sub)
     report.count("Lieux reçus de l'API (toute la France)", len(doc))
     report.count("Lieux d'autres départements (ignorés)", sum(other.values()))
     report.count("Lieux du département hors des territoires du bundle (ignorés)", outside)

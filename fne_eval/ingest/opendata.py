@@ -49,8 +49,8 @@ from fne_eval.bundle.spec import (
     DISPOSITIFS, FRAIS, MODALITES_ACCOMPAGNEMENT, PERSONAL_DATA_COLUMNS, PUBLICS, SERVICES,
     TABLES,
 )
-from fne_eval.core.communes import (Resolution, _arrondissement_from_name, _name_matches, _named_commune,  # noqa: F401
-                                     _norm_name, _reference, resolve_commune)
+from fne_eval.core.communes import (Resolution, arrondissement_from_name, commune_name_matches, named_commune,  # noqa: F401
+                                     normalize_commune_name, commune_reference, resolve_commune)
 from fne_eval.core.paths import REFERENCE_DIR, SAMPLES_DIR, STANDARDS_DIR, chmod_as_umask
 from fne_eval.ingest.common import IngestError
 from fne_eval.ingest.sniff import check_kind
@@ -318,7 +318,7 @@ def _norm_quotes(s: str) -> str:
     return s.replace("\u2019", "'").replace("\xa0", " ").replace("\u202f", " ").strip()
 
 
-def _map_list(values: list, mapping: dict, allowed: tuple, field_: str, report: ImportReport) -> str:
+def map_label_list(values: list, mapping: dict, allowed: tuple, field_: str, report: ImportReport) -> str:
     """Translate list values to the standard's vocabulary; return the ``|``-joined result."""
     out = []
     lookup = {_norm_quotes(k).casefold(): v for k, v in mapping.items()}
@@ -336,7 +336,7 @@ def _map_list(values: list, mapping: dict, allowed: tuple, field_: str, report: 
     return "|".join(out)
 
 
-def _finish_lieux(rows: list, report: ImportReport) -> pd.DataFrame:
+def finish_lieux(rows: list, report: ImportReport) -> pd.DataFrame:
     """Type the lieux rows per the bundle spec and attach the report."""
     df = pd.DataFrame(rows, columns=LIEUX_COLUMNS) if rows else pd.DataFrame(columns=LIEUX_COLUMNS)
     for c in ("latitude", "longitude"):
@@ -348,7 +348,7 @@ def _finish_lieux(rows: list, report: ImportReport) -> pd.DataFrame:
     return typed
 
 
-def _parse_date(value: str) -> str:
+def parse_export_date(value: str) -> str:
     """Return an ISO date from ``YYYY-MM-DD``, ``DD/MM/YYYY`` or an ISO timestamp, else ""."""
     s = (value or "").strip()
     m = re.match(r"^(\d{4})-(\d{2})-(\d{2})", s)
@@ -360,7 +360,7 @@ def _parse_date(value: str) -> str:
     return ""
 
 
-def _float_or_blank(value: str) -> str:
+def float_or_blank(value: str) -> str:
     s = (value or "").strip().replace(",", ".")
     try:
         float(s)
@@ -400,7 +400,7 @@ def _resolve_row(i: int, cp: str, commune: str, code_insee: str, report: ImportR
     return res
 
 
-def _base_row() -> dict:
+def base_lieu_row() -> dict:
     return {c: "" for c in LIEUX_COLUMNS}
 
 
@@ -446,26 +446,26 @@ def read_lieux_hubdusud_2023(path: Optional[Union[str, Path]] = None,
     n_placeholder = 0
     derived = lambda g: (g("derive_code_insee_commune"), g("derive_code_insee_arm"))  # noqa: E731
     for i, g, res in _resolved_records(df, report, pre=derived):
-        row = _base_row()
+        row = base_lieu_row()
         row.update(id=g("id"), pivot=g("pivot"), nom=g("nom"), commune=g("commune"),
                    code_postal=g("code_postal").zfill(5) if g("code_postal") else "",
                    territory_code=res.territory_code, adresse=g("adresse"),
-                   latitude=_float_or_blank(g("latitude")), longitude=_float_or_blank(g("longitude")),
+                   latitude=float_or_blank(g("latitude")), longitude=float_or_blank(g("longitude")),
                    source=g("source"))
         ci = g("code_insee")
         row["code_insee"] = ci if re.fullmatch(r"\d{5}|2[AB]\d{3}", ci) else ""
-        row["services"] = _map_list(_split(g("services"), "|;"), V0_SERVICE_TO_V1, SERVICES, "services", report)
-        row["dispositif_programmes_nationaux"] = _map_list(
+        row["services"] = map_label_list(_split(g("services"), "|;"), V0_SERVICE_TO_V1, SERVICES, "services", report)
+        row["dispositif_programmes_nationaux"] = map_label_list(
             _split(g("labels_nationaux"), ";|"), LABEL_TO_DISPOSITIF, DISPOSITIFS, "labels_nationaux", report)
         publics = _split(g("publics_specifiquement_adresses"), "|;") + _split(g("publics_accueillis"), ";|")
-        row["publics_specifiquement_adresses"] = _map_list(publics, PUBLIC_V0_TO_V1, PUBLICS,
+        row["publics_specifiquement_adresses"] = map_label_list(publics, PUBLIC_V0_TO_V1, PUBLICS,
                                                            "publics", report)
-        row["frais_a_charge"] = _map_list(_split(g("frais_a_charge"), "|;"), FRAIS_V0_TO_V1, FRAIS,
+        row["frais_a_charge"] = map_label_list(_split(g("frais_a_charge"), "|;"), FRAIS_V0_TO_V1, FRAIS,
                                           "frais_a_charge", report)
-        row["modalites_accompagnement"] = _map_list(_split(g("modalites_accompagnement"), "|;"),
+        row["modalites_accompagnement"] = map_label_list(_split(g("modalites_accompagnement"), "|;"),
                                                     MODALITE_V0_TO_V1, MODALITES_ACCOMPAGNEMENT,
                                                     "modalites_accompagnement", report)
-        d = _parse_date(g("date_maj"))
+        d = parse_export_date(g("date_maj"))
         if not d:
             report.violation(i, "date_maj", g("date_maj"), "date de mise à jour absente ou illisible")
             d = PLACEHOLDER_DATE
@@ -480,7 +480,7 @@ def read_lieux_hubdusud_2023(path: Optional[Union[str, Path]] = None,
     if n_zero:
         report.notes.append(f"{_n(n_zero)} lieux portent le pivot factice 00000000000000 (SIRET non "
                             "renseigné) : conservé tel que publié.")
-    return _finish_lieux(rows, report)
+    return finish_lieux(rows, report)
 
 
 # --------------------------------------------------------------------------- standard v1.0.2
@@ -519,7 +519,7 @@ def validate_standard(df: pd.DataFrame, report: ImportReport, schema: Optional[d
                 report.violation(i, name, v, "valeur hors du motif ou du vocabulaire du standard")
             if cons.get("maxLength") and len(v) > cons["maxLength"]:
                 report.violation(i, name, v[:40] + "…", f"plus de {cons['maxLength']} caractères")
-            if f.get("type") == "number" and not _float_or_blank(v):
+            if f.get("type") == "number" and not float_or_blank(v):
                 report.violation(i, name, v, "nombre attendu")
             if f.get("type") == "date" and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", v):
                 report.violation(i, name, v, "date AAAA-MM-JJ attendue")
@@ -568,21 +568,21 @@ def read_lieux_standard(path: Union[str, Path], report: Optional[ImportReport] =
     report.ignored_columns = [c for c in df.columns if c not in used]
     rows = []
     for i, g, res in _resolved_records(df, report):
-        row = _base_row()
+        row = base_lieu_row()
         row.update({c: g(c) for c in direct})
         row["typologie"] = "|".join(_split(g("typologie"), "|"))
         row["code_postal"] = g("code_postal") if re.fullmatch(r"\d{5}", g("code_postal")) else ""
         row["code_insee"] = g("code_insee") if re.fullmatch(r"\d{5}|2[AB]\d{3}", g("code_insee")) else ""
         row["territory_code"] = res.territory_code
-        row["latitude"], row["longitude"] = _float_or_blank(g("latitude")), _float_or_blank(g("longitude"))
+        row["latitude"], row["longitude"] = float_or_blank(g("latitude")), float_or_blank(g("longitude"))
         for col, (mapping, allowed) in lists.items():
-            row[col] = _map_list(_split(g(col), "|"), mapping, allowed, col, report)
-        row["date_maj"] = _parse_date(g("date_maj"))
+            row[col] = map_label_list(_split(g(col), "|"), mapping, allowed, col, report)
+        row["date_maj"] = parse_export_date(g("date_maj"))
         if not row["date_maj"] or not row["code_postal"]:
             report.notes.append(f"Ligne {i} écartée : date_maj ou code_postal inutilisable.")
             continue
         rows.append(row)
-    return _finish_lieux(rows, report)
+    return finish_lieux(rows, report)
 
 
 # --------------------------------------------------------------------------- Aix 2024
@@ -613,23 +613,23 @@ def read_lieux_aix_2024(path: Optional[Union[str, Path]] = None,
     report.ignored_columns = [c for c in df.columns if c not in used]
     rows = []
     for i, g, res in _resolved_records(df, report):
-        row = _base_row()
+        row = base_lieu_row()
         row.update(id=g("id"), pivot=g("pivot"), nom=g("nom"), commune=g("commune"),
                    code_postal=g("code_postal").zfill(5), territory_code=res.territory_code,
                    adresse=g("Adresse") or g("adresse"), source=g("source"),
-                   latitude=_float_or_blank(g("latitude")), longitude=_float_or_blank(g("longitude")),
+                   latitude=float_or_blank(g("latitude")), longitude=float_or_blank(g("longitude")),
                    typologie="|".join(_split(g("typologie"), ";|")))
         ci = g("code_insee")
         row["code_insee"] = ci if re.fullmatch(r"\d{5}|2[AB]\d{3}", ci) else ""
-        row["services"] = _map_list(_split(g("services"), ";|"), V0_SERVICE_TO_V1, SERVICES, "services", report)
-        row["dispositif_programmes_nationaux"] = _map_list(
+        row["services"] = map_label_list(_split(g("services"), ";|"), V0_SERVICE_TO_V1, SERVICES, "services", report)
+        row["dispositif_programmes_nationaux"] = map_label_list(
             _split(g("labels_nationaux"), ";|"), LABEL_TO_DISPOSITIF, DISPOSITIFS, "labels_nationaux", report)
-        row["date_maj"] = _parse_date(g("date_maj"))
+        row["date_maj"] = parse_export_date(g("date_maj"))
         if not row["date_maj"]:
             report.violation(i, "date_maj", g("date_maj"), "date de mise à jour absente ou illisible")
             row["date_maj"] = PLACEHOLDER_DATE
         rows.append(row)
-    return _finish_lieux(rows, report)
+    return finish_lieux(rows, report)
 
 
 # --------------------------------------------------------------------------- France services
@@ -665,24 +665,24 @@ def read_france_services(path: Optional[Union[str, Path]] = None,
     if "commentaire" in df.columns:
         report.notes.append("La colonne « commentaire » (texte libre pouvant contenir téléphones et courriels) "
                             "n'est pas reprise.")
-    d = _parse_date(date_maj)
+    d = parse_export_date(date_maj)
     if not d:
         raise ValueError(f"date_maj {date_maj!r}: expected an ISO date YYYY-MM-DD")
     rows = []
     for i, g, res in _resolved_records(df, report, name="lib_com", insee="insee_com"):
         mobile = g("itinerance").lower() == "oui" or g("format_fs_anct").lower() == "mobile"
-        row = _base_row()
+        row = base_lieu_row()
         adresse = g("adresse") + (", " + g("complement_adresse") if g("complement_adresse") else "")
         row.update(id=f"france-services-{g('id_fs')}", nom=g("lib_fs"), commune=g("lib_com"),
                    code_postal=g("code_postal").zfill(5), code_insee=g("insee_com"),
                    territory_code=res.territory_code, adresse=adresse,
-                   latitude=_float_or_blank(g("latitude")), longitude=_float_or_blank(g("longitude")),
+                   latitude=float_or_blank(g("latitude")), longitude=float_or_blank(g("longitude")),
                    itinerance="Itinérant" if mobile else "Fixe",
                    dispositif_programmes_nationaux="France Services",
                    source="ANCT - liste des France services", date_maj=d)
         rows.append(row)
     report.notes.append(f"date_maj = date de l'extrait ({d}) : la liste ne date pas ses lignes.")
-    return _finish_lieux(rows, report)
+    return finish_lieux(rows, report)
 
 
 # --------------------------------------------------------------------------- conseillers numériques

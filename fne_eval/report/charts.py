@@ -263,7 +263,7 @@ def gantt_chart(
         data["bar_kind"] = "in_progress"
     n = len(data)
     fig, ax = new_figure(height=height or min(9.0, 1.0 + 0.32 * max(n, 1)))
-    names = [_short(str(v), 60) for v in data[label]]
+    names = [shorten_text(str(v), 60) for v in data[label]]
     colors = gantt_kind_colors(data)
     drawn = set()
     limit = pd.Timestamp(as_of) if as_of is not None else None
@@ -309,5 +309,5 @@ def gantt_chart(
     return render(fig, alt, caption)
 
 
-def _short(text: str, n: int) -> str:
+def shorten_text(text: str, n: int) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"

@@ -69,9 +69,9 @@ def _index(ctx) -> dict:
     key = ("store_index", str(ctx.as_of.date()), int(ctx.threshold))
     if key not in ctx.extra:
         s = store_of(ctx)
-        ctx.extra[key] = {(r.indicator, r.territory_code, r.period, r.breakdown): (r.value, r.status)
-                          for r in s[["indicator", "territory_code", "period", "breakdown", "value",
-                                      "status"]].itertuples(index=False)}
+        # plain Python lists first: iterating Arrow-backed string columns row by row is ~4x slower
+        keys = zip(*(s[c].tolist() for c in ("indicator", "territory_code", "period", "breakdown")))
+        ctx.extra[key] = dict(zip(keys, zip(s["value"].tolist(), s["status"].tolist())))
     return ctx.extra[key]
 
 

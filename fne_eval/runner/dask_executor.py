@@ -22,7 +22,7 @@ import os
 import secrets
 from typing import Iterator, Optional
 
-from fne_eval.runner.entry import EntryResult, Executor, RunContext, _error_message, run_entry
+from fne_eval.runner.entry import EntryResult, Executor, RunContext, error_message_of, run_entry
 
 #: Entries submitted ahead per worker (keeps the scheduler busy without queueing everything).
 IN_FLIGHT_PER_WORKER = 2
@@ -107,7 +107,7 @@ class DaskExecutor(Executor):
                     res = fut.result()
                 except Exception as exc:  # noqa: BLE001 - a lost worker fails its entry only
                     res = EntryResult(entry.id, entry.notebook, dict(entry.parameters), "failed",
-                                      "processus de travail interrompu : " + _error_message(exc, None))
+                                      "processus de travail interrompu : " + error_message_of(exc, None))
                 fut.release()
                 if todo:
                     pending.add(submit(todo.pop()))

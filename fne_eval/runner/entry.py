@@ -55,7 +55,7 @@ class RunContext:
     timeout : float or None
         Per-cell execution timeout in seconds (papermill ``execution_timeout``); a cell
         that runs longer stops the entry, which is reported as failed.
-    is_synthetic, sources, bundle_hash, version, run_date, plan_title :
+    is_synthetic, synthetic_tables, sources, bundle_hash, version, run_date, plan_title :
         Provenance shown by the renderer's banner and footer.
     territory_names : dict
         Territory code → name, for the report subtitle.
@@ -67,6 +67,7 @@ class RunContext:
     timeout: Optional[float] = None
     kernel_name: str = KERNEL_NAME
     is_synthetic: bool = False
+    synthetic_tables: list = field(default_factory=list)
     sources: list = field(default_factory=list)
     bundle_hash: str = ""
     version: str = ""
@@ -104,7 +105,7 @@ def _first_line(text: str) -> str:
     return ""
 
 
-def _error_message(exc: BaseException, timeout: Optional[float]) -> str:
+def error_message_of(exc: BaseException, timeout: Optional[float]) -> str:
     """Return a one-line French/Python message for an entry's failure."""
     name = type(exc).__name__
     if name == "CellTimeoutError" or isinstance(exc, TimeoutError):
@@ -315,7 +316,7 @@ def run_entry(entry: PlanEntry, context: RunContext) -> EntryResult:
             _scrub_paths(nb_out, entry, context)
             outputs["notebook"] = nb_rel
         message = (f"délai dépassé : l'exécution a duré plus de {context.timeout:g} s"
-                   if watchdog.fired else _error_message(exc, context.timeout))
+                   if watchdog.fired else error_message_of(exc, context.timeout))
         return EntryResult(entry.id, entry.notebook, dict(entry.parameters), "failed",
                            message, round(time.perf_counter() - start, 3), outputs, nb_hash, stages)
     finally:
@@ -328,7 +329,7 @@ def run_entry(entry: PlanEntry, context: RunContext) -> EntryResult:
     outputs["notebook"] = nb_rel
     try:
         info = RenderInfo(subtitle=_subtitle(entry, context), is_synthetic=context.is_synthetic,
-                          sources=list(context.sources), bundle_hash=context.bundle_hash,
+                          synthetic_tables=list(context.synthetic_tables), sources=list(context.sources), bundle_hash=context.bundle_hash,
                           version=context.version, run_date=context.run_date, entry_id=entry.id)
         t = time.perf_counter()
         html = render_html(nb_out, info)
@@ -357,7 +358,7 @@ def run_entry(entry: PlanEntry, context: RunContext) -> EntryResult:
             outputs["docx"] = rel
     except Exception as exc:  # noqa: BLE001
         return EntryResult(entry.id, entry.notebook, dict(entry.parameters), "failed",
-                           "rendu : " + _error_message(exc, None), round(time.perf_counter() - start, 3), outputs,
+                           "rendu : " + error_message_of(exc, None), round(time.perf_counter() - start, 3), outputs,
                            nb_hash, stages)
     return EntryResult(entry.id, entry.notebook, dict(entry.parameters), "ok", None,
                        round(time.perf_counter() - start, 3), outputs, nb_hash, stages)

@@ -34,12 +34,14 @@ from fne_eval import __version__
 from fne_eval.bundle import BundleError, load_bundle
 from fne_eval.bundle.diskcache import cache_dir
 from fne_eval.bundle.io import bundle_content_hash
+from fne_eval.bundle.origins import table_origins
 from fne_eval.bundle.validate import validate_bundle
 from fne_eval.core.paths import DEFAULT_BUNDLE_DIR, OUTPUTS_DIR
+from fne_eval.report.context import TABLE_NAMES_FR
 from fne_eval.report.figcache import ENV
 from fne_eval.runner.dask_executor import DaskExecutor
 from fne_eval.runner.entry import (  # noqa: F401 - re-exported: the public names of a run's entries
-    KERNEL_NAME, OUTPUT_DIRS, EntryResult, Executor, RunContext, _error_message, run_entry,
+    KERNEL_NAME, OUTPUT_DIRS, EntryResult, Executor, RunContext, error_message_of, run_entry,
 )
 from fne_eval.runner.index import write_outputs_index, write_run_index
 from fne_eval.runner.manifest import build_manifest, write_json_atomic
@@ -127,7 +129,7 @@ class LocalExecutor(Executor):
                         yield fut.result()
                     except Exception as exc:  # noqa: BLE001 - a dead worker fails its entry only
                         yield EntryResult(entry.id, entry.notebook, dict(entry.parameters), "failed",
-                                          "processus de travail interrompu : " + _error_message(exc, None))
+                                          "processus de travail interrompu : " + error_message_of(exc, None))
         except BaseException:
             # interrupted (Ctrl-C, or the consumer stopped): stop the workers now rather
             # than wait for the entries they run; the run folder stays a .partial one.
@@ -248,6 +250,23 @@ def check_bundle(bundle_path: Optional[Union[str, Path]]):
         return None, [str(exc)]
     except Exception as exc:  # noqa: BLE001 - an unreadable bundle stops the run with its message
         return None, [f"bundle illisible : {type(exc).__name__}: {exc}"]
+
+
+def mixed_synthetic_tables(bundle) -> list:
+    """Return the French names of the synthetic tables of a bundle that also holds imported ones.
+
+    A bundle that mixes real imports (La Coop, Mon Inclusion Numérique) with generated tables
+    gets a banner naming the generated ones; a wholly synthetic bundle (nothing imported) keeps
+    the general banner, and a bundle without synthetic table has none: both give ``[]``.
+    """
+    recorded = (getattr(bundle, "meta", None) if not isinstance(bundle, dict) else bundle) or {}
+    recorded = recorded.get("table_origins") or {}
+    # only an import recorded by `fne-eval import … --into` counts (a legacy bundle's unlisted
+    # tables are inferred « imported », which says nothing about real monitoring data)
+    if not any(isinstance(e, dict) and e.get("origin") == "imported" for e in recorded.values()):
+        return []
+    origins = table_origins(bundle)
+    return [TABLE_NAMES_FR.get(name, name) for name, origin in sorted(origins.items()) if origin == "synthetic"]
 
 
 def _bundle_sources(meta: dict) -> list:
@@ -408,7 +427,8 @@ def run_plan(
     names = {str(c): str(n) for c, n in zip(terr["territory_code"], terr["territory_name"]) if str(c) in wanted}
     context = RunContext(
         run_dir=str(partial.resolve()), formats=fmt, renderer=pdf_renderer, timeout=timeout,
-        is_synthetic=bundle_obj.is_synthetic, sources=_bundle_sources(bundle_obj.meta),
+        is_synthetic=bundle_obj.is_synthetic, synthetic_tables=mixed_synthetic_tables(bundle_obj),
+        sources=_bundle_sources(bundle_obj.meta),
         bundle_hash=bundle_obj.hash, version=__version__,
         run_date=started.strftime("%d/%m/%Y %H:%M UTC"), plan_title=plan.title, territory_names=names,
         figure_cache=_new_figure_cache(ex),
@@ -429,7 +449,7 @@ def run_plan(
                 bar.write(f"échec {res.id} : {res.error}", file=sys.stderr)
     except Exception as exc:  # noqa: BLE001 - an unreachable scheduler, a lost cluster: said in French
         executor_error = f"exécuteur {executor if isinstance(executor, str) else type(executor).__name__} " \
-                         f"indisponible ({_error_message(exc, None)})"
+                         f"indisponible ({error_message_of(exc, None)})"
         if scheduler:
             executor_error += f" ; l'ordonnanceur Dask {scheduler} est-il joignable ?"
     finally:
@@ -466,6 +486,7 @@ def run_plan(
         "hash": bundle_obj.hash,
         "hash_at_end": hash_at_end,
         "is_synthetic": bundle_obj.is_synthetic,
+        "synthetic_tables": mixed_synthetic_tables(bundle_obj),
         "name": bundle_obj.meta.get("name"),
     }
     options = {"formats": list(fmt), "renderer": pdf_renderer, "jobs": getattr(ex, "jobs", jobs),

@@ -3,11 +3,11 @@
 Two engines print the HTML report (the same HTML as ``html/<id>.html``) to an A4 PDF with
 « page X / Y » and, for synthetic data, « Données synthétiques » at the foot of every page:
 
-- :class:`WeasyPrintEngine` (``--renderer weasyprint``; ``auto`` without Chromium): WeasyPrint in the
+- :class:`WeasyPrintEngine` (``--renderer weasyprint`` and ``auto``): WeasyPrint in the
   worker process, imported once, with one :class:`weasyprint.text.fonts.FontConfiguration`
   (fontconfig and Pango font map) reused by every report. Tagged PDF/UA-1: structure tree,
   ``/Alt`` of every chart, ``/Lang (fr)`` from ``<html lang="fr">``.
-- :class:`ChromiumEngine` (``--renderer chromium``; ``auto`` when Chromium is installed, the
+- :class:`ChromiumEngine` (``--renderer chromium``, opt-in; the
   faster of the two by 2 to 4 × per report, see ``benchmarks/RESULTS.md``): one long-lived headless Chromium per
   worker, driven through the DevTools protocol over a pipe (``--remote-debugging-pipe``:
   no port, no extra dependency), printing with ``Page.printToPDF`` (A4 from the CSS
@@ -58,7 +58,7 @@ class PdfEngineError(RuntimeError):
     """An engine that cannot start or a page it failed to print."""
 
 
-def _atomic_write(out: Path, data: bytes) -> Path:
+def atomic_write_bytes(out: Path, data: bytes) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=str(out.parent))
     try:
@@ -111,7 +111,7 @@ class WeasyPrintEngine:
         doc = self._weasyprint.HTML(string=html, base_url=base_url)
         data = doc.write_pdf(font_config=self.font_config, **WEASYPRINT_OPTIONS)
         self.reports += 1
-        return _atomic_write(Path(out), data)
+        return atomic_write_bytes(Path(out), data)
 
     def close(self) -> None:
         """Release nothing: WeasyPrint holds no process (kept for a common interface)."""
@@ -311,7 +311,7 @@ class ChromiumEngine:
                 except OSError:
                     pass
             self.reports += 1
-            return _atomic_write(out, data)
+            return atomic_write_bytes(out, data)
 
     def _print(self) -> bytes:
         result = self.send("Page.printToPDF", {

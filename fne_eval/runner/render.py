@@ -44,6 +44,9 @@ class RenderInfo:
     title: str = "Rapport"
     subtitle: str = ""
     is_synthetic: bool = False
+    #: French names of the synthetic tables when the bundle mixes them with imported real ones
+    #: (empty when everything the reports follow is synthetic, or nothing is)
+    synthetic_tables: list = field(default_factory=list)
     sources: list = field(default_factory=list)
     bundle_hash: str = ""
     version: str = ""
@@ -56,6 +59,7 @@ class RenderInfo:
             "title": self.title,
             "subtitle": self.subtitle,
             "is_synthetic": bool(self.is_synthetic),
+            "synthetic_tables": [str(t) for t in self.synthetic_tables],
             "sources": [str(s) for s in self.sources],
             "bundle_hash_short": (self.bundle_hash or "inconnu")[:12],
             "version": self.version,
@@ -96,10 +100,12 @@ def resolve_renderer(renderer: str = "auto", formats=("html", "pdf")) -> Optiona
     Parameters
     ----------
     renderer : {'auto', 'weasyprint', 'chromium', 'quarto'}
-        ``auto`` picks Quarto when its binary is on PATH, else a headless Chromium when one
-        is found (:func:`~fne_eval.runner.pdf_engines.chromium_path`; kept running by each
-        worker: 2 to 4 × faster than WeasyPrint per report, same words in the same order,
-        tagged, see ``benchmarks/RESULTS.md``), else WeasyPrint.
+        ``auto`` picks Quarto when its binary is on PATH, else WeasyPrint: the page layout the
+        pack's fit checks (no clipped cell, no page under a quarter full, the dossier's first
+        page on one A4) are made on. ``chromium`` (a headless Chromium kept running by each
+        worker, see :func:`~fne_eval.runner.pdf_engines.chromium_path`) prints 2 to 4 × faster
+        per report with the same words, but breaks pages elsewhere, and the pack's wall time was
+        not shorter with it in either recorded run (``benchmarks/RESULTS.md``).
     formats : tuple of str
         The formats asked for; without ``pdf`` no renderer is needed.
 
@@ -115,8 +121,6 @@ def resolve_renderer(renderer: str = "auto", formats=("html", "pdf")) -> Optiona
         raise ValueError(f"moteur de rendu inconnu {renderer!r} : attendu auto, weasyprint, chromium ou quarto")
     if "pdf" not in formats:
         return None
-    if renderer == "auto" and not quarto_path() and chromium_path():
-        return "chromium"
     if renderer == "chromium":
         if not chromium_path():
             raise RenderError(

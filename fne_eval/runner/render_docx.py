@@ -19,7 +19,7 @@ import re
 from pathlib import Path
 from typing import Optional, Union
 
-from fne_eval.runner.pdf_engines import _atomic_write
+from fne_eval.runner.pdf_engines import atomic_write_bytes
 
 #: A4 portrait and the margins of the PDF (report.css ``@page``), in millimetres.
 PAGE_MM = (210, 297)
@@ -451,4 +451,4 @@ def render_docx(html: str, out: Union[str, Path]) -> Path:
     """Write the report ``html`` as a Word document at ``out`` (atomically); return ``out``."""
     buf = io.BytesIO()
     html_to_document(html).save(buf)
-    return _atomic_write(Path(out), buf.getvalue())
+    return atomic_write_bytes(Path(out), buf.getvalue())

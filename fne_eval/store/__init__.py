@@ -11,7 +11,7 @@ and on disk), so a figure printed in two reports is the same number with the sam
 publication status.
 """
 from fne_eval.store.build import STORE_COLUMNS, build_store, population_year_for
-from fne_eval.store.cache import _MEMO, as_of_for, get_store, load, store_key  # noqa: F401
+from fne_eval.store.cache import STORE_MEMO, as_of_for, get_store, load, store_key  # noqa: F401
 from fne_eval.store.registry import INDICATORS, POPULATION_RULE, Indicator, indicator, registry_frame
 
 __all__ = ["load", "get_store", "store_key", "as_of_for", "STORE_COLUMNS", "INDICATORS", "POPULATION_RULE",

@@ -27,7 +27,7 @@ __all__ = ["load", "get_store", "store_key", "as_of_for"]
 
 log = logging.getLogger(__name__)
 
-_MEMO: dict = {}
+STORE_MEMO: dict = {}
 _MEMO_SIZE = 4
 _CODE_PACKAGES = ("store", "evaluate", "core", "bundle")
 
@@ -119,8 +119,8 @@ def get_store(bundle, as_of, threshold: int = 5) -> pd.DataFrame:
     as_of = to_timestamp(as_of)
     key = store_key(bundle, as_of, threshold)
     memo_key = key or (id(bundle), str(as_of.date()), int(threshold))
-    if memo_key in _MEMO:
-        return _MEMO[memo_key]
+    if memo_key in STORE_MEMO:
+        return STORE_MEMO[memo_key]
     frame = None
     folder = cache_dir()
     path = folder / "stores" / f"{key}.parquet" if (folder is not None and key) else None
@@ -133,9 +133,9 @@ def get_store(bundle, as_of, threshold: int = 5) -> pd.DataFrame:
                 _write_cached(path, key, frame)
             except OSError as exc:  # a read-only cache folder only costs time
                 log.info("store cache: not written (%s)", exc)
-    if len(_MEMO) >= _MEMO_SIZE:
-        _MEMO.pop(next(iter(_MEMO)))
-    _MEMO[memo_key] = frame
+    if len(STORE_MEMO) >= _MEMO_SIZE:
+        STORE_MEMO.pop(next(iter(STORE_MEMO)))
+    STORE_MEMO[memo_key] = frame
     return frame
 
 

@@ -16,7 +16,7 @@ import pandas as pd
 
 from fne_eval.core.periods import evaluated_as_of, to_timestamp
 from fne_eval.core.territory import code_membership, level_of, territory_name
-from fne_eval.evaluate.indicators import _data_end, poisson_ci
+from fne_eval.evaluate.indicators import monitoring_data_end, poisson_ci
 from fne_eval.evaluate.meteo import action_meteo
 from fne_eval.evaluate.schedule import task_status
 from fne_eval.store.build import population_year_for
@@ -29,7 +29,7 @@ def _bundle_as_of(bundle) -> pd.Timestamp:
     meta = getattr(bundle, "meta", {}) or {}
     if meta.get("data_as_of"):
         return to_timestamp(meta["data_as_of"])
-    end = _data_end(bundle.tables)
+    end = monitoring_data_end(bundle.tables)
     return end if end is not None else pd.Timestamp.today().normalize()
 
 

@@ -103,14 +103,14 @@ def _frag(parts: list, name: str, page: bool = False) -> HtmlFragment:
                         text=f"Dossier COPIL : {name}")
 
 
-def _once(ctx, key, compute):
+def once_per_report(ctx, key, compute):
     k = ("dossier", key)
     if k not in ctx.extra:
         ctx.extra[k] = compute()
     return ctx.extra[k]
 
 
-def _short(text, n: int) -> str:
+def shorten_text(text, n: int) -> str:
     text = "" if F.is_missing(text) else str(text)
     return text if len(text) <= n else text[: n - 1].rstrip() + "…"
 
@@ -143,7 +143,7 @@ def _meteo(ctx) -> pd.DataFrame:
         if ctx.axis != "all":
             m = m[m["axis_code"].astype(str) == str(ctx.axis)].reset_index(drop=True)
         return m
-    return _once(ctx, "meteo", compute)
+    return once_per_report(ctx, "meteo", compute)
 
 
 def _tasks(ctx) -> pd.DataFrame:
@@ -152,21 +152,21 @@ def _tasks(ctx) -> pd.DataFrame:
         if ctx.axis != "all":
             ts = ts[ts["action_code"].astype(str).str.split(".").str[0] == str(ctx.axis)].reset_index(drop=True)
         return ts
-    return _once(ctx, "tasks", compute)
+    return once_per_report(ctx, "tasks", compute)
 
 
 def _budget(ctx) -> pd.DataFrame:
     b = ctx.bundle
-    return _once(ctx, "budget", lambda: budget_eval.budget_execution(
+    return once_per_report(ctx, "budget", lambda: budget_eval.budget_execution(
         b["budget_lines"], b["budget_transactions"], b["actions"], by="action_code", as_of=ctx.as_of))
 
 
 def _follow_up(ctx) -> pd.DataFrame:
-    return _once(ctx, "follow_up", lambda: dec.decision_follow_up(ctx.bundle, ctx.as_of))
+    return once_per_report(ctx, "follow_up", lambda: dec.decision_follow_up(ctx.bundle, ctx.as_of))
 
 
 def _decisions(ctx) -> pd.DataFrame:
-    return _once(ctx, "decisions", lambda: dec.propose_decisions(_meteo(ctx), _follow_up(ctx), _budget(ctx)))
+    return once_per_report(ctx, "decisions", lambda: dec.propose_decisions(_meteo(ctx), _follow_up(ctx), _budget(ctx)))
 
 
 def _indicators(ctx) -> pd.DataFrame:
@@ -183,7 +183,7 @@ def _indicators(ctx) -> pd.DataFrame:
         out["action_code"] = out["indicator_code"].astype(str).map(info["action_code"].astype("string"))
         out["unit"] = out["indicator_code"].astype(str).map(info["unit"].astype(str))
         return out
-    return _once(ctx, "indicators", compute)
+    return once_per_report(ctx, "indicators", compute)
 
 
 def _action_titles(ctx) -> dict:
@@ -209,11 +209,11 @@ def finding_text(f: dict, as_of, labels: Optional[dict] = None) -> str:
         if f.get("comment"):
             extra = ""
             comment = f" ; « {f['comment']} »"
-        return (f"« {_short(f.get('task_label'), 95)} » (prévue du {_d(f.get('planned_start'))} au "
+        return (f"« {shorten_text(f.get('task_label'), 95)} » (prévue du {_d(f.get('planned_start'))} au "
                 f"{_d(f.get('planned_end'))}) n'est pas terminée au {F.fmt_date_short(as_of)} : "
                 f"{F.fmt_int(f.get('days_overdue'))} jours après sa fin prévue{extra}{comment}{mark}")
     if rid == "A2":
-        return (f"« {_short(f.get('task_label'), 95)} » (prévue du {_d(f.get('planned_start'))} au "
+        return (f"« {shorten_text(f.get('task_label'), 95)} » (prévue du {_d(f.get('planned_start'))} au "
                 f"{_d(f.get('planned_end'))}) : avancement {F.fmt_number(f.get('progress_pct'), 0)} % pour "
                 f"{F.fmt_number(f.get('elapsed_pct'), 0)} % de sa période écoulée{mark}")
     if rid in ("R2", "A3"):
@@ -224,7 +224,7 @@ def finding_text(f: dict, as_of, labels: Optional[dict] = None) -> str:
         parts = []
         for o in f.get("off_track") or []:
             name = (labels or {}).get(str(o["indicator_code"]), "indicateur")
-            parts.append(f"{_short(name, 60)} : {F.fmt_number(o.get('value'), 0)} pour "
+            parts.append(f"{shorten_text(name, 60)} : {F.fmt_number(o.get('value'), 0)} pour "
                          f"{F.fmt_number(o.get('expected_value'), 0)} attendu à date "
                          f"(cible {F.fmt_number(o.get('target_value'), 0)} en {o.get('target_year')})")
         return "indicateur sous la trajectoire de la feuille de route : " + ("; ".join(parts) or "—")
@@ -236,7 +236,7 @@ def finding_text(f: dict, as_of, labels: Optional[dict] = None) -> str:
 def proposal_text(d: dict, ctx) -> str:
     """Return the French proposal of one decision."""
     f = d.get("finding") or {}
-    task = _short(f.get("task_label"), 95)
+    task = shorten_text(f.get("task_label"), 95)
     kind = d["kind"]
     if kind == "unblock":
         prev = (" (décision précédente du COPIL non réalisée)"
@@ -361,11 +361,11 @@ def chronogram(ctx) -> HtmlFragment:
     if g.empty:
         return _frag([_p("Aucune tâche au chronogramme.")], "chronogramme")
     g = g.copy()
-    g["label"] = [f"{a} · {_short(t, 40)}" + (MARK if inf else "")
+    g["label"] = [f"{a} · {shorten_text(t, 40)}" + (MARK if inf else "")
                   for a, t, inf in zip(g["action_code"].astype(str), g["task_label"], g["dates_inferred"].fillna(False))]
     kinds = g["bar_kind"].value_counts()
     overdue = g[g["bar_kind"] == "overdue"]
-    late = " ; ".join(f"{r['action_code']} « {_short(r['task_label'], 40)} » (fin prévue le {_d(r['planned_end'])}"
+    late = " ; ".join(f"{r['action_code']} « {shorten_text(r['task_label'], 40)} » (fin prévue le {_d(r['planned_end'])}"
                      + (", non démarrée)" if F.is_missing(r["actual_start"]) else
                         f", avancement {F.fmt_number(r['progress_pct'], 0)} %)")
                      for r in overdue.to_dict("records"))
@@ -395,7 +395,7 @@ def _task_table(ctx, code: str):
         start_delay = t["start_delay_days"]
         end_delay = t["end_delay_days"]
         rows.append({
-            "task": _short(t["task_label"], 110),
+            "task": shorten_text(t["task_label"], 110),
             "planned": f"{_d(t['planned_start'], t['start_inferred'])} – {_d(t['planned_end'], t['end_inferred'])}",
             "actual": ((f"{_d(t['actual_start'])} – {_d(t['actual_end'])}" if not F.is_missing(t["actual_end"])
                         else f"depuis le {_d(t['actual_start'])}") if not F.is_missing(t["actual_start"])
@@ -414,7 +414,7 @@ def _task_table(ctx, code: str):
                          widths={"task": 30, "planned": 17, "actual": 17, "state": 12, "progress": 7,
                                  "start_delay": 8, "end_delay": 9},
                          caption="Tâches : prévu et réalisé")]
-    comments = [f"« {_short(t['task_label'], 110)} » : {t['comment']}" for t in ts.to_dict("records")
+    comments = [f"« {shorten_text(t['task_label'], 110)} » : {t['comment']}" for t in ts.to_dict("records")
                 if not F.is_missing(t["comment"])]
     if comments:
         blocks.append(_p("Commentaires des référents : " + " ; ".join(comments) + "."))
@@ -478,7 +478,7 @@ def _indicator_table(ctx, code: str):
         if r["baseline_origin"] == "first_observed" and base != F.MISSING:
             base += " (1re mesure)"
         digits = 0 if not F.is_missing(r["value"]) and float(r["value"]).is_integer() else 1
-        rows.append({"label": _short(r["label"], 70), "value": F.fmt_number(r["value"], digits)
+        rows.append({"label": shorten_text(r["label"], 70), "value": F.fmt_number(r["value"], digits)
                      + f" ({r['period']})", "baseline": base, "target": target,
                      "verdict": VERDICT_TEXT.get(str(r["verdict"]), str(r["verdict"]))})
     return html_table(pd.DataFrame(rows), formats={c: "text" for c in rows[0]},
@@ -526,13 +526,13 @@ def action_page(ctx, code: str, new_page: bool = True) -> HtmlFragment:
         for r in mine.to_dict("records"):
             if r["follow_up_status"] in ("not_done", "in_progress"):
                 risks.append(f"décision du {INSTANCE_TEXT.get(str(r['instance']), r['instance'])} du "
-                             f"{F.fmt_date_short(r['meeting_date'])} « {_short(r['decision'], 80)} » : "
+                             f"{F.fmt_date_short(r['meeting_date'])} « {shorten_text(r['decision'], 80)} » : "
                              f"{FOLLOW_UP_TEXT[str(r['follow_up_status'])].lower()}"
                              + (f" ({r['follow_up']})" if not F.is_missing(r["follow_up"]) else ""))
     ts = _tasks(ctx)
     for t in ts[(ts["action_code"].astype(str) == code)].to_dict("records"):
         if t["start_late"] and t["state"] not in ("late", "done"):
-            risks.append(f"« {_short(t['task_label'], 110)} » a démarré avec {F.fmt_int(t['start_delay_days'])} "
+            risks.append(f"« {shorten_text(t['task_label'], 110)} » a démarré avec {F.fmt_int(t['start_delay_days'])} "
                          f"jours de retard : fin prévue le {_d(t['planned_end'], t['end_inferred'])} à tenir")
     if risks:
         parts.append(_p("Risques et points à suivre : " + " ; ".join(risks) + "."))
@@ -653,11 +653,11 @@ def to_confirm(ctx) -> HtmlFragment:
     if len(g):
         labels = g.groupby("label")["year"].apply(lambda s: ", ".join(str(int(y)) for y in sorted(s)))
         items.append("Cibles proposées, jamais comptées dans les verdicts : " + " ; ".join(
-            f"{_short(k, 60)} ({v})" for k, v in labels.items()) + ".")
+            f"{shorten_text(k, 60)} ({v})" for k, v in labels.items()) + ".")
     bl = tc[tc["kind"] == "baseline"]
     if len(bl):
         items.append("Valeurs de référence calculées, non imprimées dans la feuille de route : " + " ; ".join(
-            f"{_short(r['label'], 60)} ({F.fmt_decimal(r['value'], 2)})" for r in bl.to_dict("records")) + ".")
+            f"{shorten_text(r['label'], 60)} ({F.fmt_decimal(r['value'], 2)})" for r in bl.to_dict("records")) + ".")
     parts.append(_ul(items) if items else _p("Rien à confirmer."))
     return _frag(parts, "a-confirmer")
 

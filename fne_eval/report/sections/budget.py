@@ -12,8 +12,8 @@ from fne_eval.report.charts import bar_chart, grouped_bars, line_chart
 from fne_eval.report.labels import CODES
 from fne_eval.report.tables import HtmlFragment, html_table
 
-from fne_eval.report.sections.common import (Section, _budget_tables, _count_text, _part, _short,
-                                             _with_action_title, no_data, note, para, suppress_counts)
+from fne_eval.report.sections.common import (Section, budget_tables_of, count_text, append_part, shorten_text,
+                                             with_action_title, no_data, note, para, suppress_counts)
 
 __all__ = ["budget_summary", "budget_by", "budget_pace", "training_fund"]
 
@@ -21,7 +21,7 @@ __all__ = ["budget_summary", "budget_by", "budget_pace", "training_fund"]
 def _other_lines_note(ctx) -> Optional[HtmlFragment]:
     """Return a sentence on the budget lines without an action (training fund), if any."""
     budget_execution = budget.budget_execution
-    lines, tx, acts = _budget_tables(ctx, "other")
+    lines, tx, acts = budget_tables_of(ctx, "other")
     if lines.empty:
         return None
     ex = budget_execution(lines, tx, acts, by="budget_line_id", as_of=ctx.as_of)
@@ -42,13 +42,13 @@ def _territory_budget_note(ctx) -> Optional[HtmlFragment]:
 def budget_summary(ctx) -> Section:
     """Return the budget totals: planned, committed, paid and their rates."""
     blocks = [_territory_budget_note(ctx)]
-    _part(blocks, _budget_totals, ctx)
+    append_part(blocks, _budget_totals, ctx)
     return Section(blocks, "budget_synthese")
 
 
 def _budget_totals(ctx):
     budget_execution = budget.budget_execution
-    ex = budget_execution(*_budget_tables(ctx, "actions"), by="action_code", as_of=ctx.as_of, totals=True)
+    ex = budget_execution(*budget_tables_of(ctx, "actions"), by="action_code", as_of=ctx.as_of, totals=True)
     tot = ex[ex["is_total"]]
     if tot.empty or len(ex) <= 1:
         return no_data("aucune ligne budgétaire rattachée à une action.")
@@ -72,19 +72,19 @@ def budget_by(ctx, by: str = "action_code") -> Section:
         raise ValueError(f"unknown budget breakdown {by!r}, expected 'action_code', 'axis_code', "
                          "'recipient' or 'funder'")
     blocks = [_territory_budget_note(ctx)]
-    _part(blocks, _budget_by, ctx, by)
+    append_part(blocks, _budget_by, ctx, by)
     return Section(blocks, f"budget_{by}")
 
 
 def _budget_by(ctx, by):
     budget_execution = budget.budget_execution
-    ex = budget_execution(*_budget_tables(ctx, "actions"), by=by, as_of=ctx.as_of, totals=True)
+    ex = budget_execution(*budget_tables_of(ctx, "actions"), by=by, as_of=ctx.as_of, totals=True)
     if ex.empty:
         return no_data("aucune ligne budgétaire.")
     ex = ex.copy()
     ex[by] = ex[by].astype("string").fillna("hors action")
     if by == "action_code":
-        ex = _with_action_title(ex, ctx)
+        ex = with_action_title(ex, ctx)
         ex.loc[ex["is_total"], "action_title"] = ""
         ex.loc[ex["action_code"] == "hors action", "action_title"] = "Fonds de formation et lignes hors action"
     if by == "axis_code":
@@ -98,7 +98,7 @@ def _budget_by(ctx, by):
     if by == "axis_code":
         label = "Axe " + label
     if by == "action_code":  # a reader does not know the actions by their number
-        label = pd.Series([f"{c} · {_short(t, 38)}" if t else c
+        label = pd.Series([f"{c} · {shorten_text(t, 38)}" if t else c
                            for c, t in zip(label, body["action_title"].astype(str))], index=body.index)
     chart_df = body.assign(_label=label.to_numpy())
     chart = grouped_bars(chart_df, "_label", ["planned_eur", "committed_eur", "paid_eur"],
@@ -147,15 +147,15 @@ def _budget_cells(ctx, ex: pd.DataFrame, by: str) -> dict:
 def budget_pace(ctx) -> Section:
     """Return the execution of each action against the share of its period elapsed."""
     blocks = [_territory_budget_note(ctx)]
-    _part(blocks, _budget_over_time, ctx)
-    _part(blocks, _budget_burn, ctx)
+    append_part(blocks, _budget_over_time, ctx)
+    append_part(blocks, _budget_burn, ctx)
     return Section(blocks, "budget_rythme")
 
 
 def _budget_over_time(ctx):
     """Chart the cumulative committed and paid amounts at each month end, against the plan."""
     budget_execution = budget.budget_execution
-    lines, tx, acts = _budget_tables(ctx, "actions")
+    lines, tx, acts = budget_tables_of(ctx, "actions")
     if tx.empty:
         return no_data("aucun engagement ni paiement enregistré.")
     first = pd.to_datetime(tx["date"]).min()
@@ -182,10 +182,10 @@ def _budget_over_time(ctx):
 
 def _budget_burn(ctx):
     budget_burn = budget.budget_burn
-    bb = budget_burn(*_budget_tables(ctx, "actions"), as_of=ctx.as_of)
+    bb = budget_burn(*budget_tables_of(ctx, "actions"), as_of=ctx.as_of)
     if bb.empty:
         return no_data("aucune action.")
-    bb = _with_action_title(bb, ctx)
+    bb = with_action_title(bb, ctx)
     late = bb[bb["burn_label"].astype("string") == "en retard"]
     text = (f"Au {F.fmt_date(ctx.as_of)}, {F.fmt_int(len(late))} action"
             f"{'s' if len(late) > 1 else ''} sur {F.fmt_int(len(bb))} "
@@ -209,7 +209,7 @@ def _budget_burn(ctx):
 def training_fund(ctx) -> Section:
     """Return the training fund's departures against the 60-departure minimum."""
     blocks = []
-    _part(blocks, _training_fund, ctx)
+    append_part(blocks, _training_fund, ctx)
     return Section(blocks, "fonds_formation")
 
 
@@ -218,7 +218,7 @@ def _training_fund(ctx):
     tf = training_fund(ctx.bundle["budget_lines"], ctx.bundle["trainings"], as_of=ctx.as_of,
                        by=("training_type",))
     tot = tf[tf["is_total"]].iloc[0]
-    text = (f"Au {F.fmt_date(ctx.as_of)}, {_count_text(tot['departures'], ctx, 'départs en formation')} "
+    text = (f"Au {F.fmt_date(ctx.as_of)}, {count_text(tot['departures'], ctx, 'départs en formation')} "
             f"financés par le fonds de formation FNE, pour un objectif minimal de "
             f"{F.fmt_int(tot['target_departures'])} (feuille de route, annexe 6)")
     if 0 < int(tot["departures"]) < ctx.threshold:

@@ -73,7 +73,7 @@ def note(text: str) -> HtmlFragment:
                         text=text)
 
 
-def _part(blocks: list, builder: Callable, *args) -> None:
+def append_part(blocks: list, builder: Callable, *args) -> None:
     """Append the block or blocks returned by ``builder(*args)`` (nothing when it returns None)."""
     out = builder(*args)
     if out is None:
@@ -85,35 +85,35 @@ def _part(blocks: list, builder: Callable, *args) -> None:
 
 
 # --------------------------------------------------------------------------- shared helpers
-def _once(ctx, key, compute):
+def once_per_report(ctx, key, compute):
     """Return ``compute()``, computed once per report and kept in ``ctx.extra[key]``."""
     if key not in ctx.extra:
         ctx.extra[key] = compute()
     return ctx.extra[key]
 
 
-def _units(ctx) -> list:
+def territory_units(ctx) -> list:
     """Return the local units of the territory (:func:`fne_eval.core.territory.members`)."""
     members = territory.members
-    return _once(ctx, ("units", ctx.territory_code),
+    return once_per_report(ctx, ("units", ctx.territory_code),
                  lambda: members(ctx.bundle["territories"], ctx.territory_code))
 
 
-def _codes(ctx) -> list:
+def member_codes_of(ctx) -> list:
     """Return every code whose rows count for the territory (:func:`fne_eval.core.territory.member_codes`)."""
     member_codes = territory.member_codes
-    return _once(ctx, ("codes", ctx.territory_code),
+    return once_per_report(ctx, ("codes", ctx.territory_code),
                  lambda: member_codes(ctx.bundle["territories"], ctx.territory_code))
 
 
-def _communes_of(ctx) -> list:
+def territory_communes(ctx) -> list:
     """Return the commune codes (13055 for Marseille's arrondissements) of the territory."""
     cm = territory.code_membership(ctx.bundle["territories"])
-    units = set(_units(ctx))
+    units = set(territory_units(ctx))
     return sorted(set(cm.loc[cm["unit_code"].isin(units), "commune_code"].dropna().astype(str)))
 
 
-def _year_bounds(ctx, year: Optional[int] = None) -> tuple:
+def year_bounds(ctx, year: Optional[int] = None) -> tuple:
     y = year or ctx.year
     start = pd.Timestamp(year=y, month=1, day=1)
     end = min(pd.Timestamp(year=y, month=12, day=31), ctx.as_of) if y == ctx.year else \
@@ -154,7 +154,7 @@ def suppress_counts(df: pd.DataFrame, count_cols: list, threshold: int, group_co
     return out
 
 
-def _count_text(n, ctx, noun: str) -> str:
+def count_text(n, ctx, noun: str) -> str:
     if F.is_missing(n):
         return f"nombre de {noun} non disponible"
     n = int(n)
@@ -175,7 +175,7 @@ def _action_titles(ctx) -> dict:
     return dict(zip(acts["action_code"].astype(str), acts["action_title"].astype(str)))
 
 
-def _short(text: str, n: int) -> str:
+def shorten_text(text: str, n: int) -> str:
     """Return ``text`` cut to at most ``n`` characters, at a word boundary, with an ellipsis."""
     if len(text) <= n:
         return text
@@ -185,7 +185,7 @@ def _short(text: str, n: int) -> str:
     return cut.rstrip(" ,;:'’-") + "…"
 
 
-def _with_action_title(df: pd.DataFrame, ctx) -> pd.DataFrame:
+def with_action_title(df: pd.DataFrame, ctx) -> pd.DataFrame:
     titles = _action_titles(ctx)
     out = df.copy()
     out["action_title"] = [titles.get(str(c), "") if not F.is_missing(c) else ""
@@ -203,7 +203,7 @@ def para_figures(text: str, figures_html: dict) -> HtmlFragment:
     return HtmlFragment(f'<p class="fne-text">{body}</p>', text=html.unescape(plain))
 
 
-def _indicator_rows(ctx, axis: Optional[str], year: int) -> pd.DataFrame:
+def indicator_rows_of(ctx, axis: Optional[str], year: int) -> pd.DataFrame:
     """Return :func:`fne_eval.evaluate.indicators.indicator_progress` rows of the territory at the end of ``year``."""
     indicator_values = indicators.indicator_values
     indicator_progress = indicators.indicator_progress
@@ -217,7 +217,7 @@ def _indicator_rows(ctx, axis: Optional[str], year: int) -> pd.DataFrame:
         inds = inds[(ax == axis).fillna(False).to_numpy(dtype=bool)]
     if inds.empty:
         return inds
-    vals = _once(ctx, ("indicator_values", ctx.level, ctx.territory_code),
+    vals = once_per_report(ctx, ("indicator_values", ctx.level, ctx.territory_code),
                  lambda: indicator_values(ctx.bundle, ctx.bundle["indicators"], ctx.level, period="year",
                                           territories=[ctx.territory_code], as_of=ctx.as_of))
     vals = vals[(vals["territory_code"].astype(str) == ctx.territory_code)
@@ -244,7 +244,7 @@ PEOPLE_UNITS = {"persons", "participants", "accompaniments", "departures", "coun
                 "personnes", "accompagnements", "departs"}
 
 
-def _shown_value(value, unit, ctx) -> str:
+def shown_value_text(value, unit, ctx) -> str:
     if unit in PEOPLE_UNITS and not F.is_missing(value) and 0 < float(value) < ctx.threshold:
         return F.fmt_count(value, suppressed=True, threshold=ctx.threshold)
     return F.fmt_value(value, unit)
@@ -254,7 +254,7 @@ def _shown_value(value, unit, ctx) -> str:
 def data_quality(ctx) -> Section:
     """Return the data-quality findings that concern the territory."""
     blocks = []
-    _part(blocks, _quality, ctx)
+    append_part(blocks, _quality, ctx)
     return Section(blocks, "qualite")
 
 
@@ -269,7 +269,7 @@ _SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 
 def _quality_frame(ctx) -> pd.DataFrame:
     """Return the bundle's findings (:func:`fne_eval.evaluate.quality.quality_findings`), computed once."""
-    return _once(ctx, "quality", lambda: quality.quality_findings(ctx.bundle))
+    return once_per_report(ctx, "quality", lambda: quality.quality_findings(ctx.bundle))
 
 
 def quality_summary(findings: pd.DataFrame, mine: Optional[pd.Series] = None, n_examples: int = 1,
@@ -307,7 +307,7 @@ def quality_summary(findings: pd.DataFrame, mine: Optional[pd.Series] = None, n_
         rows = f[(f["rule"] == r.rule).to_numpy() & (f["severity"] == r.severity).to_numpy()]
         own = flag[rows.index]
         ordered = pd.concat([rows[own.to_numpy()], rows[~own.to_numpy()]])
-        msgs = [_short(str(m), example_chars) for m in ordered["message"].head(n_examples)]
+        msgs = [shorten_text(str(m), example_chars) for m in ordered["message"].head(n_examples)]
         examples.append(" ; ".join(msgs))
         counts.append(int(own.sum()))
     summ["example"] = examples
@@ -323,7 +323,7 @@ def _quality(ctx):
     qf = _quality_frame(ctx).reset_index(drop=True)
     if qf.empty:
         return para("Aucun constat de qualité des données sur le bundle de ce rapport.")
-    codes = set(_codes(ctx)) | {ctx.territory_code}
+    codes = set(member_codes_of(ctx)) | {ctx.territory_code}
     where = (qf["territory_code"].astype("string") if "territory_code" in qf
              else pd.Series(pd.NA, index=qf.index, dtype="string"))
     mine = where.isin(codes).fillna(False).astype(bool)
@@ -439,7 +439,7 @@ def sources(ctx) -> Section:
 
 
 # --------------------------------------------------------------------------- budget
-def _budget_tables(ctx, scope: str = "all"):
+def budget_tables_of(ctx, scope: str = "all"):
     """Return (budget_lines, transactions, actions); ``scope`` 'actions' keeps the action lines.
 
     The roadmap's budget is the planned amount of its actions (annexe 6); a line without an

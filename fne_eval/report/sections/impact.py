@@ -18,8 +18,8 @@ from fne_eval.report.tables import html_table
 from fne_eval.store.build import ALIASES
 from fne_eval.store.registry import INDICATORS
 
-from fne_eval.report.sections.common import (Section, _codes, _communes_of, _indicator_rows, _once, _part,
-                                             _short, _shown_value, _units, _year_bounds, heading, no_data,
+from fne_eval.report.sections.common import (Section, member_codes_of, territory_communes, indicator_rows_of, once_per_report, append_part,
+                                             shorten_text, shown_value_text, territory_units, year_bounds, heading, no_data,
                                              note, para, para_figures, suppress_counts)
 
 __all__ = ["context", "offer", "activity", "results", "impact_estimate"]
@@ -29,12 +29,12 @@ __all__ = ["context", "offer", "activity", "results", "impact_estimate"]
 def context(ctx) -> Section:
     """Return the context of the territory: population, IFN, illectronisme, exposed communes, map."""
     blocks = [heading("Population et fragilité numérique")]
-    _part(blocks, _population_ifn, ctx)
+    append_part(blocks, _population_ifn, ctx)
     blocks.append(heading("Illectronisme et chiffres de l'état des lieux"))
-    _part(blocks, _context_figures, ctx)
+    append_part(blocks, _context_figures, ctx)
     blocks.append(heading("Communes les plus exposées (annexe 3 de la feuille de route)"))
-    _part(blocks, _exposed_communes, ctx)
-    _part(blocks, _ifn_map, ctx)
+    append_part(blocks, _exposed_communes, ctx)
+    append_part(blocks, _ifn_map, ctx)
     return Section(blocks, "contexte")
 
 
@@ -45,7 +45,7 @@ def _population_ifn(ctx):
     srow = storeview.store_of(ctx)
     vint = srow[(srow["indicator"] == "population") & (srow["territory_code"] == ctx.territory_code)
                 & (srow["period"] == year)]["vintage"]
-    n_units = len(_units(ctx))
+    n_units = len(territory_units(ctx))
     th = ctx.threshold
     text = (f"{ctx.territory_name} compte {{pop}} habitants (population municipale INSEE, "
             f"{vint.iloc[0] if len(vint) else 'millésime inconnu'}), répartis sur {F.fmt_int(n_units)} "
@@ -96,7 +96,7 @@ def _context_figures(ctx):
     if len(others):
         others["shown"] = [F.fmt_value(v, u) for v, u in zip(others["value"], others["unit"])]
         # long source notes are cut here: the section "Sources" lists them in full
-        others["source"] = [x if F.is_missing(x) else _short(str(x), 80) for x in others["source"].astype(object)]
+        others["source"] = [x if F.is_missing(x) else shorten_text(str(x), 80) for x in others["source"].astype(object)]
         blocks.append(html_table(
             others, columns=["label", "shown", "reference_date", "source"],
             widths={"label": 42, "shown": 12, "reference_date": 14, "source": 32},
@@ -108,8 +108,8 @@ def _context_figures(ctx):
 def _exposed(ctx) -> pd.DataFrame:
     ex = ctx.bundle["exposed_communes"]
     ex = ex[~ex["is_total_row"].astype(bool)].copy()
-    units = set(_units(ctx))
-    communes = set(_communes_of(ctx))
+    units = set(territory_units(ctx))
+    communes = set(territory_communes(ctx))
     code = ex["territory_code"].astype("string")
     return ex[(code.isin(units) | code.isin(communes)).fillna(False).to_numpy(dtype=bool)].reset_index(drop=True)
 
@@ -167,7 +167,7 @@ def _ifn_map(ctx):
     to_commune = dict(zip(cm["unit_code"].astype(str), cm["commune_code"].astype(str)))
     marked = {to_commune.get(str(c), str(c)) for c in exposed["territory_code"].dropna()}
     chart = choropleth(values, title=f"Indice de fragilité numérique par commune — {ctx.territory_name}",
-                       legend_label="IFN (0-10)", highlight=_communes_of(ctx), marked=marked,
+                       legend_label="IFN (0-10)", highlight=territory_communes(ctx), marked=marked,
                        marked_label="Commune exposée (annexe 3)", kind="decimal", cmap="OrRd",
                        caption="IFN La MedNum via ANCT ; Marseille : moyenne de ses arrondissements.")
     return chart
@@ -177,9 +177,9 @@ def _ifn_map(ctx):
 def offer(ctx) -> Section:
     """Return the offer: lieux and labels, lieux per 10 000 inhabitants, exposed communes without a lieu."""
     blocks = []
-    _part(blocks, _offer_summary, ctx)
+    append_part(blocks, _offer_summary, ctx)
     blocks.append(heading("Communes exposées sans lieu de médiation numérique"))
-    _part(blocks, _exposed_without_lieu, ctx)
+    append_part(blocks, _exposed_without_lieu, ctx)
     return Section(blocks, "offre")
 
 
@@ -211,9 +211,9 @@ def _offer_summary(ctx):
 
 def _exposed_without_lieu(ctx):
     exposed_communes_offer = offer_eval.exposed_communes_offer
-    start, end = _year_bounds(ctx)
+    start, end = year_bounds(ctx)
     res = exposed_communes_offer(ctx.bundle, source="annexe3", start=start, end=end)
-    codes = set(_codes(ctx))
+    codes = set(member_codes_of(ctx))
     res = res[res["territory_code"].astype("string").isin(codes).fillna(False).to_numpy(dtype=bool)]
     if res.empty:
         return no_data(f"aucune commune de {ctx.territory_name} ne figure dans la liste des communes "
@@ -252,18 +252,18 @@ def _exposed_without_lieu(ctx):
 def activity(ctx) -> Section:
     """Return the accompaniments of the year: totals, completeness, publics, themes, trend."""
     blocks = []
-    _part(blocks, _activity_summary, ctx)
+    append_part(blocks, _activity_summary, ctx)
     blocks.append(heading("Publics accompagnés"))
-    _part(blocks, _activity_publics, ctx)
+    append_part(blocks, _activity_publics, ctx)
     blocks.append(heading("Thématiques"))
-    _part(blocks, _activity_themes, ctx)
+    append_part(blocks, _activity_themes, ctx)
     blocks.append(heading("Évolution mensuelle"))
-    _part(blocks, _activity_trend, ctx)
+    append_part(blocks, _activity_trend, ctx)
     return Section(blocks, "activite")
 
 
 def _activity_summary(ctx):
-    start, end = _year_bounds(ctx)
+    start, end = year_bounds(ctx)
     acc = storeview.cell(ctx, "accompaniments")
     part = storeview.cell(ctx, "participations")
     if acc is None or (not acc.hidden and not acc.value):
@@ -396,12 +396,12 @@ def _yearly_trend(ctx) -> list:
 def results(ctx) -> Section:
     """Return the indicators of the axis's actions against their targets."""
     blocks = []
-    _part(blocks, _indicator_table, ctx, ctx.axis if ctx.axis != "all" else None, ctx.year)
+    append_part(blocks, _indicator_table, ctx, ctx.axis if ctx.axis != "all" else None, ctx.year)
     return Section(blocks, "resultats")
 
 
 def _indicator_table(ctx, axis, year):
-    prog = _indicator_rows(ctx, axis, year)
+    prog = indicator_rows_of(ctx, axis, year)
     if prog.empty:
         return no_data(f"aucun indicateur mesuré pour {ctx.axis_label} en {year}.")
     inds = ctx.bundle["indicators"].set_index("indicator_code")
@@ -411,7 +411,7 @@ def _indicator_table(ctx, axis, year):
     units = prog["indicator_code"].map(inds["unit"].astype(str))
     for c in ("value", "baseline_value", "target_value", "expected_value"):
         if c in prog.columns:
-            prog[c + "_shown"] = [_shown_value(v, u, ctx) for v, u in zip(prog[c], units)]
+            prog[c + "_shown"] = [shown_value_text(v, u, ctx) for v, u in zip(prog[c], units)]
     # the measured value is printed as the store publishes it (same text, same mark in every report)
     prog["value_shown"] = [c.text(ctx.threshold, lambda v, u=u: F.fmt_value(v, u)) if c is not None and c.hidden
                            else t for c, t, u in zip(prog["cell"], prog["value_shown"], units)]
@@ -422,7 +422,7 @@ def _indicator_table(ctx, axis, year):
     # a roadmap indicator that is a registry quantity is named for what it counts (issue 9)
     prog["label"] = [INDICATORS[ALIASES[c]].label if c in ALIASES else lab
                      for c, lab in zip(prog["indicator_code"].astype(str), prog["label"].astype(str))]
-    prog["label"] = [_short(t, 90) for t in prog["label"].astype(str)]
+    prog["label"] = [shorten_text(t, 90) for t in prog["label"].astype(str)]
     # verdicts by the roadmap's rules: only its own targets count; proposals, stale values and
     # targets equal to their baseline give no « sur la trajectoire » (evaluate/targets.py)
     prog = targets_eval.target_verdicts(prog, ctx.bundle["indicators"], year)
@@ -468,7 +468,7 @@ def _indicator_table(ctx, axis, year):
 def impact_estimate(ctx) -> Section:
     """Return the impact estimate (difference in differences) with its caveat."""
     blocks = []
-    _part(blocks, _impact_estimate, ctx)
+    append_part(blocks, _impact_estimate, ctx)
     return Section(blocks, "impact")
 
 
@@ -481,7 +481,7 @@ def _impact_estimate(ctx):
                        "n'est pas dans la feuille de route du bundle.")
     start = start_row["start_date"].iloc[0]
     # the estimate uses the data up to the report's date only (issue 11)
-    res = _once(ctx, ("impact", str(ctx.as_of.date())), lambda: did_estimate(ctx.bundle, start_date=start,
+    res = once_per_report(ctx, ("impact", str(ctx.as_of.date())), lambda: did_estimate(ctx.bundle, start_date=start,
                                                                                as_of=ctx.as_of))
     if res is None or len(res) == 0:
         return no_data("pas assez de données pour estimer un effet (il faut des communes exposées et "
