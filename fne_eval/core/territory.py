@@ -118,10 +118,7 @@ def _prepare(territories: pd.DataFrame) -> pd.DataFrame:
     table is read once per content (the key hashes every column read here) and each caller gets
     its own copy.
     """
-    cols = [c for c in _PREPARED_COLUMNS if c in territories.columns]
-    h = pd.util.hash_pandas_object(territories[cols].astype("string"), index=False).to_numpy()
-    key = (tuple(cols), len(territories), int(h.sum(dtype="uint64")),
-           int((h * np.arange(1, len(h) + 1, dtype="uint64")).sum(dtype="uint64")))
+    key = _content_key(territories, _PREPARED_COLUMNS)
     hit = _PREPARED_CACHE.get(key)
     if hit is None:
         hit = _prepare_uncached(territories)
@@ -152,12 +149,17 @@ _MEMBERSHIP_CACHE: dict = {}
 _CACHE_COLUMNS = ["territory_code", "level", "departement_code", "epci_siren", "commune_code"]
 
 
+def _content_key(territories: pd.DataFrame, columns: list) -> tuple:
+    """Return a cheap, content-based key of the given columns of the territories (order-sensitive)."""
+    cols = [c for c in columns if c in territories.columns]
+    h = pd.util.hash_pandas_object(territories[cols].astype("string"), index=False).to_numpy().astype("uint64")
+    return (tuple(cols), len(territories), int(h.sum(dtype="uint64")),
+            int((h * np.arange(1, len(h) + 1, dtype="uint64")).sum(dtype="uint64")))
+
+
 def _fingerprint(territories: pd.DataFrame) -> tuple:
     """Return a cheap, content-based key of the columns the hierarchy depends on."""
-    cols = [c for c in _CACHE_COLUMNS if c in territories.columns]
-    h = pd.util.hash_pandas_object(territories[cols].astype("string"), index=False)
-    return (tuple(cols), len(territories), int(h.to_numpy().astype("uint64").sum(dtype="uint64")),
-            int((h.to_numpy() * np.arange(1, len(h) + 1, dtype="uint64")).sum(dtype="uint64")))
+    return _content_key(territories, _CACHE_COLUMNS)
 
 
 def code_membership(territories: pd.DataFrame) -> pd.DataFrame:

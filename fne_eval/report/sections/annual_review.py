@@ -365,7 +365,7 @@ def chronogram(ctx) -> HtmlFragment:
                   for a, t, inf in zip(g["action_code"].astype(str), g["task_label"], g["dates_inferred"].fillna(False))]
     kinds = g["bar_kind"].value_counts()
     overdue = g[g["bar_kind"] == "overdue"]
-    late = " ; ".join(f"{r['action_code']} « {shorten_text(r['task_label'], 40)} » (fin prévue le {_d(r['planned_end'])}"
+    late = " ; ".join(f"{r['action_code']} « {r['task_label']} » (fin prévue le {_d(r['planned_end'])}"
                      + (", non démarrée)" if F.is_missing(r["actual_start"]) else
                         f", avancement {F.fmt_number(r['progress_pct'], 0)} %)")
                      for r in overdue.to_dict("records"))
