@@ -281,7 +281,7 @@ SHARED_STATS = {"memory_hits": 0, "disk_hits": 0, "computed": 0, "uncached": 0, 
 _SHARED_MEMO: "dict[str, bytes]" = {}
 
 
-class _NoKey(Exception):
+class UnkeyableArgument(Exception):
     """An argument that cannot be part of a key: the call is computed, not shared."""
 
 
@@ -317,8 +317,8 @@ def _shared_code_hash() -> str:
 _SHARED_CODE_HASH: Optional[str] = None
 
 
-def _feed_key(h, value) -> None:
-    """Feed one argument into a key, with its type, or raise :class:`_NoKey`.
+def feed_key(h, value) -> None:
+    """Feed one argument into a key, with its type, or raise :class:`UnkeyableArgument`.
 
     A bundle counts by its content hash (the hash of its files, as for the indicator store)
     and the shape and columns of its tables; a bundle without a content hash (built in
@@ -337,37 +337,37 @@ def _feed_key(h, value) -> None:
         try:
             h.update(pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes())
         except TypeError as exc:  # a cell pandas cannot hash
-            raise _NoKey(str(exc)) from exc
+            raise UnkeyableArgument(str(exc)) from exc
     elif isinstance(value, dict):
         h.update(f"dict{len(value)};".encode())
         for k in sorted(value, key=repr):
-            _feed_key(h, k)
-            _feed_key(h, value[k])
+            feed_key(h, k)
+            feed_key(h, value[k])
     elif isinstance(value, (list, tuple, set, frozenset)):
         items = sorted(value, key=repr) if isinstance(value, (set, frozenset)) else value
         h.update(f"{type(value).__name__}{len(value)};".encode())
         for v in items:
-            _feed_key(h, v)
+            feed_key(h, v)
     elif type(value).__name__ == "Bundle" and hasattr(value, "tables"):
         content = getattr(value, "hash", "") or ""
         if not content:
-            raise _NoKey("bundle sans empreinte")
+            raise UnkeyableArgument("bundle sans empreinte")
         # its source too: some results depend on where it is (the embedded bundle's sources)
         h.update(f"bundle:{content};source:{getattr(value, 'source', '')!s};".encode())
         for name in sorted(value.tables):
             t = value.tables[name]
             h.update(f"{name}{getattr(t, 'shape', None)}{list(map(str, getattr(t, 'columns', [])))!r};".encode())
     else:
-        raise _NoKey(type(value).__name__)
+        raise UnkeyableArgument(type(value).__name__)
 
 
 def shared_key(fn: Callable, args: tuple, kwargs: dict) -> Optional[str]:
     """Return the key of ``fn(*args, **kwargs)`` among shared results, or None when it cannot be shared."""
     h = hashlib.sha256(f"{fn.__module__}.{fn.__qualname__}\n{_shared_code_hash()}\n".encode())
     try:
-        _feed_key(h, list(args))
-        _feed_key(h, dict(kwargs))
-    except _NoKey:
+        feed_key(h, list(args))
+        feed_key(h, dict(kwargs))
+    except UnkeyableArgument:
         return None
     return h.hexdigest()
 

@@ -118,14 +118,7 @@ def _prepare(territories: pd.DataFrame) -> pd.DataFrame:
     table is read once per content (the key hashes every column read here) and each caller gets
     its own copy.
     """
-    key = _content_key(territories, _PREPARED_COLUMNS)
-    hit = _PREPARED_CACHE.get(key)
-    if hit is None:
-        hit = _prepare_uncached(territories)
-        if len(_PREPARED_CACHE) > 16:
-            _PREPARED_CACHE.clear()
-        _PREPARED_CACHE[key] = hit
-    return hit.copy()
+    return _memo(_PREPARED_CACHE, _content_key(territories, _PREPARED_COLUMNS), _prepare_uncached, territories)
 
 
 def _prepare_uncached(territories: pd.DataFrame) -> pd.DataFrame:
@@ -157,6 +150,17 @@ def _content_key(territories: pd.DataFrame, columns: list) -> tuple:
             int((h * np.arange(1, len(h) + 1, dtype="uint64")).sum(dtype="uint64")))
 
 
+def _memo(cache: dict, key: tuple, compute, territories: pd.DataFrame) -> pd.DataFrame:
+    """Return a copy of ``compute(territories)``, kept in ``cache`` under ``key`` (at most 17 entries)."""
+    hit = cache.get(key)
+    if hit is None:
+        hit = compute(territories)
+        if len(cache) > 16:
+            cache.clear()
+        cache[key] = hit
+    return hit.copy()
+
+
 def _fingerprint(territories: pd.DataFrame) -> tuple:
     """Return a cheap, content-based key of the columns the hierarchy depends on."""
     return _content_key(territories, _CACHE_COLUMNS)
@@ -167,14 +171,7 @@ def code_membership(territories: pd.DataFrame) -> pd.DataFrame:
 
     See :func:`_code_membership`.
     """
-    key = _fingerprint(territories)
-    hit = _MEMBERSHIP_CACHE.get(key)
-    if hit is None:
-        hit = _code_membership(territories)
-        if len(_MEMBERSHIP_CACHE) > 16:
-            _MEMBERSHIP_CACHE.clear()
-        _MEMBERSHIP_CACHE[key] = hit
-    return hit.copy()
+    return _memo(_MEMBERSHIP_CACHE, _fingerprint(territories), _code_membership, territories)
 
 
 def _code_membership(territories: pd.DataFrame) -> pd.DataFrame:

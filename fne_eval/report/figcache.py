@@ -35,19 +35,14 @@ import time
 from pathlib import Path
 from typing import Callable, Optional
 
-import numpy as np
 import pandas
-import pandas as pd
 
 from fne_eval import __version__
+from fne_eval.bundle.diskcache import UnkeyableArgument, feed_key
 
 ENV = "FNE_EVAL_FIGURE_CACHE"
 #: What this kernel's charts cost: draws, hits, seconds spent drawing and reading (benchmarks read it).
 STATS = {"drawn": 0, "hits": 0, "uncached": 0, "draw_seconds": 0.0, "hit_seconds": 0.0}
-
-
-class _Unhashable(Exception):
-    pass
 
 
 def cache_folder() -> Optional[Path]:
@@ -56,40 +51,6 @@ def cache_folder() -> Optional[Path]:
     if not value or value.lower() in ("off", "0", "no", "none", "false"):
         return None
     return Path(value)
-
-
-def _feed(h, value) -> None:
-    """Feed one argument into the hash, with its type, or raise :class:`_Unhashable`."""
-    if value is None or isinstance(value, (bool, int, float, str, bytes)):
-        h.update(f"{type(value).__name__}:{value!r};".encode())
-    elif isinstance(value, (pd.Timestamp, pd.Timedelta)) or type(value).__module__ == "datetime":
-        h.update(f"{type(value).__name__}:{value!r};".encode())
-    elif isinstance(value, np.generic):
-        h.update(f"{type(value).__name__}:{value.item()!r};".encode())
-    elif isinstance(value, (pd.DataFrame, pd.Series)):
-        frame = value.to_frame() if isinstance(value, pd.Series) else value
-        h.update(f"frame{frame.shape};cols{list(map(str, frame.columns))!r};"
-                 f"dtypes{[str(d) for d in frame.dtypes]!r};index{frame.index.dtype};".encode())
-        try:
-            h.update(pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes())
-            h.update(pd.util.hash_pandas_object(frame.index.to_frame(), index=False).to_numpy().tobytes())
-        except TypeError as exc:  # a cell holding an object pandas cannot hash
-            raise _Unhashable(str(exc)) from exc
-    elif isinstance(value, dict):
-        h.update(f"dict{len(value)};".encode())
-        for k in sorted(value, key=repr):
-            _feed(h, k)
-            _feed(h, value[k])
-    elif isinstance(value, (set, frozenset)):
-        h.update(f"set{len(value)};".encode())
-        for v in sorted(value, key=repr):
-            _feed(h, v)
-    elif isinstance(value, (list, tuple)):
-        h.update(f"{type(value).__name__}{len(value)};".encode())
-        for v in value:
-            _feed(h, v)
-    else:
-        raise _Unhashable(type(value).__name__)
 
 
 @functools.lru_cache(maxsize=None)
@@ -113,9 +74,9 @@ def chart_key(fn: Callable, args: tuple, kwargs: dict) -> Optional[str]:
     """Return the cache key of ``fn(*args, **kwargs)``, or None when an argument cannot be hashed."""
     h = hashlib.sha256(f"{fn.__module__}.{fn.__qualname__}\n{_code_stamp(fn.__module__)}\n".encode())
     try:
-        _feed(h, list(args))
-        _feed(h, dict(kwargs))
-    except _Unhashable:
+        feed_key(h, list(args))
+        feed_key(h, dict(kwargs))
+    except UnkeyableArgument:
         return None
     return h.hexdigest()
 
