@@ -202,6 +202,17 @@ def budget_execution(budget_lines: pd.DataFrame, transactions: pd.DataFrame, act
     return out
 
 
+def has_followup(transactions: Optional[pd.DataFrame]) -> bool:
+    """Return True when the bundle holds budget follow-up data (at least one transaction).
+
+    A bundle made by ``fne-eval bundle init`` carries the roadmap's planned amounts
+    (annexe 6) but an empty ``budget_transactions`` table until the follow-up is imported:
+    nothing is then *known* to be committed or paid, which is not the same as « 0 € paid ».
+    Verdicts on the pace of payments need follow-up data.
+    """
+    return transactions is not None and len(transactions) > 0
+
+
 def burn_label(burn_ratio: float, tolerance: float = 0.2) -> Optional[str]:
     """Return "en avance", "conforme" or "en retard" for a burn ratio (None when undefined).
 
@@ -238,6 +249,9 @@ def budget_burn(budget_lines: pd.DataFrame, transactions: pd.DataFrame, actions:
         ``planned_eur``, ``paid_eur`` (Decimal), ``payment_rate_pct`` (paid/planned),
         ``burn_ratio`` (payment rate / elapsed share; NaN before the action starts or
         without a planned amount) and ``burn_label`` ("en avance", "conforme", "en retard").
+        Without any follow-up data (``transactions`` empty, see :func:`has_followup`) the
+        amount paid is unknown: ``paid_eur`` is None, ``payment_rate_pct`` and
+        ``burn_ratio`` are NaN and ``burn_label`` is missing — an absence of data is not a delay.
     """
     if tolerance < 0:
         raise ValueError(f"tolerance must be >= 0, got {tolerance}")
@@ -255,6 +269,11 @@ def budget_burn(budget_lines: pd.DataFrame, transactions: pd.DataFrame, actions:
         ratios.append(float("nan") if pd.isna(pay) or pd.isna(el) or el == 0 else pay / el)
     out["burn_ratio"] = np.array(ratios, dtype="float64")
     out["burn_label"] = pd.array([burn_label(r, tolerance) for r in out["burn_ratio"]], dtype="string")
+    if not has_followup(transactions):
+        out["paid_eur"] = [None] * len(out)
+        out["payment_rate_pct"] = np.nan
+        out["burn_ratio"] = np.nan
+        out["burn_label"] = pd.array([pd.NA] * len(out), dtype="string")
     cols = ["action_code", "axis_code", "start_date", "end_date", "elapsed_pct", "planned_eur",
             "paid_eur", "payment_rate_pct", "burn_ratio", "burn_label"]
     return out[cols].reset_index(drop=True)

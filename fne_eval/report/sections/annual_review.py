@@ -40,6 +40,7 @@ from fne_eval.report import format as F
 from fne_eval.report import storeview
 from fne_eval.report.labels import VERDICT_TEXT, code_label, rule_text
 from fne_eval.report.tables import HtmlFragment, html_table
+from fne_eval.report.sections.common import NO_BUDGET_FOLLOWUP, budget_followup
 
 __all__ = ["first_page", "chronogram", "action_page", "action_pages", "governance", "funding_outlook", "to_confirm", "rules",
            "finding_text", "proposal_text"]
@@ -508,7 +509,10 @@ def action_page(ctx, code: str, new_page: bool = True) -> HtmlFragment:
     ex = _budget(ctx)
     b = ex[ex["action_code"].astype("string") == code]
     money = ""
-    if len(b):
+    if len(b) and not budget_followup(ctx):
+        money = (f" Budget : {F.fmt_eur(b.iloc[0]['planned_eur'])} prévus ; aucune donnée de suivi budgétaire "
+                 f"dans le bundle (engagé et payé non connus, pas de verdict sur les paiements).")
+    elif len(b):
         r = b.iloc[0]
         money = (f" Budget : {F.fmt_eur(r['planned_eur'])} prévus, {F.fmt_eur(r['committed_eur'])} engagés, "
                  f"{F.fmt_eur(r['paid_eur'])} payés au {F.fmt_date_short(ctx.as_of)}.")
@@ -597,6 +601,7 @@ def funding_outlook(ctx) -> HtmlFragment:
     """Return the 2026–2027 funding outlook: what the 2024–2025 envelope leaves, what has no funding."""
     parts = []
     ex = _budget(ctx)
+    followup = budget_followup(ctx)
     acts = ctx.bundle["actions"].set_index(ctx.bundle["actions"]["action_code"].astype(str))
     rows = []
     no_funding = []
@@ -612,7 +617,8 @@ def funding_outlook(ctx) -> HtmlFragment:
         rest = (Decimal(str(planned)) - Decimal(str(paid))) if not F.is_missing(planned) else None
         runs_on = end.year >= ctx.year + 1
         rows.append({"action": str(code), "end": _d(end, e_inf), "planned": F.fmt_eur(planned),
-                     "paid": F.fmt_eur(paid), "rest": F.fmt_eur(rest),
+                     "paid": F.fmt_eur(paid) if followup else F.MISSING,
+                     "rest": F.fmt_eur(rest) if followup else F.MISSING,
                      "after": "à financer" if runs_on else "—"})
         if runs_on:
             no_funding.append(str(code))
@@ -622,6 +628,8 @@ def funding_outlook(ctx) -> HtmlFragment:
                                         "paid": "Payé", "rest": "Reste à payer", "after": f"{ctx.year + 1}–2027"},
                                 widths={"action": 10, "end": 16, "planned": 18, "paid": 18, "rest": 18, "after": 20},
                                 caption=f"Enveloppe FNE « actions 2024 - 2025 » au {F.fmt_date_short(ctx.as_of)}"))
+    if rows and not followup:
+        parts.append(_p(NO_BUDGET_FOLLOWUP))
     parts.append(_p("L'annexe 6 de la feuille de route finance les « actions 2024 - 2025 » ; aucune ligne n'est "
                     f"chiffrée au-delà. {F.fmt_int(len(no_funding))} actions se poursuivent après {ctx.year} ("
                     + ", ".join(no_funding) + ") : leur financement "

@@ -12,7 +12,7 @@ from fne_eval.report.charts import bar_chart, grouped_bars, line_chart
 from fne_eval.report.labels import CODES
 from fne_eval.report.tables import HtmlFragment, html_table
 
-from fne_eval.report.sections.common import (Section, budget_tables_of, count_text, append_part, shorten_text,
+from fne_eval.report.sections.common import (Section, budget_followup, no_budget_followup, budget_tables_of, count_text, append_part, shorten_text,
                                              with_action_title, no_data, note, para, suppress_counts)
 
 __all__ = ["budget_summary", "budget_by", "budget_pace", "training_fund"]
@@ -26,9 +26,11 @@ def _other_lines_note(ctx) -> Optional[HtmlFragment]:
         return None
     ex = budget_execution(lines, tx, acts, by="budget_line_id", as_of=ctx.as_of)
     labels = dict(zip(lines["budget_line_id"].astype(str), lines["line_label"].astype(str)))
+    followup = budget_followup(ctx)
     items = [f"{labels.get(str(r.budget_line_id), r.budget_line_id)} : prévu "
-             f"{F.fmt_eur(r.planned_eur) if r.planned_eur is not None else 'non chiffré'}, engagé "
-             f"{F.fmt_eur(r.committed_eur)}, payé {F.fmt_eur(r.paid_eur)}" for r in ex.itertuples()]
+             f"{F.fmt_eur(r.planned_eur) if r.planned_eur is not None else 'non chiffré'}"
+             + (f", engagé {F.fmt_eur(r.committed_eur)}, payé {F.fmt_eur(r.paid_eur)}" if followup else "")
+             for r in ex.itertuples()]
     return note("Hors budget des actions (non compté dans les totaux ci-dessus) — " + " ; ".join(items) + ".")
 
 
@@ -53,6 +55,10 @@ def _budget_totals(ctx):
     if tot.empty or len(ex) <= 1:
         return no_data("aucune ligne budgétaire rattachée à une action.")
     r = tot.iloc[0]
+    if not budget_followup(ctx):
+        return [para(f"Budget des {F.fmt_int(len(ex) - 1)} actions de la feuille de route : "
+                     f"{F.fmt_eur(r['planned_eur'])} prévus (annexe 6)."), no_budget_followup(),
+                _other_lines_note(ctx)]
     text = (f"Budget des {F.fmt_int(len(ex) - 1)} actions de la feuille de route au {F.fmt_date(ctx.as_of)} : "
             f"sur {F.fmt_eur(r['planned_eur'])} prévus, "
             f"{F.fmt_eur(r['committed_eur'])} sont engagés ({F.fmt_pct(r['commitment_rate_pct'])}) "
@@ -92,7 +98,9 @@ def _budget_by(ctx, by):
         ex["axis_title"] = [titles.get(str(c), "") for c in ex["axis_code"]]
     ex.loc[ex["is_total"], by] = "Total"
     cols = [by] + (["action_title"] if by == "action_code" else []) + (["axis_title"] if by == "axis_code" else [])
-    cols += ["planned_eur", "committed_eur", "paid_eur", "commitment_rate_pct", "payment_rate_pct"]
+    followup = budget_followup(ctx)
+    amounts = (["planned_eur", "committed_eur", "paid_eur"] if followup else ["planned_eur"])
+    cols += amounts + (["commitment_rate_pct", "payment_rate_pct"] if followup else [])
     body = ex[~ex["is_total"]]
     label = body[by].astype(str)
     if by == "axis_code":
@@ -101,17 +109,20 @@ def _budget_by(ctx, by):
         label = pd.Series([f"{c} · {shorten_text(t, 38)}" if t else c
                            for c, t in zip(label, body["action_title"].astype(str))], index=body.index)
     chart_df = body.assign(_label=label.to_numpy())
-    chart = grouped_bars(chart_df, "_label", ["planned_eur", "committed_eur", "paid_eur"],
-                         ["Prévu", "Engagé", "Payé"],
+    chart = grouped_bars(chart_df, "_label", amounts, ["Prévu", "Engagé", "Payé"][:len(amounts)],
                          title=f"Budget par {CODES['budget_by'][by]} au {F.fmt_date(ctx.as_of)}",
                          value_label="Montant (€)", kind="eur")
-    cells = _budget_cells(ctx, ex, by)
+    cells = {c: k for c, k in _budget_cells(ctx, ex, by).items() if c in cols}
     # titles in full (a cut title hides which action it is): the title column takes the room it needs
     widths = ({by: 6, "action_title" if by == "action_code" else "axis_title": 34, "planned_eur": 11,
                "committed_eur": 12, "paid_eur": 12, "commitment_rate_pct": 12, "payment_rate_pct": 13}
               if by in ("action_code", "axis_code") else None)
-    return [chart, html_table(ex, columns=cols, cells=cells, widths=widths,
-                              caption=f"Prévu, engagé et payé par {CODES['budget_by'][by]}"),
+    if widths and not followup:
+        widths = {c: w for c, w in widths.items() if c in cols}
+    caption = (f"Prévu, engagé et payé par {CODES['budget_by'][by]}" if followup
+               else f"Prévu par {CODES['budget_by'][by]} (annexe 6)")
+    return [chart, html_table(ex, columns=cols, cells=cells, widths=widths, caption=caption),
+            None if followup else no_budget_followup(),
             # said once under the synthesis and the first breakdown, not under each one
             _other_lines_note(ctx) if by == "action_code" else None]
 
@@ -156,8 +167,10 @@ def _budget_over_time(ctx):
     """Chart the cumulative committed and paid amounts at each month end, against the plan."""
     budget_execution = budget.budget_execution
     lines, tx, acts = budget_tables_of(ctx, "actions")
+    if not budget_followup(ctx):
+        return no_budget_followup()
     if tx.empty:
-        return no_data("aucun engagement ni paiement enregistré.")
+        return no_data("aucun engagement ni paiement enregistré sur les lignes des actions.")
     first = pd.to_datetime(tx["date"]).min()
     ends = pd.date_range(first, ctx.as_of, freq="ME")
     if len(ends) == 0 or ends[-1] < ctx.as_of:
@@ -181,8 +194,12 @@ def _budget_over_time(ctx):
 
 
 def _budget_burn(ctx):
+    if not budget_followup(ctx):
+        return None  # said once by the chart above: no verdict without follow-up data
     budget_burn = budget.budget_burn
-    bb = budget_burn(*budget_tables_of(ctx, "actions"), as_of=ctx.as_of)
+    lines, _, acts = budget_tables_of(ctx, "actions")
+    # the whole follow-up: budget_burn judges « no data » on the bundle's transactions, not the action lines'
+    bb = budget_burn(lines, ctx.bundle["budget_transactions"], acts, as_of=ctx.as_of)
     if bb.empty:
         return no_data("aucune action.")
     bb = with_action_title(bb, ctx)

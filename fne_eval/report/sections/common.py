@@ -9,6 +9,7 @@ from typing import Callable, Iterable, List, Optional
 import pandas as pd
 
 from fne_eval.core import territory
+from fne_eval.evaluate import budget as budget_eval
 from fne_eval.evaluate import indicators, quality
 from fne_eval.report import format as F
 from fne_eval.report import storeview
@@ -457,6 +458,23 @@ def budget_tables_of(ctx, scope: str = "all"):
     tx = b["budget_transactions"]
     tx = tx[tx["budget_line_id"].astype(str).isin(ids).to_numpy(dtype=bool)]
     return lines, tx, b["actions"]
+
+
+#: What the reports say when the bundle holds no budget follow-up (no transaction at all).
+NO_BUDGET_FOLLOWUP = ("Aucune donnée de suivi budgétaire dans le bundle (aucun engagement ni paiement importé) : "
+                      "les montants engagés et payés ne sont pas connus et le rythme de paiement des actions "
+                      "n'est pas jugé.")
+
+
+def no_budget_followup() -> HtmlFragment:
+    """Return the visible absence sentence of :data:`NO_BUDGET_FOLLOWUP` (styled as :func:`no_data`)."""
+    return HtmlFragment(no_data("").html.replace(html.escape("Pas de données : "), html.escape(NO_BUDGET_FOLLOWUP)),
+                        text=NO_BUDGET_FOLLOWUP)
+
+
+def budget_followup(ctx) -> bool:
+    """Return True when the report's bundle holds budget follow-up data (see :func:`fne_eval.evaluate.budget.has_followup`)."""
+    return budget_eval.has_followup(ctx.bundle["budget_transactions"])
 
 
 #: File name of the analyst's annex in a pack (same folder as every report's HTML).
