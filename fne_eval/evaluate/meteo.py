@@ -127,8 +127,10 @@ def task_findings(tasks: pd.DataFrame, rules=None) -> list:
     ``tasks`` holds rows of :func:`fne_eval.evaluate.schedule.task_status`. A task fires at
     most one rule: the most severe (R1 before A1). Each finding is a dict with ``rule_id``,
     ``status``, ``task_id``, ``task_label``, ``planned_start``, ``planned_end``,
-    ``days_overdue`` or ``progress_pct`` and ``elapsed_pct``, ``comment`` and ``inferred``
-    (the date the verdict rests on was inferred).
+    ``days_overdue`` or ``progress_pct`` and ``elapsed_pct``, ``comment``, ``inferred``
+    (a date the verdict rests on was inferred), and ``start_inferred`` / ``end_inferred``
+    (which of those dates: only the planned end for a late end, start and end for a task
+    behind its progress).
     """
     rules = METEO_RULES if rules is None else rules
     task_rules = [r for r in rules if r.get("kind") == "task"]
@@ -140,7 +142,12 @@ def task_findings(tasks: pd.DataFrame, rules=None) -> list:
                   "task_behind": True if t.get("late_rule") == "S2" else None}
         for r in task_rules:
             if _holds(values, r["conditions"]):
-                inferred = bool(t.get("end_inferred")) if overdue else bool(t.get("dates_inferred"))
+                # the dates the verdict rests on: the planned end for a late end, the whole window otherwise
+                inf_start = False if overdue else bool(t.get("start_inferred"))
+                inf_end = bool(t.get("end_inferred"))
+                if not overdue and t.get("start_inferred") is None and t.get("end_inferred") is None:
+                    inf_start = inf_end = bool(t.get("dates_inferred"))
+                inferred = inf_end if overdue else bool(t.get("dates_inferred"))
                 out.append({"rule_id": r["rule_id"], "status": r["status"], "task_id": t["task_id"],
                             "task_label": t["task_label"], "planned_start": t["planned_start"],
                             "planned_end": t["planned_end"],
@@ -149,7 +156,8 @@ def task_findings(tasks: pd.DataFrame, rules=None) -> list:
                             "elapsed_pct": None if _missing(t.get("elapsed_pct")) else float(t["elapsed_pct"]),
                             "status_reported": t.get("status"),
                             "comment": None if _missing(t.get("comment")) else str(t["comment"]),
-                            "inferred": inferred})
+                            "inferred": inferred, "start_inferred": inf_start and inferred,
+                            "end_inferred": inf_end and inferred})
                 break
     return out
 

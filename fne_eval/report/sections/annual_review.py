@@ -254,11 +254,40 @@ def proposal_text(d: dict, ctx) -> str:
                  if rest is not None else "")
         return f"Arrêter un calendrier de paiement ou réaffecter le reliquat{money}."
     if kind == "confirm_date":
-        if f.get("task_label"):
-            return (f"Faire confirmer par le Hub du Sud la fenêtre prévue de la tâche (déduite{MARK}) : "
-                    f"le constat en dépend ; re-planifier ensuite si besoin.")
-        return f"Faire confirmer par le Hub du Sud les dates de l'action (déduites{MARK})."
+        return _confirm_date_text(d, ctx)
     return "Faire fixer par le COPIL une cible chiffrée."
+
+
+def _inferred_dates_text(start, end, start_inferred: bool, end_inferred: bool) -> str:
+    """Return « la fin prévue le 30 juin 2024 (date déduite*) » or the start and end (dates déduites)."""
+    parts = []
+    if start_inferred:
+        parts.append(f"le début prévu le {F.fmt_date(start)}")
+    if end_inferred:
+        parts.append(f"la fin prévue le {F.fmt_date(end)}")
+    if not parts:  # a finding without the detail: the whole window
+        return f"la fenêtre prévue du {F.fmt_date(start)} au {F.fmt_date(end)} (dates déduites{MARK})"
+    return " et ".join(parts) + (f" (dates déduites{MARK})" if len(parts) > 1 else f" (date déduite{MARK})")
+
+
+def _confirm_date_text(d: dict, ctx) -> str:
+    """Return a « Confirmer une date » proposal naming the action, the task and the inferred date(s)."""
+    f = d.get("finding") or {}
+    code = str(d["action_code"])
+    acts = ctx.bundle["actions"]
+    row = acts[acts["action_code"].astype(str) == code]
+    title = str(row["action_title"].iloc[0]) if len(row) else ""
+    action = f"de l'action {code} « {title} »" if title else f"de l'action {code}"
+    if f.get("task_label"):
+        dates = _inferred_dates_text(f.get("planned_start"), f.get("planned_end"),
+                                     bool(f.get("start_inferred")), bool(f.get("end_inferred")))
+        return (f"Faire confirmer par le Hub du Sud {dates} de la tâche « {f['task_label']} » {action} : "
+                f"le constat en dépend, et une date déduite ne décide jamais seule d'un verdict ; "
+                f"re-planifier ensuite si besoin.")
+    s_inf, e_inf = sched.inferred_dates(row["source"].iloc[0] if len(row) else None)
+    dates = _inferred_dates_text(row["start_date"].iloc[0] if len(row) else None,
+                                 row["end_date"].iloc[0] if len(row) else None, s_inf, e_inf)
+    return f"Faire confirmer par le Hub du Sud {dates} {action}."
 
 
 # --------------------------------------------------------------------------- page 1
