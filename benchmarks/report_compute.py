@@ -25,7 +25,7 @@ import sys
 import tempfile
 import time
 
-SECTIONS = ("context", "offer", "activity", "results", "impact_estimate", "annex_pointer")
+SECTIONS = ("context", "offer", "activity", "results", "impact_estimate")
 
 
 def _clear_memory() -> None:

@@ -18,7 +18,7 @@ from fne_eval.report.labels import code_label, key_label, log_label
 from fne_eval.report.tables import HtmlFragment, Table, html_table
 from fne_eval.store.build import ALIASES
 
-__all__ = ["annex_pointer", "Section", "para", "heading", "bullets", "no_data", "note", "suppress_counts", "para_figures", "PEOPLE_UNITS", "data_quality", "MAX_FINDINGS_SHOWN", "FINDINGS_PER_RULE_SHOWN", "quality_summary", "group_sources", "sources"]
+__all__ = ["Section", "para", "heading", "bullets", "no_data", "note", "suppress_counts", "para_figures", "PEOPLE_UNITS", "data_quality", "MAX_FINDINGS_SHOWN", "FINDINGS_PER_RULE_SHOWN", "quality_summary", "group_sources", "sources"]
 
 
 # --------------------------------------------------------------------------- building blocks
@@ -475,20 +475,3 @@ def no_budget_followup() -> HtmlFragment:
 def budget_followup(ctx) -> bool:
     """Return True when the report's bundle holds budget follow-up data (see :func:`fne_eval.evaluate.budget.has_followup`)."""
     return budget_eval.has_followup(ctx.bundle["budget_transactions"])
-
-
-#: File name of the analyst's annex in a pack (same folder as every report's HTML).
-ANNEX_HTML = "annexe.html"
-
-
-def annex_pointer(ctx) -> Section:
-    """Return the one line, with a link, that sends the reader to the analyst's annex (data quality, sources, lineage)."""
-    text = ("Qualité des données et sources de chaque chiffre : voir l'« Annexe pour l'analyste : qualité des "
-            "données et traçabilité » du même dossier (contrôles de la feuille de route et des données de suivi, "
-            "origine et millésime de chaque table).")
-    link = ('<a href="' + ANNEX_HTML + '">Annexe pour l\'analyste : qualité des données et traçabilité</a>')
-    body = html.escape(text).replace(html.escape("Annexe pour l'analyste : qualité des données et traçabilité"),
-                                     link, 1)
-    return Section([HtmlFragment(f'<p class="fne-note" style="font-size:0.9em;color:#333;background:#F4F7FB;'
-                                 f'padding:0.3em 0.6em;border-left:4px solid #0173B2">{body}</p>', text=text)],
-                   "annexe")
