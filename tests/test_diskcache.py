@@ -57,3 +57,25 @@ def test_failed_build_is_not_stored_and_off_disables(tmp_path, monkeypatch):
     assert diskcache.cache_dir() is None
     diskcache.load_or_build(str(folder), False, lambda: _load_uncached(str(folder), False))
     assert not (tmp_path / "cache").exists() or not list((tmp_path / "cache").glob("*" + diskcache.SUFFIX))
+
+
+def test_one_call_key_for_shared_results_and_charts():
+    """The shared results' key and the figure cache's key are one hashing of the call, with each its stamp.
+
+    They were two copies of the same nine lines (duplicates D7); a change to how a call is keyed
+    (say, a new argument type) must reach both.
+    """
+    from fne_eval.bundle import diskcache
+    from fne_eval.report import figcache
+
+    def f(*a, **k):
+        return None
+
+    args, kwargs = ({"13001": 1.5}, [1, "2"]), {"marked": {"13001"}}
+    assert diskcache.shared_key(f, args, kwargs) == diskcache.call_key(f, args, kwargs,
+                                                                       diskcache._shared_code_hash())
+    assert figcache.chart_key(f, args, kwargs) == diskcache.call_key(f, args, kwargs,
+                                                                     figcache._code_stamp(f.__module__))
+    # the stamp is what separates them: the same call under two stamps has two keys
+    assert diskcache.call_key(f, args, kwargs, "a") != diskcache.call_key(f, args, kwargs, "b")
+    assert diskcache.call_key(f, ((x for x in [1]),), {}, "a") is None

@@ -361,15 +361,26 @@ def feed_key(h, value) -> None:
         raise UnkeyableArgument(type(value).__name__)
 
 
-def shared_key(fn: Callable, args: tuple, kwargs: dict) -> Optional[str]:
-    """Return the key of ``fn(*args, **kwargs)`` among shared results, or None when it cannot be shared."""
-    h = hashlib.sha256(f"{fn.__module__}.{fn.__qualname__}\n{_shared_code_hash()}\n".encode())
+def call_key(fn: Callable, args: tuple, kwargs: dict, stamp: str) -> Optional[str]:
+    """Return a SHA-256 key of the call ``fn(*args, **kwargs)`` under ``stamp``, or None when an argument is unkeyable.
+
+    The key hashes the function's qualified name, ``stamp`` (what makes an old result stale:
+    the code, the library versions) and the arguments as :func:`feed_key` reads them. The
+    shared results (:func:`shared_key`) and the figure cache
+    (:func:`fne_eval.report.figcache.chart_key`) key their calls with it.
+    """
+    h = hashlib.sha256(f"{fn.__module__}.{fn.__qualname__}\n{stamp}\n".encode())
     try:
         feed_key(h, list(args))
         feed_key(h, dict(kwargs))
     except UnkeyableArgument:
         return None
     return h.hexdigest()
+
+
+def shared_key(fn: Callable, args: tuple, kwargs: dict) -> Optional[str]:
+    """Return the key of ``fn(*args, **kwargs)`` among shared results, or None when it cannot be shared."""
+    return call_key(fn, args, kwargs, _shared_code_hash())
 
 
 def _shared_disk_read(path: Path, key: str, folder: Path):

@@ -38,7 +38,7 @@ from typing import Callable, Optional
 import pandas
 
 from fne_eval import __version__
-from fne_eval.bundle.diskcache import UnkeyableArgument, feed_key
+from fne_eval.bundle.diskcache import call_key
 
 ENV = "FNE_EVAL_FIGURE_CACHE"
 #: What this kernel's charts cost: draws, hits, seconds spent drawing and reading (benchmarks read it).
@@ -72,13 +72,7 @@ def _code_stamp(module_name: str) -> str:
 
 def chart_key(fn: Callable, args: tuple, kwargs: dict) -> Optional[str]:
     """Return the cache key of ``fn(*args, **kwargs)``, or None when an argument cannot be hashed."""
-    h = hashlib.sha256(f"{fn.__module__}.{fn.__qualname__}\n{_code_stamp(fn.__module__)}\n".encode())
-    try:
-        feed_key(h, list(args))
-        feed_key(h, dict(kwargs))
-    except UnkeyableArgument:
-        return None
-    return h.hexdigest()
+    return call_key(fn, args, kwargs, _code_stamp(fn.__module__))
 
 
 #: The class a cached chart is rebuilt as; :mod:`fne_eval.report.charts` registers its ``Chart``
