@@ -48,7 +48,7 @@ def cmd_figures(args) -> int:
 
 
 def cmd_plan(args) -> int:
-    from fne_eval.cli.run import cmd_plan as run  # lazy: command registry, loaded when it runs
+    from fne_eval.cli.plan import cmd_plan as run  # lazy: command registry, loaded when it runs
     return run(args)
 
 

@@ -5,15 +5,16 @@ library and turns its result into text or JSON and an exit status.
 """
 from __future__ import annotations
 
+import argparse
 import logging
 import os
 import sys
 import warnings
 
-from fne_eval import __version__
+import fne_eval
 from fne_eval.cli import commands
 from fne_eval.cli.french import FrenchArgumentParser, FrenchStderr
-from fne_eval.ingest.commands import REAL_KINDS, add_bundle_parser, add_import_arguments
+from fne_eval.ingest.arguments import REAL_KINDS, add_bundle_parser, add_import_arguments
 
 
 def _add_bundle_arg(p, positional: bool = False):
@@ -24,14 +25,24 @@ def _add_bundle_arg(p, positional: bool = False):
         p.add_argument("--bundle", default=None, help=help_)
 
 
+class _VersionAction(argparse.Action):
+    """``--version``: the version is looked up when asked for, not each time the parser is built (~0,3 s)."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, help=None):
+        super().__init__(option_strings=option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(f"fne-eval {fne_eval.__version__}")  # on stdout, as argparse's own version action
+        parser.exit()
+
+
 def build_parser() -> FrenchArgumentParser:
     parser = FrenchArgumentParser(
         prog="fne-eval",
         description="Évaluation de la feuille de route France Numérique Ensemble (Bouches-du-Rhône).",
         epilog="Aide d'une commande : fne-eval COMMANDE --help.",
     )
-    parser.add_argument("--version", action="version", version=f"fne-eval {__version__}",
-                        help="afficher la version et quitter")
+    parser.add_argument("--version", action=_VersionAction, help="afficher la version et quitter")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMANDE", title="commandes")
 
     p = _sub(sub, "validate", "valider un bundle ; sortie 0 valide, 1 invalide, 2 illisible")

@@ -16,6 +16,7 @@ from fne_eval.bundle.load import load_bundle
 from fne_eval.bundle.spec import TABLES
 from fne_eval.bundle.validate import validate_raw
 from fne_eval.core.fmt import fmt_int
+from fne_eval.ingest.arguments import REAL_KINDS  # noqa: F401 - the kinds cmd_import_real runs
 from fne_eval.ingest.common import IngestError
 from fne_eval.ingest.coop import match_lieux, read_coop_exports
 from fne_eval.ingest.coop_api import DEFAULT_API_URL, TOKEN_ENV, fetch_coop_activities, fetch_coop_lieux, public_url
@@ -23,35 +24,6 @@ from fne_eval.ingest.into import init_bundle, write_into
 from fne_eval.ingest.mon_inclusion import read_min_lieux, read_min_subventions
 from fne_eval.ingest.opendata import write_csv_atomic
 from fne_eval.ingest.sniff import check_kind
-
-REAL_KINDS = ("coop-activites", "coop-api", "min-lieux", "min-subventions")
-
-
-def add_import_arguments(p) -> None:
-    """Add the options of the real-data imports to the ``import`` subparser."""
-    p.add_argument("--into", default=None, metavar="BUNDLE",
-                   help="dossier de bundle où écrire (voir « fne-eval bundle init »), au lieu de --out")
-    p.add_argument("--mode", choices=["replace", "append"], default=None,
-                   help="avec --into : remplacer les tables, ou ajouter les lignes par clé (défaut : replace ; "
-                        "append pour coop-api avec --since)")
-    p.add_argument("--departement", default="13", metavar="CODE", help="département (coop-api, min-subventions ; défaut 13)")
-    p.add_argument("--since", default=None, metavar="DATE", help="coop-api : activités datées à partir de DATE (AAAA-MM-JJ)")
-    p.add_argument("--api-url", default=None, metavar="URL", help="coop-api : racine de l'API (défaut : l'API de production de La Coop)")
-    p.add_argument("--date", default=None, metavar="DATE",
-                   help="min-lieux : date_maj des lieux ; min-subventions : date des engagements (AAAA-MM-JJ)")
-
-
-def add_bundle_parser(sub) -> None:
-    """Add ``fne-eval bundle init OUT``."""
-    p = sub.add_parser("bundle", help="créer un bundle pour les données réelles",
-                       description="Créer un bundle pour les données réelles.")
-    bsub = p.add_subparsers(dest="bundle_command", required=True, metavar="SOUS-COMMANDE", title="sous-commandes")
-    help_ = "écrire un dossier de bundle : référentiel et feuille de route, tables de suivi vides"
-    q = bsub.add_parser("init", help=help_, description=help_[:1].upper() + help_[1:] + ".",
-                        epilog="Ensuite : fne-eval import coop-activites EXPORT.xlsx --into DOSSIER, "
-                               "puis fne-eval validate DOSSIER.")
-    q.add_argument("out", metavar="DOSSIER", help="dossier du bundle à créer")
-    q.add_argument("--force", action="store_true", help="remplacer le bundle déjà présent dans DOSSIER")
 
 
 def _err(message: str) -> None:
