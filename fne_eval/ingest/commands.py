@@ -14,13 +14,12 @@ from pathlib import Path
 from fne_eval.bundle.io import BundleError, os_error_fr, read_bundle_raw, to_text_frame
 from fne_eval.bundle.load import load_bundle
 from fne_eval.bundle.spec import TABLES
-from fne_eval.bundle.validate import validate_raw
 from fne_eval.core.fmt import fmt_int
 from fne_eval.ingest.arguments import REAL_KINDS  # noqa: F401 - the kinds cmd_import_real runs
 from fne_eval.ingest.common import IngestError
 from fne_eval.ingest.coop import match_lieux, read_coop_exports
 from fne_eval.ingest.coop_api import DEFAULT_API_URL, TOKEN_ENV, fetch_coop_activities, fetch_coop_lieux, public_url
-from fne_eval.ingest.into import init_bundle, write_into
+from fne_eval.ingest.into import init_bundle, typed_tables, write_into
 from fne_eval.ingest.mon_inclusion import read_min_lieux, read_min_subventions
 from fne_eval.ingest.opendata import write_csv_atomic
 from fne_eval.ingest.sniff import check_kind
@@ -30,12 +29,17 @@ def _err(message: str) -> None:
     print(f"fne-eval import : {message}", file=sys.stderr)
 
 
-def _bundle_tables(path) -> dict:
-    """Return the typed tables of a bundle (validation errors do not stop the reading)."""
+def _bundle_tables(path) -> tuple:
+    """Return ``(raw, tables)``: the bundle read as text (None for the embedded one) and its typed tables.
+
+    Not validated: :func:`fne_eval.ingest.into.write_into` validates what the import writes,
+    and is handed this reading (``current``) rather than reading the bundle again.
+    """
     try:
         if path is None:
-            return load_bundle().tables
-        return validate_raw(read_bundle_raw(path)).tables
+            return None, load_bundle().tables
+        raw = read_bundle_raw(path)
+        return raw, typed_tables(raw)
     except BundleError as exc:
         raise IngestError(f"bundle illisible : {exc}") from exc
 
@@ -56,7 +60,8 @@ def _write_out(out: str, tables: dict) -> list:
     return written
 
 
-def _finish(args, report, tables: dict, record: dict, deleted=None, data_as_of=None, sources_text=None) -> int:
+def _finish(args, report, tables: dict, record: dict, deleted=None, data_as_of=None, sources_text=None,
+            current=None) -> int:
     """Write the imported tables (--out or --into) and return the exit status."""
     _print_report(report)
     status = 1 if report.errors else 0
@@ -72,7 +77,7 @@ def _finish(args, report, tables: dict, record: dict, deleted=None, data_as_of=N
     mode = args.mode or ("append" if getattr(args, "since", None) and args.kind == "coop-api" else "replace")
     record = {**record, "sources": report.sources}
     res = write_into(args.into, tables, mode, record, deleted=deleted, data_as_of=data_as_of,
-                     sources_text=sources_text)
+                     sources_text=sources_text, current=current)
     for n in res.notes:
         print(n)
     if not res.written:
@@ -122,7 +127,8 @@ def cmd_import_real(args) -> int:
 
 
 def _coop_activites(args, paths) -> int:
-    tables = _bundle_tables(args.into)
+    current = _bundle_tables(args.into)
+    tables = current[1]
     result = read_coop_exports(paths, territories=tables["territories"])
     activities, n_matched = match_lieux(result.activities, result.places, tables.get("lieux"))
     if n_matched:
@@ -138,7 +144,7 @@ def _coop_activites(args, paths) -> int:
                      + " : activités et participants, sans données personnelles (noms supprimés, médiateurs "
                        "pseudonymisés)")
     return _finish(args, result.report, {"activities": activities, "participants": result.participants},
-                   {"kind": "coop-activites"}, data_as_of=as_of, sources_text=texts)
+                   {"kind": "coop-activites"}, data_as_of=as_of, sources_text=texts, current=current)
 
 
 def _coop_api(args, paths) -> int:
@@ -154,7 +160,8 @@ def _coop_api(args, paths) -> int:
             _err(f"--since {args.since!r} : date AAAA-MM-JJ attendue")
             return 2
     url = args.api_url or DEFAULT_API_URL
-    tables = _bundle_tables(args.into)
+    current = _bundle_tables(args.into)
+    tables = current[1]
     result = fetch_coop_activities(url, token, departement=args.departement, since=args.since,
                                    territories=tables["territories"])
     lieux = fetch_coop_lieux(url, token, departement=args.departement, territories=tables["territories"],
@@ -170,22 +177,26 @@ def _coop_api(args, paths) -> int:
             f"département {args.departement}" + (f", activités depuis le {args.since}" if args.since else "")
             + f", lu le {_dt.date.today().isoformat()} : sans données personnelles")
     return _finish(args, result.report, out, {"kind": "coop-api"}, deleted={"activities": result.deleted_ids},
-                   data_as_of=_dt.date.today().isoformat(), sources_text=[text])
+                   data_as_of=_dt.date.today().isoformat(), sources_text=[text], current=current)
 
 
 def _min_lieux(args, paths) -> int:
-    tables = _bundle_tables(args.into)
+    current = _bundle_tables(args.into)
+    tables = current[1]
     lieux, report = read_min_lieux(paths[0], territories=tables["territories"], date_maj=args.date)
     return _finish(args, report, {"lieux": lieux}, {"kind": "min-lieux"},
-                   sources_text=[f"Mon Inclusion Numérique — export « Lieux d'inclusion » {Path(paths[0]).name}"])
+                   sources_text=[f"Mon Inclusion Numérique — export « Lieux d'inclusion » {Path(paths[0]).name}"],
+                   current=current)
 
 
 def _min_subventions(args, paths) -> int:
-    tables = _bundle_tables(args.into)
+    current = _bundle_tables(args.into)
+    tables = current[1]
     out, report = read_min_subventions(paths[0], tables["actions"], tables["budget_lines"],
                                        departement=args.departement, date=args.date)
     return _finish(args, report, {"budget_transactions": out}, {"kind": "min-subventions"},
-                   sources_text=[f"Mon Inclusion Numérique — demandes de subvention FNE {Path(paths[0]).name}"])
+                   sources_text=[f"Mon Inclusion Numérique — demandes de subvention FNE {Path(paths[0]).name}"],
+                   current=current)
 
 
 def cmd_bundle(args) -> int:

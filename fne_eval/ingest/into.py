@@ -22,12 +22,12 @@ from typing import Optional, Union
 import pandas as pd
 
 from fne_eval import __version__
-from fne_eval.bundle.io import (META_FILE, TABLE_SUFFIXES, BundleError, coerce_table, empty_table, read_bundle_raw,
-                                write_bundle)
+from fne_eval.bundle.io import (META_FILE, TABLE_SUFFIXES, BundleError, RawBundle, coerce_table, empty_table,
+                                parse_column, read_bundle_raw, write_bundle)
 from fne_eval.bundle.load import load_bundle
 from fne_eval.bundle.origins import initial_origins, record_import, sync_flags
 from fne_eval.bundle.spec import TABLES
-from fne_eval.bundle.validate import validate_bundle, validate_raw
+from fne_eval.bundle.validate import validate_bundle
 from fne_eval.core.paths import chmod_as_umask
 from fne_eval.ingest.common import IngestError, key_path, utc_now
 
@@ -35,6 +35,28 @@ MODES = ("replace", "append")
 #: Child tables whose rows belong to a row of a parent table: appending a parent row
 #: replaces all its children (an activity re-imported with fewer participants).
 CHILDREN = {"activities": (("participants", "activity_id", "activity_id"),)}
+
+
+def typed_tables(raw: RawBundle) -> dict:
+    """Return the typed tables of a bundle read as text, as validation types them, without its checks.
+
+    An import reads the bundle it writes into (its territories, the tables it merges with) but
+    judges only the result: :func:`write_into` validates the bundle it is about to put in
+    place, once. Validating the current bundle as well (twice, by the command and by
+    :func:`write_into`) took two thirds of an import. A cell that does not parse is missing,
+    as in :func:`fne_eval.bundle.validate.validate_raw`'s tables.
+    """
+    out = {}
+    for name, table in TABLES.items():
+        df = raw.frames.get(name)
+        if df is None:  # optional table absent: empty
+            df = pd.DataFrame({c: pd.Series([], dtype="string") for c in table.column_names})
+        cols = {}
+        for col in table.columns:
+            src = df[col.name] if col.name in df.columns else pd.Series([None] * len(df), index=df.index, dtype=object)
+            cols[col.name], _ = parse_column(src, col)
+        out[name] = pd.DataFrame(cols, index=df.index, columns=table.column_names).reset_index(drop=True)
+    return out
 
 
 @dataclass
@@ -167,7 +189,7 @@ def _merge(old: pd.DataFrame, new: pd.DataFrame, name: str, mode: str) -> pd.Dat
 
 def write_into(bundle: Union[str, Path], updates: dict, mode: str, record: dict,
                deleted: Optional[dict] = None, data_as_of: Optional[str] = None,
-               sources_text: Optional[list] = None) -> IntoResult:
+               sources_text: Optional[list] = None, current: Optional[tuple] = None) -> IntoResult:
     """Write imported tables into a bundle folder, replacing or appending by key.
 
     Parameters
@@ -191,6 +213,10 @@ def write_into(bundle: Union[str, Path], updates: dict, mode: str, record: dict,
         the current one.
     sources_text : list of str, optional
         Lines added to the bundle's ``sources`` (shown in the reports' sources).
+    current : tuple, optional
+        ``(raw, tables)`` of ``bundle`` as the caller has just read it
+        (:func:`fne_eval.bundle.io.read_bundle_raw`, :func:`typed_tables`): not read again.
+        Only the result is validated, once, before it is put in place.
 
     Returns
     -------
@@ -215,11 +241,14 @@ def write_into(bundle: Union[str, Path], updates: dict, mode: str, record: dict,
                           f"{path} : --into attend un dossier de bundle (un classeur .xlsx ne peut pas recevoir "
                           "d'import ; l'exporter en dossier avec « fne-eval export »)")
     _check_key_outside(path)
-    try:
-        raw = read_bundle_raw(path)
-    except BundleError as exc:
-        raise IngestError(f"bundle illisible : {exc}") from exc
-    current = validate_raw(raw).tables
+    if current is not None and current[0] is not None:
+        raw, current = current
+    else:
+        try:
+            raw = read_bundle_raw(path)
+        except BundleError as exc:
+            raise IngestError(f"bundle illisible : {exc}") from exc
+        current = typed_tables(raw)
     parquet = tuple(n for n in TABLES if (path / f"{n}.parquet").exists())
     tables = dict(current)
     notes = []
