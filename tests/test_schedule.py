@@ -85,8 +85,8 @@ def test_grace_days(tasks, status):
 
 def test_before_any_report(tasks, status):
     out = task_status(tasks, status, "2024-12-01")
-    # nothing reported yet, nothing planned yet: every task not started and on time
-    assert (out["state"] == "not_started").all() and out["on_time"].all()
+    # nothing reported yet: no follow-up at that date, so no verdict (not « not started », not « on time »)
+    assert (out["state"] == "unreported").all() and out["on_time"].isna().all()
 
 
 def test_summary(tasks, status):

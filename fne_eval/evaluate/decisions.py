@@ -8,6 +8,9 @@ Everything here returns ids and figures; the French wording is the report layer'
                            ``unblock`` (a partner or the means are missing), ``replan`` (a
                            task overdue or behind), ``reallocate`` (payments behind time),
                            ``confirm_date`` (the verdict rests on an inferred date).
+                           A bundle without chronogramme follow-up has no task finding
+                           (:func:`fne_eval.evaluate.schedule.has_followup`), hence no
+                           ``replan``, ``unblock`` nor ``confirm_date`` on a task.
 :func:`key_figures`        the year's key figures and the previous year's.
 :func:`to_confirm`         the inferred dates, targets and baselines the Hub du Sud must confirm.
 :func:`decision_follow_up` the previous COPIL/COTHEC decisions and what became of them.

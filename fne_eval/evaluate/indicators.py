@@ -289,7 +289,9 @@ def _flows(code: str, d: dict, tables: dict, level: str, codes: list, period: st
             if ts is None:
                 num = den = 0
             else:
-                due = ts[(pd.to_datetime(ts["planned_start"]) <= when).to_numpy() & (ts["state"] != "cancelled").to_numpy()]
+                # a task not judged (no chronogramme follow-up at that date) is no observation
+                due = ts[(pd.to_datetime(ts["planned_start"]) <= when).to_numpy() & (ts["state"] != "cancelled").to_numpy()
+                         & ts["on_time"].notna().to_numpy()]
                 num, den = int(due["on_time"].astype(bool).sum()), len(due)
             rows += [{"territory_code": c, "period": p, "numerator": float(num), "denominator": float(den),
                       "n_obs": den} for c in codes]

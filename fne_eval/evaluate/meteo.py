@@ -13,7 +13,10 @@ A finding that rests on a date or a target inferred when the roadmap was transcr
 The metrics come from the chronogramme (:mod:`fne_eval.evaluate.schedule`: only late
 *ends* and tasks behind their progress count, a late start alone does not), the budget
 burn (:mod:`fne_eval.evaluate.budget`) and the indicators judged against the roadmap's own
-targets (:mod:`fne_eval.evaluate.targets`). A COPIL decision in ``meteo_overrides``
+targets (:mod:`fne_eval.evaluate.targets`). An absence of follow-up is not a delay:
+without any chronogramme status report (:func:`fne_eval.evaluate.schedule.has_followup`)
+the tasks are ``unreported`` and the task rules (R1, A1, A2) do not fire; without any
+transaction the budget rules (R2, A3) do not. A COPIL decision in ``meteo_overrides``
 replaces the computed status; both are kept.
 """
 from __future__ import annotations

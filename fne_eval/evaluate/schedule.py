@@ -17,7 +17,16 @@ things and are kept apart:
 ``S5`` ended late     done after its planned end (``end_delay_days`` > 0).
 
 Derived ``state`` is one of ``done``, ``late`` (S1 or S2, rule in ``late_rule``),
-``in_progress``, ``not_started``, ``cancelled``.
+``in_progress``, ``not_started``, ``cancelled`` or ``unreported``.
+
+An absence of follow-up is not a delay. When the bundle holds no status report at all
+at ``as_of`` (``schedule_status`` empty, or no row dated on or before ``as_of``: a bundle
+made by ``fne-eval bundle init``, see :func:`has_followup`), no task is judged: every
+task's ``state`` is ``unreported`` and no rule (S1 to S5) applies; the tasks keep their
+planned dates. When *some* tasks have a report, the chronogramme is followed: a task
+without a report of its own is taken as not started and judged on its plan (S1, S2, S3),
+as a follow-up that omits a task says nothing was done on it (``has_status`` tells them
+apart).
 
 Planned dates inferred when the roadmap was transcribed (its source says « fenêtre
 déduite », « sans fin imprimée »...) are flagged in ``dates_inferred``: a verdict that
@@ -32,7 +41,7 @@ import pandas as pd
 
 from fne_eval.core.periods import to_timestamp
 
-STATES = ("not_started", "in_progress", "done", "late", "cancelled")
+STATES = ("not_started", "in_progress", "done", "late", "cancelled", "unreported")
 
 #: Thresholds of the schedule rules, in one place.
 SCHEDULE_THRESHOLDS = {
@@ -83,6 +92,21 @@ def inferred_dates(source) -> tuple:
     return start, end
 
 
+def has_followup(schedule_status: Optional[pd.DataFrame], as_of=None) -> bool:
+    """Return True when the bundle holds chronogramme follow-up: a status report dated on or before ``as_of``.
+
+    A bundle made by ``fne-eval bundle init`` carries the roadmap's tasks and planned dates
+    but an empty ``schedule_status`` table until the follow-up is imported: no task state
+    is then *known*, which is not the same as « not started » or « late ». Without
+    ``as_of`` any report counts.
+    """
+    if schedule_status is None or not len(schedule_status):
+        return False
+    if as_of is None:
+        return True
+    return bool((pd.to_datetime(schedule_status["status_date"]) <= to_timestamp(as_of)).any())
+
+
 def latest_status(schedule_status: pd.DataFrame, as_of) -> pd.DataFrame:
     """Return the latest status row of each task dated on or before ``as_of``."""
     st = schedule_status
@@ -107,7 +131,7 @@ def _elapsed_pct(pstart, pend, as_of) -> Optional[float]:
     return float(min(max(100.0 * done / total, 0.0), 100.0)) if total > 0 else None
 
 
-def _derive(task: dict, as_of: pd.Timestamp, grace: int, margin: float) -> dict:
+def _derive(task: dict, as_of: pd.Timestamp, grace: int, margin: float, followup: bool = True) -> dict:
     status = task["status"]
     pstart, pend = task["planned_start"], task["planned_end"]
     astart, aend = task["actual_start"], task["actual_end"]
@@ -115,6 +139,11 @@ def _derive(task: dict, as_of: pd.Timestamp, grace: int, margin: float) -> dict:
     out = {"state": None, "late_rule": None, "slippage_days": None, "start_delay_days": None,
            "end_delay_days": None, "start_late": None, "elapsed_pct": None, "progress_gap_pct": None,
            "on_time": None}
+    if not followup:
+        # no status report in the bundle: the plan only, no verdict
+        out["state"] = "unreported"
+        out["elapsed_pct"] = _elapsed_pct(pstart, pend, as_of)
+        return out
     if status == "cancelled":
         out["state"] = "cancelled"
         return out
@@ -184,6 +213,12 @@ def task_status(schedule_tasks: pd.DataFrame, schedule_status: pd.DataFrame, as_
         (elapsed share − progress), ``on_time`` (missing for cancelled tasks),
         ``has_status``, and ``start_inferred``, ``end_inferred``, ``dates_inferred`` (a
         planned date inferred at transcription, read from ``source``).
+
+        Without any status report dated on or before ``as_of`` (:func:`has_followup`)
+        every task is ``unreported``: ``late_rule``, the delays, ``start_late``,
+        ``progress_gap_pct`` and ``on_time`` are missing, ``elapsed_pct`` is kept. When
+        only some tasks have a report, a task without one is judged as not started (see
+        the module docstring).
     """
     if grace_days < 0:
         raise ValueError(f"grace_days must be >= 0, got {grace_days}")
@@ -200,7 +235,8 @@ def task_status(schedule_tasks: pd.DataFrame, schedule_status: pd.DataFrame, as_
     if "comment" not in df.columns:
         df["comment"] = pd.NA
     df["comment"] = df["comment"].astype("string")
-    rows = [_derive(r, as_of, grace_days, progress_margin_pct) for r in df.to_dict("records")]
+    followup = has_followup(schedule_status, as_of)
+    rows = [_derive(r, as_of, grace_days, progress_margin_pct, followup) for r in df.to_dict("records")]
     derived = pd.DataFrame(rows, index=df.index,
                            columns=["state", "late_rule", "slippage_days", "start_delay_days", "end_delay_days",
                                     "start_late", "elapsed_pct", "progress_gap_pct", "on_time"])
@@ -236,8 +272,9 @@ def schedule_summary(task_status: pd.DataFrame, actions: pd.DataFrame, by: str =
     -------
     pandas.DataFrame
         ``by``, ``n_tasks``, ``n_not_started``, ``n_in_progress``, ``n_done``, ``n_late``,
-        ``n_cancelled``, ``n_reported`` (tasks with a report), ``on_time_pct`` (on-time
-        tasks among non-cancelled tasks; NaN without any), ``max_slippage_days`` (all
+        ``n_cancelled``, ``n_unreported`` (no follow-up in the bundle), ``n_reported`` (tasks
+        with a report), ``on_time_pct`` (on-time tasks among non-cancelled tasks that were
+        judged; NaN without any), ``max_slippage_days`` (all
         tasks, done ones included) and ``max_open_slippage_days`` (tasks not done: the
         delay still running).
     """
@@ -255,8 +292,8 @@ def schedule_summary(task_status: pd.DataFrame, actions: pd.DataFrame, by: str =
             row[f"n_{s}"] = int((grp["state"] == s).sum())
         row["n_reported"] = int(grp["has_status"].sum())
         row["n_start_late"] = int(grp["start_late"].fillna(False).astype(bool).sum()) if "start_late" in grp else 0
-        active = grp[grp["state"] != "cancelled"]
-        row["on_time_pct"] = (100.0 * active["on_time"].astype(bool).sum() / len(active)) if len(active) else np.nan
+        judged = grp.loc[(grp["state"] != "cancelled") & grp["on_time"].notna(), "on_time"]
+        row["on_time_pct"] = (100.0 * judged.astype(bool).sum() / len(judged)) if len(judged) else np.nan
         sl = grp["slippage_days"].dropna()
         row["max_slippage_days"] = int(sl.max()) if len(sl) else pd.NA
         open_sl = grp.loc[~grp["state"].isin(["done", "cancelled"]), "slippage_days"].dropna()
@@ -280,8 +317,9 @@ def gantt_data(schedule_tasks: pd.DataFrame, schedule_status: pd.DataFrame, as_o
     ``actual_end`` is ``as_of`` while a started task is not done (``is_ongoing`` True);
     ``actual_start`` is missing for a task not started. ``bar_kind`` says how the task is
     drawn: ``done``, ``in_progress`` (started, planned end not passed), ``overdue`` (planned
-    end before ``as_of`` and not done, started or not), ``not_started`` (not yet due) or
-    ``cancelled``. Rows are sorted by action and planned start.
+    end before ``as_of`` and not done, started or not), ``not_started`` (not yet due),
+    ``cancelled`` or ``unreported`` (no follow-up in the bundle, see :func:`has_followup`:
+    the planned bar only, never ``overdue``). Rows are sorted by action and planned start.
     """
     ts = task_status(schedule_tasks, schedule_status, as_of, grace_days)
     as_of = to_timestamp(as_of)
@@ -300,12 +338,14 @@ def gantt_data(schedule_tasks: pd.DataFrame, schedule_status: pd.DataFrame, as_o
     out["is_ongoing"] = ongoing.astype(bool)
     # what the chart draws: overdue (red) only when the planned end has passed and the task is
     # not finished; work in progress within its window is « en cours », never red
+    unreported = (ts["state"] == "unreported").fillna(False).astype(bool)
     overdue = (ts["planned_end"].notna() & (pd.to_datetime(ts["planned_end"]) < as_of) & ~done
-               & (ts["status"] != "cancelled"))
+               & (ts["status"] != "cancelled") & ~unreported)
     kind = pd.Series("not_started", index=ts.index, dtype=object)
     kind[ongoing] = "in_progress"
     kind[done] = "done"
     kind[ts["status"] == "cancelled"] = "cancelled"
     kind[overdue] = "overdue"
+    kind[unreported] = "unreported"
     out["bar_kind"] = kind.astype(str)
     return out.sort_values(["action_code", "planned_start", "task_id"], kind="stable").reset_index(drop=True)

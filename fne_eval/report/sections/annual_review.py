@@ -40,7 +40,8 @@ from fne_eval.report import format as F
 from fne_eval.report import storeview
 from fne_eval.report.labels import VERDICT_TEXT, code_label, rule_text
 from fne_eval.report.tables import HtmlFragment, html_table
-from fne_eval.report.sections.common import NO_BUDGET_FOLLOWUP, budget_followup
+from fne_eval.report.sections.common import (NO_BUDGET_FOLLOWUP, NO_SCHEDULE_FOLLOWUP, budget_followup,
+                                             schedule_followup)
 
 __all__ = ["first_page", "chronogram", "action_page", "action_pages", "governance", "funding_outlook", "to_confirm", "rules",
            "finding_text", "proposal_text"]
@@ -344,12 +345,15 @@ def first_page(ctx) -> HtmlFragment:
     late_start = int((ts["start_late"].fillna(False) & (ts["state"] != "late").fillna(True)).sum())
     scope = "" if ctx.axis == "all" else f" de l'axe {ctx.axis}"
     what = f"des {F.fmt_int(len(m))} actions" if len(m) > 1 else "de l'action"
+    if schedule_followup(ctx):
+        chrono = (f"Chronogramme : {F.fmt_int(late_end)} tâche{'s' if late_end > 1 else ''} dont la fin prévue "
+                  f"est dépassée, {F.fmt_int(behind)} en retard sur {'leur' if behind > 1 else 'son'} avancement, "
+                  f"{F.fmt_int(late_start)} démarrée{'s' if late_start > 1 else ''} en retard mais dans les "
+                  f"temps pour {'leur' if late_start > 1 else 'sa'} fin.")
+    else:
+        chrono = f"Chronogramme : {_lower_first(NO_SCHEDULE_FOLLOWUP)}"
     parts.append(_p(f"Météo {what}{scope} : {summary}"
-                    + (f" (dont {F.fmt_int(n_conf)} à confirmer{MARK})" if n_conf else "") + ". "
-                    f"Chronogramme : {F.fmt_int(late_end)} tâche{'s' if late_end > 1 else ''} dont la fin prévue "
-                    f"est dépassée, {F.fmt_int(behind)} en retard sur {'leur' if behind > 1 else 'son'} avancement, "
-                    f"{F.fmt_int(late_start)} démarrée{'s' if late_start > 1 else ''} en retard mais dans les "
-                    f"temps pour {'leur' if late_start > 1 else 'sa'} fin."))
+                    + (f" (dont {F.fmt_int(n_conf)} à confirmer{MARK})" if n_conf else "") + ". " + chrono))
     d = _decisions(ctx)
     titles = _action_titles(ctx)
     drows = []
@@ -383,7 +387,9 @@ def chronogram(ctx) -> HtmlFragment:
 
     Finished work is green, work in progress within its window blue, and red only a task
     whose planned end has passed and which is not finished
-    (:func:`fne_eval.evaluate.schedule.gantt_data`, ``bar_kind``).
+    (:func:`fne_eval.evaluate.schedule.gantt_data`, ``bar_kind``). Without any chronogramme
+    follow-up in the bundle the chart shows the planned bars only and the text says so
+    (:data:`~fne_eval.report.sections.common.NO_SCHEDULE_FOLLOWUP`).
     """
     g = sched.gantt_data(ctx.bundle["schedule_tasks"], ctx.bundle["schedule_status"], ctx.as_of)
     if ctx.axis != "all":
@@ -399,11 +405,15 @@ def chronogram(ctx) -> HtmlFragment:
                      + (", non démarrée)" if F.is_missing(r["actual_start"]) else
                         f", avancement {F.fmt_number(r['progress_pct'], 0)} %)")
                      for r in overdue.to_dict("records"))
-    text = (f"{F.fmt_int(len(g))} tâches : {F.fmt_int(kinds.get('done', 0))} terminées (vert), "
-            f"{F.fmt_int(kinds.get('in_progress', 0))} en cours dans leur fenêtre (bleu), "
-            f"{F.fmt_int(len(overdue))} dont la fin prévue est passée sans être terminées (rouge)"
-            + (f" : {late}" if late else "") + f". {MARK} fenêtre prévue déduite lors de la transcription "
-            "(à confirmer) ; trait vertical : date d'arrêté des données.")
+    if not schedule_followup(ctx):
+        text = (f"{F.fmt_int(len(g))} tâches, fenêtres prévues seulement. {NO_SCHEDULE_FOLLOWUP} {MARK} fenêtre "
+                "prévue déduite lors de la transcription (à confirmer) ; trait vertical : date d'arrêté des données.")
+    else:
+        text = (f"{F.fmt_int(len(g))} tâches : {F.fmt_int(kinds.get('done', 0))} terminées (vert), "
+                f"{F.fmt_int(kinds.get('in_progress', 0))} en cours dans leur fenêtre (bleu), "
+                f"{F.fmt_int(len(overdue))} dont la fin prévue est passée sans être terminées (rouge)"
+                + (f" : {late}" if late else "") + f". {MARK} fenêtre prévue déduite lors de la transcription "
+                "(à confirmer) ; trait vertical : date d'arrêté des données.")
     chart = charts.gantt_chart(g, f"Tâches prévues et réalisées au {F.fmt_date(ctx.as_of)}",
                                as_of=ctx.as_of, label="label", height=CHRONOGRAM_HEIGHT_IN)
     return _frag([_p(text), chart], "chronogramme")
@@ -429,7 +439,7 @@ def _task_table(ctx, code: str):
             "planned": f"{_d(t['planned_start'], t['start_inferred'])} – {_d(t['planned_end'], t['end_inferred'])}",
             "actual": ((f"{_d(t['actual_start'])} – {_d(t['actual_end'])}" if not F.is_missing(t["actual_end"])
                         else f"depuis le {_d(t['actual_start'])}") if not F.is_missing(t["actual_start"])
-                       else "non démarrée"),
+                       else "non renseigné" if t["state"] == "unreported" else "non démarrée"),
             "state": state,
             "progress": F.MISSING if F.is_missing(t["progress_pct"]) else f"{F.fmt_number(t['progress_pct'], 0)} %",
             "start_delay": (F.fmt_signed(start_delay) + " j") if not F.is_missing(start_delay) and start_delay
@@ -444,6 +454,8 @@ def _task_table(ctx, code: str):
                          widths={"task": 30, "planned": 17, "actual": 17, "state": 12, "progress": 7,
                                  "start_delay": 8, "end_delay": 9},
                          caption="Tâches : prévu et réalisé")]
+    if (ts["state"] == "unreported").fillna(False).all():
+        blocks.append(_p(NO_SCHEDULE_FOLLOWUP))
     comments = [f"« {shorten_text(t['task_label'], 110)} » : {t['comment']}" for t in ts.to_dict("records")
                 if not F.is_missing(t["comment"])]
     if comments:

@@ -11,6 +11,7 @@ import pandas as pd
 from fne_eval.core import territory
 from fne_eval.evaluate import budget as budget_eval
 from fne_eval.evaluate import indicators, quality
+from fne_eval.evaluate import schedule as schedule_eval
 from fne_eval.report import format as F
 from fne_eval.report import storeview
 from fne_eval.store import disclosure
@@ -475,3 +476,17 @@ def no_budget_followup() -> HtmlFragment:
 def budget_followup(ctx) -> bool:
     """Return True when the report's bundle holds budget follow-up data (see :func:`fne_eval.evaluate.budget.has_followup`)."""
     return budget_eval.has_followup(ctx.bundle["budget_transactions"])
+
+
+#: What the reports say when the bundle holds no chronogramme follow-up (no status report at all).
+NO_SCHEDULE_FOLLOWUP = ("Aucun suivi du chronogramme dans le bundle : statut des tâches non renseigné "
+                        "(aucun état d'avancement importé) ; les tâches sont présentées avec leurs dates prévues, "
+                        "sans verdict de retard.")
+
+
+def schedule_followup(ctx) -> bool:
+    """Return True when the report's bundle holds chronogramme follow-up at ``ctx.as_of``.
+
+    See :func:`fne_eval.evaluate.schedule.has_followup`.
+    """
+    return schedule_eval.has_followup(ctx.bundle["schedule_status"], ctx.as_of)
