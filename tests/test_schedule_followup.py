@@ -42,6 +42,12 @@ def test_empty_status_table_gives_no_verdict(default_bundle):
     assert s["on_time_pct"].isna().all() and s["max_open_slippage_days"].isna().all()
     g = gantt_data(tasks, empty, AS_OF)
     assert set(g["bar_kind"]) == {"unreported"} and g["actual_start"].isna().all()
+    # the Gantt draws the planned bars only: no coloured (green, blue or red) bar at all
+    from fne_eval.report.charts import gantt_kind_colors
+    assert gantt_kind_colors(g) == {}
+    # control: with the reports, A5-2.1-02, CAL-1.4-02 and CAL-3.2-01 are drawn red (planned end passed, not done)
+    full = gantt_data(tasks, default_bundle["schedule_status"], AS_OF)
+    assert sorted(full.loc[full["bar_kind"] == "overdue", "task_id"]) == ["A5-2.1-02", "CAL-1.4-02", "CAL-3.2-01"]
 
 
 def test_reports_only_after_as_of_are_no_followup(default_bundle):
