@@ -144,3 +144,20 @@ def test_dossier_says_there_is_no_schedule_followup(init_bundle):
     assert not (m["final_status"] == "red").any()
     d = r._decisions(ctx)
     assert not set(d["kind"]) & {"replan", "unblock"}
+
+
+def test_headline_figures_count_unreported_tasks(default_bundle):
+    # fne-eval figures on a bundle without any status report: the 38 tasks of
+    # schedule_tasks.csv are « sans statut », none late, none « non commencée »
+    from fne_eval.cli.figures import figures_to_text
+    from fne_eval.store.figures import headline_figures
+    b = default_bundle.copy()
+    b.tables["schedule_status"] = typed("schedule_status", [])
+    f = headline_figures(b, "13", year=2025)
+    assert f["tasks_by_state"]["unreported"] == 38
+    assert f["tasks_by_state"]["late"] == 0 and f["tasks_by_state"]["not_started"] == 0
+    assert "sans statut (aucun suivi) 38" in figures_to_text(f)
+    # with the reports, no task is unreported and the text does not mention the state
+    g = headline_figures(default_bundle, "13", year=2025)
+    assert g["tasks_by_state"]["unreported"] == 0
+    assert "sans statut" not in figures_to_text(g)

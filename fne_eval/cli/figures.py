@@ -18,7 +18,7 @@ __all__ = ["figures_to_text", "cmd_figures", "figures_to_json", "headline_figure
 LEVEL_FR = {"departement": "département", "epci": "EPCI", "commune": "commune", "arrondissement": "arrondissement"}
 STATUS_FR = {"green": "vert", "amber": "orange", "red": "rouge", "grey": "gris (pas de données)"}
 STATE_FR = {"not_started": "non commencées", "in_progress": "en cours", "done": "terminées", "late": "en retard",
-            "cancelled": "annulées"}
+            "cancelled": "annulées", "unreported": "sans statut (aucun suivi)"}
 
 
 
@@ -49,7 +49,8 @@ def figures_to_text(figures: dict) -> str:
         lines.append(f"  Remarque : {b['note']}")
     st = ", ".join(f"{STATUS_FR[s]} {n}" for s, n in f["actions_by_status"].items())
     lines.append(f"Actions par météo : {st} — {f['actions_by_status_source']}")
-    tk = ", ".join(f"{STATE_FR[s]} {n}" for s, n in f["tasks_by_state"].items())
+    tk = ", ".join(f"{STATE_FR[s]} {n}" for s, n in f["tasks_by_state"].items()
+                   if n or s != "unreported")
     lines.append(f"Tâches du chronogramme : {tk}")
     a, p = f["accompaniments"], f["participations"]
     partial = "" if p.get("complete_year") else f" (année incomplète, jusqu'au {fmt_date(f['as_of'])})"

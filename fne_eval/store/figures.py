@@ -177,7 +177,7 @@ def headline_figures(bundle, territory_code: Optional[str] = None, year: Optiona
                                        "niveau départemental")
     ts = task_status(t["schedule_tasks"], t["schedule_status"], as_of)
     states = ts["state"].value_counts()
-    fig["tasks_by_state"] = {s: int(states.get(s, 0)) for s in ("not_started", "in_progress", "done", "late", "cancelled")}
+    fig["tasks_by_state"] = {s: int(states.get(s, 0)) for s in ("not_started", "in_progress", "done", "late", "cancelled", "unreported")}
 
     acc_row = _store_value(store, "accompaniments", code, period)
     part_row = _store_value(store, "participations", code, period)
