@@ -194,3 +194,19 @@ def test_get_store_reads_the_shipped_store_first(tmp_path, monkeypatch):
         assert len(store_cache.get_store(bundle, as_of, 5)) == 0 and builds == [1, 1]
     finally:
         store_cache.STORE_MEMO.clear()
+
+
+# --------------------------------------------------------------------------- a national EPCI without records
+
+def test_activity_themes_of_a_territory_without_records(monkeypatch):
+    """An EPCI without any record (national bundle: most of them at 20 000 records) has every theme at 0:
+    its report says so instead of failing (« KeyError: 'category' », 2 of 8 national reports)."""
+    from fne_eval.report import storeview
+    from fne_eval.report.sections import impact
+
+    zeros = pd.DataFrame([{"category": t, "value": 0.0,
+                           "cell": storeview.Cell("accompaniments", "200000172", "2025", f"theme={t}", 0.0, "published")}
+                          for t in ("demarches", "outils")], columns=["category", "value", "cell"])
+    monkeypatch.setattr(storeview, "cells_by", lambda ctx, *a, **k: zeros)
+    out = impact._activity_themes(object())
+    assert out.text == "Pas de données : aucune thématique à décrire : aucun accompagnement sur la période."
