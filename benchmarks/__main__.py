@@ -56,6 +56,11 @@ SIZES = {
 SMOKE_BATCH_IDS = ["budget"]
 #: Synthetic records of the national bundle used by the light plans (dask, memory).
 LIGHT_BUNDLE_ROWS = 20_000
+#: Set to 1 to prebuild the national store with the primary suppression only (no secondary
+#: suppression's linear programmes): the reports then read a store whose statuses differ from the
+#: published pack's, at about the same cost; a way to measure the runner and the reports while
+#: building the national store takes too long (said in the figures: ``national_store_primary_only``).
+NATIONAL_PRIMARY_ONLY_ENV = "FNE_EVAL_BENCH_NATIONAL_PRIMARY_ONLY"
 
 
 def _size_label(n: int) -> str:
@@ -170,38 +175,76 @@ def _uptime() -> str:
 
 
 def part_national(mode: str, work: Path) -> dict:
-    """The national plan (one impact report per EPCI) on a local Dask cluster of 1, then 2 workers."""
+    """The national plan (one impact report per EPCI) on a local Dask cluster of 1, then 2 workers.
+
+    The bundle is parsed and its store built first, into the cache both runs share
+    (``national_store_build_s``; read back, not built, when a former measure with the same
+    ``--work`` left it there); each run's driver then reads the store from that cache and
+    ships it to its workers (``RunContext.store_files``): no report builds it.
+    """
+    import os
+    import shutil
     import statistics
 
     from benchmarks.batch import REPO, fne_eval_run, stage_medians
-    from benchmarks.runs import build_bundle
+    from benchmarks.runs import build_bundle, prebuild_store
 
     n = SIZES[mode]["national_entries"]
     bundle = build_bundle(work.parent / "national-bundle", LIGHT_BUNDLE_ROWS)
     plan = REPO / "params" / "national-epci.yaml"
-    runs = {}
-    cache = tempfile.mkdtemp(prefix="fne-eval-cache-")
+    runs, loads = {}, {}
+    primary_only = os.environ.get(NATIONAL_PRIMARY_ONLY_ENV, "").strip() == "1"
+    # beside the bundle: a second measure with the same --work reads the store back instead of building it
+    cache = str(work.parent / "national-cache")
+    log("national : bundle national lu et magasin d'indicateurs construit (cache partagé par les deux lancements)")
+    try:
+        store = prebuild_store(bundle, cache, primary_only=primary_only)
+    except RuntimeError as exc:  # the runs still say what each report gets (their drivers try again)
+        log(f"national : {exc}")
+        store = {"seconds": None, "cpu_seconds": None, "rows": None, "file_mb": None, "peak_gb": None,
+                 "error": str(exc)[-400:]}
     for workers in (1, 2):
+        # each run starts from a copy of that cache: the results its reports share (diskcache.shared) are
+        # computed by its own first reports, not read back from the other run's
+        run_cache = work / f"cache-{workers}"
+        shutil.rmtree(run_cache, ignore_errors=True)
+        shutil.copytree(cache, run_cache)
+        shutil.rmtree(run_cache / "shared", ignore_errors=True)  # left by a former measure in the same --work
         log(f"national : {n} rapports d'EPCI, Dask local, {workers} travailleur(s)")
+        loads[workers] = _uptime()
         runs[workers] = fne_eval_run(plan, [], work / f"out-{workers}", formats="html", jobs=workers,
-                                     executor="dask", cache=cache,
+                                     executor="dask", cache=str(run_cache),
                                      extra=("--bundle", str(bundle), "--limit", str(n)))
     one, two = runs[1], runs[2]
     ok = sum(1 for e in two["entries"].values() if e["status"] == "ok")
+    ok_one = sum(1 for e in one["entries"].values() if e["status"] == "ok")
     durations = [e["duration_s"] for e in two["entries"].values() if e["status"] == "ok"]
+    durations_one = [e["duration_s"] for e in one["entries"].values() if e["status"] == "ok"]
     return {
         "national_entries": n, "national_bundle_rows": LIGHT_BUNDLE_ROWS, "national_ok": ok,
-        "national_first_error": next((e["error"] for e in two["entries"].values() if e.get("error")), None),
+        "national_store_primary_only": primary_only,
+        "national_ok_1_worker": ok_one,
+        "national_first_error": next((e["error"] for r in (one, two) for e in r["entries"].values()
+                                      if e.get("error")), None),
+        "national_store_build_s": store["seconds"], "national_store_build_cpu_s": store["cpu_seconds"],
+        "national_store_rows": store["rows"], "national_store_file_mb": store["file_mb"],
+        "national_store_build_peak_gb": store["peak_gb"], "national_store_error": store.get("error"),
         "national_seconds_1_worker": one["seconds"], "national_seconds_2_workers": two["seconds"],
         # CPU summed over the process tree: when it is the same for 1 and 2 workers but the wall time is
         # not halved, the second worker found no free core (the machine is shared), not a Dask limit
         "national_cpu_seconds_1_worker": one["cpu_seconds"], "national_cpu_seconds_2_workers": two["cpu_seconds"],
         "national_cpu_seconds_per_report": round(two["cpu_seconds"] / ok, 2) if ok else None,
+        "national_cpu_seconds_per_report_1_worker": round(one["cpu_seconds"] / ok_one, 2) if ok_one else None,
+        "national_cpu_share_1_worker": round(one["cpu_seconds"] / one["seconds"], 2) if one["seconds"] else None,
         "national_cpu_share_2_workers": round(two["cpu_seconds"] / two["seconds"], 2) if two["seconds"] else None,
         "national_reports_per_minute": round(60 * ok / two["seconds"], 2) if two["seconds"] else None,
+        "national_reports_per_minute_1_worker": round(60 * ok_one / one["seconds"], 2) if one["seconds"] else None,
         "dask_scaling_1_to_2_workers": round(one["seconds"] / two["seconds"], 2),
         "national_report_median_s": round(statistics.median(durations), 2) if durations else None,
+        "national_report_median_s_1_worker": round(statistics.median(durations_one), 2) if durations_one else None,
         "national_stage_medians_s": stage_medians(two),
+        "national_stage_medians_1_worker_s": stage_medians(one),
+        "national_uptime_before_1_worker": loads[1], "national_uptime_before_2_workers": loads[2],
         "national_uptime": _uptime(),
         "national_stderr": two["stderr_tail"] or one["stderr_tail"],
     }

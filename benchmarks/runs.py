@@ -14,6 +14,8 @@ from pathlib import Path
 import nbformat
 import yaml
 
+import sys
+
 from benchmarks.batch import REPO, _bin, _env, run_measured
 
 LIGHT_NOTEBOOK_CELLS = (
@@ -66,3 +68,39 @@ def build_bundle(folder: Path, n_activities: int) -> Path:
     if not (folder / "bundle.json").exists():
         build_national_bundle(folder, n_activities=n_activities)
     return folder
+
+
+PREBUILD = (
+    "import sys\n"
+    "if sys.argv[4] == '1':  # primary suppression only (see benchmarks.__main__.NATIONAL_PRIMARY_ONLY_ENV)\n"
+    "    import numpy as np\n"
+    "    import fne_eval.store.protect as P\n"
+    "    def primary(cells, threshold, *a):\n"
+    "        v = cells['value'].to_numpy(dtype=float)\n"
+    "        return np.where((v > 0) & (v < threshold), 1, 0)\n"
+    "    P._protect_system = P._protect_by_departement = primary\n"
+    "from fne_eval.bundle import load_bundle\n"
+    "from fne_eval.store import as_of_for, get_store\n"
+    "b = load_bundle(sys.argv[1])\n"
+    "s = get_store(b, as_of_for(b, int(sys.argv[2])), int(sys.argv[3]))\n"
+    "print(len(s))\n"
+)
+
+
+def prebuild_store(bundle: Path, cache: str, year: int = 2025, threshold: int = 5, primary_only: bool = False) -> dict:
+    """Parse the bundle and build its store into the disk cache ``cache``, in a subprocess; return its cost.
+
+    Both timed national runs then start from the same warm cache (the bundle parsed, the store
+    built), so that the 1-worker run does not pay alone what the 2-worker run reads back, and
+    the ratio of their durations measures the reports. The store's cost is reported apart.
+    With ``primary_only``, the store's secondary suppression is skipped (its statuses are not
+    the published pack's; the reports' cost is about the same).
+    """
+    r = run_measured([sys.executable, "-c", PREBUILD, str(bundle), str(year), str(threshold),
+                      "1" if primary_only else "0"], env=_env(cache))
+    if r["returncode"] != 0:
+        raise RuntimeError(f"magasin national non construit : {r['stderr'][-800:]}")
+    stores = list((Path(cache) / "stores").glob("*.parquet"))
+    return {"seconds": round(r["seconds"], 2), "cpu_seconds": round(r["cpu_seconds"], 2),
+            "peak_gb": round(r["peak_tree_gb"], 3), "rows": int(r["stdout"].strip().splitlines()[-1]),
+            "file_mb": round(sum(p.stat().st_size for p in stores) / 1e6, 2) if stores else None}

@@ -8,7 +8,11 @@ dashboard) and stopped at the end.
 
 With a remote scheduler (``--scheduler tcp://host:8786``) the workers must see the same
 files as the client: the run folder, the notebooks and the bundle (a shared file system),
-and have fne-eval installed at the same version.
+and have fne-eval installed at the same version. They need not see the client's cache folder:
+the indicator store is built once by the client (``run_plan``) and shipped in the run folder
+(a hidden ``.store/`` folder, removed before the run is published); every report reads it
+from there (:attr:`~fne_eval.runner.entry.RunContext.store_files`, checked by its SHA-256 and
+its key), none builds it.
 
 Memory: at most ``2 × workers`` entries are in flight; each result is a small
 :class:`~fne_eval.runner.entry.EntryResult` (the reports are written to disk by the

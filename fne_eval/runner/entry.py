@@ -13,6 +13,7 @@ both import this module; this module imports neither.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import signal
@@ -33,6 +34,7 @@ from fne_eval.runner.plan import PlanEntry
 from fne_eval.runner.render import RenderInfo, render_html, render_pdf_quarto
 from fne_eval.runner.render_docx import render_docx
 from fne_eval.runner.scrub import path_labels, scrub_notebook
+from fne_eval.store.cache import SHIPPED_ENV
 
 KERNEL_NAME = "python3"
 #: Sub-folders of a run folder, by output kind.
@@ -59,6 +61,10 @@ class RunContext:
         Provenance shown by the renderer's banner and footer.
     territory_names : dict
         Territory code → name, for the report subtitle.
+    store_files : dict
+        Indicator stores built once by the run's driver: store key → ``[Parquet path, SHA-256]``
+        (a hidden folder of the run, removed at the end); the kernels read them first
+        (:func:`fne_eval.store.get_store`) instead of building the store again.
     """
 
     run_dir: str
@@ -75,6 +81,7 @@ class RunContext:
     plan_title: str = ""
     territory_names: dict = field(default_factory=dict)
     figure_cache: Optional[str] = None  # folder of the run's figure cache (fne_eval.report.figcache)
+    store_files: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -186,7 +193,7 @@ BLAS_THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"
 
 
 def _prepare_worker_env(context: RunContext) -> None:
-    """Set what the kernels of this worker inherit: one BLAS thread, the run's figure cache, shared results.
+    """Set what the kernels of this worker inherit: one BLAS thread, the run's figure cache and store, shared results.
 
     A value the user set for a BLAS variable is kept. Kernels (and their template, started by
     the first entry of a worker) copy this process's environment.
@@ -200,6 +207,11 @@ def _prepare_worker_env(context: RunContext) -> None:
         os.environ[FIGURE_CACHE_ENV] = context.figure_cache
     else:
         os.environ.pop(FIGURE_CACHE_ENV, None)
+    # the store the driver built, shipped in the run folder: read by every kernel, built by none
+    if context.store_files:
+        os.environ[SHIPPED_ENV] = json.dumps(context.store_files)
+    else:
+        os.environ.pop(SHIPPED_ENV, None)
 
 
 def _cell_seconds(nb) -> Optional[float]:

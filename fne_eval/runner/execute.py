@@ -47,7 +47,8 @@ from fne_eval.runner.index import write_outputs_index, write_run_index
 from fne_eval.runner.manifest import build_manifest, write_json_atomic
 from fne_eval.runner.plan import PlanError, expand_plan, load_plan, notebook_parameters, select_entries
 from fne_eval.runner.render import RenderError, parse_formats, resolve_renderer
-from fne_eval.store import as_of_for, get_store
+from fne_eval.store import as_of_for, get_store, store_key
+from fne_eval.store.cache import write_store_file
 
 EXECUTORS = ("local", "dask")
 #: Longest per-entry timeout accepted (one week, in seconds).
@@ -286,28 +287,43 @@ def _bundle_sources(meta: dict) -> list:
     return out
 
 
-def _warm_store(bundle_obj, entries: list, log) -> None:
-    """Build the indicator store once, here, for every (year, threshold) the entries ask for.
+#: Hidden folder of a run where the driver ships the indicator stores to the kernels; removed before
+#: the run folder is published (a store keeps the values of the cells the reports hide).
+STORE_SHIP_DIR = ".store"
 
-    Each report runs in its own kernel and reads the store from the disk cache
-    (:func:`fne_eval.store.get_store`); built here before the workers start, it is built once
-    per run instead of by the first report of every worker at the same time. Without a disk
-    cache (``FNE_EVAL_CACHE_DIR=off``) nothing is done; a store that cannot be built is left to
-    the reports, which say why in their own words.
+
+def _warm_store(bundle_obj, entries: list, log, ship_dir: Optional[Path] = None) -> dict:
+    """Build the indicator store once, here, for every (year, threshold) the entries ask for, and ship it.
+
+    Each report runs in its own kernel and asks :func:`fne_eval.store.get_store` for the store.
+    Built here before the workers start, it is built once per run instead of by the reports.
+    It is written to ``ship_dir`` (a hidden folder of the run folder, which every executor's
+    workers see: local pool, Dask workers on this machine or on a shared file system) as a
+    Parquet file carrying its key (bundle content hash, date, threshold, code of the figures);
+    the returned ``{key: [path, sha256]}`` goes to :attr:`RunContext.store_files`, and the
+    kernels read that file first. It also lands in the disk cache when there is one. A store
+    that cannot be built is left to the reports, which say why in their own words.
     """
-    if not entries or cache_dir() is None:
-        return
-
+    if not entries or (cache_dir() is None and ship_dir is None):
+        return {}
+    shipped = {}
     for year, threshold in sorted({(e.parameters.get("year"), e.parameters.get("threshold", 5)) for e in entries},
                                   key=repr):
         t = time.perf_counter()
         try:
-            get_store(bundle_obj, as_of_for(bundle_obj, year), int(threshold))
+            as_of = as_of_for(bundle_obj, year)
+            frame = get_store(bundle_obj, as_of, int(threshold))
+            key = store_key(bundle_obj, as_of, int(threshold))
+            if ship_dir is not None and key:
+                Path(ship_dir).mkdir(mode=0o700, parents=True, exist_ok=True)  # the run's user only
+                path = Path(ship_dir) / f"{key}.parquet"
+                shipped[key] = [str(path), write_store_file(path, key, frame)]
         except Exception as exc:  # noqa: BLE001 - MemoryError included: the reports will report it
             log(f"attention : magasin d'indicateurs non préparé ({year}, seuil {threshold}) : "
                 f"{type(exc).__name__}: {str(exc)[:200]}")
             continue
         log(f"magasin d'indicateurs prêt ({year}, seuil {threshold}) en {time.perf_counter() - t:.1f} s")
+    return shipped
 
 
 def _new_figure_cache(ex: Executor) -> Optional[str]:
@@ -434,9 +450,9 @@ def run_plan(
         figure_cache=_new_figure_cache(ex),
     )
     log(f"fne-eval run : {len(entries)} rapport(s), plan {plan.name}, dossier {partial}")
-    if not getattr(ex, "scheduler", None):  # remote Dask workers do not see this machine's cache folder
-        _warm_store(bundle_obj, [e for e in entries if {"year", "threshold"} <= set(declared[e.notebook_path])],
-                    log)
+    context.store_files = _warm_store(
+        bundle_obj, [e for e in entries if {"year", "threshold"} <= set(declared[e.notebook_path])], log,
+        ship_dir=partial / STORE_SHIP_DIR)
     results = {}
 
     bar = tqdm(total=len(entries), file=sys.stderr, disable=not progress, unit="rapport", desc="rapports")
@@ -460,6 +476,7 @@ def run_plan(
             pass
         if context.figure_cache:
             shutil.rmtree(context.figure_cache, ignore_errors=True)
+        shutil.rmtree(partial / STORE_SHIP_DIR, ignore_errors=True)  # not published: hidden cells' values
     if executor_error is not None and not results:
         shutil.rmtree(partial, ignore_errors=True)  # nothing ran: no half-written run folder
         return RunOutcome(2, errors=[f"{executor_error}. Aucun notebook n'a été exécuté."])

@@ -9,6 +9,7 @@ store copied over another, is rebuilt, never served.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 from pathlib import Path
@@ -23,13 +24,16 @@ from fne_eval.bundle.load import load_bundle
 from fne_eval.store.build import STORE_COLUMNS, build_store
 from fne_eval.store.registry import INDICATORS
 
-__all__ = ["load", "get_store", "store_key", "as_of_for"]
+__all__ = ["load", "get_store", "store_key", "as_of_for", "write_store_file", "read_store_file", "SHIPPED_ENV"]
 
 log = logging.getLogger(__name__)
 
 STORE_MEMO: dict = {}
 _MEMO_SIZE = 4
 _CODE_PACKAGES = ("store", "evaluate", "core", "bundle")
+#: Stores shipped by a run's driver to its report kernels: JSON ``{store key: [Parquet path, SHA-256]}``
+#: (set by the runner; :func:`get_store` reads a shipped store first).
+SHIPPED_ENV = "FNE_EVAL_STORE_FILES"
 
 
 def _code_hash() -> str:
@@ -66,9 +70,6 @@ def store_key(bundle, as_of, threshold: int) -> Optional[str]:
 
 
 def _read_cached(path: Path, key: str) -> Optional[pd.DataFrame]:
-    import pyarrow as pa  # lazy: pyarrow.parquet (~0.2 s), Parquet files only
-    import pyarrow.parquet as pq  # lazy: pyarrow.parquet (~0.2 s), Parquet files only
-
     try:
         payload = unseal(path.read_bytes(), key, path.parent.parent)
     except OSError:
@@ -76,10 +77,29 @@ def _read_cached(path: Path, key: str) -> Optional[pd.DataFrame]:
     if payload is None:  # not sealed by this user for this key: planted or copied, never served
         log.info("store cache: %s is not an entry of this user for this key, rebuilt", path.name)
         return None
+    return _frame_of(payload, key, path.name)
+
+
+def _parquet_bytes(key: str, frame: pd.DataFrame) -> bytes:
+    import pyarrow as pa  # lazy: pyarrow.parquet (~0.2 s), Parquet files only
+    import pyarrow.parquet as pq  # lazy: pyarrow.parquet (~0.2 s), Parquet files only
+
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    table = table.replace_schema_metadata({**(table.schema.metadata or {}), b"fne_eval_store_key": key.encode()})
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink)
+    return sink.getvalue().to_pybytes()
+
+
+def _frame_of(payload: bytes, key: str, name: str) -> Optional[pd.DataFrame]:
+    """Return the store held in Parquet bytes when it carries ``key`` and the store's columns, else None."""
+    import pyarrow as pa  # lazy: pyarrow.parquet (~0.2 s), Parquet files only
+    import pyarrow.parquet as pq  # lazy: pyarrow.parquet (~0.2 s), Parquet files only
+
     try:
         table = pq.read_table(pa.BufferReader(payload))
     except (OSError, ValueError, pa.ArrowException) as exc:
-        log.info("store cache: unreadable %s (%s), rebuilt", path.name, exc)
+        log.info("store: unreadable %s (%s), rebuilt", name, exc)
         return None
     meta = table.schema.metadata or {}
     if meta.get(b"fne_eval_store_key", b"").decode() != key:
@@ -90,15 +110,59 @@ def _read_cached(path: Path, key: str) -> Optional[pd.DataFrame]:
     return frame
 
 
-def _write_cached(path: Path, key: str, frame: pd.DataFrame) -> None:
-    import pyarrow as pa  # lazy: pyarrow.parquet (~0.2 s), Parquet files only
-    import pyarrow.parquet as pq  # lazy: pyarrow.parquet (~0.2 s), Parquet files only
+def write_store_file(path, key: str, frame: pd.DataFrame) -> str:
+    """Write a store as a plain Parquet file carrying its key; return the file's SHA-256.
 
-    table = pa.Table.from_pandas(frame, preserve_index=False)
-    table = table.replace_schema_metadata({**(table.schema.metadata or {}), b"fne_eval_store_key": key.encode()})
-    sink = pa.BufferOutputStream()
-    pq.write_table(table, sink)
-    blob = seal(sink.getvalue().to_pybytes(), key, path.parent.parent)
+    For a run's driver shipping the store it built to the report kernels (run folder, shared
+    file system): the kernels find it through :data:`SHIPPED_ENV` and :func:`read_store_file`.
+    """
+    path = Path(path)
+    data = _parquet_bytes(key, frame)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return hashlib.sha256(data).hexdigest()
+
+
+def read_store_file(path, key: str, sha256: str) -> Optional[pd.DataFrame]:
+    """Return the store of a :func:`write_store_file` file, or None (missing, changed since written, other key).
+
+    The file is served only when its bytes have the SHA-256 the driver recorded when writing it
+    and it carries ``key`` (bundle content hash, date, threshold, code of the figures).
+    """
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        log.info("store: shipped file %s unreadable (%s), rebuilt", path, exc)
+        return None
+    if not sha256 or hashlib.sha256(data).hexdigest() != sha256:
+        log.warning("store: shipped file %s changed since the run wrote it, not served", path)
+        return None
+    return _frame_of(data, key, path.name)
+
+
+def _shipped_store(key: str) -> Optional[pd.DataFrame]:
+    """Return the store shipped for ``key`` by the run's driver (:data:`SHIPPED_ENV`), or None."""
+    raw = os.environ.get(SHIPPED_ENV, "").strip()
+    if not raw:
+        return None
+    try:
+        got = json.loads(raw).get(key)
+        path, sha = (str(got[0]), str(got[1])) if got else (None, None)
+    except (ValueError, AttributeError, TypeError, IndexError):
+        log.info("store: %s is not a JSON object of [path, sha256], ignored", SHIPPED_ENV)
+        return None
+    return read_store_file(path, key, sha) if path else None
+
+
+def _write_cached(path: Path, key: str, frame: pd.DataFrame) -> None:
+    blob = seal(_parquet_bytes(key, frame), key, path.parent.parent)
     if blob is None:  # no per-user key available: no disk cache
         return
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -121,10 +185,10 @@ def get_store(bundle, as_of, threshold: int = 5) -> pd.DataFrame:
     memo_key = key or (id(bundle), str(as_of.date()), int(threshold))
     if memo_key in STORE_MEMO:
         return STORE_MEMO[memo_key]
-    frame = None
+    frame = _shipped_store(key) if key else None  # built once by the run's driver
     folder = cache_dir()
     path = folder / "stores" / f"{key}.parquet" if (folder is not None and key) else None
-    if path is not None and path.exists():
+    if frame is None and path is not None and path.exists():
         frame = _read_cached(path, key)
     if frame is None:
         frame = build_store(bundle, as_of, threshold)

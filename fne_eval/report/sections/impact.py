@@ -327,6 +327,8 @@ def _activity_themes(ctx):
         return no_data("aucune thématique à décrire à ce niveau territorial.")
     g = g.assign(n=[c.value for c in g["cell"]])
     g = g[g["n"] > 0].sort_values(["n", "category"], ascending=[False, True])
+    if g.empty:  # every theme at 0 (an EPCI without records, national bundle): g[[]] would drop the columns
+        return no_data("aucune thématique à décrire : aucun accompagnement sur la période.")
     shown = g[[not c.hidden for c in g["cell"]]].copy()
     shown["theme_label"] = [code_label("theme", t) for t in shown["category"]]
     shown["value"] = shown["n"]
