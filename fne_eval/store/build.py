@@ -193,10 +193,12 @@ def _activity_records(bundle, as_of: pd.Timestamp) -> Optional[dict]:
     trows = None
     if table is not None and len(table):
         table = participant_rows({"participants": table, "activities": acts.iloc[:0]})
-        ids = acts["activity_id"].to_numpy(dtype=object)[sel]
-        has_rows = pd.Series(ids).isin(pd.unique(table["activity_id"].dropna())).to_numpy(dtype=bool)
-        when = pd.Series(ym[has_rows], index=pd.Index(ids[has_rows]))
-        trows = table[table["activity_id"].isin(set(ids[has_rows])).to_numpy(dtype=bool)]
+        # only the few records with rows become Python strings (not the millions of a national table)
+        in_table = acts["activity_id"].isin(pd.unique(table["activity_id"].dropna())).to_numpy(dtype=bool)
+        has_rows = in_table[sel]
+        ids = acts["activity_id"][sel & in_table].to_numpy(dtype=object)
+        when = pd.Series(ym[has_rows], index=pd.Index(ids))
+        trows = table[table["activity_id"].isin(set(ids)).to_numpy(dtype=bool)]
         tym = trows["activity_id"].map(when).to_numpy(dtype=np.int64)
     legacy = ~has_rows
     n = pd.to_numeric(acts["participants"], errors="coerce").to_numpy(dtype=np.float64)[sel][legacy]
