@@ -13,9 +13,12 @@ Parts (issue 5):
 - ``compute``: ``report_compute_median_s`` (issue 9: the département's all-axes impact report
   opened to its last section, store and shared results warm, rendering excluded) and
   ``store_build_s`` (``benchmarks/report_compute.py``);
-- ``eval``: the one-pass national evaluation on a synthetic activity table of two sizes
-  (``--quick``: 200 000 and 2 million records; ``--full``: 1 and 10 million), its peak
-  memory, its growth and its speed against filtering the table once per territory;
+- ``eval``: the national evaluation, i.e. the indicator store (``build_store``) on a national
+  bundle with a synthetic activity table of two sizes (``--quick``: 200 000 and 2 million
+  records; ``--full``: 1 and 10 million): ``national_store_seconds_<size>``,
+  ``national_store_cpu_seconds_<size>``, ``national_store_peak_gb_<size>`` (targets at 10 M:
+  ≤ 60 s, ≤ 8 Go); then the older one-pass table, its growth and its speed against
+  filtering the table once per territory;
 - ``dask``: a light plan on the Dask executor (loopback local cluster) against the pool;
 - ``memory``: the peak memory of a run of N and 10 × N light entries;
 - ``national``: ``params/national-epci.yaml`` (one impact report per EPCI of a national bundle)
@@ -321,6 +324,11 @@ def part_eval(mode: str, work: Path) -> dict:
         "eval_per_territory_loop_seconds_extrapolated": big["loop_seconds_extrapolated"],
         "eval_territories": big["n_territories"], "eval_result_rows": big["n_result_rows"],
         "eval_loop_agrees": big["loop_agrees"] and res[small]["loop_agrees"],
+        # the national evaluation proper: the indicator store on the national bundle (issue 9)
+        **{f"national_store_{k}_{_size_label(n)}": res[n][f"store_{src}"]
+           for n in (small, large) for k, src in (("seconds", "seconds"), ("cpu_seconds", "cpu_seconds"),
+                                                  ("peak_gb", "peak_gb"), ("rows", "rows"))},
+        "national_store_uptime": _uptime(),
     }
 
 
@@ -395,6 +403,11 @@ ROWS = [
     ("pdf_chromium_warm_median_s_per_page", "PDF, Chromium chaud, s par page", 3),
     ("pdf_weasyprint_warm_median_s_per_page", "PDF, WeasyPrint chaud, s par page", 3),
     ("pdf_chromium_speedup_vs_weasyprint_warm", "Gain Chromium chaud / WeasyPrint chaud", 2),
+    ("national_store_seconds_10m", "Magasin d'indicateurs national, 10 M lignes (s, cible ≤ 60)", 1),
+    ("national_store_cpu_seconds_10m", "Magasin d'indicateurs national, 10 M lignes (s CPU)", 1),
+    ("national_store_peak_gb_10m", "Magasin national, 10 M lignes : mémoire maximale (Go, cible ≤ 8)", 2),
+    ("national_store_seconds_2m", "Magasin d'indicateurs national, 2 M lignes (s)", 1),
+    ("national_store_peak_gb_2m", "Magasin national, 2 M lignes : mémoire maximale (Go)", 2),
     ("eval_seconds_10m", "Évaluation nationale, 10 M lignes (s, cible ≤ 60)", 1),
     ("eval_seconds_2m", "Évaluation nationale, 2 M lignes (s)", 1),
     ("eval_peak_gb", "Mémoire maximale du processus d'évaluation (Go, cible ≤ 8)", 2),

@@ -1,4 +1,8 @@
-"""National evaluation benchmark: one pass over N synthetic records vs a per-territory loop.
+"""National evaluation benchmark: the indicator store on N synthetic records, one pass vs a per-territory loop.
+
+The national evaluation is :func:`fne_eval.store.build.build_store` on the national bundle
+(issue 9): its wall and CPU seconds and the process' peak memory after it are measured
+first (``store_*``), then the older one-pass table and the per-territory loop.
 
 Run as a subprocess (``python -m benchmarks.eval_national N``) so that its peak memory
 (``ru_maxrss``) is its own; prints one JSON object.
@@ -27,9 +31,19 @@ def measure(n: int, loop_sample: int = 12, seed: int = 20241) -> dict:
     from fne_eval.evaluate.national import evaluate_all_levels, evaluate_per_territory, national_tables
 
     t0 = time.perf_counter()
-    tables, _ = national_tables(n, seed=seed, compact=True)
+    tables, _meta = national_tables(n, seed=seed, compact=True)
     t_build = time.perf_counter() - t0
     rss_build = _rss_gb()
+    from fne_eval.bundle.io import Bundle
+    from fne_eval.store.build import build_store
+
+    bundle = Bundle(tables=tables, meta=_meta, source="national (en mémoire)", hash="")
+    t0, c0 = time.perf_counter(), time.process_time()
+    store = build_store(bundle, "2025-12-31")
+    t_store, c_store = time.perf_counter() - t0, time.process_time() - c0
+    rss_store = _rss_gb()
+    n_store = int(len(store))
+    del store
     t0 = time.perf_counter()
     res = evaluate_all_levels(tables)
     t_eval = time.perf_counter() - t0
@@ -58,6 +72,8 @@ def measure(n: int, loop_sample: int = 12, seed: int = 20241) -> dict:
     agree = bool((chk.reindex(lchk.index).fillna(0).astype(int) == lchk.astype(int)).all())
     return {
         "n_records": int(n), "n_territories": n_terr, "n_result_rows": int(len(res)),
+        "store_seconds": round(t_store, 2), "store_cpu_seconds": round(c_store, 2), "store_peak_gb": round(rss_store, 2),
+        "store_rows": n_store,
         "build_seconds": round(t_build, 2), "eval_seconds": round(t_eval, 2), "reduce_seconds": round(t_reduce, 3),
         "peak_gb_after_build": round(rss_build, 2), "peak_gb": round(rss_eval, 2),
         "loop_sample": len(sample), "loop_sample_seconds": round(t_loop, 2),

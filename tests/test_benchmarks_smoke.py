@@ -34,7 +34,8 @@ def test_quick_machinery_runs_on_tiny_sizes(tmp_path):
                           "--work", str(tmp_path)], capture_output=True, text=True, cwd=REPO, timeout=600)
     assert out.returncode == 0, out.stderr[-2000:]
     res = json.loads(out.stdout)
-    for key in ("eval_seconds_20k", "eval_peak_gb", "eval_linearity_ratio", "eval_speedup_vs_per_territory_loop"):
+    for key in ("eval_seconds_20k", "eval_peak_gb", "eval_linearity_ratio", "eval_speedup_vs_per_territory_loop",
+                "national_store_seconds_20k", "national_store_peak_gb_20k", "national_store_seconds_2k"):
         assert isinstance(res[key], (int, float)) and res[key] > 0, key
     assert res["eval_rows"] == 20_000 and res["eval_rows_small"] == 2_000
     assert res["eval_loop_agrees"] is True  # the per-territory loop finds the one pass's figures

@@ -19,7 +19,7 @@ from typing import Optional
 import numpy as np
 import pandas as pd
 
-from fne_eval.bundle.io import participant_rows, split_list
+from fne_eval.bundle.io import participant_rows, split_list, tables_of
 from fne_eval.bundle.spec import AGE_BANDS, GENDERS, SOCIAL_STATUSES
 from fne_eval.core.periods import to_timestamp
 from fne_eval.core.territory import aggregate, code_membership, unit_populations
@@ -100,31 +100,177 @@ def _breakdown(df: pd.DataFrame, dim: Optional[str], col: str = "category") -> p
     return (dim + "=" + df[col].astype(str)).astype(object)
 
 
+def _codes(values) -> tuple:
+    """Return ``(codes, labels)`` of a column: int64 codes (-1 = missing) and their labels as text."""
+    s = values if isinstance(values, pd.Series) else pd.Series(values)
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        return s.cat.codes.to_numpy(dtype=np.int64), np.asarray([str(c) for c in s.cat.categories], dtype=object)
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    return codes.astype(np.int64), np.asarray([str(u) for u in uniques], dtype=object)
+
+
+def _union_codes(*parts) -> tuple:
+    """Recode several ``(codes, labels)`` pairs on the union of their labels; return ``(codes, labels)``."""
+    labels = pd.Index(np.concatenate([lab for _, lab in parts]).astype(object)).unique()
+    out = []
+    for codes, lab in parts:
+        where = labels.get_indexer(lab) if len(lab) else np.zeros(0, dtype=np.int64)
+        out.append(np.where(codes >= 0, where[np.maximum(codes, 0)] if len(lab) else -1, -1))
+    return (np.concatenate(out) if out else np.zeros(0, dtype=np.int64)), np.asarray(labels, dtype=object)
+
+
+def _reduce(keys: list, weights: Optional[np.ndarray] = None) -> tuple:
+    """Sum ``weights`` (or count rows) per combination of integer codes, in one vectorised pass.
+
+    ``keys`` is a list of ``(codes, n_labels)`` (codes -1 for missing). Returns the codes of
+    each group holding a positive sum (one array per key, -1 for missing) and the sums:
+    a group with no record, or only records of weight 0 (an activity without participants),
+    does not exist, as with a groupby over one row per participant.
+    """
+    radix = [int(k) + 1 for _, k in keys]  # slot 0 holds the missing values
+    n = len(keys[0][0])
+    key = np.zeros(n, dtype=np.int64)
+    for (codes, _), r in zip(keys, radix):
+        key *= r
+        key += codes + 1
+    size = int(np.prod(radix, dtype=np.float64))
+    if size <= 20_000_000:
+        sums = np.bincount(key, weights=weights, minlength=size)
+        group = np.flatnonzero(sums > 0)
+        sums = sums[group]
+    else:  # too many combinations for a dense count: sort instead
+        uniq, inv = np.unique(key, return_inverse=True)
+        sums = np.bincount(inv, weights=weights, minlength=len(uniq))
+        keep = sums > 0
+        group, sums = uniq[keep], sums[keep]
+    out = []
+    for r in reversed(radix):
+        out.append(group % r - 1)
+        group = group // r
+    return out[::-1], sums.astype(np.float64)
+
+
+def _labels(codes: np.ndarray, labels: np.ndarray, dtype=object):
+    """Return the labels of ``codes`` (missing for -1) as an array of ``dtype``."""
+    vals = np.asarray(labels, dtype=object)[np.maximum(codes, 0)] if len(labels) else np.full(len(codes), None)
+    vals = np.where(codes >= 0, vals, None)
+    return pd.array(vals, dtype="string") if dtype == "string" else vals
+
+
+def _period_labels(ym: np.ndarray) -> tuple:
+    """Return the year and month labels (``"2025"``, ``"2025-03"``) of months counted from 1970-01."""
+    years = ym // 12 + 1970
+    month = ym % 12 + 1
+    return (np.asarray([str(y) for y in years], dtype=object),
+            np.asarray([f"{y:04d}-{m:02d}" for y, m in zip(years, month)], dtype=object))
+
+
+def _activity_records(bundle, as_of: pd.Timestamp) -> Optional[dict]:
+    """Return the activity records up to ``as_of`` and their participants as integer codes.
+
+    Records: ``unit`` (beneficiary commune), ``ym`` (months since 1970-01), ``activity_type``
+    and ``themes`` codes. Participants: the ``participants`` table's rows of these records
+    plus, for records without any, the record's own values weighted by its number of
+    participants (the rows :func:`fne_eval.bundle.io.participant_rows` derives, without
+    materialising one row per person). Returns ``None`` when no record is dated up to ``as_of``.
+    """
+    tables = tables_of(bundle)
+    acts = tables["activities"]
+    date = pd.to_datetime(acts["date"]).to_numpy(dtype="datetime64[ns]")
+    sel = date <= np.datetime64(as_of.to_datetime64(), "ns")
+    if not sel.any():
+        return None
+    ym = date[sel].astype("datetime64[M]").astype(np.int64)
+    unit = _codes(acts["beneficiary_commune_code"])
+    unit = (unit[0][sel], unit[1])
+    atype = _codes(acts["activity_type"])
+    themes = _codes(acts["themes"])
+    rec = {"unit": unit, "ym": ym, "activity_type": (atype[0][sel], atype[1]),
+           "themes": (themes[0][sel], themes[1])}
+    # participants: the table's rows of the selected records, derived rows for the others
+    table = tables.get("participants")
+    has_rows = np.zeros(int(sel.sum()), dtype=bool)
+    trows = None
+    if table is not None and len(table):
+        table = participant_rows({"participants": table, "activities": acts.iloc[:0]})
+        # only the few records with rows become Python strings (not the millions of a national table)
+        in_table = acts["activity_id"].isin(pd.unique(table["activity_id"].dropna())).to_numpy(dtype=bool)
+        has_rows = in_table[sel]
+        ids = acts["activity_id"][sel & in_table].to_numpy(dtype=object)
+        when = pd.Series(ym[has_rows], index=pd.Index(ids))
+        trows = table[table["activity_id"].isin(set(ids)).to_numpy(dtype=bool)]
+        tym = trows["activity_id"].map(when).to_numpy(dtype=np.int64)
+    legacy = ~has_rows
+    n = pd.to_numeric(acts["participants"], errors="coerce").to_numpy(dtype=np.float64)[sel][legacy]
+    weight = np.clip(np.nan_to_num(n, nan=0.0), 0, None)
+    weight = np.floor(weight)  # participant_rows counts whole participants
+    dims = {}
+    for dim in CATEGORIES:
+        if dim in acts.columns:
+            c, lab = _codes(acts[dim])
+            c = c[sel][legacy]
+        else:
+            c, lab = np.full(int(legacy.sum()), -1, dtype=np.int64), np.zeros(0, dtype=object)
+        lab = np.append(lab, "non_communique").astype(object)
+        c = np.where(c >= 0, c, len(lab) - 1)  # an empty value is « non communiqué »
+        dims[dim] = [(c, lab)]
+    pu = [(unit[0][legacy], unit[1])]
+    pym = [ym[legacy]]
+    pw = [weight]
+    keys = None
+    if trows is not None and len(trows):
+        random = trows["demographics_random"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+        for dim in CATEGORIES:
+            # random demographics (La Coop's anonymous workshop participants) are not facts
+            dims[dim].append(_codes(np.where(random, "non_communique", trows[dim].astype(str).to_numpy())))
+        pu.append(_codes(trows["commune_code"].astype("string")))
+        pym.append(tym)
+        pw.append(np.ones(len(trows)))
+        if "beneficiary_key" in trows and trows["beneficiary_key"].notna().any():
+            keys = pd.DataFrame({"unit_code": trows["commune_code"].astype("string").to_numpy(),
+                                 "year": (tym // 12 + 1970).astype(str),
+                                 "key": trows["beneficiary_key"].astype("string").to_numpy()})
+    parts = {"unit": _union_codes(*pu), "ym": np.concatenate(pym), "weight": np.concatenate(pw),
+             "dims": {dim: _union_codes(*v) for dim, v in dims.items()}, "keys": keys}
+    return {"records": rec, "participants": parts}
+
+
+def _reduced(unit, ym, weight=None, dim=None, dim_labels=None, by_month=False) -> pd.DataFrame:
+    """Return the counts per (unit, year or month[, category]) as a small frame for :func:`emit`."""
+    y0 = int(ym.min()) if len(ym) else 0
+    rel = ym - y0
+    n_m = int(rel.max()) + 1 if len(rel) else 1
+    if by_month:
+        keys = [(unit[0], len(unit[1])), (rel, n_m)]
+    else:
+        ys = ym // 12 - y0 // 12
+        keys = [(unit[0], len(unit[1])), (ys, int(ys.max()) + 1 if len(ys) else 1)]
+    if dim is not None:
+        keys.append((dim, len(dim_labels)))
+    codes, sums = _reduce(keys, weight)
+    frame = pd.DataFrame({"unit_code": _labels(codes[0], unit[1], "string")})
+    if by_month:
+        m = codes[1] + y0
+        uniq, inv = np.unique(m, return_inverse=True)
+        ylab, mlab = _period_labels(uniq)
+        frame["year"] = ylab[inv]
+        frame["month"] = mlab[inv]
+    else:
+        yy = codes[1] + y0 // 12 + 1970
+        uniq, inv = np.unique(yy, return_inverse=True)
+        frame["year"] = np.asarray([str(y) for y in uniq], dtype=object)[inv]
+    if dim is not None:
+        frame["category"] = _labels(codes[2], dim_labels)
+    frame["one"] = sums
+    return frame
+
+
 def _activity_figures(bundle, terr: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
-    acts = bundle["activities"]
-    acts = acts[pd.to_datetime(acts["date"]) <= as_of]
+    data = _activity_records(bundle, as_of)
+    if data is None:
+        return pd.DataFrame(columns=STORE_COLUMNS)
     depts = _dept_codes(terr)
     out = []
-    if acts.empty:
-        return pd.DataFrame(columns=STORE_COLUMNS)
-    date = pd.to_datetime(acts["date"])
-    base = pd.DataFrame({"unit_code": acts["beneficiary_commune_code"].astype("string").to_numpy(),
-                         "year": date.dt.year.astype(str).to_numpy(),
-                         "month": date.dt.strftime("%Y-%m").to_numpy(),
-                         "activity_type": acts["activity_type"].astype("string").to_numpy(),
-                         "one": 1.0})
-    # participations: one row per participant (La Coop) or derived from the record
-    parts = participant_rows(bundle)
-    parts = parts[parts["activity_id"].isin(set(acts["activity_id"]))]
-    when = dict(zip(acts["activity_id"], date))
-    pdate = pd.to_datetime(parts["activity_id"].map(when))
-    pbase = pd.DataFrame({"unit_code": parts["commune_code"].astype("string").to_numpy(),
-                          "year": pdate.dt.year.astype(str).to_numpy(),
-                          "month": pdate.dt.strftime("%Y-%m").to_numpy(), "one": 1.0})
-    random = parts["demographics_random"].astype("boolean").fillna(False).to_numpy(dtype=bool)
-    for dim in CATEGORIES:
-        # random demographics (La Coop's anonymous workshop participants) are not facts
-        pbase[dim] = np.where(random, "non_communique", parts[dim].astype(str).to_numpy())
 
     def emit(frame, value, indicator_id, period_col, dim, levels):
         by = [period_col] + ([dim] if dim else [])
@@ -141,23 +287,39 @@ def _activity_figures(bundle, terr: pd.DataFrame, as_of: pd.Timestamp) -> pd.Dat
                             "value": cells[value].astype("float64")})
         out.append(_rows(res, indicator_id))
 
-    emit(base, "one", "accompaniments", "year", None, LEVELS)
-    emit(base, "one", "accompaniments", "month", None, BREAKDOWN_LEVELS)
-    emit(base, "one", "accompaniments", "year", "activity_type", BREAKDOWN_LEVELS)
-    emit(pbase, "one", "participations", "year", None, LEVELS)
-    emit(pbase, "one", "participations", "month", None, BREAKDOWN_LEVELS)
-    for dim in CATEGORIES:
-        emit(pbase, "one", "participations", "year", dim, BREAKDOWN_LEVELS)
-    # themes: an accompaniment counts once in each of its themes (not additive)
-    themes = [split_list(v) for v in acts["themes"]]
-    reps = np.repeat(np.arange(len(acts)), [len(t) for t in themes])
-    tb = base.iloc[reps].reset_index(drop=True)
+    # the records are reduced once per breakdown to (unit × period × category) counts; the
+    # territory levels and the labels are built on these few rows, never on the records
+    rec = data["records"]
+    months = _reduced(rec["unit"], rec["ym"], by_month=True)
+    emit(months, "one", "accompaniments", "year", None, LEVELS)
+    emit(months, "one", "accompaniments", "month", None, BREAKDOWN_LEVELS)
+    at = rec["activity_type"]
+    types = _reduced(rec["unit"], rec["ym"], dim=at[0], dim_labels=at[1]).rename(columns={"category": "activity_type"})
+    types["activity_type"] = pd.array(types["activity_type"].to_numpy(dtype=object), dtype="string")
+    emit(types, "one", "accompaniments", "year", "activity_type", BREAKDOWN_LEVELS)
+    par = data["participants"]
+    if len(par["ym"]) and (par["weight"] > 0).any():
+        pmonths = _reduced(par["unit"], par["ym"], par["weight"], by_month=True)
+        emit(pmonths, "one", "participations", "year", None, LEVELS)
+        emit(pmonths, "one", "participations", "month", None, BREAKDOWN_LEVELS)
+        for dim in CATEGORIES:
+            codes, labels = par["dims"][dim]
+            frame = _reduced(par["unit"], par["ym"], par["weight"], dim=codes, dim_labels=labels)
+            emit(frame.rename(columns={"category": dim}), "one", "participations", "year", dim, BREAKDOWN_LEVELS)
+    # themes: an accompaniment counts once in each of its themes (not additive); the lists
+    # are split once per distinct value, then spread over the reduced rows
+    tc, tl = rec["themes"]
+    combos = _reduced(rec["unit"], rec["ym"], dim=tc, dim_labels=tl)
+    split = {v: split_list(v) for v in pd.unique(combos["category"].dropna())}
+    themes = [split.get(v, []) if isinstance(v, str) else [] for v in combos["category"]]
+    reps = np.repeat(np.arange(len(combos)), [len(t) for t in themes])
+    tb = combos.iloc[reps].reset_index(drop=True)
     tb["theme"] = [t for ts in themes for t in ts]
     if len(tb):
         emit(tb, "one", "accompaniments", "year", "theme", BREAKDOWN_LEVELS)
     # distinct people: only where La Coop gives a pseudonymous key
-    if "beneficiary_key" in parts and parts["beneficiary_key"].notna().any():
-        keyed = pbase.assign(key=parts["beneficiary_key"].astype("string").to_numpy())
+    keyed = par["keys"]
+    if keyed is not None:
         keyed = keyed[keyed["key"].notna()]
         cm = code_membership(terr).set_index("unit_code")
         rows = []

@@ -210,42 +210,84 @@ def _protect_system(cells: pd.DataFrame, threshold: int, atom_of, members, depts
     return status
 
 
-#: Above this many cells, a system (a national bundle) is protected one département at a time.
+#: Above this many cells (a national bundle's 95 000 cells per indicator and year), a system is
+#: protected table by table (:func:`_protect_groups`), not by the null-space test.
 MAX_SYSTEM_CELLS = 4000
 
 
-def _protect_by_departement(cells: pd.DataFrame, threshold: int, atom_of, members, depts) -> np.ndarray:
-    """Protect a large system département by département (a national bundle's 95 000 cells).
+def _groups(cells: pd.DataFrame, territories: pd.DataFrame) -> pd.DataFrame:
+    """Return the additive groups of one indicator-year system: ``group, cell, is_total`` rows.
 
-    Each part holds the cells of one département's territories and every cell of the EPCI
-    that reach into it (their communes elsewhere included), so each part sees at least what
-    an attacker sees about it; a cell in several parts keeps its most protective status.
+    A group is a published total and the cells that add up to it: the local units (communes
+    without arrondissements, arrondissements) of an EPCI or a département, the
+    arrondissements of their commune, the categories of an additive breakdown of a
+    territory, the months of its year. Built with joins, no loop over the cells.
     """
-    codes = cells["territory_code"].astype(str).to_numpy()
-    levels = cells["level"].astype(str).to_numpy()
-    dept_of_unit = {u: a.split("|", 1)[1] for u, a in atom_of.items()}
-    epci_of_unit = {u: a.split("|", 1)[0] for u, a in atom_of.items()}
-    parts_of = []
-    for code, lv in zip(codes, levels):
-        units = members.get(code, [code])
-        ds = {dept_of_unit.get(u) for u in units} - {None}
-        if lv == "departement":
-            ds = {code}
-        parts_of.append(ds)
-    # a département's part also takes the EPCI reaching into it and all their communes
-    epcis_of_dept: Dict[str, set] = {}
-    for u, d in dept_of_unit.items():
-        epcis_of_dept.setdefault(d, set()).add(epci_of_unit[u])
-    status = np.zeros(len(cells), dtype=int)
-    for d in sorted({x for ds in parts_of for x in ds}):
-        ep = epcis_of_dept.get(d, set())
-        keep = np.array([d in ds or (lv == "epci" and c in ep)
-                         or (lv in ("commune", "arrondissement") and epci_of_unit.get(c) in ep)
-                         for ds, c, lv in zip(parts_of, codes, levels)])
-        if not keep.any():
-            continue
-        st = _protect_system(cells[keep], threshold, atom_of, members, depts)
-        status[keep] = np.maximum(status[keep], st)
+    c = pd.DataFrame({"cell": np.arange(len(cells)), "level": cells["level"].astype(str).to_numpy(),
+                      "code": cells["territory_code"].astype(str).to_numpy(),
+                      "period": cells["period"].astype(str).to_numpy(),
+                      "breakdown": cells["breakdown"].astype(str).to_numpy()})
+    c["year"] = c["period"].str[:4]
+    month = c["period"].str.len() == 7
+    c["dim"] = np.where(month, "month", c["breakdown"].str.split("=", n=1).str[0])
+    tot = c[(c["breakdown"] == "") & ~month]
+    frames = []
+    # breakdowns and months add up to the territory's year total
+    parts = c[(c["breakdown"] != "") | month]
+    parts = parts[parts["dim"].isin(ADDITIVE)]
+    g = parts.merge(tot[["cell", "level", "code", "year"]].rename(columns={"cell": "total"}),
+                    on=["level", "code", "year"], how="inner")
+    g["group"] = "b|" + g["level"] + "|" + g["code"] + "|" + g["dim"]
+    frames += [g[["group", "cell"]].assign(is_total=False),
+               g[["group", "total"]].drop_duplicates().rename(columns={"total": "cell"}).assign(is_total=True)]
+    # local units add up to their EPCI, département and (arrondissements) commune
+    cm = code_membership(territories)
+    units = tot[tot["level"].isin(["commune", "arrondissement"])].merge(
+        cm[["unit_code", "commune_code", "epci_siren", "departement_code", "is_local_unit", "unit_level"]],
+        left_on="code", right_on="unit_code", how="inner")
+    local = units[units["is_local_unit"].astype(bool)]
+    for lv, col in (("epci", "epci_siren"), ("departement", "departement_code"), ("commune", "commune_code")):
+        src = local[local["unit_level"] == "arrondissement"] if lv == "commune" else local
+        parent = tot[tot["level"] == lv][["cell", "code"]].rename(columns={"cell": "total", "code": col})
+        g = src.merge(parent, on=col, how="inner")
+        g["group"] = "h|" + lv + "|" + g[col].astype(str)
+        frames += [g[["group", "cell"]].assign(is_total=False),
+                   g[["group", "total"]].drop_duplicates().rename(columns={"total": "cell"}).assign(is_total=True)]
+    return pd.concat(frames, ignore_index=True)
+
+
+def _protect_groups(cells: pd.DataFrame, threshold: int, territories: pd.DataFrame) -> np.ndarray:
+    """Return the status codes of a large system, protected group by group (vectorised).
+
+    Primary rule as :func:`_protect_system`; then, while a group (a total and the cells
+    adding up to it, see :func:`_groups`) has exactly one hidden cell, the cheapest
+    published non-hidden cell of the group (same costs as :func:`_protect_system`) is hidden
+    too. Every total is then protected against differencing within each of its tables; the
+    combinations across tables that the null-space test also covers are not checked here.
+    """
+    values = cells["value"].to_numpy(dtype=float)
+    status = np.where((values > 0) & (values < threshold), 1, 0)
+    if not status.any():
+        return status
+    level = cells["level"].astype(str).to_numpy()
+    total = (cells["breakdown"].astype(str) == "").to_numpy()
+    klass = np.select([np.isin(level, ["commune", "arrondissement"]), ~total, level == "epci"], [1, 2, 50], 1000)
+    weights = klass * np.where(values > 0, np.maximum(values, threshold), 4 * threshold)
+    g = _groups(cells, territories)
+    gid = pd.factorize(g["group"])[0]
+    cell = g["cell"].to_numpy()
+    for _ in range(len(cells)):
+        hidden = status[cell] > 0
+        n_hidden = np.bincount(gid, weights=hidden.astype(float), minlength=gid.max() + 1)
+        open_ = n_hidden[gid] == 1  # rows of groups with a single hidden cell
+        if not open_.any():
+            break
+        cand = pd.DataFrame({"gid": gid[open_ & ~hidden], "cell": cell[open_ & ~hidden]})
+        if cand.empty:  # pragma: no cover - a group of one cell
+            break
+        cand["w"] = weights[cand["cell"].to_numpy()]
+        pick = cand.sort_values(["w", "cell"]).drop_duplicates("gid")["cell"].to_numpy()
+        status[pick] = np.where(status[pick] == 0, 2, status[pick])
     return status
 
 
@@ -270,7 +312,7 @@ def protect(store: pd.DataFrame, territories: pd.DataFrame, threshold: int = 5) 
         if len(cells) <= MAX_SYSTEM_CELLS:
             st = _protect_system(cells, int(threshold), atom_of, members, depts)
         else:
-            st = _protect_by_departement(cells, int(threshold), atom_of, members, depts)
+            st = _protect_groups(cells, int(threshold), terr)
         for code, label in names.items():
             out.loc[cells.index[st == code], "status"] = label
     # rates built on a hidden count
