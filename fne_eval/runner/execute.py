@@ -32,20 +32,24 @@ from tqdm import tqdm
 
 from fne_eval import __version__
 from fne_eval.bundle import BundleError, load_bundle
-from fne_eval.bundle.diskcache import cache_dir
+from fne_eval.bundle.diskcache import cache_dir, shared_enabled
 from fne_eval.bundle.io import bundle_content_hash
 from fne_eval.bundle.origins import table_origins
 from fne_eval.bundle.validate import validate_bundle
 from fne_eval.core.paths import DEFAULT_BUNDLE_DIR, OUTPUTS_DIR
-from fne_eval.report.context import TABLE_NAMES_FR
+from fne_eval.report.context import TABLE_NAMES_FR, make_context
 from fne_eval.report.figcache import ENV
+from fne_eval.report.sections.common import level_indicator_values
 from fne_eval.runner.dask_executor import DaskExecutor
 from fne_eval.runner.entry import (  # noqa: F401 - re-exported: the public names of a run's entries
-    KERNEL_NAME, OUTPUT_DIRS, EntryResult, Executor, RunContext, error_message_of, run_entry,
+    KERNEL_NAME, OUTPUT_DIRS, EntryResult, Executor, RunContext, error_message_of, prepare_worker_env, run_entry,
 )
+from fne_eval.runner.forkkernel import template
 from fne_eval.runner.index import write_outputs_index, write_run_index
 from fne_eval.runner.manifest import build_manifest, write_json_atomic
 from fne_eval.runner.plan import PlanError, expand_plan, load_plan, notebook_parameters, select_entries
+from fne_eval.runner.pdf_engines import ENGINES as PDF_ENGINES
+from fne_eval.runner.pdf_engines import get_engine
 from fne_eval.runner.render import RenderError, parse_formats, resolve_renderer
 from fne_eval.store import as_of_for, get_store
 
@@ -112,13 +116,34 @@ class LocalExecutor(Executor):
             raise ValueError(f"jobs doit être au moins 1 (reçu {jobs})")
         self.jobs = jobs or os.cpu_count() or 1
         self._pool = None
+        self._warmups = []  # futures of prestart(): not waited for, their work only saves time
+
+    def _start_pool(self, n_entries: int, context: RunContext) -> None:
+        if self._pool is None:
+            workers = min(self.jobs, n_entries)
+            self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                                             initializer=_init_worker,
+                                             initargs=(str(Path(context.run_dir) / "logs"),))
+
+    def prestart(self, entries: list, context: RunContext, warm_levels: list = ()) -> None:
+        """Start the workers now, each with its kernel template and PDF engine, and warm shared results.
+
+        Called before the driver builds the indicator store, so that the workers' start (their
+        imports, the kernel template's, the PDF engine's) and the shared results of
+        ``warm_levels`` (:func:`_warm_shared`) run while the store is built, instead of after.
+        Nothing here can fail a run: a worker that could not warm up starts as before.
+        """
+        if not entries:
+            return
+        self._start_pool(len(entries), context)
+        self._warmups = [self._pool.submit(_warm_worker, context)
+                         for _ in range(min(self.jobs, len(entries)))]
+        self._warmups += [self._pool.submit(_warm_shared, context, *args) for args in warm_levels]
 
     def run(self, entries: list, context: RunContext) -> Iterator[EntryResult]:
         if not entries:
             return
-        workers = min(self.jobs, len(entries))
-        self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                                         initializer=_init_worker, initargs=(str(Path(context.run_dir) / "logs"),))
+        self._start_pool(len(entries), context)
         pending = {self._pool.submit(run_entry, e, context): e for e in entries}
         try:
             while pending:
@@ -152,6 +177,59 @@ class LocalExecutor(Executor):
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+
+
+def _warm_worker(context: RunContext) -> None:
+    """In a pool worker, before its first entry: start the kernel template and the PDF engine.
+
+    The entries would start them anyway (the first entry of each worker); done here, it happens
+    while the driver builds the indicator store. Never raises.
+    """
+    try:
+        prepare_worker_env(context)  # the template inherits it (one BLAS thread, shared results)
+        template()
+        if "pdf" in context.formats and context.renderer in PDF_ENGINES:
+            get_engine(context.renderer)
+    except Exception:  # noqa: BLE001 - the first entry starts them, or reports why not
+        pass
+
+
+def _warm_shared(context: RunContext, bundle: str, territory: str, year: int, threshold: int) -> None:
+    """In a pool worker: compute a level's indicator values as the reports will ask for them.
+
+    The same call as the reports' (:func:`fne_eval.report.sections.common.level_indicator_values`,
+    the context made by :func:`fne_eval.report.context.make_context` from the same parameters),
+    so it lands in the run's shared results (:func:`fne_eval.bundle.diskcache.shared`) that
+    the reports read instead of computing it each. Never raises: a report computes it itself.
+    """
+    try:
+        prepare_worker_env(context)
+        if not shared_enabled():
+            return
+        loaded = load_bundle(bundle or None)
+        ctx = make_context(loaded, territory, "all", int(year), int(threshold), "impact")
+        level_indicator_values(ctx)
+    except Exception:  # noqa: BLE001
+        pass
+
+
+def _warm_levels(entries: list, bundle_param: str, levels: dict) -> list:
+    """Return one ``(bundle, territory, year, threshold)`` per (level, year, threshold) the entries ask for.
+
+    ``levels`` maps territory codes to their level (the bundle's territories table).
+    """
+    seen, out = set(), []
+    for e in entries:
+        p = e.parameters
+        terr, year = p.get("territory"), p.get("year")
+        if terr is None or year is None:
+            continue
+        level = levels.get(str(terr))
+        key = (level, year, p.get("threshold", 5))
+        if level is not None and key not in seen:
+            seen.add(key)
+            out.append((bundle_param, str(terr), year, p.get("threshold", 5)))
+    return out
 
 
 def _kill_tree(pid: int) -> None:
@@ -434,6 +512,10 @@ def run_plan(
         figure_cache=_new_figure_cache(ex),
     )
     log(f"fne-eval run : {len(entries)} rapport(s), plan {plan.name}, dossier {partial}")
+    if hasattr(ex, "prestart"):  # the workers start (and warm the shared results) while the store is built
+        levels = {str(c): str(v) for c, v in zip(terr["territory_code"], terr["level"]) if str(c) in wanted}
+        warm = [e for e in entries if {"territory", "year", "threshold"} <= set(declared[e.notebook_path])]
+        ex.prestart(entries, context, _warm_levels(warm, bundle_param, levels) if cache_dir() is not None else [])
     if not getattr(ex, "scheduler", None):  # remote Dask workers do not see this machine's cache folder
         _warm_store(bundle_obj, [e for e in entries if {"year", "threshold"} <= set(declared[e.notebook_path])],
                     log)
