@@ -42,9 +42,10 @@ from fne_eval.report.figcache import ENV
 from fne_eval.report.sections.common import level_indicator_values
 from fne_eval.runner.dask_executor import DaskExecutor
 from fne_eval.runner.entry import (  # noqa: F401 - re-exported: the public names of a run's entries
-    KERNEL_NAME, OUTPUT_DIRS, EntryResult, Executor, RunContext, error_message_of, prepare_worker_env, run_entry,
+    BLAS_THREAD_VARS, KERNEL_NAME, OUTPUT_DIRS, EntryResult, Executor, RunContext, error_message_of,
+    prepare_worker_env, run_entry,
 )
-from fne_eval.runner.forkkernel import template
+from fne_eval.runner.forkkernel import start_shared_template, template
 from fne_eval.runner.index import write_outputs_index, write_run_index
 from fne_eval.runner.manifest import build_manifest, write_json_atomic
 from fne_eval.runner.plan import PlanError, expand_plan, load_plan, notebook_parameters, select_entries
@@ -177,6 +178,18 @@ class LocalExecutor(Executor):
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+
+
+def _template_env() -> dict:
+    """Return the environment of the run's kernel template: this process's, with one BLAS thread.
+
+    The kernels forked from it keep the linear-algebra libraries as the template loaded them
+    (see :data:`fne_eval.runner.entry.BLAS_THREAD_VARS`); a value the user set is kept.
+    """
+    env = dict(os.environ)
+    for var in BLAS_THREAD_VARS:
+        env.setdefault(var, "1")
+    return env
 
 
 def _warm_worker(context: RunContext) -> None:
@@ -466,129 +479,136 @@ def run_plan(
     except (ValueError, RenderError) as exc:
         return RunOutcome(2, errors=[str(exc)])
 
-    # 2. the bundle, then the plan
-    bundle_obj, errors = check_bundle(bundle)
-    if bundle_obj is None:
-        return RunOutcome(2, errors=["Bundle invalide : aucun notebook n'a été exécuté."] + errors)
+    # one kernel template for all the pool's workers, importing while the bundle is validated
+    # and the store built (forkkernel.start_shared_template); stopped when the run ends
+    shared_template = start_shared_template(_template_env()) if isinstance(ex, LocalExecutor) else None
     try:
-        plan = load_plan(plan_path)
-        entries = expand_plan(plan, bundle_obj, notebooks_dir=notebooks_dir)
-        entries = select_entries(entries, only=only, limit=limit)
-    except PlanError as exc:
-        return RunOutcome(2, errors=["Plan invalide : aucun notebook n'a été exécuté."] + exc.errors)
-    if not entries:
-        return RunOutcome(2, errors=["Aucune entrée à exécuter (voir --only / --limit)."])
-    bundle_param = str(Path(bundle).resolve()) if bundle is not None else ""
-    declared = {}
-    for e in entries:
-        if e.notebook_path not in declared:
-            declared[e.notebook_path] = notebook_parameters(e.notebook_path)
-        if "bundle" in declared[e.notebook_path]:
-            e.parameters["bundle"] = bundle_param
-
-    # 3. the run folder, built aside and renamed at the end
-    out_dir = Path(out) if out is not None else OUTPUTS_DIR
-    started = datetime.now(timezone.utc)
-    run_id = new_run_id(plan.name, started)
-    partial = out_dir / f".{run_id}.partial"
-    final = out_dir / run_id
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        partial.mkdir()
-        for sub in OUTPUT_DIRS.values():
-            (partial / sub).mkdir()
-    except OSError as exc:
-        return RunOutcome(2, errors=[f"Dossier de sortie inutilisable {out_dir} : {exc}"])
-
-    terr = bundle_obj["territories"]
-    wanted = {e.parameters.get("territory") for e in entries}
-    names = {str(c): str(n) for c, n in zip(terr["territory_code"], terr["territory_name"]) if str(c) in wanted}
-    context = RunContext(
-        run_dir=str(partial.resolve()), formats=fmt, renderer=pdf_renderer, timeout=timeout,
-        is_synthetic=bundle_obj.is_synthetic, synthetic_tables=mixed_synthetic_tables(bundle_obj),
-        sources=_bundle_sources(bundle_obj.meta),
-        bundle_hash=bundle_obj.hash, version=__version__,
-        run_date=started.strftime("%d/%m/%Y %H:%M UTC"), plan_title=plan.title, territory_names=names,
-        figure_cache=_new_figure_cache(ex),
-    )
-    log(f"fne-eval run : {len(entries)} rapport(s), plan {plan.name}, dossier {partial}")
-    if hasattr(ex, "prestart"):  # the workers start (and warm the shared results) while the store is built
-        levels = {str(c): str(v) for c, v in zip(terr["territory_code"], terr["level"]) if str(c) in wanted}
-        warm = [e for e in entries if {"territory", "year", "threshold"} <= set(declared[e.notebook_path])]
-        ex.prestart(entries, context, _warm_levels(warm, bundle_param, levels) if cache_dir() is not None else [])
-    if not getattr(ex, "scheduler", None):  # remote Dask workers do not see this machine's cache folder
-        _warm_store(bundle_obj, [e for e in entries if {"year", "threshold"} <= set(declared[e.notebook_path])],
-                    log)
-    results = {}
-
-    bar = tqdm(total=len(entries), file=sys.stderr, disable=not progress, unit="rapport", desc="rapports")
-    executor_error = None
-    try:
-        for res in ex.run(entries, context):
-            results[res.id] = res
-            bar.update(1)
-            if res.status != "ok":
-                bar.write(f"échec {res.id} : {res.error}", file=sys.stderr)
-    except Exception as exc:  # noqa: BLE001 - an unreachable scheduler, a lost cluster: said in French
-        executor_error = f"exécuteur {executor if isinstance(executor, str) else type(executor).__name__} " \
-                         f"indisponible ({error_message_of(exc, None)})"
-        if scheduler:
-            executor_error += f" ; l'ordonnanceur Dask {scheduler} est-il joignable ?"
-    finally:
-        bar.close()
+        # 2. the bundle, then the plan
+        bundle_obj, errors = check_bundle(bundle)
+        if bundle_obj is None:
+            return RunOutcome(2, errors=["Bundle invalide : aucun notebook n'a été exécuté."] + errors)
         try:
-            ex.close()
-        except Exception:  # noqa: BLE001 - closing a client that never connected
-            pass
-        if context.figure_cache:
-            shutil.rmtree(context.figure_cache, ignore_errors=True)
-    if executor_error is not None and not results:
-        shutil.rmtree(partial, ignore_errors=True)  # nothing ran: no half-written run folder
-        return RunOutcome(2, errors=[f"{executor_error}. Aucun notebook n'a été exécuté."])
-    ordered = [results[e.id] if e.id in results else
-               EntryResult(e.id, e.notebook, dict(e.parameters), "failed", executor_error or "non exécuté")
-               for e in entries]
-    finished = datetime.now(timezone.utc)
-    # the reports must describe the bundle whose hash the manifest gives: one edited during
-    # the run (even with the same size and date) makes every report of the run unreliable
+            plan = load_plan(plan_path)
+            entries = expand_plan(plan, bundle_obj, notebooks_dir=notebooks_dir)
+            entries = select_entries(entries, only=only, limit=limit)
+        except PlanError as exc:
+            return RunOutcome(2, errors=["Plan invalide : aucun notebook n'a été exécuté."] + exc.errors)
+        if not entries:
+            return RunOutcome(2, errors=["Aucune entrée à exécuter (voir --only / --limit)."])
+        bundle_param = str(Path(bundle).resolve()) if bundle is not None else ""
+        declared = {}
+        for e in entries:
+            if e.notebook_path not in declared:
+                declared[e.notebook_path] = notebook_parameters(e.notebook_path)
+            if "bundle" in declared[e.notebook_path]:
+                e.parameters["bundle"] = bundle_param
 
-    try:
-        hash_at_end = bundle_content_hash(Path(bundle) if bundle is not None else DEFAULT_BUNDLE_DIR)
-    except OSError:
-        hash_at_end = None
-    if hash_at_end != bundle_obj.hash:
-        msg = (f"bundle modifié pendant l'exécution (empreinte {bundle_obj.hash[:12]} au début, "
-               f"{(hash_at_end or 'illisible')[:12]} à la fin) : rapport non fiable, relancer l'exécution")
-        log(f"attention : {msg}")
-        ordered = [EntryResult(r.id, r.notebook, r.parameters, "failed", msg, r.duration_s, r.outputs,
-                               r.notebook_sha256, r.stages) for r in ordered]
-    bundle_info = {
-        "path": str(Path(bundle).resolve()) if bundle is not None else str(DEFAULT_BUNDLE_DIR),
-        "embedded": bundle is None,
-        "hash": bundle_obj.hash,
-        "hash_at_end": hash_at_end,
-        "is_synthetic": bundle_obj.is_synthetic,
-        "synthetic_tables": mixed_synthetic_tables(bundle_obj),
-        "name": bundle_obj.meta.get("name"),
-    }
-    options = {"formats": list(fmt), "renderer": pdf_renderer, "jobs": getattr(ex, "jobs", jobs),
-               "executor": executor if isinstance(executor, str) else type(executor).__name__,
-               "scheduler": scheduler, "timeout_s": timeout, "only": only, "limit": limit}
-    manifest = build_manifest(run_id=run_id, plan=plan, bundle=bundle_info, results=ordered,
-                              started=started, finished=finished, options=options,
-                              package_version=__version__, python_version=platform.python_version(),
-                              territory_names=names)
-    try:
-        write_json_atomic(partial / "manifest.json", manifest)
-        write_run_index(partial, manifest)
-        os.replace(partial, final)
-    except OSError as exc:
-        return RunOutcome(2, results=ordered, errors=[
-            f"Impossible de terminer l'exécution dans {partial} : {exc}. "
-            "Le dossier .partial n'est pas une exécution terminée ; les exécutions précédentes sont intactes."])
-    try:
-        write_outputs_index(out_dir)
-    except OSError as exc:
-        log(f"attention : index des exécutions {out_dir / 'index.html'} non mis à jour : {exc}")
-    n_failed = sum(r.status != "ok" for r in ordered)
-    return RunOutcome(1 if n_failed else 0, run_id=run_id, run_dir=str(final), results=ordered)
+        # 3. the run folder, built aside and renamed at the end
+        out_dir = Path(out) if out is not None else OUTPUTS_DIR
+        started = datetime.now(timezone.utc)
+        run_id = new_run_id(plan.name, started)
+        partial = out_dir / f".{run_id}.partial"
+        final = out_dir / run_id
+        try:
+            out_dir.mkdir(parents=True, exist_ok=True)
+            partial.mkdir()
+            for sub in OUTPUT_DIRS.values():
+                (partial / sub).mkdir()
+        except OSError as exc:
+            return RunOutcome(2, errors=[f"Dossier de sortie inutilisable {out_dir} : {exc}"])
+
+        terr = bundle_obj["territories"]
+        wanted = {e.parameters.get("territory") for e in entries}
+        names = {str(c): str(n) for c, n in zip(terr["territory_code"], terr["territory_name"]) if str(c) in wanted}
+        context = RunContext(
+            run_dir=str(partial.resolve()), formats=fmt, renderer=pdf_renderer, timeout=timeout,
+            is_synthetic=bundle_obj.is_synthetic, synthetic_tables=mixed_synthetic_tables(bundle_obj),
+            sources=_bundle_sources(bundle_obj.meta),
+            bundle_hash=bundle_obj.hash, version=__version__,
+            run_date=started.strftime("%d/%m/%Y %H:%M UTC"), plan_title=plan.title, territory_names=names,
+            figure_cache=_new_figure_cache(ex),
+        )
+        log(f"fne-eval run : {len(entries)} rapport(s), plan {plan.name}, dossier {partial}")
+        if hasattr(ex, "prestart"):  # the workers start (and warm the shared results) while the store is built
+            levels = {str(c): str(v) for c, v in zip(terr["territory_code"], terr["level"]) if str(c) in wanted}
+            warm = [e for e in entries if {"territory", "year", "threshold"} <= set(declared[e.notebook_path])]
+            ex.prestart(entries, context, _warm_levels(warm, bundle_param, levels) if cache_dir() is not None else [])
+        if not getattr(ex, "scheduler", None):  # remote Dask workers do not see this machine's cache folder
+            _warm_store(bundle_obj, [e for e in entries if {"year", "threshold"} <= set(declared[e.notebook_path])],
+                        log)
+        results = {}
+
+        bar = tqdm(total=len(entries), file=sys.stderr, disable=not progress, unit="rapport", desc="rapports")
+        executor_error = None
+        try:
+            for res in ex.run(entries, context):
+                results[res.id] = res
+                bar.update(1)
+                if res.status != "ok":
+                    bar.write(f"échec {res.id} : {res.error}", file=sys.stderr)
+        except Exception as exc:  # noqa: BLE001 - an unreachable scheduler, a lost cluster: said in French
+            executor_error = f"exécuteur {executor if isinstance(executor, str) else type(executor).__name__} " \
+                             f"indisponible ({error_message_of(exc, None)})"
+            if scheduler:
+                executor_error += f" ; l'ordonnanceur Dask {scheduler} est-il joignable ?"
+        finally:
+            bar.close()
+            try:
+                ex.close()
+            except Exception:  # noqa: BLE001 - closing a client that never connected
+                pass
+            if context.figure_cache:
+                shutil.rmtree(context.figure_cache, ignore_errors=True)
+        if executor_error is not None and not results:
+            shutil.rmtree(partial, ignore_errors=True)  # nothing ran: no half-written run folder
+            return RunOutcome(2, errors=[f"{executor_error}. Aucun notebook n'a été exécuté."])
+        ordered = [results[e.id] if e.id in results else
+                   EntryResult(e.id, e.notebook, dict(e.parameters), "failed", executor_error or "non exécuté")
+                   for e in entries]
+        finished = datetime.now(timezone.utc)
+        # the reports must describe the bundle whose hash the manifest gives: one edited during
+        # the run (even with the same size and date) makes every report of the run unreliable
+
+        try:
+            hash_at_end = bundle_content_hash(Path(bundle) if bundle is not None else DEFAULT_BUNDLE_DIR)
+        except OSError:
+            hash_at_end = None
+        if hash_at_end != bundle_obj.hash:
+            msg = (f"bundle modifié pendant l'exécution (empreinte {bundle_obj.hash[:12]} au début, "
+                   f"{(hash_at_end or 'illisible')[:12]} à la fin) : rapport non fiable, relancer l'exécution")
+            log(f"attention : {msg}")
+            ordered = [EntryResult(r.id, r.notebook, r.parameters, "failed", msg, r.duration_s, r.outputs,
+                                   r.notebook_sha256, r.stages) for r in ordered]
+        bundle_info = {
+            "path": str(Path(bundle).resolve()) if bundle is not None else str(DEFAULT_BUNDLE_DIR),
+            "embedded": bundle is None,
+            "hash": bundle_obj.hash,
+            "hash_at_end": hash_at_end,
+            "is_synthetic": bundle_obj.is_synthetic,
+            "synthetic_tables": mixed_synthetic_tables(bundle_obj),
+            "name": bundle_obj.meta.get("name"),
+        }
+        options = {"formats": list(fmt), "renderer": pdf_renderer, "jobs": getattr(ex, "jobs", jobs),
+                   "executor": executor if isinstance(executor, str) else type(executor).__name__,
+                   "scheduler": scheduler, "timeout_s": timeout, "only": only, "limit": limit}
+        manifest = build_manifest(run_id=run_id, plan=plan, bundle=bundle_info, results=ordered,
+                                  started=started, finished=finished, options=options,
+                                  package_version=__version__, python_version=platform.python_version(),
+                                  territory_names=names)
+        try:
+            write_json_atomic(partial / "manifest.json", manifest)
+            write_run_index(partial, manifest)
+            os.replace(partial, final)
+        except OSError as exc:
+            return RunOutcome(2, results=ordered, errors=[
+                f"Impossible de terminer l'exécution dans {partial} : {exc}. "
+                "Le dossier .partial n'est pas une exécution terminée ; les exécutions précédentes sont intactes."])
+        try:
+            write_outputs_index(out_dir)
+        except OSError as exc:
+            log(f"attention : index des exécutions {out_dir / 'index.html'} non mis à jour : {exc}")
+        n_failed = sum(r.status != "ok" for r in ordered)
+        return RunOutcome(1 if n_failed else 0, run_id=run_id, run_dir=str(final), results=ordered)
+    finally:
+        if shared_template is not None:
+            shared_template.close()
