@@ -24,9 +24,12 @@ import ctypes
 import importlib
 import json
 import os
+import shutil
 import signal
+import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from typing import Optional
@@ -132,8 +135,6 @@ def _serve_socket(path: str, devnull: int) -> None:
     The socket appears at ``path`` only once the template is ready (bound under another
     name, then renamed), so a client that finds it can fork at once.
     """
-    import socket  # lazy: shared template only
-
     srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     tmp = f"{path}.{os.getpid()}.tmp"
     srv.bind(tmp)
@@ -243,8 +244,6 @@ class _SocketTemplate:
             time.sleep(0.05)
 
     def fork(self, argv: list, cwd: Optional[str], env: Optional[dict]) -> int:
-        import socket  # lazy: shared template only
-
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
             conn.settimeout(60)
             conn.connect(self.path)
@@ -275,8 +274,6 @@ class SharedTemplate:
             self.proc.wait(timeout=5)
         except Exception:  # noqa: BLE001
             pass
-        import shutil  # lazy: cleanup only
-
         shutil.rmtree(self.folder, ignore_errors=True)
         if os.environ.get(SHARED_ENV) == self.spec:
             del os.environ[SHARED_ENV]
@@ -293,8 +290,6 @@ def start_shared_template(env: Optional[dict] = None) -> Optional[SharedTemplate
     """
     if not enabled() or threading.current_thread() is not threading.main_thread():
         return None
-    import tempfile  # lazy: shared template only
-
     folder = tempfile.mkdtemp(prefix="fne-eval-kernels-")
     try:
         proc = subprocess.Popen([sys.executable, "-m", "fne_eval.runner.forkkernel", "--die-with-parent",
