@@ -271,7 +271,12 @@ def action_metrics(bundle_or_tables, as_of, grace_days: int = 30, tolerance: flo
                                      "target_value", "target_year", "expected_value"])
     observed = set()
     if len(cat) and t.get("territories") is not None and len(t["territories"]):
-        values = indicator_values(t, cat, "departement", period="year", as_of=as_of)
+        # the whole catalogue (each indicator is computed on its own), then the actions' ones: the
+        # call the annual review and the département's reports make, shared by a run's reports
+        values = indicator_values(bundle_or_tables, catalogue, "departement",
+                                  period="year", as_of=as_of)
+        values = values[values["indicator_code"].isin(set(cat["indicator_code"])).to_numpy(dtype=bool)]
+        values = values.reset_index(drop=True)
         observed = set(values.loc[values["n_obs"] > 0, "indicator_code"])
         progress = target_verdicts(indicator_progress(values, cat, as_of), cat, as_of.year)
     ind_action = cat.set_index("indicator_code")["action_code"]
@@ -358,7 +363,8 @@ def action_meteo(bundle_or_tables, as_of, grace_days: int = 30, tolerance: float
     get = lambda n: t[n] if t.get(n) is not None else empty_table(n)
     as_of = to_timestamp(as_of)
     ts = task_status(get("schedule_tasks"), get("schedule_status"), as_of, grace_days)
-    metrics = action_metrics(t, as_of, grace_days, tolerance, task_status_frame=ts)
+    # the bundle itself, not its tables: its indicator values are then a shared result of the run
+    metrics = action_metrics(bundle_or_tables, as_of, grace_days, tolerance, task_status_frame=ts)
     results = []
     for m in metrics.to_dict("records"):
         m_clean = {k: (np.nan if v is pd.NA else v) for k, v in m.items()}

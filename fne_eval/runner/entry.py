@@ -192,7 +192,7 @@ def _scrub_paths(nb_out: Path, entry: PlanEntry, context: RunContext) -> None:
 BLAS_THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
-def _prepare_worker_env(context: RunContext) -> None:
+def prepare_worker_env(context: RunContext) -> None:
     """Set what the kernels of this worker inherit: one BLAS thread, the run's figure cache and store, shared results.
 
     A value the user set for a BLAS variable is kept. Kernels (and their template, started by
@@ -295,7 +295,7 @@ def run_entry(entry: PlanEntry, context: RunContext) -> EntryResult:
     # papermill warns on help comments it cannot parse and on parameters it does not see;
     # plan.py has already checked every parameter against the notebook.
     logging.getLogger("papermill").setLevel(logging.ERROR)
-    _prepare_worker_env(context)
+    prepare_worker_env(context)
     start = time.perf_counter()
     stages = {}
     run_dir = Path(context.run_dir)

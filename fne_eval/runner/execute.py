@@ -32,20 +32,25 @@ from tqdm import tqdm
 
 from fne_eval import __version__
 from fne_eval.bundle import BundleError, load_bundle
-from fne_eval.bundle.diskcache import cache_dir
+from fne_eval.bundle.diskcache import cache_dir, shared_enabled
 from fne_eval.bundle.io import bundle_content_hash
 from fne_eval.bundle.origins import table_origins
 from fne_eval.bundle.validate import validate_bundle
 from fne_eval.core.paths import DEFAULT_BUNDLE_DIR, OUTPUTS_DIR
-from fne_eval.report.context import TABLE_NAMES_FR
+from fne_eval.report.context import TABLE_NAMES_FR, make_context
 from fne_eval.report.figcache import ENV
+from fne_eval.report.sections.common import level_indicator_values
 from fne_eval.runner.dask_executor import DaskExecutor
 from fne_eval.runner.entry import (  # noqa: F401 - re-exported: the public names of a run's entries
-    KERNEL_NAME, OUTPUT_DIRS, EntryResult, Executor, RunContext, error_message_of, run_entry,
+    BLAS_THREAD_VARS, KERNEL_NAME, OUTPUT_DIRS, EntryResult, Executor, RunContext, error_message_of,
+    prepare_worker_env, run_entry,
 )
+from fne_eval.runner.forkkernel import start_shared_template, template
 from fne_eval.runner.index import write_outputs_index, write_run_index
 from fne_eval.runner.manifest import build_manifest, write_json_atomic
 from fne_eval.runner.plan import PlanError, expand_plan, load_plan, notebook_parameters, select_entries
+from fne_eval.runner.pdf_engines import ENGINES as PDF_ENGINES
+from fne_eval.runner.pdf_engines import get_engine
 from fne_eval.runner.render import RenderError, parse_formats, resolve_renderer
 from fne_eval.store import as_of_for, get_store, store_key
 from fne_eval.store.cache import write_store_file
@@ -113,13 +118,34 @@ class LocalExecutor(Executor):
             raise ValueError(f"jobs doit être au moins 1 (reçu {jobs})")
         self.jobs = jobs or os.cpu_count() or 1
         self._pool = None
+        self._warmups = []  # futures of prestart(): not waited for, their work only saves time
+
+    def _start_pool(self, n_entries: int, context: RunContext) -> None:
+        if self._pool is None:
+            workers = min(self.jobs, n_entries)
+            self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                                             initializer=_init_worker,
+                                             initargs=(str(Path(context.run_dir) / "logs"),))
+
+    def prestart(self, entries: list, context: RunContext, warm_levels: list = ()) -> None:
+        """Start the workers now, each with its kernel template and PDF engine, and warm shared results.
+
+        Called before the driver builds the indicator store, so that the workers' start (their
+        imports, the kernel template's, the PDF engine's) and the shared results of
+        ``warm_levels`` (:func:`_warm_shared`) run while the store is built, instead of after.
+        Nothing here can fail a run: a worker that could not warm up starts as before.
+        """
+        if not entries:
+            return
+        self._start_pool(len(entries), context)
+        self._warmups = [self._pool.submit(_warm_worker, context)
+                         for _ in range(min(self.jobs, len(entries)))]
+        self._warmups += [self._pool.submit(_warm_shared, context, *args) for args in warm_levels]
 
     def run(self, entries: list, context: RunContext) -> Iterator[EntryResult]:
         if not entries:
             return
-        workers = min(self.jobs, len(entries))
-        self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                                         initializer=_init_worker, initargs=(str(Path(context.run_dir) / "logs"),))
+        self._start_pool(len(entries), context)
         pending = {self._pool.submit(run_entry, e, context): e for e in entries}
         try:
             while pending:
@@ -153,6 +179,71 @@ class LocalExecutor(Executor):
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+
+
+def _template_env() -> dict:
+    """Return the environment of the run's kernel template: this process's, with one BLAS thread.
+
+    The kernels forked from it keep the linear-algebra libraries as the template loaded them
+    (see :data:`fne_eval.runner.entry.BLAS_THREAD_VARS`); a value the user set is kept.
+    """
+    env = dict(os.environ)
+    for var in BLAS_THREAD_VARS:
+        env.setdefault(var, "1")
+    return env
+
+
+def _warm_worker(context: RunContext) -> None:
+    """In a pool worker, before its first entry: start the kernel template and the PDF engine.
+
+    The entries would start them anyway (the first entry of each worker); done here, it happens
+    while the driver builds the indicator store. Never raises.
+    """
+    try:
+        prepare_worker_env(context)  # the template inherits it (one BLAS thread, shared results)
+        template()
+        if "pdf" in context.formats and context.renderer in PDF_ENGINES:
+            get_engine(context.renderer)
+    except Exception:  # noqa: BLE001 - the first entry starts them, or reports why not
+        pass
+
+
+def _warm_shared(context: RunContext, bundle: str, territory: str, year: int, threshold: int) -> None:
+    """In a pool worker: compute a level's indicator values as the reports will ask for them.
+
+    The same call as the reports' (:func:`fne_eval.report.sections.common.level_indicator_values`,
+    the context made by :func:`fne_eval.report.context.make_context` from the same parameters),
+    so it lands in the run's shared results (:func:`fne_eval.bundle.diskcache.shared`) that
+    the reports read instead of computing it each. Never raises: a report computes it itself.
+    """
+    try:
+        prepare_worker_env(context)
+        if not shared_enabled():
+            return
+        loaded = load_bundle(bundle or None)
+        ctx = make_context(loaded, territory, "all", int(year), int(threshold), "impact")
+        level_indicator_values(ctx)
+    except Exception:  # noqa: BLE001
+        pass
+
+
+def _warm_levels(entries: list, bundle_param: str, levels: dict) -> list:
+    """Return one ``(bundle, territory, year, threshold)`` per (level, year, threshold) the entries ask for.
+
+    ``levels`` maps territory codes to their level (the bundle's territories table).
+    """
+    seen, out = set(), []
+    for e in entries:
+        p = e.parameters
+        terr, year = p.get("territory"), p.get("year")
+        if terr is None or year is None:
+            continue
+        level = levels.get(str(terr))
+        key = (level, year, p.get("threshold", 5))
+        if level is not None and key not in seen:
+            seen.add(key)
+            out.append((bundle_param, str(terr), year, p.get("threshold", 5)))
+    return out
 
 
 def _kill_tree(pid: int) -> None:
@@ -404,126 +495,137 @@ def run_plan(
     except (ValueError, RenderError) as exc:
         return RunOutcome(2, errors=[str(exc)])
 
-    # 2. the bundle, then the plan
-    bundle_obj, errors = check_bundle(bundle)
-    if bundle_obj is None:
-        return RunOutcome(2, errors=["Bundle invalide : aucun notebook n'a été exécuté."] + errors)
+    # one kernel template for all the pool's workers, importing while the bundle is validated
+    # and the store built (forkkernel.start_shared_template); stopped when the run ends
+    shared_template = start_shared_template(_template_env()) if isinstance(ex, LocalExecutor) else None
     try:
-        plan = load_plan(plan_path)
-        entries = expand_plan(plan, bundle_obj, notebooks_dir=notebooks_dir)
-        entries = select_entries(entries, only=only, limit=limit)
-    except PlanError as exc:
-        return RunOutcome(2, errors=["Plan invalide : aucun notebook n'a été exécuté."] + exc.errors)
-    if not entries:
-        return RunOutcome(2, errors=["Aucune entrée à exécuter (voir --only / --limit)."])
-    bundle_param = str(Path(bundle).resolve()) if bundle is not None else ""
-    declared = {}
-    for e in entries:
-        if e.notebook_path not in declared:
-            declared[e.notebook_path] = notebook_parameters(e.notebook_path)
-        if "bundle" in declared[e.notebook_path]:
-            e.parameters["bundle"] = bundle_param
-
-    # 3. the run folder, built aside and renamed at the end
-    out_dir = Path(out) if out is not None else OUTPUTS_DIR
-    started = datetime.now(timezone.utc)
-    run_id = new_run_id(plan.name, started)
-    partial = out_dir / f".{run_id}.partial"
-    final = out_dir / run_id
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        partial.mkdir()
-        for sub in OUTPUT_DIRS.values():
-            (partial / sub).mkdir()
-    except OSError as exc:
-        return RunOutcome(2, errors=[f"Dossier de sortie inutilisable {out_dir} : {exc}"])
-
-    terr = bundle_obj["territories"]
-    wanted = {e.parameters.get("territory") for e in entries}
-    names = {str(c): str(n) for c, n in zip(terr["territory_code"], terr["territory_name"]) if str(c) in wanted}
-    context = RunContext(
-        run_dir=str(partial.resolve()), formats=fmt, renderer=pdf_renderer, timeout=timeout,
-        is_synthetic=bundle_obj.is_synthetic, synthetic_tables=mixed_synthetic_tables(bundle_obj),
-        sources=_bundle_sources(bundle_obj.meta),
-        bundle_hash=bundle_obj.hash, version=__version__,
-        run_date=started.strftime("%d/%m/%Y %H:%M UTC"), plan_title=plan.title, territory_names=names,
-        figure_cache=_new_figure_cache(ex),
-    )
-    log(f"fne-eval run : {len(entries)} rapport(s), plan {plan.name}, dossier {partial}")
-    context.store_files = _warm_store(
-        bundle_obj, [e for e in entries if {"year", "threshold"} <= set(declared[e.notebook_path])], log,
-        ship_dir=partial / STORE_SHIP_DIR)
-    results = {}
-
-    bar = tqdm(total=len(entries), file=sys.stderr, disable=not progress, unit="rapport", desc="rapports")
-    executor_error = None
-    try:
-        for res in ex.run(entries, context):
-            results[res.id] = res
-            bar.update(1)
-            if res.status != "ok":
-                bar.write(f"échec {res.id} : {res.error}", file=sys.stderr)
-    except Exception as exc:  # noqa: BLE001 - an unreachable scheduler, a lost cluster: said in French
-        executor_error = f"exécuteur {executor if isinstance(executor, str) else type(executor).__name__} " \
-                         f"indisponible ({error_message_of(exc, None)})"
-        if scheduler:
-            executor_error += f" ; l'ordonnanceur Dask {scheduler} est-il joignable ?"
-    finally:
-        bar.close()
+        # 2. the bundle, then the plan
+        bundle_obj, errors = check_bundle(bundle)
+        if bundle_obj is None:
+            return RunOutcome(2, errors=["Bundle invalide : aucun notebook n'a été exécuté."] + errors)
         try:
-            ex.close()
-        except Exception:  # noqa: BLE001 - closing a client that never connected
-            pass
-        if context.figure_cache:
-            shutil.rmtree(context.figure_cache, ignore_errors=True)
-        shutil.rmtree(partial / STORE_SHIP_DIR, ignore_errors=True)  # not published: hidden cells' values
-    if executor_error is not None and not results:
-        shutil.rmtree(partial, ignore_errors=True)  # nothing ran: no half-written run folder
-        return RunOutcome(2, errors=[f"{executor_error}. Aucun notebook n'a été exécuté."])
-    ordered = [results[e.id] if e.id in results else
-               EntryResult(e.id, e.notebook, dict(e.parameters), "failed", executor_error or "non exécuté")
-               for e in entries]
-    finished = datetime.now(timezone.utc)
-    # the reports must describe the bundle whose hash the manifest gives: one edited during
-    # the run (even with the same size and date) makes every report of the run unreliable
+            plan = load_plan(plan_path)
+            entries = expand_plan(plan, bundle_obj, notebooks_dir=notebooks_dir)
+            entries = select_entries(entries, only=only, limit=limit)
+        except PlanError as exc:
+            return RunOutcome(2, errors=["Plan invalide : aucun notebook n'a été exécuté."] + exc.errors)
+        if not entries:
+            return RunOutcome(2, errors=["Aucune entrée à exécuter (voir --only / --limit)."])
+        bundle_param = str(Path(bundle).resolve()) if bundle is not None else ""
+        declared = {}
+        for e in entries:
+            if e.notebook_path not in declared:
+                declared[e.notebook_path] = notebook_parameters(e.notebook_path)
+            if "bundle" in declared[e.notebook_path]:
+                e.parameters["bundle"] = bundle_param
 
-    try:
-        hash_at_end = bundle_content_hash(Path(bundle) if bundle is not None else DEFAULT_BUNDLE_DIR)
-    except OSError:
-        hash_at_end = None
-    if hash_at_end != bundle_obj.hash:
-        msg = (f"bundle modifié pendant l'exécution (empreinte {bundle_obj.hash[:12]} au début, "
-               f"{(hash_at_end or 'illisible')[:12]} à la fin) : rapport non fiable, relancer l'exécution")
-        log(f"attention : {msg}")
-        ordered = [EntryResult(r.id, r.notebook, r.parameters, "failed", msg, r.duration_s, r.outputs,
-                               r.notebook_sha256, r.stages) for r in ordered]
-    bundle_info = {
-        "path": str(Path(bundle).resolve()) if bundle is not None else str(DEFAULT_BUNDLE_DIR),
-        "embedded": bundle is None,
-        "hash": bundle_obj.hash,
-        "hash_at_end": hash_at_end,
-        "is_synthetic": bundle_obj.is_synthetic,
-        "synthetic_tables": mixed_synthetic_tables(bundle_obj),
-        "name": bundle_obj.meta.get("name"),
-    }
-    options = {"formats": list(fmt), "renderer": pdf_renderer, "jobs": getattr(ex, "jobs", jobs),
-               "executor": executor if isinstance(executor, str) else type(executor).__name__,
-               "scheduler": scheduler, "timeout_s": timeout, "only": only, "limit": limit}
-    manifest = build_manifest(run_id=run_id, plan=plan, bundle=bundle_info, results=ordered,
-                              started=started, finished=finished, options=options,
-                              package_version=__version__, python_version=platform.python_version(),
-                              territory_names=names)
-    try:
-        write_json_atomic(partial / "manifest.json", manifest)
-        write_run_index(partial, manifest)
-        os.replace(partial, final)
-    except OSError as exc:
-        return RunOutcome(2, results=ordered, errors=[
-            f"Impossible de terminer l'exécution dans {partial} : {exc}. "
-            "Le dossier .partial n'est pas une exécution terminée ; les exécutions précédentes sont intactes."])
-    try:
-        write_outputs_index(out_dir)
-    except OSError as exc:
-        log(f"attention : index des exécutions {out_dir / 'index.html'} non mis à jour : {exc}")
-    n_failed = sum(r.status != "ok" for r in ordered)
-    return RunOutcome(1 if n_failed else 0, run_id=run_id, run_dir=str(final), results=ordered)
+        # 3. the run folder, built aside and renamed at the end
+        out_dir = Path(out) if out is not None else OUTPUTS_DIR
+        started = datetime.now(timezone.utc)
+        run_id = new_run_id(plan.name, started)
+        partial = out_dir / f".{run_id}.partial"
+        final = out_dir / run_id
+        try:
+            out_dir.mkdir(parents=True, exist_ok=True)
+            partial.mkdir()
+            for sub in OUTPUT_DIRS.values():
+                (partial / sub).mkdir()
+        except OSError as exc:
+            return RunOutcome(2, errors=[f"Dossier de sortie inutilisable {out_dir} : {exc}"])
+
+        terr = bundle_obj["territories"]
+        wanted = {e.parameters.get("territory") for e in entries}
+        names = {str(c): str(n) for c, n in zip(terr["territory_code"], terr["territory_name"]) if str(c) in wanted}
+        context = RunContext(
+            run_dir=str(partial.resolve()), formats=fmt, renderer=pdf_renderer, timeout=timeout,
+            is_synthetic=bundle_obj.is_synthetic, synthetic_tables=mixed_synthetic_tables(bundle_obj),
+            sources=_bundle_sources(bundle_obj.meta),
+            bundle_hash=bundle_obj.hash, version=__version__,
+            run_date=started.strftime("%d/%m/%Y %H:%M UTC"), plan_title=plan.title, territory_names=names,
+            figure_cache=_new_figure_cache(ex),
+        )
+        log(f"fne-eval run : {len(entries)} rapport(s), plan {plan.name}, dossier {partial}")
+        if hasattr(ex, "prestart"):  # the workers start (and warm the shared results) while the store is built
+            levels = {str(c): str(v) for c, v in zip(terr["territory_code"], terr["level"]) if str(c) in wanted}
+            warm = [e for e in entries if {"territory", "year", "threshold"} <= set(declared[e.notebook_path])]
+            ex.prestart(entries, context, _warm_levels(warm, bundle_param, levels) if cache_dir() is not None else [])
+        context.store_files = _warm_store(
+            bundle_obj, [e for e in entries if {"year", "threshold"} <= set(declared[e.notebook_path])], log,
+            ship_dir=partial / STORE_SHIP_DIR)
+        results = {}
+
+        bar = tqdm(total=len(entries), file=sys.stderr, disable=not progress, unit="rapport", desc="rapports")
+        executor_error = None
+        try:
+            for res in ex.run(entries, context):
+                results[res.id] = res
+                bar.update(1)
+                if res.status != "ok":
+                    bar.write(f"échec {res.id} : {res.error}", file=sys.stderr)
+        except Exception as exc:  # noqa: BLE001 - an unreachable scheduler, a lost cluster: said in French
+            executor_error = f"exécuteur {executor if isinstance(executor, str) else type(executor).__name__} " \
+                             f"indisponible ({error_message_of(exc, None)})"
+            if scheduler:
+                executor_error += f" ; l'ordonnanceur Dask {scheduler} est-il joignable ?"
+        finally:
+            bar.close()
+            try:
+                ex.close()
+            except Exception:  # noqa: BLE001 - closing a client that never connected
+                pass
+            if context.figure_cache:
+                shutil.rmtree(context.figure_cache, ignore_errors=True)
+            shutil.rmtree(partial / STORE_SHIP_DIR, ignore_errors=True)  # not published: hidden cells' values
+        if executor_error is not None and not results:
+            shutil.rmtree(partial, ignore_errors=True)  # nothing ran: no half-written run folder
+            return RunOutcome(2, errors=[f"{executor_error}. Aucun notebook n'a été exécuté."])
+        ordered = [results[e.id] if e.id in results else
+                   EntryResult(e.id, e.notebook, dict(e.parameters), "failed", executor_error or "non exécuté")
+                   for e in entries]
+        finished = datetime.now(timezone.utc)
+        # the reports must describe the bundle whose hash the manifest gives: one edited during
+        # the run (even with the same size and date) makes every report of the run unreliable
+
+        try:
+            hash_at_end = bundle_content_hash(Path(bundle) if bundle is not None else DEFAULT_BUNDLE_DIR)
+        except OSError:
+            hash_at_end = None
+        if hash_at_end != bundle_obj.hash:
+            msg = (f"bundle modifié pendant l'exécution (empreinte {bundle_obj.hash[:12]} au début, "
+                   f"{(hash_at_end or 'illisible')[:12]} à la fin) : rapport non fiable, relancer l'exécution")
+            log(f"attention : {msg}")
+            ordered = [EntryResult(r.id, r.notebook, r.parameters, "failed", msg, r.duration_s, r.outputs,
+                                   r.notebook_sha256, r.stages) for r in ordered]
+        bundle_info = {
+            "path": str(Path(bundle).resolve()) if bundle is not None else str(DEFAULT_BUNDLE_DIR),
+            "embedded": bundle is None,
+            "hash": bundle_obj.hash,
+            "hash_at_end": hash_at_end,
+            "is_synthetic": bundle_obj.is_synthetic,
+            "synthetic_tables": mixed_synthetic_tables(bundle_obj),
+            "name": bundle_obj.meta.get("name"),
+        }
+        options = {"formats": list(fmt), "renderer": pdf_renderer, "jobs": getattr(ex, "jobs", jobs),
+                   "executor": executor if isinstance(executor, str) else type(executor).__name__,
+                   "scheduler": scheduler, "timeout_s": timeout, "only": only, "limit": limit}
+        manifest = build_manifest(run_id=run_id, plan=plan, bundle=bundle_info, results=ordered,
+                                  started=started, finished=finished, options=options,
+                                  package_version=__version__, python_version=platform.python_version(),
+                                  territory_names=names)
+        try:
+            write_json_atomic(partial / "manifest.json", manifest)
+            write_run_index(partial, manifest)
+            os.replace(partial, final)
+        except OSError as exc:
+            return RunOutcome(2, results=ordered, errors=[
+                f"Impossible de terminer l'exécution dans {partial} : {exc}. "
+                "Le dossier .partial n'est pas une exécution terminée ; les exécutions précédentes sont intactes."])
+        try:
+            write_outputs_index(out_dir)
+        except OSError as exc:
+            log(f"attention : index des exécutions {out_dir / 'index.html'} non mis à jour : {exc}")
+        n_failed = sum(r.status != "ok" for r in ordered)
+        return RunOutcome(1 if n_failed else 0, run_id=run_id, run_dir=str(final), results=ordered)
+    finally:
+        if shared_template is not None:
+            shared_template.close()

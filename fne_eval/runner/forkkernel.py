@@ -24,9 +24,12 @@ import ctypes
 import importlib
 import json
 import os
+import shutil
 import signal
+import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from typing import Optional
@@ -34,6 +37,8 @@ from typing import Optional
 from jupyter_client.manager import AsyncKernelManager
 
 ENV = "FNE_EVAL_FORK_KERNELS"
+#: ``<socket path>:<pid>`` of a template shared by the processes of a run (:func:`start_shared_template`).
+SHARED_ENV = "FNE_EVAL_KERNEL_TEMPLATE"
 #: Third-party modules the template imports before forking (each optional). Never the inline
 #: matplotlib backend: it hooks itself into the IPython shell when imported, which exists only in
 #: the kernel (the template checks that pyplot has not resolved a backend before serving).
@@ -102,6 +107,9 @@ def serve() -> None:
         out.write(json.dumps({"ready": False, "error": "matplotlib backend resolved in the template"}) + "\n")
         return
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # kernels are reaped automatically
+    if "--socket" in sys.argv:
+        _serve_socket(sys.argv[sys.argv.index("--socket") + 1], devnull)
+        return
     out.write(json.dumps({"ready": True}) + "\n")
     for line in sys.stdin:
         try:
@@ -119,6 +127,45 @@ def serve() -> None:
             finally:
                 os._exit(0)
         out.write(json.dumps({"pid": pid}) + "\n")
+
+
+def _serve_socket(path: str, devnull: int) -> None:
+    """Serve fork requests on a Unix socket (one JSON line each way per connection).
+
+    The socket appears at ``path`` only once the template is ready (bound under another
+    name, then renamed), so a client that finds it can fork at once.
+    """
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    tmp = f"{path}.{os.getpid()}.tmp"
+    srv.bind(tmp)
+    os.chmod(tmp, 0o600)
+    srv.listen(16)
+    os.replace(tmp, path)
+    while True:
+        conn, _ = srv.accept()
+        with conn:
+            try:
+                conn.settimeout(30)
+                req = json.loads(conn.makefile("r", encoding="utf-8").readline() or "{}")
+                pid = os.fork()
+            except (OSError, ValueError) as exc:
+                _send_line(conn, {"error": str(exc)})
+                continue
+            if pid == 0:  # the kernel
+                try:
+                    srv.close()
+                    conn.close()
+                    _become_kernel(req, devnull)
+                finally:
+                    os._exit(0)
+            _send_line(conn, {"pid": pid})
+
+
+def _send_line(conn, obj: dict) -> None:
+    try:
+        conn.sendall((json.dumps(obj) + "\n").encode())
+    except OSError:
+        pass
 
 
 def _die_with_parent() -> None:
@@ -184,17 +231,101 @@ class _Template:
             pass
 
 
-_TEMPLATE: Optional[_Template] = None
+class _SocketTemplate:
+    """A template shared by the processes of a run, reached over its Unix socket (see :func:`start_shared_template`)."""
+
+    def __init__(self, spec: str, wait: float = 300.0):
+        path, _, pid = spec.rpartition(":")
+        self.path, self.pid = path, int(pid)
+        end = time.monotonic() + wait
+        while not os.path.exists(self.path):  # the template is still importing
+            if not self.alive() or time.monotonic() > end:
+                raise RuntimeError("template de noyaux partagé indisponible")
+            time.sleep(0.05)
+
+    def fork(self, argv: list, cwd: Optional[str], env: Optional[dict]) -> int:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+            conn.settimeout(60)
+            conn.connect(self.path)
+            conn.sendall((json.dumps({"argv": argv, "cwd": cwd, "env": env}) + "\n").encode())
+            reply = json.loads(conn.makefile("r", encoding="utf-8").readline() or "{}")
+        if "pid" not in reply:
+            raise RuntimeError(reply.get("error", "template de noyaux arrêté"))
+        return int(reply["pid"])
+
+    def alive(self) -> bool:
+        return _ForkedProcess(self.pid).poll() is None
+
+    def close(self) -> None:
+        """Leave it running: the process that started it stops it (:meth:`SharedTemplate.close`)."""
+
+
+class SharedTemplate:
+    """A template started by a run's driver for all its pool workers (see :func:`start_shared_template`)."""
+
+    def __init__(self, folder: str, proc: subprocess.Popen):
+        self.folder, self.proc = folder, proc
+        self.spec = f"{os.path.join(folder, 'template.sock')}:{proc.pid}"
+
+    def close(self) -> None:
+        """Stop the template (kernels it forked are not affected) and remove its socket."""
+        try:
+            self.proc.kill()
+            self.proc.wait(timeout=5)
+        except Exception:  # noqa: BLE001
+            pass
+        shutil.rmtree(self.folder, ignore_errors=True)
+        if os.environ.get(SHARED_ENV) == self.spec:
+            del os.environ[SHARED_ENV]
+
+
+def start_shared_template(env: Optional[dict] = None) -> Optional[SharedTemplate]:
+    """Start one template for every pool worker of a run; return it (None when kernels are not forked).
+
+    It imports while the caller goes on (the run validates the bundle and builds the indicator
+    store meanwhile); its address goes into ``$FNE_EVAL_KERNEL_TEMPLATE``, which the workers
+    inherit, and their :func:`template` uses it instead of starting one each (the imports are
+    paid once per run, not once per worker). ``env`` is the template's environment (default this
+    process's). Call :meth:`SharedTemplate.close` at the end of the run.
+    """
+    if not enabled() or threading.current_thread() is not threading.main_thread():
+        return None
+    folder = tempfile.mkdtemp(prefix="fne-eval-kernels-")
+    try:
+        proc = subprocess.Popen([sys.executable, "-m", "fne_eval.runner.forkkernel", "--die-with-parent",
+                                 "--socket", os.path.join(folder, "template.sock")],
+                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, start_new_session=True,
+                                env=env)
+    except OSError:
+        os.rmdir(folder)
+        return None
+    shared = SharedTemplate(folder, proc)
+    os.environ[SHARED_ENV] = shared.spec
+    return shared
+
+
+_TEMPLATE = None
 _TEMPLATE_FAILED = False
 
 
-def template() -> Optional[_Template]:
-    """Return this process's template server, starting it on first use (None if it cannot start)."""
+def template():
+    """Return this process's template server, starting it on first use (None if it cannot start).
+
+    The run's shared template when ``$FNE_EVAL_KERNEL_TEMPLATE`` names one that is alive, else
+    one owned by this process.
+    """
     global _TEMPLATE, _TEMPLATE_FAILED
     if _TEMPLATE is not None and _TEMPLATE.alive():
         return _TEMPLATE
     if _TEMPLATE_FAILED:
         return None
+    spec = os.environ.get(SHARED_ENV)
+    if spec and not isinstance(_TEMPLATE, _SocketTemplate):  # a shared one that died is not waited for twice
+        try:
+            _TEMPLATE = _SocketTemplate(spec)
+            return _TEMPLATE
+        except Exception:  # noqa: BLE001 - start our own
+            _TEMPLATE = None
     try:
         _TEMPLATE = _Template()
     except Exception:  # noqa: BLE001 - fall back to ordinary kernels

@@ -205,9 +205,21 @@ def para_figures(text: str, figures_html: dict) -> HtmlFragment:
     return HtmlFragment(f'<p class="fne-text">{body}</p>', text=html.unescape(plain))
 
 
+def level_indicator_values(ctx) -> pd.DataFrame:
+    """Return the catalogue's yearly values for EVERY territory of the report's level at ``ctx.as_of``.
+
+    The whole level rather than the report's territory alone: the cost is the same (it goes by
+    indicator, not by territory), and the result is then one shared result
+    (:func:`fne_eval.bundle.diskcache.shared`) for all the reports of that level in a run — the
+    annual review asks the same at the département level — which ``fne-eval run`` computes
+    while its workers start (:func:`fne_eval.runner.execute.run_plan`).
+    """
+    return indicators.indicator_values(ctx.bundle, ctx.bundle["indicators"], ctx.level, period="year",
+                                       as_of=ctx.as_of)
+
+
 def indicator_rows_of(ctx, axis: Optional[str], year: int) -> pd.DataFrame:
     """Return :func:`fne_eval.evaluate.indicators.indicator_progress` rows of the territory at the end of ``year``."""
-    indicator_values = indicators.indicator_values
     indicator_progress = indicators.indicator_progress
     inds = ctx.bundle["indicators"].copy()
     if inds.empty:
@@ -219,9 +231,7 @@ def indicator_rows_of(ctx, axis: Optional[str], year: int) -> pd.DataFrame:
         inds = inds[(ax == axis).fillna(False).to_numpy(dtype=bool)]
     if inds.empty:
         return inds
-    vals = once_per_report(ctx, ("indicator_values", ctx.level, ctx.territory_code),
-                 lambda: indicator_values(ctx.bundle, ctx.bundle["indicators"], ctx.level, period="year",
-                                          territories=[ctx.territory_code], as_of=ctx.as_of))
+    vals = once_per_report(ctx, ("indicator_values", ctx.level), lambda: level_indicator_values(ctx))
     vals = vals[(vals["territory_code"].astype(str) == ctx.territory_code)
                 & vals["indicator_code"].isin(inds["indicator_code"])]
     as_of = ctx.as_of if year == ctx.year else pd.Timestamp(year=year, month=12, day=31)
