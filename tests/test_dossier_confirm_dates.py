@@ -44,13 +44,12 @@ def _proposals(ctx, r) -> dict:
             if row["kind"] == "confirm_date"}
 
 
-def test_confirm_date_names_action_task_and_inferred_end(review):
+def test_confirm_date_names_the_inferred_end(review):
     ctx, r = review
     p = _proposals(ctx, r)
     assert "3.2" in p, p
     text = p["3.2"]
-    assert f"l'action 3.2 « {A32} »" in text
-    assert f"« {T32} »" in text
+    assert "de cette tâche" in text
     assert "la fin prévue le 30 juin 2024 (date déduite*)" in text
     assert "début prévu" not in text  # the late end is what the finding reads, not the start
 
@@ -58,15 +57,22 @@ def test_confirm_date_names_action_task_and_inferred_end(review):
 def test_confirm_date_names_both_inferred_dates_of_a_window(review):
     ctx, r = review
     text = _proposals(ctx, r)["2.1"]
-    assert f"l'action 2.1 « {A21} »" in text
-    assert f"« {T21} »" in text
+    assert "de cette tâche" in text
     assert "le début prévu le 1er juillet 2025 et la fin prévue le 31 décembre 2025 (dates déduites*)" in text
-    assert "ne décide jamais seule d'un verdict" in text
 
 
 def test_first_page_shows_the_precise_proposals(review):
     ctx, r = review
     page = html.unescape(re.sub(r"<[^>]+>", " ", r.first_page(ctx)._repr_html_()))
-    page = page.replace("\u202f", " ").replace("\xa0", " ")
+    page = " ".join(page.replace("\u202f", " ").replace("\xa0", " ").split())
     assert "la fenêtre prévue de la tâche (déduite" not in page
     assert "la fin prévue le 30 juin 2024 (date déduite*)" in page
+    # the row of the decision names the action's full title beside the proposal
+    assert A32 in page and A21 in page
+    # and the task, in full, in the finding of the same row
+    for action, task, date in ((A32, T32, "la fin prévue le 30 juin 2024 (date déduite*)"),
+                               (A21, T21, "la fin prévue le 31 décembre 2025 (dates déduites*)")):
+        row = page[page.index(action):]
+        assert row.index(task) < row.index(date), (task, date)
+    # the legend of the mark says what an inferred date may not do
+    assert "ne décide jamais seule d'un verdict" in page

@@ -49,7 +49,8 @@ __all__ = ["first_page", "chronogram", "action_page", "action_pages", "governanc
 #: Mark of an inferred date, target or baseline (legend: :data:`MARK_LEGEND`).
 MARK = "*"
 MARK_LEGEND = (f"{MARK} date, cible ou valeur de référence déduite lors de la transcription de la feuille de "
-               f"route : à confirmer par le Hub du Sud (liste en fin de dossier).")
+               f"route : à confirmer par le Hub du Sud (liste en fin de dossier) ; elle ne décide jamais seule d'un "
+               f"verdict.")
 PAGE_BREAK = "break-before:page;page-break-before:always;"
 
 THRESHOLDS = {**sched.SCHEDULE_THRESHOLDS, **meteo_eval.METEO_THRESHOLDS}
@@ -272,7 +273,7 @@ def _inferred_dates_text(start, end, start_inferred: bool, end_inferred: bool) -
 
 
 def _confirm_date_text(d: dict, ctx) -> str:
-    """Return a « Confirmer une date » proposal naming the action, the task and the inferred date(s)."""
+    """Return a « Confirmer une date » proposal naming the inferred date(s) of the finding's task."""
     f = d.get("finding") or {}
     code = str(d["action_code"])
     acts = ctx.bundle["actions"]
@@ -280,11 +281,12 @@ def _confirm_date_text(d: dict, ctx) -> str:
     title = str(row["action_title"].iloc[0]) if len(row) else ""
     action = f"de l'action {code} « {title} »" if title else f"de l'action {code}"
     if f.get("task_label"):
+        # the decision table's row gives the action (its own column) and the task (the finding,
+        # in full): the proposal names the dates to confirm (repeating both pushed the table
+        # of decisions off the dossier's first page)
         dates = _inferred_dates_text(f.get("planned_start"), f.get("planned_end"),
                                      bool(f.get("start_inferred")), bool(f.get("end_inferred")))
-        return (f"Faire confirmer par le Hub du Sud {dates} de la tâche « {f['task_label']} » {action} : "
-                f"le constat en dépend, et une date déduite ne décide jamais seule d'un verdict ; "
-                f"re-planifier ensuite si besoin.")
+        return f"Faire confirmer par le Hub du Sud {dates} de cette tâche ; re-planifier ensuite si besoin."
     s_inf, e_inf = sched.inferred_dates(row["source"].iloc[0] if len(row) else None)
     dates = _inferred_dates_text(row["start_date"].iloc[0] if len(row) else None,
                                  row["end_date"].iloc[0] if len(row) else None, s_inf, e_inf)
