@@ -140,28 +140,39 @@ def _universe(tables: dict, level: str, territories: Optional[Sequence[str]]) ->
 
 
 def _aggregate_flow(df: pd.DataFrame, unit_col: Optional[str], value: pd.Series, periods: pd.Series,
-                    tables: dict, level: str, codes: list, period_list: list) -> pd.DataFrame:
-    """Sum ``value`` (and count rows) per territory of ``level`` and period; complete with 0."""
+                    tables: dict, level: str, codes: list, period_list: list,
+                    counts: Optional[pd.Series] = None) -> pd.DataFrame:
+    """Sum ``value`` (and count rows) per territory of ``level`` and period; complete with 0.
+
+    ``counts``, when given, is the number of source records each row of ``df`` stands for
+    (rows already reduced by :func:`_reduced_activities`); ``n_obs`` then counts records.
+    """
     idx = pd.MultiIndex.from_product([codes, period_list], names=["territory_code", "period"])
     full = pd.DataFrame(index=idx, data={"numerator": 0.0, "n_obs": 0, "period_n_obs": 0}).reset_index()
     if len(df) == 0:
         return full
     work = pd.DataFrame({
         "_v": pd.to_numeric(value, errors="coerce").astype("float64").to_numpy(),
+        "_c": (np.ones(len(df)) if counts is None else np.asarray(counts, dtype="float64")),
         "period": periods.astype("string").to_numpy(),
         "unit": (df[unit_col].astype("string").to_numpy() if unit_col is not None
                  else pd.array([pd.NA] * len(df), dtype="string")),
     })
     work = work[work["period"].isin(period_list).fillna(False).to_numpy(dtype=bool)]
+
+    def by_period(w: pd.DataFrame) -> pd.DataFrame:
+        g = w.groupby("period")
+        return pd.DataFrame({"sum": g["_v"].sum(), "size": g["_c"].sum()}).reset_index()
+
     if unit_col is None:
         # not territorial: everything belongs to the département(s) asked for
-        sums = work.groupby("period")["_v"].agg(["sum", "size"]).reset_index()
+        sums = by_period(work)
         parts = [sums.assign(territory_code=c) for c in codes]
         res = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["territory_code", "period", "sum", "size"])
     else:
         known = work[work["unit"].notna()]
-        agg = aggregate(known, tables["territories"], ["_v"], "unit", levels=[level], how="sum", by=["period"])
-        res = agg.rename(columns={"_v": "sum", "n_obs": "size"})[["territory_code", "period", "sum", "size"]]
+        agg = aggregate(known, tables["territories"], ["_v", "_c"], "unit", levels=[level], how="sum", by=["period"])
+        res = agg.rename(columns={"_v": "sum", "_c": "size"})[["territory_code", "period", "sum", "size"]]
         if level == "departement":
             # rows without a commune still happened in the département: count them when
             # the table holds a single département
@@ -169,7 +180,7 @@ def _aggregate_flow(df: pd.DataFrame, unit_col: Optional[str], value: pd.Series,
             depts = territories_at(tables["territories"], "departement")
             unknown = work[work["unit"].isna()]
             if len(depts) == 1 and len(unknown):
-                extra = unknown.groupby("period")["_v"].agg(["sum", "size"]).reset_index().assign(territory_code=depts[0])
+                extra = by_period(unknown).assign(territory_code=depts[0])
                 res = pd.concat([res, extra], ignore_index=True).groupby(
                     ["territory_code", "period"], as_index=False)[["sum", "size"]].sum()
     res = res.astype({"territory_code": "string", "period": "string"})
@@ -177,8 +188,56 @@ def _aggregate_flow(df: pd.DataFrame, unit_col: Optional[str], value: pd.Series,
     out["numerator"] = out["sum"].fillna(0.0).astype("float64")
     out["n_obs"] = out["size"].fillna(0).astype("int64")
     # rows of the source in each period, whatever their territory: 0 means the period is empty
-    out["period_n_obs"] = out["period"].map(work.groupby("period").size()).fillna(0).astype("int64")
+    out["period_n_obs"] = out["period"].map(work.groupby("period")["_c"].sum()).fillna(0).astype("int64")
     return out[["territory_code", "period", "numerator", "n_obs", "period_n_obs"]]
+
+
+def _reduced_activities(tables: dict, period: str, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Return the activities up to ``as_of`` reduced to one row per commune of residence × period.
+
+    Columns ``beneficiary_commune_code`` (missing kept), ``period``, ``participants`` (sum of
+    the known values; NaN when none is known) and ``records`` (number of records). The
+    activity indicators read this instead of every record: the millions of national records
+    are read once per call of :func:`indicator_values`, and the period of a record depends
+    only on its year and month, so it is computed on the reduced rows.
+    """
+    act = _get(tables, "activities")
+    cols = ["beneficiary_commune_code", "period", "participants", "records"]
+    if not len(act):
+        return pd.DataFrame({"beneficiary_commune_code": pd.Series(dtype="string"),
+                             "period": pd.Series(dtype="string"), "participants": pd.Series(dtype="float64"),
+                             "records": pd.Series(dtype="float64")})[cols]
+    dates = pd.to_datetime(act["date"])
+    keep = (dates <= as_of).to_numpy()
+    dates = dates[keep]
+    unit, uniques = pd.factorize(act["beneficiary_commune_code"][keep], use_na_sentinel=True)
+    unit = unit.astype("int64") + 1  # 0 = no commune
+    ym = (dates.dt.year.to_numpy().astype("int64") * 12 + dates.dt.month.to_numpy().astype("int64") - 1)
+    ym0 = int(ym.min()) if len(ym) else 0
+    n_ym = int(ym.max()) - ym0 + 1 if len(ym) else 1
+    # the period of each month of the range, then of each record through its month
+    m = np.arange(ym0, ym0 + n_ym)
+    month_starts = pd.to_datetime(pd.DataFrame({"year": m // 12, "month": m % 12 + 1, "day": 1}))
+    per_idx, per_codes = pd.factorize(assign_periods(month_starts, period).to_numpy())
+    n_per = len(per_codes)
+    key = unit * n_per + per_idx[ym - ym0]
+    size = (len(uniques) + 1) * n_per
+    part = pd.to_numeric(act["participants"][keep], errors="coerce").astype("float64").to_numpy()
+    known = ~np.isnan(part)
+    records = np.bincount(key, minlength=size)
+    sums = np.bincount(key, weights=np.where(known, part, 0.0), minlength=size)
+    n_known = np.bincount(key, weights=known.astype("float64"), minlength=size)
+    nz = np.flatnonzero(records)
+    u, pi = nz // n_per, nz % n_per
+    commune = pd.array(np.asarray(uniques.astype(object)).tolist() + [None], dtype="string")
+    # codes: 1..n → uniques[0..n-1]; 0 → missing (last slot of ``commune``)
+    commune = commune[np.where(u > 0, u - 1, len(uniques))]
+    return pd.DataFrame({
+        "beneficiary_commune_code": commune,
+        "period": pd.array(np.asarray(per_codes, dtype=object)[pi], dtype="string"),
+        "participants": np.where(n_known[nz] > 0, sums[nz], np.nan),
+        "records": records[nz].astype("float64"),
+    })[cols]
 
 
 def _population_year(available: list, period: str, forced: Optional[int]) -> Optional[int]:
@@ -199,7 +258,7 @@ def _populations(tables: dict, level: str, year: int) -> pd.Series:
 
 # --------------------------------------------------------------------------- numerators
 def _flows(code: str, d: dict, tables: dict, level: str, codes: list, period: str,
-           period_list: list, as_of: pd.Timestamp) -> pd.DataFrame:
+           period_list: list, as_of: pd.Timestamp, cache: Optional[dict] = None) -> pd.DataFrame:
     """Return territory_code, period, numerator, denominator (optional), n_obs for one indicator."""
     src = d["source"]
     flow = lambda df, unit, value, date: _aggregate_flow(
@@ -207,22 +266,25 @@ def _flows(code: str, d: dict, tables: dict, level: str, codes: list, period: st
         tables, level, codes, period_list)
 
     if src in ("activities", "activities_exposed", "activities_exposed_share"):
-        act = _get(tables, "activities")
-        act = act[pd.to_datetime(act["date"]) <= as_of] if len(act) else act
+        if cache is None:
+            cache = {}
+        if ("activities", period, as_of) not in cache:
+            cache[("activities", period, as_of)] = _reduced_activities(tables, period, as_of)
+        act = cache[("activities", period, as_of)]
         exposed = set(exposed_codes(tables.get("exposed_communes")))
-        part = act["participants"] if len(act) else pd.Series(dtype="float64")
+        rflow = lambda df: _aggregate_flow(df, "beneficiary_commune_code", df["participants"], df["period"],
+                                           tables, level, codes, period_list, counts=df["records"])
         if src == "activities":
-            return flow(act, "beneficiary_commune_code", part, "date")
-        in_exp = act["beneficiary_commune_code"].isin(exposed).fillna(False).astype(bool) if len(act) else pd.Series(dtype=bool)
-        num = flow(act[in_exp.to_numpy()] if len(act) else act, "beneficiary_commune_code",
-                   part[in_exp.to_numpy()] if len(act) else part, "date")
+            return rflow(act)
+        in_exp = act["beneficiary_commune_code"].isin(exposed).fillna(False).astype(bool).to_numpy()
+        num = rflow(act[in_exp])
         # the period is empty only if it has no activity at all, exposed or not
-        counts = assign_periods(act["date"], period).value_counts() if len(act) else pd.Series(dtype="int64")
+        counts = act.groupby("period")["records"].sum().astype("int64")
         num["period_n_obs"] = num["period"].map(counts).fillna(0).astype("int64")
         if src == "activities_exposed":
             return num
-        known = act["beneficiary_commune_code"].notna().to_numpy() if len(act) else np.array([], dtype=bool)
-        den = flow(act[known] if len(act) else act, "beneficiary_commune_code", part[known] if len(act) else part, "date")
+        known = act["beneficiary_commune_code"].notna().to_numpy()
+        den = rflow(act[known])
         num["denominator"] = den["numerator"].to_numpy()
         num["n_obs"] = den["n_obs"].to_numpy()
         return num
@@ -373,6 +435,7 @@ def indicator_values(bundle_or_tables, indicators: pd.DataFrame, level: str, per
     codes = _universe(tables, level, territories)
     pops_years = sorted(set(pd.to_numeric(tables["populations"]["year"]).astype(int))) if len(tables.get("populations", [])) else []
     pop_cache: dict = {}
+    flow_cache: dict = {}  # the activities reduced once for every activity indicator
 
     frames = []
     for ind in indicators.to_dict("records"):
@@ -390,13 +453,13 @@ def indicator_values(bundle_or_tables, indicators: pd.DataFrame, level: str, per
                 # flows from the earliest data onwards, summed up to each period
                 first = _earliest(tables, d, start)
                 all_periods = period_range(min(first, start), as_of, period)
-                f = _flows(code, d, tables, level, codes, period, all_periods, as_of)
+                f = _flows(code, d, tables, level, codes, period, all_periods, as_of, flow_cache)
                 f = f.sort_values(["territory_code", "period"])
                 f["numerator"] = f.groupby("territory_code")["numerator"].cumsum()
                 f["n_obs"] = f.groupby("territory_code")["n_obs"].cumsum()
                 f = f[f["period"].isin(period_list)]
             else:
-                f = _flows(code, d, tables, level, codes, period, period_list, as_of)
+                f = _flows(code, d, tables, level, codes, period, period_list, as_of, flow_cache)
             if "denominator" not in f.columns:
                 f["denominator"] = np.nan
             f = _estimate(f, d, tables, level, period, pops_years, population_year, pop_cache)
