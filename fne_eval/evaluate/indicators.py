@@ -34,7 +34,8 @@ from fne_eval.bundle.spec import LEVELS, ROADMAP_START, TABLES
 from fne_eval.core.paths import ROADMAP_DIR
 from fne_eval.core.periods import (PERIODS, assign_periods, parse_period, period_code, period_range,
                               to_timestamp, year_end)
-from fne_eval.core.territory import aggregate, population_by_territory, territories_at
+from fne_eval.core.territory import (aggregate, code_membership, population_by_territory, stripped_codes,
+                                     territories_at)
 from fne_eval.evaluate.budget import budget_execution
 from fne_eval.evaluate.schedule import task_status
 
@@ -141,7 +142,7 @@ def _universe(tables: dict, level: str, territories: Optional[Sequence[str]]) ->
 
 def _aggregate_flow(df: pd.DataFrame, unit_col: Optional[str], value: pd.Series, periods: pd.Series,
                     tables: dict, level: str, codes: list, period_list: list,
-                    counts: Optional[pd.Series] = None) -> pd.DataFrame:
+                    counts: Optional[pd.Series] = None, cache: Optional[dict] = None) -> pd.DataFrame:
     """Sum ``value`` (and count rows) per territory of ``level`` and period; complete with 0.
 
     ``counts``, when given, is the number of source records each row of ``df`` stands for
@@ -170,9 +171,13 @@ def _aggregate_flow(df: pd.DataFrame, unit_col: Optional[str], value: pd.Series,
         parts = [sums.assign(territory_code=c) for c in codes]
         res = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["territory_code", "period", "sum", "size"])
     else:
-        known = work[work["unit"].notna()]
-        agg = aggregate(known, tables["territories"], ["_v", "_c"], "unit", levels=[level], how="sum", by=["period"])
-        res = agg.rename(columns={"_v": "sum", "_c": "size"})[["territory_code", "period", "sum", "size"]]
+        # each commune or arrondissement to its territory of ``level`` (as ``aggregate`` rolls
+        # them up: unknown codes and units outside a territory of the level are left out)
+        target = stripped_codes(work["unit"]).map(_level_map(tables, level, cache))
+        known = work.assign(territory_code=target.astype("string").to_numpy())
+        known = known[known["territory_code"].notna().to_numpy()]
+        g = known.groupby(["territory_code", "period"], sort=True)
+        res = pd.DataFrame({"sum": g["_v"].sum(), "size": g["_c"].sum()}).reset_index()
         if level == "departement":
             # rows without a commune still happened in the département: count them when
             # the table holds a single département
@@ -190,6 +195,25 @@ def _aggregate_flow(df: pd.DataFrame, unit_col: Optional[str], value: pd.Series,
     # rows of the source in each period, whatever their territory: 0 means the period is empty
     out["period_n_obs"] = out["period"].map(work.groupby("period")["_c"].sum()).fillna(0).astype("int64")
     return out[["territory_code", "period", "numerator", "n_obs", "period_n_obs"]]
+
+
+def _level_map(tables: dict, level: str, cache: Optional[dict]) -> pd.Series:
+    """Return the territory of ``level`` of each commune and arrondissement code (kept in ``cache``)."""
+    key = ("level_map", level)
+    if cache is not None and key in cache:
+        return cache[key]
+    m = code_membership(tables["territories"])
+    if level == "arrondissement":
+        col = m["unit_code"].where(m["unit_level"] == "arrondissement")
+    else:
+        col = m[{"commune": "commune_code", "epci": "epci_siren", "departement": "departement_code"}[level]]
+    col = col.astype("string")
+    valid = set(territories_at(tables["territories"], level))
+    ok = pd.Series(col.to_numpy(dtype=object, na_value=None)).isin(list(valid)).to_numpy(dtype=bool)
+    out = pd.Series(col[ok].to_numpy(dtype=object), index=m["unit_code"][ok].to_numpy(dtype=object))
+    if cache is not None:
+        cache[key] = out
+    return out
 
 
 def _reduced_activities(tables: dict, period: str, as_of: pd.Timestamp) -> pd.DataFrame:
@@ -261,19 +285,19 @@ def _flows(code: str, d: dict, tables: dict, level: str, codes: list, period: st
            period_list: list, as_of: pd.Timestamp, cache: Optional[dict] = None) -> pd.DataFrame:
     """Return territory_code, period, numerator, denominator (optional), n_obs for one indicator."""
     src = d["source"]
+    if cache is None:
+        cache = {}
     flow = lambda df, unit, value, date: _aggregate_flow(
         df, unit, value, assign_periods(df[date], period) if len(df) else pd.Series(dtype="string"),
-        tables, level, codes, period_list)
+        tables, level, codes, period_list, cache=cache)
 
     if src in ("activities", "activities_exposed", "activities_exposed_share"):
-        if cache is None:
-            cache = {}
         if ("activities", period, as_of) not in cache:
             cache[("activities", period, as_of)] = _reduced_activities(tables, period, as_of)
         act = cache[("activities", period, as_of)]
         exposed = set(exposed_codes(tables.get("exposed_communes")))
         rflow = lambda df: _aggregate_flow(df, "beneficiary_commune_code", df["participants"], df["period"],
-                                           tables, level, codes, period_list, counts=df["records"])
+                                           tables, level, codes, period_list, counts=df["records"], cache=cache)
         if src == "activities":
             return rflow(act)
         in_exp = act["beneficiary_commune_code"].isin(exposed).fillna(False).astype(bool).to_numpy()
@@ -299,11 +323,11 @@ def _flows(code: str, d: dict, tables: dict, level: str, codes: list, period: st
         snap_period = period_code(min(snapshot, as_of), period)
         per = pd.Series([snap_period] * len(lieux), index=lieux.index, dtype="string")
         ones = pd.Series(1.0, index=lieux.index)
-        total = _aggregate_flow(lieux, "territory_code", ones, per, tables, level, codes, [snap_period])
+        total = _aggregate_flow(lieux, "territory_code", ones, per, tables, level, codes, [snap_period], cache=cache)
         if src == "lieux":
             return total
         fresh = (dates >= snapshot - pd.Timedelta(days=FRESHNESS_DAYS)).astype("float64")
-        num = _aggregate_flow(lieux, "territory_code", fresh, per, tables, level, codes, [snap_period])
+        num = _aggregate_flow(lieux, "territory_code", fresh, per, tables, level, codes, [snap_period], cache=cache)
         num["denominator"] = total["numerator"].to_numpy()
         num["n_obs"] = total["n_obs"].to_numpy()
         return num
