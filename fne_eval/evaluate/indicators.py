@@ -90,6 +90,19 @@ def poisson_ci(count, alpha: float = ALPHA) -> tuple:
     return lower, upper
 
 
+def _poisson_ci_array(counts: np.ndarray, use: np.ndarray, alpha: float = ALPHA) -> tuple:
+    """Return :func:`poisson_ci` of every count where ``use`` is true (NaN elsewhere), vectorised."""
+    k = np.asarray(counts, dtype="float64")
+    ok = np.asarray(use, dtype=bool) & ~np.isnan(k) & (k >= 0)
+    lo = np.full(len(k), np.nan)
+    hi = np.full(len(k), np.nan)
+    kk = k[ok]
+    with np.errstate(invalid="ignore"):
+        lo[ok] = np.where(kk == 0, 0.0, chi2.ppf(alpha / 2, 2 * np.where(kk == 0, 1.0, kk)) / 2)
+        hi[ok] = chi2.ppf(1 - alpha / 2, 2 * kk + 2) / 2
+    return lo, hi
+
+
 def wilson_ci(count, nobs, alpha: float = ALPHA) -> tuple:
     """Return the Wilson interval of a proportion, in percent (NaN when ``nobs`` is 0)."""
     count, nobs = float(count), float(nobs)
@@ -182,7 +195,7 @@ def _aggregate_flow(df: pd.DataFrame, unit_col: Optional[str], value: pd.Series,
             # rows without a commune still happened in the département: count them when
             # the table holds a single département
 
-            depts = territories_at(tables["territories"], "departement")
+            depts = _territories_at(tables, "departement", cache)
             unknown = work[work["unit"].isna()]
             if len(depts) == 1 and len(unknown):
                 extra = by_period(unknown).assign(territory_code=depts[0])
@@ -197,6 +210,16 @@ def _aggregate_flow(df: pd.DataFrame, unit_col: Optional[str], value: pd.Series,
     return out[["territory_code", "period", "numerator", "n_obs", "period_n_obs"]]
 
 
+def _territories_at(tables: dict, level: str, cache: Optional[dict]) -> list:
+    """Return :func:`territories_at` of ``level`` (kept in ``cache``: each call hashes the territories)."""
+    key = ("territories_at", level)
+    if cache is None:
+        return territories_at(tables["territories"], level)
+    if key not in cache:
+        cache[key] = territories_at(tables["territories"], level)
+    return cache[key]
+
+
 def _level_map(tables: dict, level: str, cache: Optional[dict]) -> pd.Series:
     """Return the territory of ``level`` of each commune and arrondissement code (kept in ``cache``)."""
     key = ("level_map", level)
@@ -208,7 +231,7 @@ def _level_map(tables: dict, level: str, cache: Optional[dict]) -> pd.Series:
     else:
         col = m[{"commune": "commune_code", "epci": "epci_siren", "departement": "departement_code"}[level]]
     col = col.astype("string")
-    valid = set(territories_at(tables["territories"], level))
+    valid = set(_territories_at(tables, level, cache))
     ok = pd.Series(col.to_numpy(dtype=object, na_value=None)).isin(list(valid)).to_numpy(dtype=bool)
     out = pd.Series(col[ok].to_numpy(dtype=object), index=m["unit_code"][ok].to_numpy(dtype=object))
     if cache is not None:
@@ -561,10 +584,9 @@ def _estimate(f: pd.DataFrame, d: dict, tables: dict, level: str, period: str, p
         value = np.where(np.nan_to_num(den) > 0, num / den * factor, np.nan)
     f["value"] = value
     if est in ("per_pop", "per_exposed") and d.get("ci", True):
-        lo, hi = zip(*[poisson_ci(k) if dd > 0 else (np.nan, np.nan)
-                       for k, dd in zip(num, np.nan_to_num(den))]) if len(f) else ((), ())
-        f["ci_lower"] = np.array(lo, dtype="float64") / np.where(den > 0, den, np.nan) * factor
-        f["ci_upper"] = np.array(hi, dtype="float64") / np.where(den > 0, den, np.nan) * factor
+        lo, hi = _poisson_ci_array(num, np.nan_to_num(den) > 0)
+        f["ci_lower"] = lo / np.where(den > 0, den, np.nan) * factor
+        f["ci_upper"] = hi / np.where(den > 0, den, np.nan) * factor
     elif est == "proportion":
         lo, hi = zip(*[wilson_ci(k, n) for k, n in zip(num, den)]) if len(f) else ((), ())
         f["ci_lower"], f["ci_upper"] = np.array(lo, dtype="float64"), np.array(hi, dtype="float64")
