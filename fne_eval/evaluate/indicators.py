@@ -34,7 +34,8 @@ from fne_eval.bundle.spec import LEVELS, ROADMAP_START, TABLES
 from fne_eval.core.paths import ROADMAP_DIR
 from fne_eval.core.periods import (PERIODS, assign_periods, parse_period, period_code, period_range,
                               to_timestamp, year_end)
-from fne_eval.core.territory import aggregate, population_by_territory, territories_at
+from fne_eval.core.territory import (aggregate, code_membership, population_by_territory, stripped_codes,
+                                     territories_at)
 from fne_eval.evaluate.budget import budget_execution
 from fne_eval.evaluate.schedule import task_status
 
@@ -89,6 +90,19 @@ def poisson_ci(count, alpha: float = ALPHA) -> tuple:
     return lower, upper
 
 
+def _poisson_ci_array(counts: np.ndarray, use: np.ndarray, alpha: float = ALPHA) -> tuple:
+    """Return :func:`poisson_ci` of every count where ``use`` is true (NaN elsewhere), vectorised."""
+    k = np.asarray(counts, dtype="float64")
+    ok = np.asarray(use, dtype=bool) & ~np.isnan(k) & (k >= 0)
+    lo = np.full(len(k), np.nan)
+    hi = np.full(len(k), np.nan)
+    kk = k[ok]
+    with np.errstate(invalid="ignore"):
+        lo[ok] = np.where(kk == 0, 0.0, chi2.ppf(alpha / 2, 2 * np.where(kk == 0, 1.0, kk)) / 2)
+        hi[ok] = chi2.ppf(1 - alpha / 2, 2 * kk + 2) / 2
+    return lo, hi
+
+
 def wilson_ci(count, nobs, alpha: float = ALPHA) -> tuple:
     """Return the Wilson interval of a proportion, in percent (NaN when ``nobs`` is 0)."""
     count, nobs = float(count), float(nobs)
@@ -140,36 +154,51 @@ def _universe(tables: dict, level: str, territories: Optional[Sequence[str]]) ->
 
 
 def _aggregate_flow(df: pd.DataFrame, unit_col: Optional[str], value: pd.Series, periods: pd.Series,
-                    tables: dict, level: str, codes: list, period_list: list) -> pd.DataFrame:
-    """Sum ``value`` (and count rows) per territory of ``level`` and period; complete with 0."""
+                    tables: dict, level: str, codes: list, period_list: list,
+                    counts: Optional[pd.Series] = None, cache: Optional[dict] = None) -> pd.DataFrame:
+    """Sum ``value`` (and count rows) per territory of ``level`` and period; complete with 0.
+
+    ``counts``, when given, is the number of source records each row of ``df`` stands for
+    (rows already reduced by :func:`_reduced_activities`); ``n_obs`` then counts records.
+    """
     idx = pd.MultiIndex.from_product([codes, period_list], names=["territory_code", "period"])
     full = pd.DataFrame(index=idx, data={"numerator": 0.0, "n_obs": 0, "period_n_obs": 0}).reset_index()
     if len(df) == 0:
         return full
     work = pd.DataFrame({
         "_v": pd.to_numeric(value, errors="coerce").astype("float64").to_numpy(),
+        "_c": (np.ones(len(df)) if counts is None else np.asarray(counts, dtype="float64")),
         "period": periods.astype("string").to_numpy(),
         "unit": (df[unit_col].astype("string").to_numpy() if unit_col is not None
                  else pd.array([pd.NA] * len(df), dtype="string")),
     })
     work = work[work["period"].isin(period_list).fillna(False).to_numpy(dtype=bool)]
+
+    def by_period(w: pd.DataFrame) -> pd.DataFrame:
+        g = w.groupby("period")
+        return pd.DataFrame({"sum": g["_v"].sum(), "size": g["_c"].sum()}).reset_index()
+
     if unit_col is None:
         # not territorial: everything belongs to the département(s) asked for
-        sums = work.groupby("period")["_v"].agg(["sum", "size"]).reset_index()
+        sums = by_period(work)
         parts = [sums.assign(territory_code=c) for c in codes]
         res = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["territory_code", "period", "sum", "size"])
     else:
-        known = work[work["unit"].notna()]
-        agg = aggregate(known, tables["territories"], ["_v"], "unit", levels=[level], how="sum", by=["period"])
-        res = agg.rename(columns={"_v": "sum", "n_obs": "size"})[["territory_code", "period", "sum", "size"]]
+        # each commune or arrondissement to its territory of ``level`` (as ``aggregate`` rolls
+        # them up: unknown codes and units outside a territory of the level are left out)
+        target = stripped_codes(work["unit"]).map(_level_map(tables, level, cache))
+        known = work.assign(territory_code=target.astype("string").to_numpy())
+        known = known[known["territory_code"].notna().to_numpy()]
+        g = known.groupby(["territory_code", "period"], sort=True)
+        res = pd.DataFrame({"sum": g["_v"].sum(), "size": g["_c"].sum()}).reset_index()
         if level == "departement":
             # rows without a commune still happened in the département: count them when
             # the table holds a single département
 
-            depts = territories_at(tables["territories"], "departement")
+            depts = _territories_at(tables, "departement", cache)
             unknown = work[work["unit"].isna()]
             if len(depts) == 1 and len(unknown):
-                extra = unknown.groupby("period")["_v"].agg(["sum", "size"]).reset_index().assign(territory_code=depts[0])
+                extra = by_period(unknown).assign(territory_code=depts[0])
                 res = pd.concat([res, extra], ignore_index=True).groupby(
                     ["territory_code", "period"], as_index=False)[["sum", "size"]].sum()
     res = res.astype({"territory_code": "string", "period": "string"})
@@ -177,8 +206,85 @@ def _aggregate_flow(df: pd.DataFrame, unit_col: Optional[str], value: pd.Series,
     out["numerator"] = out["sum"].fillna(0.0).astype("float64")
     out["n_obs"] = out["size"].fillna(0).astype("int64")
     # rows of the source in each period, whatever their territory: 0 means the period is empty
-    out["period_n_obs"] = out["period"].map(work.groupby("period").size()).fillna(0).astype("int64")
+    out["period_n_obs"] = out["period"].map(work.groupby("period")["_c"].sum()).fillna(0).astype("int64")
     return out[["territory_code", "period", "numerator", "n_obs", "period_n_obs"]]
+
+
+def _territories_at(tables: dict, level: str, cache: Optional[dict]) -> list:
+    """Return :func:`territories_at` of ``level`` (kept in ``cache``: each call hashes the territories)."""
+    key = ("territories_at", level)
+    if cache is None:
+        return territories_at(tables["territories"], level)
+    if key not in cache:
+        cache[key] = territories_at(tables["territories"], level)
+    return cache[key]
+
+
+def _level_map(tables: dict, level: str, cache: Optional[dict]) -> pd.Series:
+    """Return the territory of ``level`` of each commune and arrondissement code (kept in ``cache``)."""
+    key = ("level_map", level)
+    if cache is not None and key in cache:
+        return cache[key]
+    m = code_membership(tables["territories"])
+    if level == "arrondissement":
+        col = m["unit_code"].where(m["unit_level"] == "arrondissement")
+    else:
+        col = m[{"commune": "commune_code", "epci": "epci_siren", "departement": "departement_code"}[level]]
+    col = col.astype("string")
+    valid = set(_territories_at(tables, level, cache))
+    ok = pd.Series(col.to_numpy(dtype=object, na_value=None)).isin(list(valid)).to_numpy(dtype=bool)
+    out = pd.Series(col[ok].to_numpy(dtype=object), index=m["unit_code"][ok].to_numpy(dtype=object))
+    if cache is not None:
+        cache[key] = out
+    return out
+
+
+def _reduced_activities(tables: dict, period: str, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Return the activities up to ``as_of`` reduced to one row per commune of residence × period.
+
+    Columns ``beneficiary_commune_code`` (missing kept), ``period``, ``participants`` (sum of
+    the known values; NaN when none is known) and ``records`` (number of records). The
+    activity indicators read this instead of every record: the millions of national records
+    are read once per call of :func:`indicator_values`, and the period of a record depends
+    only on its year and month, so it is computed on the reduced rows.
+    """
+    act = _get(tables, "activities")
+    cols = ["beneficiary_commune_code", "period", "participants", "records"]
+    if not len(act):
+        return pd.DataFrame({"beneficiary_commune_code": pd.Series(dtype="string"),
+                             "period": pd.Series(dtype="string"), "participants": pd.Series(dtype="float64"),
+                             "records": pd.Series(dtype="float64")})[cols]
+    dates = pd.to_datetime(act["date"])
+    keep = (dates <= as_of).to_numpy()
+    dates = dates[keep]
+    unit, uniques = pd.factorize(act["beneficiary_commune_code"][keep], use_na_sentinel=True)
+    unit = unit.astype("int64") + 1  # 0 = no commune
+    ym = (dates.dt.year.to_numpy().astype("int64") * 12 + dates.dt.month.to_numpy().astype("int64") - 1)
+    ym0 = int(ym.min()) if len(ym) else 0
+    n_ym = int(ym.max()) - ym0 + 1 if len(ym) else 1
+    # the period of each month of the range, then of each record through its month
+    m = np.arange(ym0, ym0 + n_ym)
+    month_starts = pd.to_datetime(pd.DataFrame({"year": m // 12, "month": m % 12 + 1, "day": 1}))
+    per_idx, per_codes = pd.factorize(assign_periods(month_starts, period).to_numpy())
+    n_per = len(per_codes)
+    key = unit * n_per + per_idx[ym - ym0]
+    size = (len(uniques) + 1) * n_per
+    part = pd.to_numeric(act["participants"][keep], errors="coerce").astype("float64").to_numpy()
+    known = ~np.isnan(part)
+    records = np.bincount(key, minlength=size)
+    sums = np.bincount(key, weights=np.where(known, part, 0.0), minlength=size)
+    n_known = np.bincount(key, weights=known.astype("float64"), minlength=size)
+    nz = np.flatnonzero(records)
+    u, pi = nz // n_per, nz % n_per
+    commune = pd.array(np.asarray(uniques.astype(object)).tolist() + [None], dtype="string")
+    # codes: 1..n → uniques[0..n-1]; 0 → missing (last slot of ``commune``)
+    commune = commune[np.where(u > 0, u - 1, len(uniques))]
+    return pd.DataFrame({
+        "beneficiary_commune_code": commune,
+        "period": pd.array(np.asarray(per_codes, dtype=object)[pi], dtype="string"),
+        "participants": np.where(n_known[nz] > 0, sums[nz], np.nan),
+        "records": records[nz].astype("float64"),
+    })[cols]
 
 
 def _population_year(available: list, period: str, forced: Optional[int]) -> Optional[int]:
@@ -199,30 +305,33 @@ def _populations(tables: dict, level: str, year: int) -> pd.Series:
 
 # --------------------------------------------------------------------------- numerators
 def _flows(code: str, d: dict, tables: dict, level: str, codes: list, period: str,
-           period_list: list, as_of: pd.Timestamp) -> pd.DataFrame:
+           period_list: list, as_of: pd.Timestamp, cache: Optional[dict] = None) -> pd.DataFrame:
     """Return territory_code, period, numerator, denominator (optional), n_obs for one indicator."""
     src = d["source"]
+    if cache is None:
+        cache = {}
     flow = lambda df, unit, value, date: _aggregate_flow(
         df, unit, value, assign_periods(df[date], period) if len(df) else pd.Series(dtype="string"),
-        tables, level, codes, period_list)
+        tables, level, codes, period_list, cache=cache)
 
     if src in ("activities", "activities_exposed", "activities_exposed_share"):
-        act = _get(tables, "activities")
-        act = act[pd.to_datetime(act["date"]) <= as_of] if len(act) else act
+        if ("activities", period, as_of) not in cache:
+            cache[("activities", period, as_of)] = _reduced_activities(tables, period, as_of)
+        act = cache[("activities", period, as_of)]
         exposed = set(exposed_codes(tables.get("exposed_communes")))
-        part = act["participants"] if len(act) else pd.Series(dtype="float64")
+        rflow = lambda df: _aggregate_flow(df, "beneficiary_commune_code", df["participants"], df["period"],
+                                           tables, level, codes, period_list, counts=df["records"], cache=cache)
         if src == "activities":
-            return flow(act, "beneficiary_commune_code", part, "date")
-        in_exp = act["beneficiary_commune_code"].isin(exposed).fillna(False).astype(bool) if len(act) else pd.Series(dtype=bool)
-        num = flow(act[in_exp.to_numpy()] if len(act) else act, "beneficiary_commune_code",
-                   part[in_exp.to_numpy()] if len(act) else part, "date")
+            return rflow(act)
+        in_exp = act["beneficiary_commune_code"].isin(exposed).fillna(False).astype(bool).to_numpy()
+        num = rflow(act[in_exp])
         # the period is empty only if it has no activity at all, exposed or not
-        counts = assign_periods(act["date"], period).value_counts() if len(act) else pd.Series(dtype="int64")
+        counts = act.groupby("period")["records"].sum().astype("int64")
         num["period_n_obs"] = num["period"].map(counts).fillna(0).astype("int64")
         if src == "activities_exposed":
             return num
-        known = act["beneficiary_commune_code"].notna().to_numpy() if len(act) else np.array([], dtype=bool)
-        den = flow(act[known] if len(act) else act, "beneficiary_commune_code", part[known] if len(act) else part, "date")
+        known = act["beneficiary_commune_code"].notna().to_numpy()
+        den = rflow(act[known])
         num["denominator"] = den["numerator"].to_numpy()
         num["n_obs"] = den["n_obs"].to_numpy()
         return num
@@ -237,11 +346,11 @@ def _flows(code: str, d: dict, tables: dict, level: str, codes: list, period: st
         snap_period = period_code(min(snapshot, as_of), period)
         per = pd.Series([snap_period] * len(lieux), index=lieux.index, dtype="string")
         ones = pd.Series(1.0, index=lieux.index)
-        total = _aggregate_flow(lieux, "territory_code", ones, per, tables, level, codes, [snap_period])
+        total = _aggregate_flow(lieux, "territory_code", ones, per, tables, level, codes, [snap_period], cache=cache)
         if src == "lieux":
             return total
         fresh = (dates >= snapshot - pd.Timedelta(days=FRESHNESS_DAYS)).astype("float64")
-        num = _aggregate_flow(lieux, "territory_code", fresh, per, tables, level, codes, [snap_period])
+        num = _aggregate_flow(lieux, "territory_code", fresh, per, tables, level, codes, [snap_period], cache=cache)
         num["denominator"] = total["numerator"].to_numpy()
         num["n_obs"] = total["n_obs"].to_numpy()
         return num
@@ -373,6 +482,7 @@ def indicator_values(bundle_or_tables, indicators: pd.DataFrame, level: str, per
     codes = _universe(tables, level, territories)
     pops_years = sorted(set(pd.to_numeric(tables["populations"]["year"]).astype(int))) if len(tables.get("populations", [])) else []
     pop_cache: dict = {}
+    flow_cache: dict = {}  # the activities reduced once for every activity indicator
 
     frames = []
     for ind in indicators.to_dict("records"):
@@ -390,13 +500,13 @@ def indicator_values(bundle_or_tables, indicators: pd.DataFrame, level: str, per
                 # flows from the earliest data onwards, summed up to each period
                 first = _earliest(tables, d, start)
                 all_periods = period_range(min(first, start), as_of, period)
-                f = _flows(code, d, tables, level, codes, period, all_periods, as_of)
+                f = _flows(code, d, tables, level, codes, period, all_periods, as_of, flow_cache)
                 f = f.sort_values(["territory_code", "period"])
                 f["numerator"] = f.groupby("territory_code")["numerator"].cumsum()
                 f["n_obs"] = f.groupby("territory_code")["n_obs"].cumsum()
                 f = f[f["period"].isin(period_list)]
             else:
-                f = _flows(code, d, tables, level, codes, period, period_list, as_of)
+                f = _flows(code, d, tables, level, codes, period, period_list, as_of, flow_cache)
             if "denominator" not in f.columns:
                 f["denominator"] = np.nan
             f = _estimate(f, d, tables, level, period, pops_years, population_year, pop_cache)
@@ -474,10 +584,9 @@ def _estimate(f: pd.DataFrame, d: dict, tables: dict, level: str, period: str, p
         value = np.where(np.nan_to_num(den) > 0, num / den * factor, np.nan)
     f["value"] = value
     if est in ("per_pop", "per_exposed") and d.get("ci", True):
-        lo, hi = zip(*[poisson_ci(k) if dd > 0 else (np.nan, np.nan)
-                       for k, dd in zip(num, np.nan_to_num(den))]) if len(f) else ((), ())
-        f["ci_lower"] = np.array(lo, dtype="float64") / np.where(den > 0, den, np.nan) * factor
-        f["ci_upper"] = np.array(hi, dtype="float64") / np.where(den > 0, den, np.nan) * factor
+        lo, hi = _poisson_ci_array(num, np.nan_to_num(den) > 0)
+        f["ci_lower"] = lo / np.where(den > 0, den, np.nan) * factor
+        f["ci_upper"] = hi / np.where(den > 0, den, np.nan) * factor
     elif est == "proportion":
         lo, hi = zip(*[wilson_ci(k, n) for k, n in zip(num, den)]) if len(f) else ((), ())
         f["ci_lower"], f["ci_upper"] = np.array(lo, dtype="float64"), np.array(hi, dtype="float64")
