@@ -196,6 +196,29 @@ def _become_kernel(req: dict, devnull: int) -> None:
 
 
 # --------------------------------------------------------------------------- client side
+
+def _request(argv: list, cwd: Optional[str], env: Optional[dict]) -> str:
+    """Return one fork request of the template's line protocol (see the module's docstring)."""
+    return json.dumps({"argv": argv, "cwd": cwd, "env": env}) + "\n"
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """Kill a template process and reap it (one already gone is fine)."""
+    try:
+        proc.kill()
+        proc.wait(timeout=5)
+    except Exception:  # noqa: BLE001 - stopping is best effort: the run goes on
+        pass
+
+
+def _pid_of(line: str) -> int:
+    """Return the pid of the template's reply line, or raise with the template's error."""
+    reply = json.loads(line or "{}")
+    if "pid" not in reply:
+        raise RuntimeError(reply.get("error", "template de noyaux arrêté"))
+    return int(reply["pid"])
+
+
 class _Template:
     """A template server owned by this process."""
 
@@ -214,21 +237,14 @@ class _Template:
 
     def fork(self, argv: list, cwd: Optional[str], env: Optional[dict]) -> int:
         with self.lock:
-            self.proc.stdin.write(json.dumps({"argv": argv, "cwd": cwd, "env": env}) + "\n")
-            reply = json.loads(self.proc.stdout.readline() or "{}")
-        if "pid" not in reply:
-            raise RuntimeError(reply.get("error", "template de noyaux arrêté"))
-        return int(reply["pid"])
+            self.proc.stdin.write(_request(argv, cwd, env))
+            return _pid_of(self.proc.stdout.readline())
 
     def alive(self) -> bool:
         return self.proc.poll() is None
 
     def close(self) -> None:
-        try:
-            self.proc.kill()
-            self.proc.wait(timeout=5)
-        except Exception:  # noqa: BLE001
-            pass
+        _stop(self.proc)
 
 
 class _SocketTemplate:
@@ -247,11 +263,8 @@ class _SocketTemplate:
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
             conn.settimeout(60)
             conn.connect(self.path)
-            conn.sendall((json.dumps({"argv": argv, "cwd": cwd, "env": env}) + "\n").encode())
-            reply = json.loads(conn.makefile("r", encoding="utf-8").readline() or "{}")
-        if "pid" not in reply:
-            raise RuntimeError(reply.get("error", "template de noyaux arrêté"))
-        return int(reply["pid"])
+            conn.sendall(_request(argv, cwd, env).encode())
+            return _pid_of(conn.makefile("r", encoding="utf-8").readline())
 
     def alive(self) -> bool:
         return _ForkedProcess(self.pid).poll() is None
@@ -269,11 +282,7 @@ class SharedTemplate:
 
     def close(self) -> None:
         """Stop the template (kernels it forked are not affected) and remove its socket."""
-        try:
-            self.proc.kill()
-            self.proc.wait(timeout=5)
-        except Exception:  # noqa: BLE001
-            pass
+        _stop(self.proc)
         shutil.rmtree(self.folder, ignore_errors=True)
         if os.environ.get(SHARED_ENV) == self.spec:
             del os.environ[SHARED_ENV]

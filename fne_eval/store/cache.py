@@ -116,16 +116,8 @@ def write_store_file(path, key: str, frame: pd.DataFrame) -> str:
     For a run's driver shipping the store it built to the report kernels (run folder, shared
     file system): the kernels find it through :data:`SHIPPED_ENV` and :func:`read_store_file`.
     """
-    path = Path(path)
     data = _parquet_bytes(key, frame)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    _replace_atomically(Path(path), data)
     return hashlib.sha256(data).hexdigest()
 
 
@@ -165,10 +157,15 @@ def _write_cached(path: Path, key: str, frame: pd.DataFrame) -> None:
     blob = seal(_parquet_bytes(key, frame), key, path.parent.parent)
     if blob is None:  # no per-user key available: no disk cache
         return
+    _replace_atomically(path, blob)
+
+
+def _replace_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` beside ``path`` and rename it into place: a reader never sees half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        tmp.write_bytes(blob)
+        tmp.write_bytes(data)
         os.replace(tmp, path)
     finally:
         if tmp.exists():
