@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
@@ -47,3 +48,26 @@ def chmod_as_umask(path, directory: bool = False) -> None:
     the user's umask says (0644/0755 with the usual 022), like any file they write.
     """
     os.chmod(path, (0o777 if directory else 0o666) & ~current_umask())
+
+
+def atomic_write_bytes(out, data: bytes) -> Path:
+    """Write ``data`` to ``out`` through a temporary file beside it and a rename; return ``out``.
+
+    A reader never sees half a file, a failed write leaves the previous file in place, and
+    the file gets the permissions the user's umask gives (:func:`chmod_as_umask`).
+    """
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=str(out.parent))
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        chmod_as_umask(tmp)
+        os.replace(tmp, out)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    return out

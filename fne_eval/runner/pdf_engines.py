@@ -41,6 +41,8 @@ import time
 from pathlib import Path
 from typing import Optional, Union
 
+from fne_eval.core.paths import atomic_write_bytes
+
 ENGINES = ("weasyprint", "chromium")
 #: Where the Chromium binary is looked for (``FNE_EVAL_CHROMIUM`` first).
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
@@ -56,29 +58,6 @@ A4_INCHES = (210 / 25.4, 297 / 25.4)
 
 class PdfEngineError(RuntimeError):
     """An engine that cannot start or a page it failed to print."""
-
-
-def atomic_write_bytes(out: Path, data: bytes) -> Path:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=str(out.parent))
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, out)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    return out
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 #: WeasyPrint writes tagged PDF/UA-1 (structure tree, /Alt texts of the charts kept), cold or warm.

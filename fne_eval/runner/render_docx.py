@@ -19,7 +19,7 @@ import re
 from pathlib import Path
 from typing import Optional, Union
 
-from fne_eval.runner.pdf_engines import atomic_write_bytes
+from fne_eval.core.paths import atomic_write_bytes
 
 #: A4 portrait and the margins of the PDF (report.css ``@page``), in millimetres.
 PAGE_MM = (210, 297)

@@ -18,6 +18,7 @@ from typing import Optional
 import pandas as pd
 
 from fne_eval.bundle.diskcache import cache_dir, seal, unseal
+from fne_eval.core.paths import atomic_write_bytes
 from fne_eval.core.periods import evaluated_as_of, to_timestamp
 from fne_eval.bundle.io import Bundle
 from fne_eval.bundle.load import load_bundle
@@ -117,7 +118,7 @@ def write_store_file(path, key: str, frame: pd.DataFrame) -> str:
     file system): the kernels find it through :data:`SHIPPED_ENV` and :func:`read_store_file`.
     """
     data = _parquet_bytes(key, frame)
-    _replace_atomically(Path(path), data)
+    atomic_write_bytes(path, data)
     return hashlib.sha256(data).hexdigest()
 
 
@@ -157,19 +158,7 @@ def _write_cached(path: Path, key: str, frame: pd.DataFrame) -> None:
     blob = seal(_parquet_bytes(key, frame), key, path.parent.parent)
     if blob is None:  # no per-user key available: no disk cache
         return
-    _replace_atomically(path, blob)
-
-
-def _replace_atomically(path: Path, data: bytes) -> None:
-    """Write ``data`` beside ``path`` and rename it into place: a reader never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    atomic_write_bytes(path, blob)
 
 
 def get_store(bundle, as_of, threshold: int = 5) -> pd.DataFrame:
